@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_EVENT_H
+#define IMAPWATCH_EVENT_H
+
+/*
+ * Watch events (pure): what the mailbox model and the account supervisor
+ * tell the outputs. The JSON form is the fixed contract of DESIGN.md §1, one
+ * object per line, shared by `imapwatchd --print-events` and
+ * `imapwatch monitor --json`.
+ */
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum watch_event_type {
+	WATCH_EVENT_NEW,
+	WATCH_EVENT_CHANGED,
+	WATCH_EVENT_REMOVED,
+	WATCH_EVENT_UNSEEN,
+	WATCH_EVENT_STATE,
+};
+
+/* Borrowed pointers throughout: an event lives only during the call that
+ * delivers it. Fields not used by a type are ignored. */
+struct watch_event {
+	enum watch_event_type type;
+	const char *account;
+	const char *folder; /* UTF-8; not used by STATE */
+	/* NEW, CHANGED, REMOVED */
+	uint32_t uidvalidity;
+	uint32_t uid;
+	/* NEW */
+	const char *message_id;
+	const char *from_name;
+	const char *from_addr;
+	const char *subject;
+	gint64 date; /* Unix seconds */
+	/* NEW, CHANGED: NULL-terminated flag names as the server sent them */
+	const char *const *flags;
+	bool seen;
+	/* UNSEEN */
+	uint32_t count;
+	/* STATE */
+	const char *state;
+	const char *detail;
+};
+
+/* "account/folder/uidvalidity/uid": stable message id used by events, D-Bus
+ * and the CLI. New string. */
+char *watch_event_message_id(const char *account, const char *folder, uint32_t uidvalidity,
+			     uint32_t uid);
+
+/* One JSON object, no trailing newline. New string. Strings are escaped so
+ * the line is always valid JSON (control characters as \u00XX). */
+char *watch_event_to_json(const struct watch_event *event);
+
+const char *watch_event_type_name(enum watch_event_type type);
+
+#endif

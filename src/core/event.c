@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+#include "imapwatch/event.h"
+
+#include <inttypes.h>
+
+static const char *const type_names[] = {
+	[WATCH_EVENT_NEW] = "new",
+	[WATCH_EVENT_CHANGED] = "changed",
+	[WATCH_EVENT_REMOVED] = "removed",
+	[WATCH_EVENT_UNSEEN] = "unseen",
+	[WATCH_EVENT_STATE] = "state",
+};
+
+const char *watch_event_type_name(enum watch_event_type type)
+{
+	if ((unsigned)type >= G_N_ELEMENTS(type_names)) {
+		return "unknown";
+	}
+	return type_names[type];
+}
+
+char *watch_event_message_id(const char *account, const char *folder, uint32_t uidvalidity,
+			     uint32_t uid)
+{
+	return g_strdup_printf("%s/%s/%" PRIu32 "/%" PRIu32, account, folder, uidvalidity, uid);
+}
+
+static void json_append_string(GString *out, const char *s)
+{
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '"':
+			g_string_append(out, "\\\"");
+			break;
+		case '\\':
+			g_string_append(out, "\\\\");
+			break;
+		case '\n':
+			g_string_append(out, "\\n");
+			break;
+		case '\r':
+			g_string_append(out, "\\r");
+			break;
+		case '\t':
+			g_string_append(out, "\\t");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				g_string_append_printf(out, "\\u%04x", *p);
+			} else {
+				g_string_append_c(out, (char)*p);
+			}
+		}
+	}
+	g_string_append_c(out, '"');
+}
+
+static void json_append_member(GString *out, const char *key, const char *value)
+{
+	g_string_append_printf(out, ",\"%s\":", key);
+	json_append_string(out, value);
+}
+
+char *watch_event_to_json(const struct watch_event *ev)
+{
+	GString *out = g_string_new("{\"event\":");
+
+	json_append_string(out, watch_event_type_name(ev->type));
+	json_append_member(out, "account", ev->account);
+	if (ev->type == WATCH_EVENT_STATE) {
+		json_append_member(out, "state", ev->state);
+		json_append_member(out, "detail", ev->detail);
+		g_string_append_c(out, '}');
+		return g_string_free(out, FALSE);
+	}
+	json_append_member(out, "folder", ev->folder);
+	if (ev->type == WATCH_EVENT_UNSEEN) {
+		g_string_append_printf(out, ",\"count\":%" PRIu32 "}", ev->count);
+		return g_string_free(out, FALSE);
+	}
+
+	g_autofree char *id =
+		watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
+	g_string_append_printf(out, ",\"uidvalidity\":%" PRIu32 ",\"uid\":%" PRIu32, ev->uidvalidity,
+			       ev->uid);
+	json_append_member(out, "id", id);
+	if (ev->type == WATCH_EVENT_NEW) {
+		json_append_member(out, "message_id", ev->message_id);
+		json_append_member(out, "from_name", ev->from_name);
+		json_append_member(out, "from_addr", ev->from_addr);
+		json_append_member(out, "subject", ev->subject);
+		g_string_append_printf(out, ",\"date\":%" G_GINT64_FORMAT, ev->date);
+	}
+	if (ev->type == WATCH_EVENT_NEW || ev->type == WATCH_EVENT_CHANGED) {
+		g_string_append(out, ",\"flags\":[");
+		for (size_t i = 0; ev->flags && ev->flags[i]; i++) {
+			if (i > 0) {
+				g_string_append_c(out, ',');
+			}
+			json_append_string(out, ev->flags[i]);
+		}
+		g_string_append_printf(out, "],\"seen\":%s", ev->seen ? "true" : "false");
+	}
+	g_string_append_c(out, '}');
+	return g_string_free(out, FALSE);
+}

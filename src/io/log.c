@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#include "imapwatch/log.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static bool verbose;
+static const char *program_name = "imapwatch";
+
+static const char *level_prefix(GLogLevelFlags level)
+{
+	if (level & G_LOG_LEVEL_ERROR) {
+		return "error";
+	}
+	if (level & G_LOG_LEVEL_CRITICAL) {
+		return "critical";
+	}
+	if (level & G_LOG_LEVEL_WARNING) {
+		return "warning";
+	}
+	if (level & G_LOG_LEVEL_MESSAGE) {
+		return "notice";
+	}
+	if (level & G_LOG_LEVEL_INFO) {
+		return "info";
+	}
+	return "debug";
+}
+
+static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+				   gpointer user_data)
+{
+	(void)user_data;
+	if ((level & G_LOG_LEVEL_DEBUG) && !verbose) {
+		return G_LOG_WRITER_HANDLED;
+	}
+	if (g_log_writer_is_journald(STDERR_FILENO) &&
+	    g_log_writer_journald(level, fields, n_fields, NULL) == G_LOG_WRITER_HANDLED) {
+		return G_LOG_WRITER_HANDLED;
+	}
+	const char *message = "";
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0) {
+			message = fields[i].value;
+		}
+	}
+	fprintf(stderr, "%s: %s: %s\n", program_name, level_prefix(level), message);
+	fflush(stderr);
+	return G_LOG_WRITER_HANDLED;
+}
+
+void log_setup(const char *program)
+{
+	program_name = program;
+	g_log_set_writer_func(log_writer, NULL, NULL);
+}
+
+void log_set_verbose(bool on)
+{
+	verbose = on;
+}
+
+bool log_is_verbose(void)
+{
+	return verbose;
+}
