@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_MAILBOX_H
+#define IMAPWATCH_MAILBOX_H
+
+/*
+ * Mailbox model (pure): what imapwatch knows about one watched folder of one
+ * account, kept across reconnects. It turns protocol facts (EXISTS,
+ * EXPUNGE, VANISHED, FETCH) into watch events: new, changed, removed and
+ * unseen. Never miss, never duplicate (DESIGN.md §3, protocol.md §8–§9):
+ *
+ * - A message is "new" when its UID is above the watermark — the highest
+ *   UID already reported or taken as the baseline (N3, N4). New messages
+ *   are collected during a header fetch and reported in ascending UID order
+ *   when the fetch completes (H5); only then does the watermark advance, so
+ *   an interrupted fetch is simply repeated after a reconnect.
+ * - "UID FETCH w+1:*" may return UID w itself (M5): UIDs at or below the
+ *   watermark are never reported as new.
+ * - The sequence-number → UID map follows EXISTS, EXPUNGE (renumbering, H2)
+ *   and VANISHED (N9), so unsolicited FETCH without UID (H3) is resolved.
+ * - Each (re)selection rebuilds the map from a full flag listing; messages
+ *   that disappeared meanwhile become "removed", flags that differ become
+ *   "changed" (L6, I7).
+ * - A different UIDVALIDITY forgets everything and re-baselines without
+ *   reporting old messages as new (M3, N2).
+ */
+
+#include "imapwatch/event.h"
+#include "imapwatch/header.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mailbox;
+
+/* Receives each event synchronously; the event is valid during the call. */
+typedef void (*mailbox_sink)(const struct watch_event *event, void *user_data);
+
+/* Copies account and folder (UTF-8). */
+struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_sink sink,
+			       void *user_data);
+void mailbox_destroy(struct mailbox *mailbox);
+
+const char *mailbox_get_folder(const struct mailbox *mailbox);
+
+/* Restores persisted state (before the first selection). */
+void mailbox_restore(struct mailbox *mailbox, uint32_t uidvalidity, uint32_t watermark);
+
+/* --- selection --------------------------------------------------------- */
+
+/* A new EXAMINE starts: sequence numbers of the previous selection are void. */
+void mailbox_select_begin(struct mailbox *mailbox);
+/* [UIDVALIDITY n] of the selection. Returns true if it differs from the
+ * known value (the model then forgot its messages and watermark). */
+bool mailbox_set_uidvalidity(struct mailbox *mailbox, uint32_t uidvalidity);
+/* [UIDNEXT n], a hint only (M4). */
+void mailbox_set_uidnext(struct mailbox *mailbox, uint32_t uidnext);
+/* The selection is complete and the full flag listing ("UID FETCH 1:*
+ * (UID FLAGS)") was applied: compares with what was known before and
+ * reports removed/changed; on the first selection sets the baseline. */
+void mailbox_select_end(struct mailbox *mailbox);
+
+/* --- untagged data ----------------------------------------------------- */
+
+/* "* n EXISTS" (H1). */
+void mailbox_exists(struct mailbox *mailbox, uint32_t count);
+/* "* n EXPUNGE" (H2). */
+void mailbox_expunge(struct mailbox *mailbox, uint32_t seq);
+/* "* VANISHED [(EARLIER)] uids" (N8, N9). EARLIER does not renumber. */
+void mailbox_vanished(struct mailbox *mailbox, const uint32_t *uids, size_t n_uids, bool earlier);
+
+struct mailbox_fetch {
+	uint32_t seq;
+	bool has_uid;
+	uint32_t uid;
+	bool has_flags;
+	const char *const *flags; /* NULL-terminated */
+	bool has_header;
+	const struct header_fields *header;
+	gint64 internaldate; /* 0 if absent */
+};
+
+/* "* n FETCH (...)". */
+void mailbox_fetch(struct mailbox *mailbox, const struct mailbox_fetch *fetch);
+
+/* --- header fetch of new messages -------------------------------------- */
+
+/* True if messages may exist above the watermark (EXISTS beyond the known
+ * map, or UIDNEXT above watermark + 1), i.e. a header fetch is due. */
+bool mailbox_wants_new(const struct mailbox *mailbox);
+/* First UID to fetch: watermark + 1. */
+uint32_t mailbox_get_fetch_start(const struct mailbox *mailbox);
+/* A header fetch completed: reports collected messages in UID order and
+ * advances the watermark. */
+void mailbox_new_end(struct mailbox *mailbox);
+/* A header fetch failed or the connection dropped: collected messages are
+ * dropped unreported (they are fetched again). */
+void mailbox_abort(struct mailbox *mailbox);
+
+/* --- queries ------------------------------------------------------------ */
+
+uint32_t mailbox_get_uidvalidity(const struct mailbox *mailbox);
+uint32_t mailbox_get_watermark(const struct mailbox *mailbox);
+uint32_t mailbox_get_exists(const struct mailbox *mailbox);
+/* Messages known without \Seen. */
+uint32_t mailbox_get_unseen(const struct mailbox *mailbox);
+/* True once a selection completed (the baseline exists). */
+bool mailbox_is_synced(const struct mailbox *mailbox);
+
+/* Emits an "unseen" event if the count differs from the last one sent. */
+void mailbox_flush_unseen(struct mailbox *mailbox);
+
+typedef struct mailbox mailbox;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(mailbox, mailbox_destroy)
+
+#endif

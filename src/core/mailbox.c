@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: MIT */
+#include "imapwatch/mailbox.h"
+
+#include <string.h>
+
+enum {
+	FLAG_SEEN = 1 << 0,
+	FLAG_ANSWERED = 1 << 1,
+	FLAG_FLAGGED = 1 << 2,
+	FLAG_DELETED = 1 << 3,
+	FLAG_DRAFT = 1 << 4,
+	FLAG_KNOWN = 1 << 15, /* flags of this entry have been seen */
+};
+
+/* One message of the current selection; the array index is seq - 1. */
+struct entry {
+	uint32_t uid; /* 0 while unknown (announced by EXISTS, not fetched) */
+	uint16_t flags;
+	uint32_t keywords; /* order-independent hash of the keyword flags */
+};
+
+/* A message above the watermark, collected during a header fetch. */
+struct pending {
+	uint32_t uid;
+	char **flags;
+	bool seen;
+	bool has_header;
+	struct header_fields header;
+	gint64 internaldate;
+};
+
+struct mailbox {
+	char *account;
+	char *folder;
+	mailbox_sink sink;
+	void *user_data;
+
+	bool have_uidvalidity;
+	uint32_t uidvalidity;
+	bool have_watermark;
+	uint32_t watermark;
+	uint32_t uidnext;
+
+	GArray *seq;  /* struct entry */
+	GArray *prev; /* struct entry sorted by UID, during a selection only */
+	bool selecting;
+	bool synced;
+	GHashTable *pending; /* uid → struct pending */
+
+	bool unseen_sent;
+	uint32_t unseen_last;
+};
+
+static void pending_free(gpointer p)
+{
+	struct pending *pending = p;
+
+	g_strfreev(pending->flags);
+	header_fields_clear(&pending->header);
+	g_free(pending);
+}
+
+struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_sink sink,
+			       void *user_data)
+{
+	struct mailbox *mb = g_new0(struct mailbox, 1);
+
+	mb->account = g_strdup(account);
+	mb->folder = g_strdup(folder);
+	mb->sink = sink;
+	mb->user_data = user_data;
+	mb->seq = g_array_new(FALSE, TRUE, sizeof(struct entry));
+	mb->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pending_free);
+	return mb;
+}
+
+void mailbox_destroy(struct mailbox *mb)
+{
+	if (mb == NULL) {
+		return;
+	}
+	g_free(mb->account);
+	g_free(mb->folder);
+	g_array_unref(mb->seq);
+	if (mb->prev != NULL) {
+		g_array_unref(mb->prev);
+	}
+	g_hash_table_unref(mb->pending);
+	g_free(mb);
+}
+
+const char *mailbox_get_folder(const struct mailbox *mb)
+{
+	return mb->folder;
+}
+
+void mailbox_restore(struct mailbox *mb, uint32_t uidvalidity, uint32_t watermark)
+{
+	mb->have_uidvalidity = true;
+	mb->uidvalidity = uidvalidity;
+	mb->have_watermark = true;
+	mb->watermark = watermark;
+}
+
+static void flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keywords)
+{
+	static const struct {
+		const char *name;
+		uint16_t bit;
+	} system[] = {
+		{ "\\Seen", FLAG_SEEN },       { "\\Answered", FLAG_ANSWERED },
+		{ "\\Flagged", FLAG_FLAGGED }, { "\\Deleted", FLAG_DELETED },
+		{ "\\Draft", FLAG_DRAFT },
+	};
+
+	*bits = FLAG_KNOWN;
+	*keywords = 0;
+	for (size_t i = 0; flags != NULL && flags[i] != NULL; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < G_N_ELEMENTS(system); j++) {
+			if (g_ascii_strcasecmp(flags[i], system[j].name) == 0) {
+				*bits |= system[j].bit;
+				found = true;
+			}
+		}
+		/* \Recent is per session (M8): it must not look like a change. */
+		if (!found && g_ascii_strcasecmp(flags[i], "\\Recent") != 0) {
+			g_autofree char *lower = g_ascii_strdown(flags[i], -1);
+			*keywords += g_str_hash(lower);
+		}
+	}
+}
+
+static bool flags_differ(const struct entry *a, uint16_t bits, uint32_t keywords)
+{
+	return (a->flags & FLAG_KNOWN) && (a->flags != bits || a->keywords != keywords);
+}
+
+static void emit_message(struct mailbox *mb, enum watch_event_type type, uint32_t uid,
+			 const char *const *flags, bool seen)
+{
+	static const char *const no_flags[] = { NULL };
+	struct watch_event ev = {
+		.type = type,
+		.account = mb->account,
+		.folder = mb->folder,
+		.uidvalidity = mb->uidvalidity,
+		.uid = uid,
+		.flags = flags != NULL ? flags : no_flags,
+		.seen = seen,
+	};
+
+	mb->sink(&ev, mb->user_data);
+}
+
+static void forget_messages(struct mailbox *mb)
+{
+	g_array_set_size(mb->seq, 0);
+	if (mb->prev != NULL) {
+		g_array_set_size(mb->prev, 0);
+	}
+	g_hash_table_remove_all(mb->pending);
+}
+
+void mailbox_select_begin(struct mailbox *mb)
+{
+	GArray *prev = g_array_sized_new(FALSE, FALSE, sizeof(struct entry), mb->seq->len);
+
+	for (guint i = 0; i < mb->seq->len; i++) {
+		struct entry *e = &g_array_index(mb->seq, struct entry, i);
+
+		/* Only messages with an identity can be compared later; the
+		 * seq order of a selection is UID order (RFC 9051 §2.3.1.2). */
+		if (e->uid != 0) {
+			g_array_append_val(prev, *e);
+		}
+	}
+	if (mb->prev != NULL) {
+		g_array_unref(mb->prev);
+	}
+	mb->prev = prev;
+	g_array_set_size(mb->seq, 0);
+	g_hash_table_remove_all(mb->pending);
+	mb->selecting = true;
+}
+
+bool mailbox_set_uidvalidity(struct mailbox *mb, uint32_t uidvalidity)
+{
+	bool changed = mb->have_uidvalidity && mb->uidvalidity != uidvalidity;
+
+	if (changed) {
+		/* M3/N2: old UIDs mean nothing now; re-baseline silently. */
+		forget_messages(mb);
+		mb->have_watermark = false;
+		mb->watermark = 0;
+		mb->synced = false;
+	}
+	mb->have_uidvalidity = true;
+	mb->uidvalidity = uidvalidity;
+	return changed;
+}
+
+void mailbox_set_uidnext(struct mailbox *mb, uint32_t uidnext)
+{
+	mb->uidnext = uidnext;
+}
+
+static const struct entry *prev_find(const struct mailbox *mb, uint32_t uid)
+{
+	guint lo = 0;
+	guint hi = mb->prev != NULL ? mb->prev->len : 0;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		const struct entry *e = &g_array_index(mb->prev, struct entry, mid);
+
+		if (e->uid == uid) {
+			return e;
+		}
+		if (e->uid < uid) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return NULL;
+}
+
+static int entry_cmp_uid(gconstpointer a, gconstpointer b)
+{
+	uint32_t x = ((const struct entry *)a)->uid;
+	uint32_t y = ((const struct entry *)b)->uid;
+
+	return (x > y) - (x < y);
+}
+
+void mailbox_select_end(struct mailbox *mb)
+{
+	uint32_t max_uid = 0;
+	g_autoptr(GArray) now = g_array_sized_new(FALSE, FALSE, sizeof(struct entry), mb->seq->len);
+
+	mb->selecting = false;
+	for (guint i = 0; i < mb->seq->len; i++) {
+		const struct entry *e = &g_array_index(mb->seq, struct entry, i);
+
+		if (e->uid != 0) {
+			g_array_append_val(now, *e);
+			max_uid = MAX(max_uid, e->uid);
+		}
+	}
+	g_array_sort(now, entry_cmp_uid);
+
+	if (!mb->have_watermark) {
+		/* First selection (or new UIDVALIDITY): what is there now is the
+		 * baseline, not news (N2). */
+		mb->have_watermark = true;
+		mb->watermark = max_uid;
+		if (mb->uidnext > 0 && mb->uidnext - 1 > mb->watermark) {
+			mb->watermark = mb->uidnext - 1;
+		}
+	} else if (mb->prev != NULL) {
+		/* Messages known before that are gone now were expunged while
+		 * we were away. Both arrays are in UID order. */
+		guint j = 0;
+
+		for (guint i = 0; i < mb->prev->len; i++) {
+			const struct entry *old = &g_array_index(mb->prev, struct entry, i);
+
+			while (j < now->len && g_array_index(now, struct entry, j).uid < old->uid) {
+				j++;
+			}
+			bool present = j < now->len && g_array_index(now, struct entry, j).uid == old->uid;
+			if (!present && old->uid <= mb->watermark) {
+				emit_message(mb, WATCH_EVENT_REMOVED, old->uid, NULL, false);
+			}
+		}
+	}
+	if (mb->prev != NULL) {
+		g_array_unref(mb->prev);
+		mb->prev = NULL;
+	}
+	mb->synced = true;
+	mailbox_flush_unseen(mb);
+}
+
+void mailbox_exists(struct mailbox *mb, uint32_t count)
+{
+	/* Untrusted input: a count far beyond what we can hold is refused by
+	 * the caller's limits; GArray grows as needed. EXISTS never shrinks
+	 * the mailbox (H1); a smaller value means the server disagrees with
+	 * our map, so trust it. */
+	g_array_set_size(mb->seq, count);
+}
+
+static void entry_removed(struct mailbox *mb, const struct entry *e)
+{
+	if (e->uid == 0) {
+		return;
+	}
+	if (g_hash_table_remove(mb->pending, GUINT_TO_POINTER(e->uid))) {
+		return;
+	}
+	if (!mb->selecting && mb->have_watermark && e->uid <= mb->watermark) {
+		emit_message(mb, WATCH_EVENT_REMOVED, e->uid, NULL, false);
+	}
+}
+
+void mailbox_expunge(struct mailbox *mb, uint32_t seq)
+{
+	if (seq == 0 || seq > mb->seq->len) {
+		return;
+	}
+	struct entry e = g_array_index(mb->seq, struct entry, seq - 1);
+	g_array_remove_index(mb->seq, seq - 1);
+	entry_removed(mb, &e);
+}
+
+void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, bool earlier)
+{
+	for (size_t i = 0; i < n_uids; i++) {
+		g_hash_table_remove(mb->pending, GUINT_TO_POINTER(uids[i]));
+		if (earlier) {
+			/* Already gone before this selection; the full listing
+			 * will not contain it, select_end reports it. */
+			continue;
+		}
+		bool found = false;
+		for (guint k = 0; k < mb->seq->len; k++) {
+			struct entry *e = &g_array_index(mb->seq, struct entry, k);
+
+			if (e->uid == uids[i]) {
+				struct entry copy = *e;
+				g_array_remove_index(mb->seq, k);
+				entry_removed(mb, &copy);
+				found = true;
+				break;
+			}
+		}
+		if (!found) {
+			/* A message announced by EXISTS whose UID we never
+			 * learned: it is one of the unknown entries at the
+			 * end; the count still drops (N9). */
+			for (guint k = mb->seq->len; k > 0; k--) {
+				if (g_array_index(mb->seq, struct entry, k - 1).uid == 0) {
+					g_array_remove_index(mb->seq, k - 1);
+					break;
+				}
+			}
+		}
+	}
+}
+
+static void pending_update(struct mailbox *mb, uint32_t uid, const struct mailbox_fetch *f,
+			   uint16_t bits)
+{
+	struct pending *p = g_hash_table_lookup(mb->pending, GUINT_TO_POINTER(uid));
+
+	if (p == NULL) {
+		p = g_new0(struct pending, 1);
+		p->uid = uid;
+		g_hash_table_insert(mb->pending, GUINT_TO_POINTER(uid), p);
+	}
+	if (f->has_flags) {
+		g_strfreev(p->flags);
+		p->flags = g_strdupv((char **)f->flags);
+		p->seen = (bits & FLAG_SEEN) != 0;
+	}
+	if (f->has_header && !p->has_header) {
+		p->has_header = true;
+		p->header.from_name = g_strdup(f->header->from_name);
+		p->header.from_addr = g_strdup(f->header->from_addr);
+		p->header.subject = g_strdup(f->header->subject);
+		p->header.message_id = g_strdup(f->header->message_id);
+		p->header.date = f->header->date;
+	}
+	if (f->internaldate != 0) {
+		p->internaldate = f->internaldate;
+	}
+}
+
+void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
+{
+	uint16_t bits = 0;
+	uint32_t keywords = 0;
+
+	if (f->seq == 0 || f->seq > mb->seq->len) {
+		return; /* not a message of this selection: ignore (P1) */
+	}
+	struct entry *e = &g_array_index(mb->seq, struct entry, f->seq - 1);
+	if (f->has_uid && f->uid != 0) {
+		e->uid = f->uid;
+	}
+	if (f->has_flags) {
+		flags_parse(f->flags, &bits, &keywords);
+	}
+	if (e->uid == 0) {
+		if (f->has_flags) {
+			e->flags = bits;
+			e->keywords = keywords;
+		}
+		return;
+	}
+
+	if (mb->selecting) {
+		const struct entry *old = prev_find(mb, e->uid);
+
+		if (f->has_flags && old != NULL && flags_differ(old, bits, keywords)) {
+			emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
+				     (bits & FLAG_SEEN) != 0);
+		}
+	} else if (mb->have_watermark && e->uid > mb->watermark) {
+		pending_update(mb, e->uid, f, bits);
+	} else if (f->has_flags && flags_differ(e, bits, keywords)) {
+		/* Update before emitting so a listener that asks for the
+		 * unseen count sees the new state. */
+		e->flags = bits;
+		e->keywords = keywords;
+		emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags, (bits & FLAG_SEEN) != 0);
+	}
+	if (f->has_flags) {
+		e->flags = bits;
+		e->keywords = keywords;
+	}
+}
+
+bool mailbox_wants_new(const struct mailbox *mb)
+{
+	for (guint i = mb->seq->len; i > 0; i--) {
+		const struct entry *e = &g_array_index(mb->seq, struct entry, i - 1);
+
+		/* UID order = seq order: unknown or new entries are at the end. */
+		if (e->uid == 0 || (mb->have_watermark && e->uid > mb->watermark)) {
+			return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+uint32_t mailbox_get_fetch_start(const struct mailbox *mb)
+{
+	return mb->watermark == UINT32_MAX ? UINT32_MAX : mb->watermark + 1;
+}
+
+static gint pending_cmp(gconstpointer a, gconstpointer b)
+{
+	uint32_t x = (*(struct pending *const *)a)->uid;
+	uint32_t y = (*(struct pending *const *)b)->uid;
+
+	return (x > y) - (x < y);
+}
+
+void mailbox_new_end(struct mailbox *mb)
+{
+	g_autoptr(GPtrArray) list = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, mb->pending);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		g_ptr_array_add(list, value);
+	}
+	g_ptr_array_sort(list, pending_cmp);
+	for (guint i = 0; i < list->len; i++) {
+		const struct pending *p = list->pdata[i];
+		static const char *const no_flags[] = { NULL };
+
+		if (p->uid <= mb->watermark) {
+			continue; /* M5: never report a UID twice */
+		}
+		struct watch_event ev = {
+			.type = WATCH_EVENT_NEW,
+			.account = mb->account,
+			.folder = mb->folder,
+			.uidvalidity = mb->uidvalidity,
+			.uid = p->uid,
+			.message_id = p->header.message_id,
+			.from_name = p->header.from_name,
+			.from_addr = p->header.from_addr,
+			.subject = p->header.subject,
+			.date = p->header.date != 0 ? p->header.date : p->internaldate,
+			.flags = p->flags != NULL ? (const char *const *)p->flags : no_flags,
+			.seen = p->seen,
+		};
+		mb->sink(&ev, mb->user_data);
+		mb->watermark = p->uid;
+	}
+	g_hash_table_remove_all(mb->pending);
+	mailbox_flush_unseen(mb);
+}
+
+void mailbox_abort(struct mailbox *mb)
+{
+	g_hash_table_remove_all(mb->pending);
+	if (mb->selecting) {
+		/* Keep what was known before this selection for the next one. */
+		mb->selecting = false;
+		if (mb->prev != NULL) {
+			g_array_set_size(mb->seq, 0);
+			g_array_append_vals(mb->seq, mb->prev->data, mb->prev->len);
+			g_array_unref(mb->prev);
+			mb->prev = NULL;
+		}
+	}
+}
+
+uint32_t mailbox_get_uidvalidity(const struct mailbox *mb)
+{
+	return mb->uidvalidity;
+}
+
+uint32_t mailbox_get_watermark(const struct mailbox *mb)
+{
+	return mb->watermark;
+}
+
+uint32_t mailbox_get_exists(const struct mailbox *mb)
+{
+	return mb->seq->len;
+}
+
+uint32_t mailbox_get_unseen(const struct mailbox *mb)
+{
+	uint32_t n = 0;
+
+	for (guint i = 0; i < mb->seq->len; i++) {
+		const struct entry *e = &g_array_index(mb->seq, struct entry, i);
+
+		if ((e->flags & FLAG_KNOWN) && !(e->flags & FLAG_SEEN)) {
+			n++;
+		}
+	}
+	return n;
+}
+
+bool mailbox_is_synced(const struct mailbox *mb)
+{
+	return mb->synced;
+}
+
+void mailbox_flush_unseen(struct mailbox *mb)
+{
+	if (mb->selecting || !mb->synced) {
+		return;
+	}
+	uint32_t n = mailbox_get_unseen(mb);
+	if (mb->unseen_sent && n == mb->unseen_last) {
+		return;
+	}
+	mb->unseen_sent = true;
+	mb->unseen_last = n;
+	struct watch_event ev = {
+		.type = WATCH_EVENT_UNSEEN,
+		.account = mb->account,
+		.folder = mb->folder,
+		.count = n,
+	};
+	mb->sink(&ev, mb->user_data);
+}
