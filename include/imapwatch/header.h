@@ -9,6 +9,24 @@
  * malformed words shown raw, raw 8-bit UTF-8 accepted (E5), headers unfolded,
  * control characters and bidi overrides removed (E4). Never fails: missing
  * or broken fields give "" (strings) or 0 (date).
+ *
+ * Decisions beyond the RFCs:
+ * - Adjacent encoded words in the same charset are joined before charset
+ *   conversion, so a multi-byte character split across two words decodes
+ *   to that character; a half character left over becomes U+FFFD.
+ * - A token made only of encoded words glued together ("=?..?==?..?=") is
+ *   decoded; a word glued to other text is shown raw (E3).
+ * - Base64 without '=' padding is accepted; any other bad base64 or Q
+ *   escape makes the word malformed, shown raw.
+ * - Words in a charset iconv does not know are shown raw.
+ * - Raw 8-bit text that is not UTF-8 is read as windows-1252.
+ * - Encoded words inside a quoted display name are decoded (common, and
+ *   display only); never inside an addr-spec.
+ *
+ * Uses GMime for charset aliases and Date: parsing; g_mime_init() is
+ * called internally, once (g_once), on first use, so callers need no
+ * setup; nothing may call g_mime_shutdown() while this module is in use.
+ * Safe to call from any thread.
  */
 
 #include <glib.h>
@@ -25,7 +43,10 @@ struct header_fields {
 
 /* Parses the header block raw[0..len) (may contain NUL bytes, which are
  * dropped). Fills every member of out with newly allocated strings; free
- * them with header_fields_clear(). */
+ * them with header_fields_clear(). Field names are case-insensitive, the
+ * first of duplicate fields wins, an empty line ends the block. From: gives
+ * the first mailbox, also inside a group; without any address its text
+ * becomes from_name. Strings are not truncated. */
 void header_fields_parse(const char *raw, size_t len, struct header_fields *out);
 
 /* Frees the members and zeroes the struct. Accepts a zeroed struct. */

@@ -18,7 +18,11 @@ char *utf7_imap_encode(const char *utf8);
 /* Modified UTF-7 → UTF-8. Returns a new string, or NULL if the input is not
  * well-formed (bad base64, unterminated shift, non-minimal or empty shift
  * "&" + "-" other than "&-", encoded printable ASCII, unpaired surrogates,
- * 8-bit bytes, non-zero padding bits). Caller frees with g_free. */
+ * 8-bit bytes, non-zero padding bits). Also rejected: raw controls and DEL
+ * (RFC 3501 lets only printable ASCII stand for itself), two adjacent shifts
+ * that should have been one, and an encoded U+0000. Strict so that a name
+ * has exactly one spelling; callers show the raw name when this fails.
+ * Caller frees with g_free. */
 char *utf7_imap_decode(const char *mutf7);
 
 #endif
