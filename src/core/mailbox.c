@@ -316,6 +316,44 @@ void mailbox_expunge(struct mailbox *mb, uint32_t seq)
 	entry_removed(mb, &e);
 }
 
+/* Index of uid in the selection, or -1. Outside a selection the map is in
+ * UID order with unknown entries only at the end, so a binary search over
+ * the known part finds it; while a selection is being listed, entries fill
+ * in any order and a linear scan is used. */
+static gssize seq_find_uid(const struct mailbox *mb, uint32_t uid)
+{
+	guint known = mb->seq->len;
+
+	while (known > 0 && g_array_index(mb->seq, struct entry, known - 1).uid == 0) {
+		known--;
+	}
+	if (!mb->selecting) {
+		guint lo = 0;
+		guint hi = known;
+
+		while (lo < hi) {
+			guint mid = lo + (hi - lo) / 2;
+			uint32_t v = g_array_index(mb->seq, struct entry, mid).uid;
+
+			if (v == uid) {
+				return mid;
+			}
+			if (v < uid && v != 0) {
+				lo = mid + 1;
+			} else {
+				hi = mid;
+			}
+		}
+		return -1;
+	}
+	for (guint k = 0; k < known; k++) {
+		if (g_array_index(mb->seq, struct entry, k).uid == uid) {
+			return k;
+		}
+	}
+	return -1;
+}
+
 void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, bool earlier)
 {
 	for (size_t i = 0; i < n_uids; i++) {
@@ -325,27 +363,20 @@ void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, b
 			 * will not contain it, select_end reports it. */
 			continue;
 		}
-		bool found = false;
-		for (guint k = 0; k < mb->seq->len; k++) {
-			struct entry *e = &g_array_index(mb->seq, struct entry, k);
-
-			if (e->uid == uids[i]) {
-				struct entry copy = *e;
-				g_array_remove_index(mb->seq, k);
-				entry_removed(mb, &copy);
-				found = true;
-				break;
-			}
+		gssize k = seq_find_uid(mb, uids[i]);
+		if (k >= 0) {
+			struct entry copy = g_array_index(mb->seq, struct entry, k);
+			g_array_remove_index(mb->seq, (guint)k);
+			entry_removed(mb, &copy);
+			continue;
 		}
-		if (!found) {
-			/* A message announced by EXISTS whose UID we never
-			 * learned: it is one of the unknown entries at the
-			 * end; the count still drops (N9). */
-			for (guint k = mb->seq->len; k > 0; k--) {
-				if (g_array_index(mb->seq, struct entry, k - 1).uid == 0) {
-					g_array_remove_index(mb->seq, k - 1);
-					break;
-				}
+		/* A message announced by EXISTS whose UID we never learned: it
+		 * is one of the unknown entries at the end; the count still
+		 * drops (N9). */
+		for (guint j = mb->seq->len; j > 0; j--) {
+			if (g_array_index(mb->seq, struct entry, j - 1).uid == 0) {
+				g_array_remove_index(mb->seq, j - 1);
+				break;
 			}
 		}
 	}
