@@ -18,6 +18,7 @@ import atexit
 import base64
 import email.utils
 import json
+import grp
 import os
 import pwd
 import queue
@@ -355,10 +356,13 @@ class Dovecot:
             # uid"), so as root the mail belongs to nobody; the login and
             # internal users are the ones the dovecot-core package made.
             login_user, internal_user = "dovenull", "dovecot"
+            internal_group = "dovecot"
             pw = pwd.getpwnam("nobody")
             uid, gid = pw.pw_uid, pw.pw_gid
         else:
+            # Unprivileged: every service runs as us, sockets in our group.
             login_user = internal_user = pwd.getpwuid(uid).pw_name
+            internal_group = grp.getgrgid(gid).gr_name
         for d in ("run", "state", "mail"):
             os.makedirs(self.path(d), exist_ok=True)
         os.chmod(self.path("mail"), 0o755)
@@ -386,8 +390,13 @@ service postlogin {
   }
 }
 """
+            # script-login -d rawlog writes to ~/dovecot.rawlog if it exists.
             for user in self.users:
-                os.makedirs(self.path("mail", user, "dovecot.rawlog"), exist_ok=True)
+                home = self.path("mail", user)
+                for d in (home, os.path.join(home, "dovecot.rawlog")):
+                    os.makedirs(d, exist_ok=True)
+                    if os.getuid() == 0:
+                        os.chown(d, uid, gid)
         conf = f"""# imapwatch test instance
 instance_name = {os.path.basename(self.dir)}
 protocols = imap
@@ -399,6 +408,7 @@ info_log_path = {self.path("dovecot.log")}
 debug_log_path = {self.path("dovecot.log")}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 
 ssl = yes
 ssl_cert = <{self.cert}
