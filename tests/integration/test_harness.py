@@ -63,7 +63,7 @@ class HarnessTest(unittest.TestCase):
         try:
             conn.logout()
         except (imaplib.IMAP4.error, OSError):
-            pass
+            conn.shutdown()
 
     def test_login_imaps(self):
         conn = self.imaps("user1")
