@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Benchmarks for imapwatchd against a private Dovecot on loopback.
+
+    bench/bench.py latency [-n 50]   delivery-to-event latency
+    bench/bench.py memory            RSS / Pss / Private, 10 accounts x 3 folders
+    bench/bench.py wakeups [-s 60]   context switches while idle
+
+Run by hand after building (IMAPWATCHD defaults to build/imapwatchd). Prints
+figures; asserts nothing about speed.
+"""
+
+import argparse
+import json
+import os
+import queue
+import select
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import imapwatch_harness as h  # noqa: E402
+
+
+class Watcher:
+    """imapwatchd --print-events with arrival timestamps per event."""
+
+    def __init__(self, config_text):
+        self.dir = tempfile.mkdtemp(prefix="imapwatch-bench-")
+        os.makedirs(os.path.join(self.dir, "state"))
+        self.config = os.path.join(self.dir, "config")
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write(config_text)
+        env = dict(os.environ, XDG_STATE_HOME=os.path.join(self.dir, "state"))
+        for var in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(var, None)
+        binary = os.environ.get("IMAPWATCHD", os.path.join(ROOT, "build", "imapwatchd"))
+        self.proc = subprocess.Popen([binary, "--print-events", "--config", self.config],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL, env=env)
+        self.events = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.events.put((time.monotonic(), json.loads(line)))
+
+    def wait(self, pred, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no matching event")
+            t, ev = self.events.get(timeout=left)
+            if pred(ev):
+                return t, ev
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
+
+
+def account_block(name, dc, user, folders):
+    return (f"[account {name}]\nhost = localhost\nport = {dc.imaps_port}\n"
+            f"username = {user}\npassword = {dc.users[user]}\n"
+            f"folders = {';'.join(folders)}\ntls_ca_file = {h.certs().ca}\n\n")
+
+
+class IdleClient:
+    """An independent IDLE client: when does Dovecot itself send EXISTS?"""
+
+    def __init__(self, dc, user):
+        ctx = h.certs().client_context()
+        raw = socket.create_connection(("127.0.0.1", dc.imaps_port))
+        self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.buf = b""
+        self._line()
+        self._cmd(f"a LOGIN {user} {dc.users[user]}", b"a ")
+        self._cmd("b EXAMINE INBOX", b"b ")
+        self.sock.sendall(b"c IDLE\r\n")
+        while not self._line().startswith(b"+"):
+            pass
+        self.times = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self.buf += self.sock.recv(65536)
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _cmd(self, text, tag):
+        self.sock.sendall(text.encode() + b"\r\n")
+        while not self._line().startswith(tag):
+            pass
+
+    def _read(self):
+        while True:
+            line = self._line()
+            if line.endswith(b"EXISTS"):
+                self.times.put(time.monotonic())
+
+
+def cmd_latency(args):
+    with h.Dovecot() as dc:
+        w = Watcher(account_block("bench", dc, "user1", ["INBOX"]))
+        try:
+            w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
+            idle = IdleClient(dc, "user1")
+            total, server, ours = [], [], []
+            for i in range(args.n):
+                msg, _ = h.make_message(subject=f"bench {i}")
+                t0 = time.monotonic()
+                dc.doveadm("save", "-u", "user1", "-m", "INBOX", input=msg)
+                t_new, _ = w.wait(lambda e: e.get("event") == "new" and
+                                  e.get("subject") == f"bench {i}")
+                t_exists = idle.times.get(timeout=30)
+                total.append((t_new - t0) * 1000)
+                server.append((t_exists - t0) * 1000)
+                ours.append((t_new - t_exists) * 1000)
+            print(f"deliveries: {args.n}")
+            for name, xs in (("doveadm save -> new event", total),
+                             ("doveadm save -> EXISTS at an independent IDLE client", server),
+                             ("imapwatchd's own share (new event - EXISTS)", ours)):
+                print(f"{name}: median {statistics.median(xs):.1f} ms, "
+                      f"max {max(xs):.1f} ms, min {min(xs):.1f} ms")
+        finally:
+            w.stop()
+
+
+def proc_figures(pid):
+    status = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            status[k] = v.strip()
+    rollup = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":"):
+                rollup[parts[0][:-1]] = int(parts[1])
+    return status, rollup
+
+
+def cmd_memory(args):
+    users = {f"user{i}": f"pass{i}" for i in range(1, 11)}
+    with h.Dovecot(users=users) as dc:
+        config = "[daemon]\nnotifications = false\n\n"
+        for i in range(1, 11):
+            user = f"user{i}"
+            for folder in ("Lists", "Work"):
+                dc.create_folder(user, folder)
+            for j in range(20):
+                dc.doveadm("save", "-u", user, "-m", "INBOX",
+                           input=h.make_message(subject=f"m{j}")[0])
+            config += account_block(f"acct{i}", dc, user, ["INBOX", "Lists", "Work"])
+        w = Watcher(config)
+        try:
+            idle = set()
+            while len(idle) < 10:
+                _, ev = w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
+                idle.add(ev["account"])
+            status, rollup = proc_figures(w.proc.pid)
+            private = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
+            print("10 accounts x 3 folders (30 IMAP connections, 20 messages per INBOX)")
+            print(f"VmRSS {status['VmRSS']}, VmHWM {status['VmHWM']}")
+            print(f"Pss {rollup.get('Pss', 0)} kB, Private {private} kB "
+                  f"(clean {rollup.get('Private_Clean', 0)}, dirty {rollup.get('Private_Dirty', 0)})")
+        finally:
+            w.stop()
+
+
+def cmd_wakeups(args):
+    with h.Dovecot() as dc:
+        w = Watcher(account_block("bench", dc, "user1", ["INBOX"]))
+        try:
+            w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
+            before, _ = proc_figures(w.proc.pid)
+            time.sleep(args.s)  # measuring idle behaviour over wall time
+            after, _ = proc_figures(w.proc.pid)
+            n = sum(int(after[k]) - int(before[k])
+                    for k in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))
+            print(f"context switches while idle: {n} in {args.s} s "
+                  f"({n * 60 / args.s:.1f} per minute; Dovecot sends '* OK Still here' "
+                  f"every 2 min)")
+        finally:
+            w.stop()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    lat = sub.add_parser("latency")
+    lat.add_argument("-n", type=int, default=50)
+    sub.add_parser("memory")
+    wk = sub.add_parser("wakeups")
+    wk.add_argument("-s", type=int, default=60)
+    args = p.parse_args()
+    {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
