@@ -222,6 +222,12 @@ static bool pid_is_dead(void *data)
 	return process_is_dead((pid_t)GPOINTER_TO_INT(data));
 }
 
+/* Gone for good: killed and reaped. */
+static bool pid_is_gone(void *data)
+{
+	return kill((pid_t)GPOINTER_TO_INT(data), 0) != 0 && errno == ESRCH;
+}
+
 static void test_password_timeout_kills_group(void)
 {
 	g_autofree char *pid_file = pid_file_path();
@@ -257,10 +263,9 @@ static void test_password_cancel(void)
 	pid = pid_file_read(pid_file);
 	password_request_cancel(req);
 
-	/* The child is killed and reaped by us (it is our child, so "dead"
-	 * means no zombie is left either). */
-	g_assert_true(loop_wait_for(pid_is_dead, GINT_TO_POINTER(pid), 2000));
-	g_assert_cmpint(kill(pid, 0), ==, -1);
+	/* The child is killed, and reaped by us: it is our child, so no
+	 * zombie may be left either. */
+	g_assert_true(loop_wait_for(pid_is_gone, GINT_TO_POINTER(pid), DEADLINE_MS));
 	/* And the callback never comes. */
 	g_assert_false(loop_until(&done, &r.calls, 200));
 	g_assert_cmpint(r.calls, ==, 0);
@@ -278,6 +283,31 @@ static void test_password_cancel_start_error(void)
 	password_request_cancel(req);
 	g_assert_false(loop_until(&done, &r.calls, 50));
 	g_assert_cmpint(r.calls, ==, 0);
+}
+
+static struct password_request *cancel_me;
+
+static void on_password_cancel_inside(const char *password, const GError *error, void *data)
+{
+	int *calls = data;
+
+	(void)password;
+	(void)error;
+	(*calls)++;
+	/* The request is about to be freed; cancelling it here is harmless. */
+	password_request_cancel(cancel_me);
+}
+
+static void test_password_cancel_in_callback(void)
+{
+	int calls = 0;
+	bool done = false;
+
+	cancel_me = password_request_start("echo pw", 10, on_password_cancel_inside, &calls);
+	g_assert_true(loop_until(NULL, &calls, DEADLINE_MS));
+	g_assert_false(loop_until(&done, NULL, 50));
+	g_assert_cmpint(calls, ==, 1);
+	cancel_me = NULL;
 }
 
 static void test_password_large_output(void)
@@ -369,6 +399,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/password/timeout-kills-group", test_password_timeout_kills_group);
 	g_test_add_func("/password/cancel", test_password_cancel);
 	g_test_add_func("/password/cancel-start-error", test_password_cancel_start_error);
+	g_test_add_func("/password/cancel-in-callback", test_password_cancel_in_callback);
 	g_test_add_func("/password/large-output", test_password_large_output);
 	g_test_add_func("/password/responsive", test_password_responsive);
 	g_test_add_func("/password/no-fd-leak", test_password_no_fd_leak);
