@@ -98,6 +98,10 @@ const char *config_auth_name(enum config_auth auth);
  * (bare numbers without unit are rejected). */
 bool config_parse_duration(const char *s, guint *seconds);
 
+/* The inverse, in the shortest form config_parse_duration() accepts:
+ * 540 → "9m", 5400 → "1h30m", 0 → "0s". New string. */
+char *config_format_duration(guint seconds);
+
 typedef struct config config;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(config, config_free)
 

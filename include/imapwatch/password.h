@@ -21,7 +21,13 @@ struct password_request;
  * it needs it beyond the call (the buffer is wiped afterwards). On failure
  * password is NULL and error describes what happened ("password_command exited
  * with status 1: <first line of stderr>"). The request is freed after the
- * callback returns. */
+ * callback returns.
+ *
+ * Errors are in the G_IO_ERROR domain: G_IO_ERROR_TIMED_OUT for the timeout
+ * ("password_command did not finish within N s"), G_IO_ERROR_INVALID_ARGUMENT
+ * for an empty command, G_IO_ERROR_FAILED otherwise. Standard output is read
+ * up to 64 KiB (the rest is drained and dropped), standard error up to 1 KiB.
+ * Calling password_request_cancel() from inside the callback does nothing. */
 typedef void (*password_callback)(const char *password, const GError *error, void *user_data);
 
 struct password_request *password_request_start(const char *command, guint timeout_seconds,
