@@ -20,6 +20,17 @@
  * status responses OK/NO/BAD/BYE/PREAUTH with an optional [response code] and
  * free text. Status text is taken raw, so "{5}" at the end of a status line is
  * text, not a literal (P1, P2, P3, P9).
+ *
+ * Leniency, where real servers deviate or where it cannot change the meaning
+ * of a valid stream: a bare LF ends a line like CRLF; empty lines between
+ * responses are skipped; a status line may end right after its status word
+ * or its "[code]" (Gmail); runs of spaces and a space before the end of a
+ * line are accepted (Exchange's STATUS); atoms may hold 8-bit bytes, '\',
+ * '%', '*' and ']'; "{n+}" is accepted from the server; in a quoted string a
+ * backslash before anything but '"' or '\' is kept as sent. Errors: a CR not
+ * followed by LF, NUL outside a literal, control characters in atoms,
+ * unbalanced parentheses or brackets, unterminated quoted strings, malformed
+ * literal counts, an invalid tag, a tagged status other than OK/NO/BAD.
  */
 
 #include <glib.h>
@@ -68,7 +79,8 @@ struct imap_response {
 	/* Status responses (tagged, or untagged OK/NO/BAD/BYE/PREAUTH). */
 	enum imap_status status;
 	/* Response code name upper-cased ("UIDVALIDITY", "CAPABILITY",
-	 * "ALERT", ...) or NULL when there is no "[...]". */
+	 * "ALERT", ...) or NULL when there is no "[...]". A '[' with no
+	 * matching ']' on the line, or "[]", is left in text. */
 	char *code;
 	/* Arguments of the response code after its name, parsed as IMAP
 	 * arguments up to the closing ']' (atoms, strings, lists). A code whose
@@ -93,9 +105,11 @@ struct imap_response {
 };
 
 struct imap_parser_limits {
-	size_t max_line;      /* bytes of one line (literal data excluded) */
+	size_t max_line;      /* bytes of one line, CRLF and literal data excluded */
 	size_t max_literal;   /* bytes of one literal */
-	size_t max_response;  /* total bytes of one response, literals included */
+	size_t max_response;  /* bytes of one response as received: CRLFs and
+			       * literal data included; checked when a literal
+			       * is announced, before its data arrives */
 	unsigned max_depth;   /* list nesting */
 	size_t max_args;      /* arguments in one response, all levels counted */
 };
@@ -122,7 +136,11 @@ void imap_parser_destroy(struct imap_parser *parser);
  * response completes, parsing stops right after its final CRLF so the caller
  * can take it and feed the rest (this matters for STARTTLS, S3). Returns
  * NEED_MORE when every byte was consumed without completing a response.
- * After ERROR the parser stays in error until imap_parser_reset().
+ * While a response waits to be taken, feeding consumes nothing and returns
+ * RESPONSE again. After ERROR the parser stays in error until
+ * imap_parser_reset(); *consumed then counts the bytes up to the offending
+ * one, and the connection should be dropped: there is no safe way to find
+ * the start of the next response. consumed may be NULL.
  */
 enum imap_parse_result imap_parser_feed(struct imap_parser *parser, const char *data, size_t len,
 					size_t *consumed);
@@ -132,10 +150,13 @@ enum imap_parse_result imap_parser_feed(struct imap_parser *parser, const char *
 struct imap_response *imap_parser_take(struct imap_parser *parser);
 
 /* Static description of the last error ("line longer than 65536 bytes",
- * "unterminated quoted string", ...). Valid until the next feed/reset. */
+ * "unterminated quoted string", ...), or NULL when the parser is not in
+ * error. Owned by the parser; valid until the next feed/reset. */
 const char *imap_parser_error(const struct imap_parser *parser);
 
-/* True when the parser holds part of a response (bytes fed, not complete). */
+/* True when the parser holds part of a response (bytes fed, not complete).
+ * After STARTTLS's tagged OK, consumed < len or this being true means
+ * plaintext was injected after it (S3). */
 bool imap_parser_has_partial(const struct imap_parser *parser);
 
 /* Forgets partial input and any error. */
