@@ -85,7 +85,7 @@ void config_free(struct config *config);
 char *config_default_path(void);
 
 /* Human-readable listing of the resolved settings for --check-config;
- * passwords are never included (shown as "(set)" / the command). */
+ * passwords are never included (shown as "(set in config file)" or "from command: ..."). */
 char *config_describe(const struct config *config);
 
 /* Looks up an account by name; NULL if none. */

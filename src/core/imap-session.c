@@ -14,6 +14,10 @@
 	"(UID FLAGS INTERNALDATE RFC822.SIZE "                                                     \
 	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"
 
+#define STARTTLS_INJECTION                                                                         \
+	"server sent data after accepting STARTTLS (possible injection attack); refusing to "      \
+	"continue"
+
 /* Longest trace line; protocol lines can be long (flag lists, literals). */
 #define TRACE_MAX 2000
 
@@ -137,6 +141,7 @@ struct imap_session {
 	bool have_uidvalidity;
 	bool idle_broken; /* IDLE refused: poll instead */
 	bool saw_exists;  /* new messages announced since the last fetch */
+	bool check_new;   /* a selection completed: fetch if the map says so */
 	bool idle_continued;
 	bool auth_ir_sent;
 	bool logout_requested;
@@ -491,6 +496,7 @@ static void step_fetch_new(struct imap_session *s)
 						   mailbox_get_fetch_start(s->mailbox));
 
 	s->saw_exists = false;
+	s->check_new = false;
 	send_command(s, S_FETCH_NEW, command, NULL);
 }
 
@@ -501,7 +507,9 @@ static void step_after_sync(struct imap_session *s)
 		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
 		return;
 	}
-	if (s->saw_exists || mailbox_wants_new(s->mailbox)) {
+	/* After a fetch, only a new EXISTS triggers another one: an entry the
+	 * fetch did not return was expunged and its EXPUNGE is on the way. */
+	if (s->saw_exists || (s->check_new && mailbox_wants_new(s->mailbox))) {
 		step_fetch_new(s);
 		return;
 	}
@@ -856,6 +864,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			return;
 		}
 		mailbox_select_end(s->mailbox);
+		s->check_new = true;
 		step_after_sync(s);
 		return;
 	case S_LIST_FLAGS:
@@ -865,6 +874,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			return;
 		}
 		mailbox_select_end(s->mailbox);
+		s->check_new = true;
 		step_after_sync(s);
 		return;
 	case S_FETCH_NEW:
@@ -1071,9 +1081,7 @@ void imap_session_feed(struct imap_session *s, const char *data, size_t len)
 			/* S3: anything after "OK Begin TLS" came in plaintext
 			 * and may be injected; never use it. */
 			if (len > 0 || imap_parser_has_partial(s->parser)) {
-				session_fail(s, IMAP_FAILURE_PERMANENT,
-					     "server sent data after accepting STARTTLS (possible "
-					     "injection attack); refusing to continue");
+				session_fail(s, IMAP_FAILURE_PERMANENT, STARTTLS_INJECTION);
 				return;
 			}
 			s->ops->start_tls(s->user_data);
@@ -1081,8 +1089,7 @@ void imap_session_feed(struct imap_session *s, const char *data, size_t len)
 		}
 	}
 	if (len > 0 && s->state == S_TLS_HANDSHAKE) {
-		session_fail(s, IMAP_FAILURE_PERMANENT,
-			     "server sent data during the TLS upgrade; refusing to continue");
+		session_fail(s, IMAP_FAILURE_PERMANENT, STARTTLS_INJECTION);
 	}
 }
 
