@@ -947,8 +947,11 @@ static gboolean stream_on_timeout(gpointer user_data)
 
 static void stream_start_timeout(struct stream *self)
 {
+	guint64 ms = (guint64)self->timeout_seconds * 1000;
+
 	g_clear_handle_id(&self->timeout_id, g_source_remove);
-	self->timeout_id = g_timeout_add_full(G_PRIORITY_DEFAULT, self->timeout_seconds * 1000,
+	/* Millisecond timer: a seconds timer may fire up to a second late. */
+	self->timeout_id = g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)MIN(ms, G_MAXUINT),
 	                                      stream_on_timeout, self, NULL);
 }
 
@@ -1172,6 +1175,8 @@ void stream_close(struct stream *self)
 {
 	g_return_if_fail(self != NULL);
 	if (self->state == STREAM_STATE_CLOSED) {
+		/* Also drops an ERROR still waiting to be delivered. */
+		stream_teardown(self);
 		return;
 	}
 	g_debug("closing connection to %s:%u", self->host, self->port);
@@ -1191,6 +1196,7 @@ void stream_close(struct stream *self)
 				ERR_clear_error();
 			}
 		} else if (self->output->len > 0) {
+			/* Best effort; the socket closes next either way. */
 			(void)send(self->fd, self->output->data, self->output->len,
 			           MSG_NOSIGNAL | MSG_DONTWAIT);
 		}

@@ -9,9 +9,11 @@
 #include "imapwatch/stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -204,7 +206,7 @@ enum server_mode {
 	SERVER_STARTTLS,       /* plaintext until "a STARTTLS", then TLS echo */
 	SERVER_SILENT,         /* accepts, never speaks */
 	SERVER_PLAIN_GREETING, /* "* OK plain", then waits for EOF */
-	SERVER_PLAIN_ABORT,    /* closes at once with unread data: RST */
+	SERVER_PLAIN_ABORT,    /* greeting, then RST once the client writes */
 };
 
 struct server {
@@ -327,6 +329,10 @@ static gpointer server_thread(gpointer data)
 		break;
 	case SERVER_PLAIN_ABORT: {
 		struct linger linger = {.l_onoff = 1, .l_linger = 0};
+		char c;
+		server_write_all(fd, "* OK plain\r\n");
+		/* Abort only once the client is writing, not during its connect. */
+		g_assert_cmpint(recv(fd, &c, 1, 0), ==, 1);
 		g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger)), ==,
 		                0);
 		break;
@@ -575,6 +581,45 @@ static void expect_cert_error(const char *cert, const char *host, bool with_ca,
 	g_assert_false(server_stop(server));
 }
 
+/* The client's end of the connection to port: the socket in this process
+ * whose peer is that port and that is not the server's accepted end. */
+static int find_client_socket(uint16_t port)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		struct sockaddr_in peer;
+		socklen_t len = sizeof(peer);
+		if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0 &&
+		    peer.sin_family == AF_INET && ntohs(peer.sin_port) == port) {
+			return fd;
+		}
+	}
+	return -1;
+}
+
+static int socket_option(int fd, int level, int name)
+{
+	int value = -1;
+	socklen_t len = sizeof(value);
+
+	g_assert_cmpint(getsockopt(fd, level, name, &value, &len), ==, 0);
+	return value;
+}
+
+/* L3 and the fd flags, on the socket the stream uses. */
+static void check_client_socket(uint16_t port)
+{
+	int fd = find_client_socket(port);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(socket_option(fd, SOL_SOCKET, SO_KEEPALIVE), ==, 1);
+	g_assert_cmpint(socket_option(fd, IPPROTO_TCP, TCP_KEEPIDLE), ==, 60);
+	g_assert_cmpint(socket_option(fd, IPPROTO_TCP, TCP_KEEPINTVL), ==, 10);
+	g_assert_cmpint(socket_option(fd, IPPROTO_TCP, TCP_KEEPCNT), ==, 6);
+	g_assert_cmpint(socket_option(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), >, 0);
+	g_assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	g_assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+}
+
 static void echo_hook(struct client *client, enum stream_event event)
 {
 	if (event != STREAM_EVENT_DATA) {
@@ -605,6 +650,7 @@ static void run_echo(const char *host)
 
 	client_connect(client);
 	client_run(client);
+	check_client_socket(server->port);
 	g_assert_cmpstr(client->data->str, ==, "* OK hello\r\nping\r\n");
 	g_assert_cmpint(g_array_index(client->events, enum stream_event, 0), ==,
 	                STREAM_EVENT_CONNECTED);
@@ -731,6 +777,23 @@ static void test_cert_bad_ca_file(void)
 	g_assert_true(g_str_has_prefix(client->error_message, "cannot load CA file '"));
 	g_assert_true(
 	    g_str_has_suffix(client->error_message, "missing-ca.pem': No such file or directory"));
+	client_free(client);
+}
+
+/* The ERROR is queued on the main loop; destroying first must drop it. */
+static void test_destroy_before_error(void)
+{
+	g_autofree char *missing = cert_path("missing-ca.pem");
+	struct stream_config config = {
+	    .host = "localhost",
+	    .port = closed_port(),
+	    .implicit_tls = true,
+	    .ca_file = missing,
+	};
+	struct client *client = client_new(&config, NULL);
+
+	client_connect(client);
+	client_destroy_stream(client);
 	client_free(client);
 }
 
@@ -1011,6 +1074,49 @@ static void test_handshake_timeout(void)
 	server_stop(server);
 }
 
+/* A listener whose accept queue is full drops further SYNs, so a connect
+ * to it neither succeeds nor fails. */
+static void test_connect_timeout(void)
+{
+	struct sockaddr_in address = {
+	    .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(address);
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fillers[4];
+
+	g_assert_cmpint(listener, >=, 0);
+	g_assert_cmpint(bind(listener, (struct sockaddr *)&address, sizeof(address)), ==, 0);
+	g_assert_cmpint(listen(listener, 0), ==, 0);
+	g_assert_cmpint(getsockname(listener, (struct sockaddr *)&address, &len), ==, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(fillers); i++) {
+		fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		g_assert_cmpint(fillers[i], >=, 0);
+		(void)connect(fillers[i], (struct sockaddr *)&address, sizeof(address));
+	}
+
+	struct stream_config config = {
+	    .host = "127.0.0.1",
+	    .port = ntohs(address.sin_port),
+	    .implicit_tls = true,
+	    .connect_timeout = 1,
+	};
+	struct client *client = client_new(&config, NULL);
+	g_autofree char *expected =
+	    g_strdup_printf("connection to 127.0.0.1:%u timed out after 1 s", config.port);
+
+	client_connect(client);
+	client_run(client);
+	g_assert_cmpint(client->error, ==, STREAM_ERROR_TIMEOUT);
+	g_assert_cmpstr(client->error_message, ==, expected);
+	client_free(client);
+	for (size_t i = 0; i < G_N_ELEMENTS(fillers); i++) {
+		close(fillers[i]);
+	}
+	close(listener);
+}
+
 static void test_not_tls(void)
 {
 	struct server *server = server_start(SERVER_PLAIN_GREETING, NULL);
@@ -1081,6 +1187,9 @@ static void test_peer_close_plain(void)
 static void abort_hook(struct client *client, enum stream_event event)
 {
 	if (event == STREAM_EVENT_CONNECTED) {
+		return;
+	}
+	if (event == STREAM_EVENT_DATA) {
 		g_autofree char *block = g_malloc0(TEST_LARGE_SIZE);
 		client_write(client, block, TEST_LARGE_SIZE);
 		return;
@@ -1231,6 +1340,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/stream/starttls/bad-cert", test_starttls_rejected_cert);
 	g_test_add_func("/stream/connect/refused", test_connect_refused);
 	g_test_add_func("/stream/connect/resolve", test_connect_resolve);
+	g_test_add_func("/stream/connect/timeout", test_connect_timeout);
 	g_test_add_func("/stream/close/peer", test_peer_close);
 	g_test_add_func("/stream/close/plain", test_peer_close_plain);
 	g_test_add_func("/stream/close/reset", test_write_after_reset);
@@ -1238,6 +1348,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/stream/destroy/on-data", test_destroy_on_data);
 	g_test_add_func("/stream/destroy/on-error", test_destroy_on_error);
 	g_test_add_func("/stream/destroy/connecting", test_destroy_while_connecting);
+	g_test_add_func("/stream/destroy/before-error", test_destroy_before_error);
 
 	result = g_test_run();
 	remove_certificates();
