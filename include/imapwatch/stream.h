@@ -40,6 +40,7 @@ enum stream_event {
 	STREAM_EVENT_CLOSED,    /* the peer closed the connection */
 	STREAM_EVENT_ERROR,     /* see stream_get_error*() */
 };
+/* CLOSED and ERROR are final: no event follows either. */
 
 enum stream_error {
 	STREAM_ERROR_NONE,
@@ -58,16 +59,23 @@ typedef void (*stream_callback)(struct stream *stream, enum stream_event event, 
 struct stream *stream_create(const struct stream_config *config, stream_callback callback,
 			     void *user_data);
 
-/* Starts connecting; the outcome arrives as CONNECTED or ERROR. */
+/* Starts connecting; the outcome arrives as CONNECTED or ERROR. Call once.
+ * The TLS context is set up here, so a CA file that does not load is an
+ * ERROR (CERTIFICATE) too, also for plaintext streams; like every event it
+ * arrives from the main loop. No proxy is used: host and port are taken as
+ * configured, the host is not parsed for a ":port". */
 void stream_connect(struct stream *stream);
 
 /* Starts a TLS handshake on a connected plaintext stream (STARTTLS). The
  * caller must have checked that no plaintext is buffered (S3). Returns 0, or
  * -EINVAL if the stream is not a connected plaintext stream. Outcome:
- * TLS_READY or ERROR. No DATA events are delivered until then. */
+ * TLS_READY or ERROR. No DATA events are delivered until then. The
+ * handshake is bounded by connect_timeout. Output still queued is sent over
+ * TLS once the handshake is done. */
 int stream_start_tls(struct stream *stream);
 
-/* Queues bytes for sending; never blocks. */
+/* Queues bytes for sending; never blocks. Before the connection (or the
+ * implicit TLS handshake) is up, bytes wait in the queue. */
 void stream_write(struct stream *stream, const char *data, size_t len);
 
 /* Bytes queued but not yet written. */
