@@ -569,7 +569,10 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 			for (size_t k = 0; k < value->n_children; k++) {
 				const char *flag = imap_arg_as_string(&value->children[k]);
 
-				if (flag != NULL) {
+				/* M8: \Recent belongs to one session; reporting it
+				 * would make the same message look different
+				 * depending on which connection saw it first. */
+				if (flag != NULL && g_ascii_strcasecmp(flag, "\\Recent") != 0) {
 					g_ptr_array_add(flags, (gpointer)flag);
 				}
 			}

@@ -198,11 +198,13 @@ static void conn_phase_changed(struct connection *c, enum imap_session_phase pha
 	}
 }
 
-static void conn_failed(struct connection *c, enum imap_failure failure, const char *message,
-			void *user_data)
+static void conn_failed(struct connection *c, enum imap_failure failure,
+			const char *connection_message, void *user_data)
 {
 	struct folder *f = user_data;
 	struct account *a = f->account;
+	/* The message belongs to the connection destroyed below. */
+	g_autofree char *message = g_strdup(connection_message);
 
 	(void)c;
 	connection_destroy(f->connection);
