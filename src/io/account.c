@@ -323,6 +323,11 @@ static void password_done(const char *password, const GError *error, void *user_
 
 void account_start(struct account *a)
 {
+	/* Every folder starts connecting together, so the account does not
+	 * flap through "disconnected" while the first ones connect. */
+	for (guint i = 0; i < a->folders->len; i++) {
+		((struct folder *)a->folders->pdata[i])->state = ACCOUNT_STATE_CONNECTING;
+	}
 	if (a->config->password_command != NULL) {
 		account_set_state(a, ACCOUNT_STATE_CONNECTING, NULL);
 		a->password_request = password_request_start(

@@ -27,12 +27,28 @@ static const char *level_prefix(GLogLevelFlags level)
 	return "debug";
 }
 
+static const char *log_domain(const GLogField *fields, gsize n_fields)
+{
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0) {
+			return fields[i].value;
+		}
+	}
+	return NULL;
+}
+
 static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
 				   gpointer user_data)
 {
 	(void)user_data;
-	if ((level & G_LOG_LEVEL_DEBUG) && !verbose) {
-		return G_LOG_WRITER_HANDLED;
+	if (level & G_LOG_LEVEL_DEBUG) {
+		/* -v shows our own debug messages; libraries' ones only when
+		 * G_MESSAGES_DEBUG asks for them, as GLib does by default. */
+		if (!verbose || g_log_writer_default_would_drop(level, log_domain(fields, n_fields))) {
+			if (!verbose || log_domain(fields, n_fields) != NULL) {
+				return G_LOG_WRITER_HANDLED;
+			}
+		}
 	}
 	if (g_log_writer_is_journald(STDERR_FILENO) &&
 	    g_log_writer_journald(level, fields, n_fields, NULL) == G_LOG_WRITER_HANDLED) {
