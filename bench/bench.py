@@ -151,10 +151,11 @@ def proc_figures(pid):
 
 
 def cmd_memory(args):
-    users = {f"user{i}": f"pass{i}" for i in range(1, 11)}
+    n = args.accounts
+    users = {f"user{i}": f"pass{i}" for i in range(1, n + 1)}
     with h.Dovecot(users=users) as dc:
         config = "[daemon]\nnotifications = false\n\n"
-        for i in range(1, 11):
+        for i in range(1, n + 1):
             user = f"user{i}"
             for folder in ("Lists", "Work"):
                 dc.create_folder(user, folder)
@@ -165,12 +166,12 @@ def cmd_memory(args):
         w = Watcher(config)
         try:
             idle = set()
-            while len(idle) < 10:
+            while len(idle) < n:
                 _, ev = w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
                 idle.add(ev["account"])
             status, rollup = proc_figures(w.proc.pid)
             private = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
-            print("10 accounts x 3 folders (30 IMAP connections, 20 messages per INBOX)")
+            print(f"{n} accounts x 3 folders ({3 * n} IMAP connections, 20 messages per INBOX)")
             print(f"VmRSS {status['VmRSS']}, VmHWM {status['VmHWM']}")
             print(f"Pss {rollup.get('Pss', 0)} kB, Private {private} kB "
                   f"(clean {rollup.get('Private_Clean', 0)}, dirty {rollup.get('Private_Dirty', 0)})")
@@ -201,7 +202,8 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     lat = sub.add_parser("latency")
     lat.add_argument("-n", type=int, default=50)
-    sub.add_parser("memory")
+    mem = sub.add_parser("memory")
+    mem.add_argument("--accounts", type=int, default=10)
     wk = sub.add_parser("wakeups")
     wk.add_argument("-s", type=int, default=60)
     args = p.parse_args()

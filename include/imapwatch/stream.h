@@ -102,6 +102,11 @@ enum stream_error stream_get_error(const struct stream *stream);
  * imap.example.com". NULL when there is no error. */
 const char *stream_get_error_message(const struct stream *stream);
 
+/* TLS contexts are shared between streams with the same CA file. Forget
+ * them (after a configuration reload, or at exit for leak checkers); streams
+ * keep their own references. */
+void stream_flush_tls_cache(void);
+
 typedef struct stream stream;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(stream, stream_destroy)
 

@@ -8,6 +8,7 @@
 #include "imapwatch/config.h"
 #include "imapwatch/event.h"
 #include "imapwatch/log.h"
+#include "imapwatch/stream.h"
 
 #include <glib-unix.h>
 #include <locale.h>
@@ -168,5 +169,6 @@ int main(int argc, char **argv)
 
 	g_ptr_array_unref(d.accounts);
 	g_main_loop_unref(d.loop);
+	stream_flush_tls_cache();
 	return d.exit_status;
 }

@@ -543,9 +543,52 @@ static bool stream_ssl_ctx_configure(SSL_CTX *ctx)
 	return true;
 }
 
-/* Returns NULL and sets *error_out / *message_out on failure. */
+/* Contexts by CA file ("" for the system store only). Loading the system
+ * bundle costs close to 1 MiB per context, so connections share them; the
+ * cache holds one reference per entry. */
+static GHashTable *ssl_ctx_cache;
+
+static void ssl_ctx_unref(gpointer ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+void stream_flush_tls_cache(void)
+{
+	g_clear_pointer(&ssl_ctx_cache, g_hash_table_unref);
+}
+
+static SSL_CTX *stream_ssl_ctx_load(const char *ca_file, enum stream_error *error_out,
+                                    char **message_out);
+
+/* Returns a new reference, or NULL and sets *error_out / *message_out. */
 static SSL_CTX *stream_ssl_ctx_new(const char *ca_file, enum stream_error *error_out,
                                    char **message_out)
+{
+	const char *key = ca_file != NULL ? ca_file : "";
+	SSL_CTX *ctx;
+
+	if (ssl_ctx_cache == NULL) {
+		ssl_ctx_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ssl_ctx_unref);
+	}
+	ctx = g_hash_table_lookup(ssl_ctx_cache, key);
+	if (ctx == NULL) {
+		ctx = stream_ssl_ctx_load(ca_file, error_out, message_out);
+		if (ctx == NULL) {
+			return NULL;
+		}
+		g_hash_table_insert(ssl_ctx_cache, g_strdup(key), ctx);
+	}
+	if (SSL_CTX_up_ref(ctx) != 1) {
+		*error_out = STREAM_ERROR_TLS;
+		*message_out = g_strdup("cannot set up TLS: out of memory");
+		return NULL;
+	}
+	return ctx;
+}
+
+static SSL_CTX *stream_ssl_ctx_load(const char *ca_file, enum stream_error *error_out,
+                                    char **message_out)
 {
 	g_autoptr(SSL_CTX) ctx = NULL;
 
