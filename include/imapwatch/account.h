@@ -49,8 +49,8 @@ struct account_options {
 
 /* config is copied by reference: it must outlive the account. */
 struct account *account_create(const struct config_account *config,
-			       const struct account_options *options, account_sink sink,
-			       void *user_data);
+                               const struct account_options *options, account_sink sink,
+                               void *user_data);
 void account_start(struct account *account);
 /* Logs out of every connection; `stopped` follows. */
 void account_stop(struct account *account, account_stopped stopped, void *user_data);

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define BACKOFF_MIN_MS 1000u
-#define BACKOFF_MAX_MS 300000u
+#define BACKOFF_MIN_MS          1000u
+#define BACKOFF_MAX_MS          300000u
 #define BACKOFF_RESOURCE_MIN_MS 30000u
 
 /* Delay before attempt number `attempt` (0 = first retry). random is any

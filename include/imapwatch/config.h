@@ -49,7 +49,7 @@ struct config_account {
 	char *password_command; /* NULL unless given; exactly one of the two */
 	enum config_auth auth;
 	char **folders;     /* UTF-8 names, NULL-terminated, never empty;
-			     * default { "INBOX" }; duplicates rejected */
+	                     * default { "INBOX" }; duplicates rejected */
 	char *tls_ca_file;  /* NULL unless given; must be a readable file */
 	guint idle_refresh; /* seconds; account value or the [daemon] one */
 };
@@ -58,9 +58,9 @@ struct config {
 	char *path; /* the file read, for messages */
 	bool notifications;
 	enum config_startup startup;
-	guint idle_refresh; /* seconds, default 540 (9m); 1m..29m (I5) */
+	guint idle_refresh;     /* seconds, default 540 (9m); 1m..29m (I5) */
 	guint password_timeout; /* seconds, default 30 */
-	GPtrArray *accounts; /* struct config_account *, in file order */
+	GPtrArray *accounts;    /* struct config_account *, in file order */
 };
 
 /* Domain for GError; every error is CONFIG_ERROR_INVALID or

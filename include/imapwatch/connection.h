@@ -25,10 +25,10 @@ struct connection;
 
 struct connection_ops {
 	void (*phase_changed)(struct connection *connection, enum imap_session_phase phase,
-			      void *user_data);
+	                      void *user_data);
 	/* The connection is over because of failure; message is for users. */
 	void (*failed)(struct connection *connection, enum imap_failure failure,
-		       const char *message, void *user_data);
+	               const char *message, void *user_data);
 	/* LOGOUT completed, or the connection was not yet logged in. */
 	void (*finished)(struct connection *connection, void *user_data);
 };
@@ -44,7 +44,7 @@ struct connection_params {
 };
 
 struct connection *connection_create(const struct connection_params *params,
-				     const struct connection_ops *ops, void *user_data);
+                                     const struct connection_ops *ops, void *user_data);
 /* Starts connecting. */
 void connection_start(struct connection *connection);
 /* Ends IDLE and logs out; `finished` follows (or `failed` if the server does

@@ -49,7 +49,7 @@ struct watch_event {
 /* "account/folder/uidvalidity/uid": stable message id used by events, D-Bus
  * and the CLI. New string. */
 char *watch_event_message_id(const char *account, const char *folder, uint32_t uidvalidity,
-			     uint32_t uid);
+                             uint32_t uid);
 
 /* One JSON object, no trailing newline. New string. Strings are escaped so
  * the line is always valid JSON (control characters as \u00XX). */

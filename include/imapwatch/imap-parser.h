@@ -105,13 +105,13 @@ struct imap_response {
 };
 
 struct imap_parser_limits {
-	size_t max_line;      /* bytes of one line, CRLF and literal data excluded */
-	size_t max_literal;   /* bytes of one literal */
-	size_t max_response;  /* bytes of one response as received: CRLFs and
-			       * literal data included; checked when a literal
-			       * is announced, before its data arrives */
-	unsigned max_depth;   /* list nesting */
-	size_t max_args;      /* arguments in one response, all levels counted */
+	size_t max_line;     /* bytes of one line, CRLF and literal data excluded */
+	size_t max_literal;  /* bytes of one literal */
+	size_t max_response; /* bytes of one response as received: CRLFs and
+	                      * literal data included; checked when a literal
+	                      * is announced, before its data arrives */
+	unsigned max_depth;  /* list nesting */
+	size_t max_args;     /* arguments in one response, all levels counted */
 };
 
 /* Limits that fit imapwatch's own use: 64 KiB lines, 1 MiB literals, 4 MiB
@@ -143,7 +143,7 @@ void imap_parser_destroy(struct imap_parser *parser);
  * the start of the next response. consumed may be NULL.
  */
 enum imap_parse_result imap_parser_feed(struct imap_parser *parser, const char *data, size_t len,
-					size_t *consumed);
+                                        size_t *consumed);
 
 /* The completed response; the caller owns it (free with
  * imap_response_free). Returns NULL if no response is ready. */

@@ -78,8 +78,8 @@ struct imap_session_config {
 /* mailbox is borrowed and must outlive the session. Sends nothing until the
  * greeting arrives. */
 struct imap_session *imap_session_create(const struct imap_session_config *config,
-					 struct mailbox *mailbox,
-					 const struct imap_session_ops *ops, void *user_data);
+                                         struct mailbox *mailbox,
+                                         const struct imap_session_ops *ops, void *user_data);
 /* Accepts NULL. Wipes the password. Aborts unfinished mailbox work. */
 void imap_session_destroy(struct imap_session *session);
 

@@ -38,7 +38,7 @@ typedef void (*mailbox_sink)(const struct watch_event *event, void *user_data);
 
 /* Copies account and folder (UTF-8). */
 struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_sink sink,
-			       void *user_data);
+                               void *user_data);
 void mailbox_destroy(struct mailbox *mailbox);
 
 const char *mailbox_get_folder(const struct mailbox *mailbox);

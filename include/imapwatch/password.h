@@ -31,7 +31,7 @@ struct password_request;
 typedef void (*password_callback)(const char *password, const GError *error, void *user_data);
 
 struct password_request *password_request_start(const char *command, guint timeout_seconds,
-						 password_callback callback, void *user_data);
+                                                password_callback callback, void *user_data);
 
 /* Stops the request: the child is killed, the callback is not called, the
  * request is freed. Accepts NULL. */

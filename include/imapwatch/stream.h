@@ -28,8 +28,8 @@ struct stream;
 struct stream_config {
 	const char *host; /* name to connect to and to verify */
 	uint16_t port;
-	bool implicit_tls;   /* TLS handshake right after connect */
-	const char *ca_file; /* extra trusted CA(s), PEM; NULL for none */
+	bool implicit_tls;     /* TLS handshake right after connect */
+	const char *ca_file;   /* extra trusted CA(s), PEM; NULL for none */
 	guint connect_timeout; /* seconds for DNS + TCP + TLS; 0 = 30 */
 };
 
@@ -53,11 +53,11 @@ enum stream_error {
 };
 
 typedef void (*stream_callback)(struct stream *stream, enum stream_event event, const char *data,
-				size_t len, void *user_data);
+                                size_t len, void *user_data);
 
 /* Copies what it needs from config. Does not connect yet. */
 struct stream *stream_create(const struct stream_config *config, stream_callback callback,
-			     void *user_data);
+                             void *user_data);
 
 /* Starts connecting; the outcome arrives as CONNECTED or ERROR. Call once.
  * The TLS context is set up here, so a CA file that does not load is an

@@ -4,11 +4,9 @@
 #include <inttypes.h>
 
 static const char *const type_names[] = {
-	[WATCH_EVENT_NEW] = "new",
-	[WATCH_EVENT_CHANGED] = "changed",
-	[WATCH_EVENT_REMOVED] = "removed",
-	[WATCH_EVENT_UNSEEN] = "unseen",
-	[WATCH_EVENT_STATE] = "state",
+    [WATCH_EVENT_NEW] = "new",         [WATCH_EVENT_CHANGED] = "changed",
+    [WATCH_EVENT_REMOVED] = "removed", [WATCH_EVENT_UNSEEN] = "unseen",
+    [WATCH_EVENT_STATE] = "state",
 };
 
 const char *watch_event_type_name(enum watch_event_type type)
@@ -20,7 +18,7 @@ const char *watch_event_type_name(enum watch_event_type type)
 }
 
 char *watch_event_message_id(const char *account, const char *folder, uint32_t uidvalidity,
-			     uint32_t uid)
+                             uint32_t uid)
 {
 	return g_strdup_printf("%s/%s/%" PRIu32 "/%" PRIu32, account, folder, uidvalidity, uid);
 }
@@ -81,9 +79,9 @@ char *watch_event_to_json(const struct watch_event *ev)
 	}
 
 	g_autofree char *id =
-		watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
-	g_string_append_printf(out, ",\"uidvalidity\":%" PRIu32 ",\"uid\":%" PRIu32, ev->uidvalidity,
-			       ev->uid);
+	    watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
+	g_string_append_printf(out, ",\"uidvalidity\":%" PRIu32 ",\"uid\":%" PRIu32,
+	                       ev->uidvalidity, ev->uid);
 	json_append_member(out, "id", id);
 	if (ev->type == WATCH_EVENT_NEW) {
 		json_append_member(out, "message_id", ev->message_id);

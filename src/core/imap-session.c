@@ -45,26 +45,26 @@ enum state {
 };
 
 static const char *const state_names[] = {
-	[S_GREETING] = "greeting",
-	[S_CAPABILITY_PRE] = "capability-pre-tls",
-	[S_STARTTLS] = "starttls",
-	[S_TLS_HANDSHAKE] = "tls-handshake",
-	[S_CAPABILITY] = "capability",
-	[S_AUTHENTICATE] = "authenticate",
-	[S_LOGIN] = "login",
-	[S_CAPABILITY_POST] = "capability-post-auth",
-	[S_ID] = "id",
-	[S_ENABLE] = "enable",
-	[S_EXAMINE] = "examine",
-	[S_LIST_FLAGS] = "list-flags",
-	[S_FETCH_NEW] = "fetch-new",
-	[S_IDLE_START] = "idle-start",
-	[S_IDLING] = "idling",
-	[S_IDLE_DONE] = "idle-done",
-	[S_POLL_WAIT] = "poll-wait",
-	[S_NOOP] = "noop",
-	[S_LOGOUT] = "logout",
-	[S_DONE] = "done",
+    [S_GREETING] = "greeting",
+    [S_CAPABILITY_PRE] = "capability-pre-tls",
+    [S_STARTTLS] = "starttls",
+    [S_TLS_HANDSHAKE] = "tls-handshake",
+    [S_CAPABILITY] = "capability",
+    [S_AUTHENTICATE] = "authenticate",
+    [S_LOGIN] = "login",
+    [S_CAPABILITY_POST] = "capability-post-auth",
+    [S_ID] = "id",
+    [S_ENABLE] = "enable",
+    [S_EXAMINE] = "examine",
+    [S_LIST_FLAGS] = "list-flags",
+    [S_FETCH_NEW] = "fetch-new",
+    [S_IDLE_START] = "idle-start",
+    [S_IDLING] = "idling",
+    [S_IDLE_DONE] = "idle-done",
+    [S_POLL_WAIT] = "poll-wait",
+    [S_NOOP] = "noop",
+    [S_LOGOUT] = "logout",
+    [S_DONE] = "done",
 };
 
 enum cap {
@@ -94,26 +94,26 @@ static const struct {
 	const char *name;
 	enum cap cap;
 } cap_names[] = {
-	{ "IMAP4REV1", CAP_IMAP4REV1 },
-	{ "IMAP4REV2", CAP_IMAP4REV2 },
-	{ "STARTTLS", CAP_STARTTLS },
-	{ "LOGINDISABLED", CAP_LOGINDISABLED },
-	{ "AUTH=PLAIN", CAP_AUTH_PLAIN },
-	{ "AUTH=XOAUTH2", CAP_AUTH_XOAUTH2 },
-	{ "AUTH=OAUTHBEARER", CAP_AUTH_OAUTHBEARER },
-	{ "SASL-IR", CAP_SASL_IR },
-	{ "IDLE", CAP_IDLE },
-	{ "ID", CAP_ID },
-	{ "ENABLE", CAP_ENABLE },
-	{ "CONDSTORE", CAP_CONDSTORE },
-	{ "QRESYNC", CAP_QRESYNC },
-	{ "LITERAL+", CAP_LITERAL_PLUS },
-	{ "LITERAL-", CAP_LITERAL_MINUS },
-	{ "UNSELECT", CAP_UNSELECT },
-	{ "NOTIFY", CAP_NOTIFY },
-	{ "ESEARCH", CAP_ESEARCH },
-	{ "UIDPLUS", CAP_UIDPLUS },
-	{ "SPECIAL-USE", CAP_SPECIAL_USE },
+    {"IMAP4REV1", CAP_IMAP4REV1},
+    {"IMAP4REV2", CAP_IMAP4REV2},
+    {"STARTTLS", CAP_STARTTLS},
+    {"LOGINDISABLED", CAP_LOGINDISABLED},
+    {"AUTH=PLAIN", CAP_AUTH_PLAIN},
+    {"AUTH=XOAUTH2", CAP_AUTH_XOAUTH2},
+    {"AUTH=OAUTHBEARER", CAP_AUTH_OAUTHBEARER},
+    {"SASL-IR", CAP_SASL_IR},
+    {"IDLE", CAP_IDLE},
+    {"ID", CAP_ID},
+    {"ENABLE", CAP_ENABLE},
+    {"CONDSTORE", CAP_CONDSTORE},
+    {"QRESYNC", CAP_QRESYNC},
+    {"LITERAL+", CAP_LITERAL_PLUS},
+    {"LITERAL-", CAP_LITERAL_MINUS},
+    {"UNSELECT", CAP_UNSELECT},
+    {"NOTIFY", CAP_NOTIFY},
+    {"ESEARCH", CAP_ESEARCH},
+    {"UIDPLUS", CAP_UIDPLUS},
+    {"SPECIAL-USE", CAP_SPECIAL_USE},
 };
 
 struct imap_session {
@@ -137,7 +137,7 @@ struct imap_session {
 	bool authenticated;
 	bool enabled_condstore;
 	bool enabled_qresync;
-	bool selected;    /* EXAMINE answered OK: message data is ours */
+	bool selected; /* EXAMINE answered OK: message data is ours */
 	bool have_uidvalidity;
 	bool idle_broken; /* IDLE refused: poll instead */
 	bool saw_exists;  /* new messages announced since the last fetch */
@@ -153,13 +153,13 @@ struct imap_session {
 const char *imap_session_phase_name(enum imap_session_phase phase)
 {
 	static const char *const names[] = {
-		[IMAP_SESSION_PHASE_CONNECTING] = "connecting",
-		[IMAP_SESSION_PHASE_AUTHENTICATING] = "authenticating",
-		[IMAP_SESSION_PHASE_SYNCING] = "syncing",
-		[IMAP_SESSION_PHASE_IDLE] = "idle",
-		[IMAP_SESSION_PHASE_POLLING] = "polling",
-		[IMAP_SESSION_PHASE_LOGOUT] = "logout",
-		[IMAP_SESSION_PHASE_DONE] = "done",
+	    [IMAP_SESSION_PHASE_CONNECTING] = "connecting",
+	    [IMAP_SESSION_PHASE_AUTHENTICATING] = "authenticating",
+	    [IMAP_SESSION_PHASE_SYNCING] = "syncing",
+	    [IMAP_SESSION_PHASE_IDLE] = "idle",
+	    [IMAP_SESSION_PHASE_POLLING] = "polling",
+	    [IMAP_SESSION_PHASE_LOGOUT] = "logout",
+	    [IMAP_SESSION_PHASE_DONE] = "done",
 	};
 
 	return (unsigned)phase < G_N_ELEMENTS(names) ? names[phase] : "unknown";
@@ -180,7 +180,7 @@ static void set_state(struct imap_session *s, enum state state)
 {
 	if (s->state != state) {
 		g_debug("imap session for account '%s' folder '%s': %s -> %s", s->account,
-			mailbox_get_folder(s->mailbox), state_names[s->state], state_names[state]);
+		        mailbox_get_folder(s->mailbox), state_names[s->state], state_names[state]);
 	}
 	s->state = state;
 }
@@ -240,12 +240,12 @@ static void send_raw(struct imap_session *s, const char *data, size_t len, const
 
 /* Sends "TAG <command>\r\n" and makes it the outstanding command. */
 static void send_command(struct imap_session *s, enum state next, const char *command,
-			 const char *redacted)
+                         const char *redacted)
 {
 	g_snprintf(s->tag, sizeof(s->tag), "A%u", ++s->next_tag);
 	g_autofree char *line = g_strdup_printf("%s %s\r\n", s->tag, command);
 	g_autofree char *shown =
-		redacted != NULL ? g_strdup_printf("%s %s", s->tag, redacted) : NULL;
+	    redacted != NULL ? g_strdup_printf("%s %s", s->tag, redacted) : NULL;
 
 	set_state(s, next);
 	send_raw(s, line, strlen(line), shown);
@@ -301,8 +301,8 @@ static void step_starttls(struct imap_session *s)
 	if (!(s->caps & CAP_STARTTLS)) {
 		/* S1: never continue without TLS when it was asked for. */
 		session_fail(s, IMAP_FAILURE_PERMANENT,
-			     "server does not offer STARTTLS, refusing to continue without TLS "
-			     "(use security = tls if the server supports port 993)");
+		             "server does not offer STARTTLS, refusing to continue without TLS "
+		             "(use security = tls if the server supports port 993)");
 		return;
 	}
 	send_command(s, S_STARTTLS, "STARTTLS", NULL);
@@ -312,7 +312,8 @@ static void step_authenticate_sasl(struct imap_session *s, const char *mechanism
 {
 	/* A2: the initial response goes on the command line only with SASL-IR. */
 	if (s->caps & CAP_SASL_IR) {
-		g_autofree char *command = g_strdup_printf("AUTHENTICATE %s %s", mechanism, initial);
+		g_autofree char *command =
+		    g_strdup_printf("AUTHENTICATE %s %s", mechanism, initial);
 		g_autofree char *shown = g_strdup_printf("AUTHENTICATE %s <redacted>", mechanism);
 
 		send_command(s, S_AUTHENTICATE, command, shown);
@@ -332,16 +333,16 @@ static char *auth_initial_response(struct imap_session *s)
 	switch (s->config.auth) {
 	case CONFIG_AUTH_XOAUTH2: {
 		/* A4: "user=" user ^A "auth=Bearer " token ^A ^A */
-		g_autofree char *raw = g_strdup_printf("user=%s\001auth=Bearer %s\001\001",
-						       s->username, s->password);
+		g_autofree char *raw =
+		    g_strdup_printf("user=%s\001auth=Bearer %s\001\001", s->username, s->password);
 		char *b64 = g_base64_encode((const guchar *)raw, strlen(raw));
 		memset(raw, 0, strlen(raw));
 		return b64;
 	}
 	case CONFIG_AUTH_OAUTHBEARER: {
 		/* A3: GS2 header, then ^A-separated key/value pairs. */
-		g_autofree char *raw = g_strdup_printf("n,a=%s,\001auth=Bearer %s\001\001",
-						       s->username, s->password);
+		g_autofree char *raw =
+		    g_strdup_printf("n,a=%s,\001auth=Bearer %s\001\001", s->username, s->password);
 		char *b64 = g_base64_encode((const guchar *)raw, strlen(raw));
 		memset(raw, 0, strlen(raw));
 		return b64;
@@ -369,16 +370,16 @@ static void step_login(struct imap_session *s)
 
 	if (!imap_command_append_astring(command, s->username)) {
 		session_fail(s, IMAP_FAILURE_PERMANENT,
-			     "the user name contains characters the LOGIN command cannot send; "
-			     "use auth = plain");
+		             "the user name contains characters the LOGIN command cannot send; "
+		             "use auth = plain");
 		return;
 	}
 	g_string_append_c(command, ' ');
 	if (!imap_command_append_astring(command, s->password)) {
 		memset(command->str, 0, command->len);
 		session_fail(s, IMAP_FAILURE_PERMANENT,
-			     "the password contains characters the LOGIN command cannot send; "
-			     "use auth = plain");
+		             "the password contains characters the LOGIN command cannot send; "
+		             "use auth = plain");
 		return;
 	}
 	send_command(s, S_LOGIN, command->str, "LOGIN <redacted>");
@@ -405,8 +406,8 @@ static void step_auth(struct imap_session *s)
 	/* A1: LOGIN only as the last resort, never with LOGINDISABLED. */
 	if (s->caps & CAP_LOGINDISABLED) {
 		session_fail(s, IMAP_FAILURE_PERMANENT,
-			     "server disables LOGIN (LOGINDISABLED) and offers no usable "
-			     "authentication mechanism");
+		             "server disables LOGIN (LOGINDISABLED) and offers no usable "
+		             "authentication mechanism");
 		return;
 	}
 	step_login(s);
@@ -449,8 +450,9 @@ static void step_id(struct imap_session *s)
 {
 	if (s->caps & CAP_ID) {
 		/* A8: some servers refuse EXAMINE without ID. */
-		send_command(s, S_ID, "ID (\"name\" \"imapwatch\" \"version\" \"" IMAPWATCH_VERSION "\")",
-			     NULL);
+		send_command(s, S_ID,
+		             "ID (\"name\" \"imapwatch\" \"version\" \"" IMAPWATCH_VERSION "\")",
+		             NULL);
 		return;
 	}
 	step_enable_or_examine(s);
@@ -477,8 +479,9 @@ static void step_examine(struct imap_session *s)
 	g_autofree char *encoded = utf7_imap_encode(mailbox_get_folder(s->mailbox));
 	g_autoptr(GString) command = g_string_new("EXAMINE ");
 	if (encoded == NULL || !imap_command_append_astring(command, encoded)) {
-		session_fail(s, IMAP_FAILURE_PERMANENT, "folder name '%s' cannot be sent to the server",
-			     mailbox_get_folder(s->mailbox));
+		session_fail(s, IMAP_FAILURE_PERMANENT,
+		             "folder name '%s' cannot be sent to the server",
+		             mailbox_get_folder(s->mailbox));
 		return;
 	}
 	set_phase(s, IMAP_SESSION_PHASE_SYNCING);
@@ -493,7 +496,7 @@ static void step_examine(struct imap_session *s)
 static void step_fetch_new(struct imap_session *s)
 {
 	g_autofree char *command = g_strdup_printf("UID FETCH %" PRIu32 ":* " FETCH_NEW_ITEMS,
-						   mailbox_get_fetch_start(s->mailbox));
+	                                           mailbox_get_fetch_start(s->mailbox));
 
 	s->saw_exists = false;
 	s->check_new = false;
@@ -552,8 +555,8 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 	}
 	const struct imap_arg *items = r->args[0].children;
 	size_t n = r->args[0].n_children;
-	struct mailbox_fetch f = { .seq = r->number };
-	struct header_fields header = { 0 };
+	struct mailbox_fetch f = {.seq = r->number};
+	struct header_fields header = {0};
 	g_autoptr(GPtrArray) flags = g_ptr_array_new();
 
 	for (size_t i = 0; i + 1 < n; i += 2) {
@@ -642,7 +645,7 @@ static void handle_vanished(struct imap_session *s, const struct imap_response *
 
 	if (r->n_args > 0 && r->args[0].type == IMAP_ARG_LIST) {
 		earlier = r->args[0].n_children == 1 &&
-			  imap_arg_is_atom(&r->args[0].children[0], "EARLIER");
+		          imap_arg_is_atom(&r->args[0].children[0], "EARLIER");
 		i = 1;
 	}
 	if (i >= r->n_args || r->args[i].type != IMAP_ARG_ATOM) {
@@ -683,22 +686,22 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 	} else if (!message_data_allowed(s)) {
 		return;
 	} else if (strcmp(r->code, "UIDVALIDITY") == 0 && r->n_code_args == 1 &&
-		   imap_arg_get_u32(&r->code_args[0], &value)) {
+	           imap_arg_get_u32(&r->code_args[0], &value)) {
 		if (s->state == S_EXAMINE) {
 			s->have_uidvalidity = true;
 			if (mailbox_set_uidvalidity(s->mailbox, value)) {
 				g_message("UIDVALIDITY of folder '%s' of account '%s' changed; "
-					  "starting afresh without reporting old messages",
-					  mailbox_get_folder(s->mailbox), s->account);
+				          "starting afresh without reporting old messages",
+				          mailbox_get_folder(s->mailbox), s->account);
 			}
 		} else if (value != mailbox_get_uidvalidity(s->mailbox)) {
 			/* M3: mid-session change; a new selection sorts it out. */
 			session_fail(s, IMAP_FAILURE_TRANSIENT,
-				     "UIDVALIDITY of folder '%s' changed during the session",
-				     mailbox_get_folder(s->mailbox));
+			             "UIDVALIDITY of folder '%s' changed during the session",
+			             mailbox_get_folder(s->mailbox));
 		}
 	} else if (strcmp(r->code, "UIDNEXT") == 0 && r->n_code_args == 1 &&
-		   imap_arg_get_u32(&r->code_args[0], &value)) {
+	           imap_arg_get_u32(&r->code_args[0], &value)) {
 		mailbox_set_uidnext(s->mailbox, value);
 	}
 }
@@ -710,9 +713,9 @@ static void handle_untagged(struct imap_session *s, const struct imap_response *
 			g_free(s->bye_text);
 			s->bye_text = g_strdup(r->text);
 			s->bye_failure = (r->code != NULL && (strcmp(r->code, "UNAVAILABLE") == 0 ||
-							      strcmp(r->code, "LIMIT") == 0))
-						 ? IMAP_FAILURE_RESOURCE
-						 : IMAP_FAILURE_TRANSIENT;
+			                                      strcmp(r->code, "LIMIT") == 0))
+			                     ? IMAP_FAILURE_RESOURCE
+			                     : IMAP_FAILURE_TRANSIENT;
 		}
 		handle_code(s, r);
 		return;
@@ -764,7 +767,7 @@ static enum imap_failure failure_for_code(const char *code)
 {
 	/* A6 */
 	if (code != NULL && (strcmp(code, "UNAVAILABLE") == 0 || strcmp(code, "LIMIT") == 0 ||
-			     strcmp(code, "INUSE") == 0 || strcmp(code, "OVERQUOTA") == 0)) {
+	                     strcmp(code, "INUSE") == 0 || strcmp(code, "OVERQUOTA") == 0)) {
 		return IMAP_FAILURE_RESOURCE;
 	}
 	return IMAP_FAILURE_PERMANENT;
@@ -780,10 +783,10 @@ static void handle_auth_reply(struct imap_session *s, const struct imap_response
 	}
 	enum imap_failure failure = failure_for_code(r->code);
 	session_fail(s, failure,
-		     failure == IMAP_FAILURE_RESOURCE
-			     ? "server temporarily refused the login for user '%s': %s"
-			     : "authentication failed for user '%s': %s",
-		     s->username, r->text[0] != '\0' ? r->text : "no reason given");
+	             failure == IMAP_FAILURE_RESOURCE
+	                 ? "server temporarily refused the login for user '%s': %s"
+	                 : "authentication failed for user '%s': %s",
+	             s->username, r->text[0] != '\0' ? r->text : "no reason given");
 }
 
 static void handle_tagged(struct imap_session *s, const struct imap_response *r)
@@ -791,7 +794,8 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 	bool ok = r->status == IMAP_STATUS_OK;
 
 	if (s->tag[0] == '\0' || strcmp(r->tag, s->tag) != 0) {
-		g_debug("ignoring reply with unknown tag '%s' for account '%s'", r->tag, s->account);
+		g_debug("ignoring reply with unknown tag '%s' for account '%s'", r->tag,
+		        s->account);
 		return;
 	}
 	s->tag[0] = '\0';
@@ -807,9 +811,10 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 	case S_STARTTLS:
 		if (!ok) {
 			/* S1: NO or BAD to STARTTLS never leads to plaintext. */
-			session_fail(s, IMAP_FAILURE_PERMANENT,
-				     "server refused STARTTLS (%s), refusing to continue without TLS",
-				     r->text);
+			session_fail(
+			    s, IMAP_FAILURE_PERMANENT,
+			    "server refused STARTTLS (%s), refusing to continue without TLS",
+			    r->text);
 			return;
 		}
 		/* S3/S4: forget everything learnt in plaintext. */
@@ -847,10 +852,10 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		if (!ok) {
 			enum imap_failure failure = failure_for_code(r->code);
 			session_fail(s, failure, "cannot open folder '%s': %s",
-				     mailbox_get_folder(s->mailbox),
-				     r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0
-					     ? "it does not exist on the server"
-					     : r->text);
+			             mailbox_get_folder(s->mailbox),
+			             r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0
+			                 ? "it does not exist on the server"
+			                 : r->text);
 			return;
 		}
 		s->selected = true;
@@ -858,8 +863,8 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			/* M2: servers must send it; without it UIDs cannot be
 			 * trusted across sessions. */
 			session_fail(s, IMAP_FAILURE_PERMANENT,
-				     "server sent no UIDVALIDITY for folder '%s'",
-				     mailbox_get_folder(s->mailbox));
+			             "server sent no UIDVALIDITY for folder '%s'",
+			             mailbox_get_folder(s->mailbox));
 			return;
 		}
 		if (mailbox_get_exists(s->mailbox) > 0) {
@@ -872,8 +877,9 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		return;
 	case S_LIST_FLAGS:
 		if (!ok) {
-			session_fail(s, IMAP_FAILURE_TRANSIENT, "listing flags of folder '%s' failed: %s",
-				     mailbox_get_folder(s->mailbox), r->text);
+			session_fail(s, IMAP_FAILURE_TRANSIENT,
+			             "listing flags of folder '%s' failed: %s",
+			             mailbox_get_folder(s->mailbox), r->text);
 			return;
 		}
 		mailbox_select_end(s->mailbox);
@@ -883,8 +889,8 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 	case S_FETCH_NEW:
 		if (!ok) {
 			session_fail(s, IMAP_FAILURE_TRANSIENT,
-				     "fetching new messages of folder '%s' failed: %s",
-				     mailbox_get_folder(s->mailbox), r->text);
+			             "fetching new messages of folder '%s' failed: %s",
+			             mailbox_get_folder(s->mailbox), r->text);
 			return;
 		}
 		mailbox_new_end(s->mailbox);
@@ -893,7 +899,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 	case S_IDLE_START:
 		/* I1: a tagged reply instead of "+" means no IDLE here. */
 		g_message("server refused IDLE for account '%s' (%s); polling instead", s->account,
-			  r->text);
+		          r->text);
 		s->idle_broken = true;
 		step_after_sync(s);
 		return;
@@ -901,7 +907,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 	case S_NOOP:
 		if (!ok) {
 			session_fail(s, IMAP_FAILURE_TRANSIENT, "%s failed: %s",
-				     s->state == S_NOOP ? "NOOP" : "IDLE", r->text);
+			             s->state == S_NOOP ? "NOOP" : "IDLE", r->text);
 			return;
 		}
 		step_after_sync(s);
@@ -967,8 +973,8 @@ static void handle_response(struct imap_session *s, const struct imap_response *
 			if (!s->tls_active && s->config.security == CONFIG_SECURITY_STARTTLS) {
 				/* T11/S2: PREAUTH would skip STARTTLS. */
 				session_fail(s, IMAP_FAILURE_PERMANENT,
-					     "server greeted with PREAUTH before TLS; refusing to "
-					     "continue without TLS");
+				             "server greeted with PREAUTH before TLS; refusing to "
+				             "continue without TLS");
 				return;
 			}
 			handle_code(s, r);
@@ -977,7 +983,7 @@ static void handle_response(struct imap_session *s, const struct imap_response *
 			return;
 		case IMAP_STATUS_BYE:
 			session_fail(s, IMAP_FAILURE_RESOURCE, "server refused the connection: %s",
-				     r->text);
+			             r->text);
 			return;
 		default:
 			session_fail(s, IMAP_FAILURE_TRANSIENT, "server sent an invalid greeting");
@@ -1000,8 +1006,8 @@ static void handle_response(struct imap_session *s, const struct imap_response *
 /* --- public entry points ------------------------------------------------- */
 
 struct imap_session *imap_session_create(const struct imap_session_config *config,
-					 struct mailbox *mailbox,
-					 const struct imap_session_ops *ops, void *user_data)
+                                         struct mailbox *mailbox,
+                                         const struct imap_session_ops *ops, void *user_data)
 {
 	struct imap_session *s = g_new0(struct imap_session, 1);
 
@@ -1048,7 +1054,8 @@ static void trace_in(struct imap_session *s, const char *data, size_t len)
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] == '\n') {
-			if (s->trace_in->len > 0 && s->trace_in->str[s->trace_in->len - 1] == '\r') {
+			if (s->trace_in->len > 0 &&
+			    s->trace_in->str[s->trace_in->len - 1] == '\r') {
 				g_string_truncate(s->trace_in, s->trace_in->len - 1);
 			}
 			s->ops->trace(false, s->trace_in->str, s->user_data);
@@ -1069,8 +1076,9 @@ void imap_session_feed(struct imap_session *s, const char *data, size_t len)
 		data += consumed;
 		len -= consumed;
 		if (result == IMAP_PARSE_ERROR) {
-			session_fail(s, IMAP_FAILURE_TRANSIENT, "cannot parse the server's response: %s",
-				     imap_parser_error(s->parser));
+			session_fail(s, IMAP_FAILURE_TRANSIENT,
+			             "cannot parse the server's response: %s",
+			             imap_parser_error(s->parser));
 			return;
 		}
 		if (result == IMAP_PARSE_NEED_MORE) {

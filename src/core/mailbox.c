@@ -61,7 +61,7 @@ static void pending_free(gpointer p)
 }
 
 struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_sink sink,
-			       void *user_data)
+                               void *user_data)
 {
 	struct mailbox *mb = g_new0(struct mailbox, 1);
 
@@ -108,9 +108,8 @@ static void flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keyw
 		const char *name;
 		uint16_t bit;
 	} system[] = {
-		{ "\\Seen", FLAG_SEEN },       { "\\Answered", FLAG_ANSWERED },
-		{ "\\Flagged", FLAG_FLAGGED }, { "\\Deleted", FLAG_DELETED },
-		{ "\\Draft", FLAG_DRAFT },
+	    {"\\Seen", FLAG_SEEN},       {"\\Answered", FLAG_ANSWERED}, {"\\Flagged", FLAG_FLAGGED},
+	    {"\\Deleted", FLAG_DELETED}, {"\\Draft", FLAG_DRAFT},
 	};
 
 	*bits = FLAG_KNOWN;
@@ -138,17 +137,17 @@ static bool flags_differ(const struct entry *a, uint16_t bits, uint32_t keywords
 }
 
 static void emit_message(struct mailbox *mb, enum watch_event_type type, uint32_t uid,
-			 const char *const *flags, bool seen)
+                         const char *const *flags, bool seen)
 {
-	static const char *const no_flags[] = { NULL };
+	static const char *const no_flags[] = {NULL};
 	struct watch_event ev = {
-		.type = type,
-		.account = mb->account,
-		.folder = mb->folder,
-		.uidvalidity = mb->uidvalidity,
-		.uid = uid,
-		.flags = flags != NULL ? flags : no_flags,
-		.seen = seen,
+	    .type = type,
+	    .account = mb->account,
+	    .folder = mb->folder,
+	    .uidvalidity = mb->uidvalidity,
+	    .uid = uid,
+	    .flags = flags != NULL ? flags : no_flags,
+	    .seen = seen,
 	};
 
 	mb->sink(&ev, mb->user_data);
@@ -270,7 +269,8 @@ void mailbox_select_end(struct mailbox *mb)
 			while (j < now->len && g_array_index(now, struct entry, j).uid < old->uid) {
 				j++;
 			}
-			bool present = j < now->len && g_array_index(now, struct entry, j).uid == old->uid;
+			bool present =
+			    j < now->len && g_array_index(now, struct entry, j).uid == old->uid;
 			if (!present && old->uid <= mb->watermark) {
 				emit_message(mb, WATCH_EVENT_REMOVED, old->uid, NULL, false);
 			}
@@ -383,7 +383,7 @@ void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, b
 }
 
 static void pending_update(struct mailbox *mb, uint32_t uid, const struct mailbox_fetch *f,
-			   uint16_t bits)
+                           uint16_t bits)
 {
 	struct pending *p = g_hash_table_lookup(mb->pending, GUINT_TO_POINTER(uid));
 
@@ -438,7 +438,7 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 
 		if (f->has_flags && old != NULL && flags_differ(old, bits, keywords)) {
 			emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
-				     (bits & FLAG_SEEN) != 0);
+			             (bits & FLAG_SEEN) != 0);
 		}
 	} else if (mb->have_watermark && e->uid > mb->watermark) {
 		pending_update(mb, e->uid, f, bits);
@@ -495,24 +495,24 @@ void mailbox_new_end(struct mailbox *mb)
 	g_ptr_array_sort(list, pending_cmp);
 	for (guint i = 0; i < list->len; i++) {
 		const struct pending *p = list->pdata[i];
-		static const char *const no_flags[] = { NULL };
+		static const char *const no_flags[] = {NULL};
 
 		if (p->uid <= mb->watermark) {
 			continue; /* M5: never report a UID twice */
 		}
 		struct watch_event ev = {
-			.type = WATCH_EVENT_NEW,
-			.account = mb->account,
-			.folder = mb->folder,
-			.uidvalidity = mb->uidvalidity,
-			.uid = p->uid,
-			.message_id = p->header.message_id,
-			.from_name = p->header.from_name,
-			.from_addr = p->header.from_addr,
-			.subject = p->header.subject,
-			.date = p->header.date != 0 ? p->header.date : p->internaldate,
-			.flags = p->flags != NULL ? (const char *const *)p->flags : no_flags,
-			.seen = p->seen,
+		    .type = WATCH_EVENT_NEW,
+		    .account = mb->account,
+		    .folder = mb->folder,
+		    .uidvalidity = mb->uidvalidity,
+		    .uid = p->uid,
+		    .message_id = p->header.message_id,
+		    .from_name = p->header.from_name,
+		    .from_addr = p->header.from_addr,
+		    .subject = p->header.subject,
+		    .date = p->header.date != 0 ? p->header.date : p->internaldate,
+		    .flags = p->flags != NULL ? (const char *const *)p->flags : no_flags,
+		    .seen = p->seen,
 		};
 		mb->sink(&ev, mb->user_data);
 		mb->watermark = p->uid;
@@ -582,10 +582,10 @@ void mailbox_flush_unseen(struct mailbox *mb)
 	mb->unseen_sent = true;
 	mb->unseen_last = n;
 	struct watch_event ev = {
-		.type = WATCH_EVENT_UNSEEN,
-		.account = mb->account,
-		.folder = mb->folder,
-		.count = n,
+	    .type = WATCH_EVENT_UNSEEN,
+	    .account = mb->account,
+	    .folder = mb->folder,
+	    .count = n,
 	};
 	mb->sink(&ev, mb->user_data);
 }

@@ -92,18 +92,17 @@ int main(int argc, char **argv)
 	gboolean trace = FALSE;
 	gboolean version = FALSE;
 	GOptionEntry entries[] = {
-		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-		  "Read the configuration from PATH", "PATH" },
-		{ "check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
-		  "Validate the configuration, print the resolved accounts and exit", NULL },
-		{ "print-events", 0, 0, G_OPTION_ARG_NONE, &print_events,
-		  "Write watch events to stdout as JSON lines", NULL },
-		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
-		{ "trace-imap", 0, 0, G_OPTION_ARG_NONE, &trace,
-		  "Log the IMAP protocol (credentials redacted)", NULL },
-		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
-		  NULL },
-		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+	     "Read the configuration from PATH", "PATH"},
+	    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
+	     "Validate the configuration, print the resolved accounts and exit", NULL},
+	    {"print-events", 0, 0, G_OPTION_ARG_NONE, &print_events,
+	     "Write watch events to stdout as JSON lines", NULL},
+	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
+	    {"trace-imap", 0, 0, G_OPTION_ARG_NONE, &trace,
+	     "Log the IMAP protocol (credentials redacted)", NULL},
+	    {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
@@ -111,8 +110,8 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	log_setup("imapwatchd");
 	g_option_context_set_summary(context,
-				     "Watches IMAP folders with IDLE and reports new, changed and "
-				     "removed messages.");
+	                             "Watches IMAP folders with IDLE and reports new, changed and "
+	                             "removed messages.");
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
 		fprintf(stderr, "imapwatchd: %s\nTry 'imapwatchd --help'.\n", error->message);
@@ -120,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1) {
 		fprintf(stderr, "imapwatchd: unexpected argument '%s'\nTry 'imapwatchd --help'.\n",
-			argv[1]);
+		        argv[1]);
 		return 2;
 	}
 	if (version) {
@@ -147,18 +146,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct daemon d = {
-		.loop = g_main_loop_new(NULL, FALSE),
-		.config = config,
-		.accounts = g_ptr_array_new_with_free_func((GDestroyNotify)account_destroy),
-		.print_events = print_events,
+	    .loop = g_main_loop_new(NULL, FALSE),
+	    .config = config,
+	    .accounts = g_ptr_array_new_with_free_func((GDestroyNotify)account_destroy),
+	    .print_events = print_events,
 	};
 	struct account_options options = {
-		.password_timeout = config->password_timeout,
-		.trace = trace,
+	    .password_timeout = config->password_timeout,
+	    .trace = trace,
 	};
 	for (guint i = 0; i < config->accounts->len; i++) {
 		g_ptr_array_add(d.accounts, account_create(config->accounts->pdata[i], &options,
-							   daemon_event, &d));
+		                                           daemon_event, &d));
 	}
 	g_unix_signal_add(SIGTERM, signal_cb, &d);
 	g_unix_signal_add(SIGINT, signal_cb, &d);

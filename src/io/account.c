@@ -39,15 +39,15 @@ struct account {
 };
 
 static const char *const state_names[] = {
-	[ACCOUNT_STATE_DISCONNECTED] = "disconnected",
-	[ACCOUNT_STATE_CONNECTING] = "connecting",
-	[ACCOUNT_STATE_AUTHENTICATING] = "authenticating",
-	[ACCOUNT_STATE_SYNCING] = "syncing",
-	[ACCOUNT_STATE_IDLE] = "idle",
-	[ACCOUNT_STATE_POLLING] = "polling",
-	[ACCOUNT_STATE_BACKOFF] = "backoff",
-	[ACCOUNT_STATE_ERROR] = "error",
-	[ACCOUNT_STATE_DISABLED] = "disabled",
+    [ACCOUNT_STATE_DISCONNECTED] = "disconnected",
+    [ACCOUNT_STATE_CONNECTING] = "connecting",
+    [ACCOUNT_STATE_AUTHENTICATING] = "authenticating",
+    [ACCOUNT_STATE_SYNCING] = "syncing",
+    [ACCOUNT_STATE_IDLE] = "idle",
+    [ACCOUNT_STATE_POLLING] = "polling",
+    [ACCOUNT_STATE_BACKOFF] = "backoff",
+    [ACCOUNT_STATE_ERROR] = "error",
+    [ACCOUNT_STATE_DISABLED] = "disabled",
 };
 
 const char *account_state_name(enum account_state state)
@@ -103,23 +103,23 @@ static void account_set_state(struct account *a, enum account_state state, const
 	}
 	if (state == ACCOUNT_STATE_ERROR) {
 		g_warning("account '%s': %s -> %s: %s", a->config->name, state_names[a->state],
-			  state_names[state], detail);
+		          state_names[state], detail);
 	} else if (detail[0] != '\0') {
 		g_message("account '%s': %s -> %s: %s", a->config->name, state_names[a->state],
-			  state_names[state], detail);
+		          state_names[state], detail);
 	} else {
 		g_message("account '%s': %s -> %s", a->config->name, state_names[a->state],
-			  state_names[state]);
+		          state_names[state]);
 	}
 	a->state = state;
 	g_free(a->detail);
 	a->detail = g_strdup(detail);
 
 	struct watch_event ev = {
-		.type = WATCH_EVENT_STATE,
-		.account = a->config->name,
-		.state = state_names[state],
-		.detail = detail,
+	    .type = WATCH_EVENT_STATE,
+	    .account = a->config->name,
+	    .state = state_names[state],
+	    .detail = detail,
 	};
 	a->sink(&ev, a->user_data);
 }
@@ -168,8 +168,7 @@ static gboolean retry_cb(gpointer data)
 
 static void check_stopped(struct account *a);
 
-static void conn_phase_changed(struct connection *c, enum imap_session_phase phase,
-			       void *user_data)
+static void conn_phase_changed(struct connection *c, enum imap_session_phase phase, void *user_data)
 {
 	struct folder *f = user_data;
 
@@ -199,7 +198,7 @@ static void conn_phase_changed(struct connection *c, enum imap_session_phase pha
 }
 
 static void conn_failed(struct connection *c, enum imap_failure failure,
-			const char *connection_message, void *user_data)
+                        const char *connection_message, void *user_data)
 {
 	struct folder *f = user_data;
 	struct account *a = f->account;
@@ -219,13 +218,13 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		folder_set_state(f, ACCOUNT_STATE_ERROR, message);
 		return;
 	}
-	uint32_t delay = backoff_delay_ms(f->attempt, failure == IMAP_FAILURE_RESOURCE,
-					  g_random_int());
+	uint32_t delay =
+	    backoff_delay_ms(f->attempt, failure == IMAP_FAILURE_RESOURCE, g_random_int());
 	f->attempt++;
 	g_autofree char *detail =
-		g_strdup_printf("%s, retrying in %u s", message, (delay + 999) / 1000);
+	    g_strdup_printf("%s, retrying in %u s", message, (delay + 999) / 1000);
 	g_message("connection failed for account '%s' folder '%s': %s", a->config->name,
-		  mailbox_get_folder(f->mailbox), detail);
+	          mailbox_get_folder(f->mailbox), detail);
 	f->retry_source = g_timeout_add(delay, retry_cb, f);
 	folder_set_state(f, ACCOUNT_STATE_BACKOFF, detail);
 }
@@ -242,21 +241,21 @@ static void conn_finished(struct connection *c, void *user_data)
 }
 
 static const struct connection_ops connection_ops = {
-	.phase_changed = conn_phase_changed,
-	.failed = conn_failed,
-	.finished = conn_finished,
+    .phase_changed = conn_phase_changed,
+    .failed = conn_failed,
+    .finished = conn_finished,
 };
 
 static void folder_connect(struct folder *f)
 {
 	struct account *a = f->account;
 	struct connection_params params = {
-		.account = a->config,
-		.password = a->password,
-		.mailbox = f->mailbox,
-		.idle_refresh = a->config->idle_refresh,
-		.poll_interval = 120,
-		.trace = a->options.trace,
+	    .account = a->config,
+	    .password = a->password,
+	    .mailbox = f->mailbox,
+	    .idle_refresh = a->config->idle_refresh,
+	    .poll_interval = 120,
+	    .trace = a->options.trace,
 	};
 
 	f->connection = connection_create(&params, &connection_ops, f);
@@ -276,8 +275,8 @@ static void folder_free(gpointer data)
 }
 
 struct account *account_create(const struct config_account *config,
-			       const struct account_options *options, account_sink sink,
-			       void *user_data)
+                               const struct account_options *options, account_sink sink,
+                               void *user_data)
 {
 	struct account *a = g_new0(struct account, 1);
 
@@ -312,8 +311,9 @@ static void password_done(const char *password, const GError *error, void *user_
 
 	a->password_request = NULL;
 	if (password == NULL) {
-		g_autofree char *detail = g_strdup_printf("cannot get the password: %s",
-							  error != NULL ? error->message : "unknown error");
+		g_autofree char *detail =
+		    g_strdup_printf("cannot get the password: %s",
+		                    error != NULL ? error->message : "unknown error");
 		account_set_state(a, ACCOUNT_STATE_ERROR, detail);
 		return;
 	}
@@ -331,7 +331,7 @@ void account_start(struct account *a)
 	if (a->config->password_command != NULL) {
 		account_set_state(a, ACCOUNT_STATE_CONNECTING, NULL);
 		a->password_request = password_request_start(
-			a->config->password_command, a->options.password_timeout, password_done, a);
+		    a->config->password_command, a->options.password_timeout, password_done, a);
 		return;
 	}
 	a->password = g_strdup(a->config->password);

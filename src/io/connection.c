@@ -62,7 +62,7 @@ static void conn_trace(bool outgoing, const char *line, void *user_data)
 	struct connection *c = user_data;
 
 	g_message("[%s/%s] %s %s", c->account->name, mailbox_get_folder(c->mailbox),
-		  outgoing ? "C:" : "S:", line);
+	          outgoing ? "C:" : "S:", line);
 }
 
 static void conn_phase_changed(enum imap_session_phase phase, void *user_data)
@@ -76,7 +76,7 @@ static void conn_phase_changed(enum imap_session_phase phase, void *user_data)
 }
 
 static void finish(struct connection *c, bool failed, enum imap_failure failure,
-		   const char *message)
+                   const char *message)
 {
 	if (c->over) {
 		return;
@@ -104,12 +104,12 @@ static void conn_finished(void *user_data)
 }
 
 static const struct imap_session_ops session_ops = {
-	.send = conn_send,
-	.start_tls = conn_start_tls,
-	.trace = conn_trace,
-	.phase_changed = conn_phase_changed,
-	.failed = conn_failed,
-	.finished = conn_finished,
+    .send = conn_send,
+    .start_tls = conn_start_tls,
+    .trace = conn_trace,
+    .phase_changed = conn_phase_changed,
+    .failed = conn_failed,
+    .finished = conn_finished,
 };
 
 static gboolean report_cb(gpointer data)
@@ -138,7 +138,7 @@ static gboolean response_timeout_cb(gpointer data)
 
 	c->response_timer = 0;
 	g_autofree char *message =
-		g_strdup_printf("no response from the server within %u s", c->response_timeout);
+	    g_strdup_printf("no response from the server within %u s", c->response_timeout);
 	imap_session_transport_closed(c->session, message);
 	return G_SOURCE_REMOVE;
 }
@@ -161,21 +161,21 @@ static void update_timers(struct connection *c)
 	if (imap_session_is_waiting(c->session)) {
 		g_clear_handle_id(&c->refresh_timer, g_source_remove);
 		if (c->response_timer == 0) {
-			c->response_timer = g_timeout_add_seconds(c->response_timeout,
-								  response_timeout_cb, c);
+			c->response_timer =
+			    g_timeout_add_seconds(c->response_timeout, response_timeout_cb, c);
 		}
 		return;
 	}
 	g_clear_handle_id(&c->response_timer, g_source_remove);
 	if (c->refresh_timer == 0) {
-		guint interval = c->phase == IMAP_SESSION_PHASE_POLLING ? c->poll_interval
-									: c->idle_refresh;
+		guint interval =
+		    c->phase == IMAP_SESSION_PHASE_POLLING ? c->poll_interval : c->idle_refresh;
 		c->refresh_timer = g_timeout_add_seconds(interval, refresh_cb, c);
 	}
 }
 
-static void stream_cb(struct stream *stream, enum stream_event event, const char *data,
-		      size_t len, void *user_data)
+static void stream_cb(struct stream *stream, enum stream_event event, const char *data, size_t len,
+                      void *user_data)
 {
 	struct connection *c = user_data;
 
@@ -186,13 +186,13 @@ static void stream_cb(struct stream *stream, enum stream_event event, const char
 	switch (event) {
 	case STREAM_EVENT_CONNECTED:
 		g_debug("connected to %s:%u for account '%s' folder '%s'%s%s", c->account->host,
-			c->account->port, c->account->name, mailbox_get_folder(c->mailbox),
-			stream_is_tls(c->stream) ? " with " : "",
-			stream_is_tls(c->stream) ? stream_get_tls_description(c->stream) : "");
+		        c->account->port, c->account->name, mailbox_get_folder(c->mailbox),
+		        stream_is_tls(c->stream) ? " with " : "",
+		        stream_is_tls(c->stream) ? stream_get_tls_description(c->stream) : "");
 		break;
 	case STREAM_EVENT_TLS_READY:
 		g_debug("TLS established for account '%s': %s", c->account->name,
-			stream_get_tls_description(c->stream));
+		        stream_get_tls_description(c->stream));
 		imap_session_tls_ready(c->session);
 		break;
 	case STREAM_EVENT_DATA:
@@ -211,7 +211,7 @@ static void stream_cb(struct stream *stream, enum stream_event event, const char
 		 * next attempt either: wait for the user (T3, T7). */
 		finish(c, true,
 		       error == STREAM_ERROR_CERTIFICATE ? IMAP_FAILURE_PERMANENT
-							 : IMAP_FAILURE_TRANSIENT,
+		                                         : IMAP_FAILURE_TRANSIENT,
 		       message != NULL ? message : "connection failed");
 		return;
 	}
@@ -220,7 +220,7 @@ static void stream_cb(struct stream *stream, enum stream_event event, const char
 }
 
 struct connection *connection_create(const struct connection_params *params,
-				     const struct connection_ops *ops, void *user_data)
+                                     const struct connection_ops *ops, void *user_data)
 {
 	struct connection *c = g_new0(struct connection, 1);
 	const struct config_account *a = params->account;
@@ -231,28 +231,28 @@ struct connection *connection_create(const struct connection_params *params,
 	c->idle_refresh = params->idle_refresh > 0 ? params->idle_refresh : 540;
 	c->poll_interval = params->poll_interval > 0 ? params->poll_interval : 120;
 	c->response_timeout =
-		params->response_timeout > 0 ? params->response_timeout : DEFAULT_RESPONSE_TIMEOUT;
+	    params->response_timeout > 0 ? params->response_timeout : DEFAULT_RESPONSE_TIMEOUT;
 	c->trace = params->trace;
 	c->ops = ops;
 	c->user_data = user_data;
 	c->phase = IMAP_SESSION_PHASE_CONNECTING;
 
 	struct imap_session_config session_config = {
-		.account = a->name,
-		.security = a->security,
-		.auth = a->auth,
-		.username = a->username,
-		.password = c->password,
-		.trace = c->trace,
+	    .account = a->name,
+	    .security = a->security,
+	    .auth = a->auth,
+	    .username = a->username,
+	    .password = c->password,
+	    .trace = c->trace,
 	};
 	c->session = imap_session_create(&session_config, c->mailbox, &session_ops, c);
 
 	struct stream_config stream_config = {
-		.host = a->host,
-		.port = a->port,
-		.implicit_tls = a->security == CONFIG_SECURITY_TLS,
-		.ca_file = a->tls_ca_file,
-		.connect_timeout = c->response_timeout,
+	    .host = a->host,
+	    .port = a->port,
+	    .implicit_tls = a->security == CONFIG_SECURITY_TLS,
+	    .ca_file = a->tls_ca_file,
+	    .connect_timeout = c->response_timeout,
 	};
 	c->stream = stream_create(&stream_config, stream_cb, c);
 	return c;
@@ -261,8 +261,8 @@ struct connection *connection_create(const struct connection_params *params,
 void connection_start(struct connection *c)
 {
 	g_debug("connecting to %s:%u (%s) for account '%s' folder '%s'", c->account->host,
-		c->account->port, config_security_name(c->account->security), c->account->name,
-		mailbox_get_folder(c->mailbox));
+	        c->account->port, config_security_name(c->account->security), c->account->name,
+	        mailbox_get_folder(c->mailbox));
 	stream_connect(c->stream);
 	update_timers(c);
 }

@@ -38,13 +38,14 @@ static const char *log_domain(const GLogField *fields, gsize n_fields)
 }
 
 static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
-				   gpointer user_data)
+                                   gpointer user_data)
 {
 	(void)user_data;
 	if (level & G_LOG_LEVEL_DEBUG) {
 		/* -v shows our own debug messages; libraries' ones only when
 		 * G_MESSAGES_DEBUG asks for them, as GLib does by default. */
-		if (!verbose || g_log_writer_default_would_drop(level, log_domain(fields, n_fields))) {
+		if (!verbose ||
+		    g_log_writer_default_would_drop(level, log_domain(fields, n_fields))) {
 			if (!verbose || log_domain(fields, n_fields) != NULL) {
 				return G_LOG_WRITER_HANDLED;
 			}

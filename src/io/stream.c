@@ -569,7 +569,8 @@ static SSL_CTX *stream_ssl_ctx_new(const char *ca_file, enum stream_error *error
 	SSL_CTX *ctx;
 
 	if (ssl_ctx_cache == NULL) {
-		ssl_ctx_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ssl_ctx_unref);
+		ssl_ctx_cache =
+		    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ssl_ctx_unref);
 	}
 	ctx = g_hash_table_lookup(ssl_ctx_cache, key);
 	if (ctx == NULL) {

@@ -6,13 +6,13 @@
 static void test_growth(void)
 {
 	/* The upper end of the jitter range doubles from 1 s up to 5 min. */
-	static const uint32_t expected_max[] = { 1000, 2000, 4000, 8000, 16000, 32000, 64000,
-						 128000, 256000, 300000, 300000 };
+	static const uint32_t expected_max[] = {1000,  2000,   4000,   8000,   16000, 32000,
+	                                        64000, 128000, 256000, 300000, 300000};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(expected_max); i++) {
 		g_assert_cmpuint(backoff_delay_ms(i, false, UINT32_MAX), <=, expected_max[i]);
-		g_assert_cmpuint(backoff_delay_ms(i, false, expected_max[i] - expected_max[i] / 2), ==,
-				 expected_max[i]);
+		g_assert_cmpuint(backoff_delay_ms(i, false, expected_max[i] - expected_max[i] / 2),
+		                 ==, expected_max[i]);
 		g_assert_cmpuint(backoff_delay_ms(i, false, 0), ==, expected_max[i] / 2);
 	}
 	g_assert_cmpuint(backoff_delay_ms(1000, false, 0), ==, 150000);

@@ -18,7 +18,8 @@ static void sink(const struct watch_event *ev, void *user_data)
 		g_string_append_printf(fx->log, "new %u %s|", ev->uid, ev->subject);
 		break;
 	case WATCH_EVENT_CHANGED:
-		g_string_append_printf(fx->log, "changed %u %s|", ev->uid, ev->seen ? "seen" : "unseen");
+		g_string_append_printf(fx->log, "changed %u %s|", ev->uid,
+		                       ev->seen ? "seen" : "unseen");
 		break;
 	case WATCH_EVENT_REMOVED:
 		g_string_append_printf(fx->log, "removed %u|", ev->uid);
@@ -45,17 +46,17 @@ static void fx_teardown(struct fixture *fx, gconstpointer data)
 	g_string_free(fx->log, TRUE);
 }
 
-static const char *const SEEN[] = { "\\Seen", NULL };
-static const char *const NONE[] = { NULL };
+static const char *const SEEN[] = {"\\Seen", NULL};
+static const char *const NONE[] = {NULL};
 
 static void fetch_flags(struct fixture *fx, uint32_t seq, uint32_t uid, const char *const *flags)
 {
 	struct mailbox_fetch f = {
-		.seq = seq,
-		.has_uid = uid != 0,
-		.uid = uid,
-		.has_flags = true,
-		.flags = flags,
+	    .seq = seq,
+	    .has_uid = uid != 0,
+	    .uid = uid,
+	    .has_flags = true,
+	    .flags = flags,
 	};
 	mailbox_fetch(fx->mb, &f);
 }
@@ -63,19 +64,19 @@ static void fetch_flags(struct fixture *fx, uint32_t seq, uint32_t uid, const ch
 static void fetch_header(struct fixture *fx, uint32_t seq, uint32_t uid, const char *subject)
 {
 	struct header_fields h = {
-		.from_name = (char *)"",
-		.from_addr = (char *)"",
-		.subject = (char *)subject,
-		.message_id = (char *)"",
+	    .from_name = (char *)"",
+	    .from_addr = (char *)"",
+	    .subject = (char *)subject,
+	    .message_id = (char *)"",
 	};
 	struct mailbox_fetch f = {
-		.seq = seq,
-		.has_uid = true,
-		.uid = uid,
-		.has_flags = true,
-		.flags = NONE,
-		.has_header = true,
-		.header = &h,
+	    .seq = seq,
+	    .has_uid = true,
+	    .uid = uid,
+	    .has_flags = true,
+	    .flags = NONE,
+	    .has_header = true,
+	    .header = &h,
 	};
 	mailbox_fetch(fx->mb, &f);
 }
@@ -100,7 +101,7 @@ static void assert_log(struct fixture *fx, const char *expected)
 
 static void test_baseline_is_not_news(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 1, 2, 3, 4 };
+	static const uint32_t uids[] = {1, 2, 3, 4};
 
 	(void)data;
 	select_with(fx, 10, uids, 4);
@@ -112,7 +113,7 @@ static void test_baseline_is_not_news(struct fixture *fx, gconstpointer data)
 
 static void test_expunge_renumbers(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 10, 20, 30, 40, 50 };
+	static const uint32_t uids[] = {10, 20, 30, 40, 50};
 
 	(void)data;
 	select_with(fx, 1, uids, 5);
@@ -136,8 +137,8 @@ static void test_expunge_renumbers(struct fixture *fx, gconstpointer data)
 
 static void test_vanished(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 10, 20, 30 };
-	static const uint32_t gone[] = { 10, 30, 77 };
+	static const uint32_t uids[] = {10, 20, 30};
+	static const uint32_t gone[] = {10, 30, 77};
 
 	(void)data;
 	select_with(fx, 1, uids, 3);
@@ -154,7 +155,7 @@ static void test_vanished(struct fixture *fx, gconstpointer data)
 
 static void test_new_in_uid_order_once(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 1, 2 };
+	static const uint32_t uids[] = {1, 2};
 
 	(void)data;
 	select_with(fx, 1, uids, 2);
@@ -181,7 +182,7 @@ static void test_new_in_uid_order_once(struct fixture *fx, gconstpointer data)
 
 static void test_abort_keeps_news_for_later(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 1 };
+	static const uint32_t uids[] = {1};
 
 	(void)data;
 	select_with(fx, 1, uids, 1);
@@ -193,7 +194,7 @@ static void test_abort_keeps_news_for_later(struct fixture *fx, gconstpointer da
 	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 1);
 
 	/* Reconnect: listing, then the header fetch reports it exactly once. */
-	static const uint32_t again[] = { 1, 2 };
+	static const uint32_t again[] = {1, 2};
 	mailbox_select_begin(fx->mb);
 	mailbox_set_uidvalidity(fx->mb, 1);
 	mailbox_exists(fx->mb, 2);
@@ -209,7 +210,7 @@ static void test_abort_keeps_news_for_later(struct fixture *fx, gconstpointer da
 
 static void test_expunged_before_fetch(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 1 };
+	static const uint32_t uids[] = {1};
 
 	(void)data;
 	select_with(fx, 1, uids, 1);
@@ -225,7 +226,7 @@ static void test_expunged_before_fetch(struct fixture *fx, gconstpointer data)
 
 static void test_resync_reports_changes_while_away(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t before[] = { 1, 2, 3, 4 };
+	static const uint32_t before[] = {1, 2, 3, 4};
 
 	(void)data;
 	select_with(fx, 9, before, 4);
@@ -240,7 +241,8 @@ static void test_resync_reports_changes_while_away(struct fixture *fx, gconstpoi
 	fetch_flags(fx, 4, 5, NONE);
 	fetch_flags(fx, 5, 6, NONE);
 	mailbox_select_end(fx->mb);
-	assert_log(fx, "changed 4 seen|removed 2|"); /* still 2 unseen: 2 and 4 went, 5 and 6 came */
+	assert_log(fx,
+	           "changed 4 seen|removed 2|"); /* still 2 unseen: 2 and 4 went, 5 and 6 came */
 	g_assert_true(mailbox_wants_new(fx->mb));
 	fetch_header(fx, 4, 5, "five");
 	fetch_header(fx, 5, 6, "six");
@@ -250,7 +252,7 @@ static void test_resync_reports_changes_while_away(struct fixture *fx, gconstpoi
 
 static void test_uidvalidity_change_rebaselines(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 1, 2, 3 };
+	static const uint32_t uids[] = {1, 2, 3};
 
 	(void)data;
 	select_with(fx, 1, uids, 3);
@@ -270,9 +272,9 @@ static void test_uidvalidity_change_rebaselines(struct fixture *fx, gconstpointe
 
 static void test_recent_is_not_a_change(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 2 };
-	static const char *const recent[] = { "\\Recent", NULL };
-	static const char *const keyword[] = { "$Label1", NULL };
+	static const uint32_t uids[] = {2};
+	static const char *const recent[] = {"\\Recent", NULL};
+	static const char *const keyword[] = {"$Label1", NULL};
 
 	(void)data;
 	select_with(fx, 1, uids, 1);
@@ -285,7 +287,7 @@ static void test_recent_is_not_a_change(struct fixture *fx, gconstpointer data)
 
 static void test_restored_watermark(struct fixture *fx, gconstpointer data)
 {
-	static const uint32_t uids[] = { 4, 8, 9 };
+	static const uint32_t uids[] = {4, 8, 9};
 
 	(void)data;
 	mailbox_restore(fx->mb, 3, 8);

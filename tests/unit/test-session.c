@@ -71,7 +71,7 @@ static void h_phase(enum imap_session_phase phase, void *user_data)
 static void h_failed(enum imap_failure failure, const char *message, void *user_data)
 {
 	struct harness *h = user_data;
-	static const char *const names[] = { "transient", "permanent", "resource" };
+	static const char *const names[] = {"transient", "permanent", "resource"};
 
 	g_assert_null(h->outcome);
 	h->outcome = g_strdup_printf("failed:%s:%s", names[failure], message);
@@ -86,12 +86,12 @@ static void h_finished(void *user_data)
 }
 
 static const struct imap_session_ops ops = {
-	.send = h_send,
-	.start_tls = h_start_tls,
-	.trace = h_trace,
-	.phase_changed = h_phase,
-	.failed = h_failed,
-	.finished = h_finished,
+    .send = h_send,
+    .start_tls = h_start_tls,
+    .trace = h_trace,
+    .phase_changed = h_phase,
+    .failed = h_failed,
+    .finished = h_finished,
 };
 
 static void sink(const struct watch_event *event, void *user_data)
@@ -105,9 +105,9 @@ static void sink(const struct watch_event *event, void *user_data)
 /* The commands that would change a mailbox (W1–W3). */
 static void assert_never_modifies(const char *sent)
 {
-	static const char *const forbidden[] = { " SELECT ", " STORE ",  " EXPUNGE", " CLOSE",
-						 " COPY ",   " MOVE ",   " APPEND ", " CREATE ",
-						 " DELETE ", "BODY[",    "RFC822 ",  "RFC822.TEXT" };
+	static const char *const forbidden[] = {" SELECT ", " STORE ", " EXPUNGE", " CLOSE",
+	                                        " COPY ",   " MOVE ",  " APPEND ", " CREATE ",
+	                                        " DELETE ", "BODY[",   "RFC822 ",  "RFC822.TEXT"};
 	g_auto(GStrv) lines = g_strsplit(sent, "\r\n", -1);
 
 	for (size_t i = 0; lines[i] != NULL; i++) {
@@ -122,19 +122,19 @@ static void assert_never_modifies(const char *sent)
 static void run_transcript(const struct transcript *t, bool byte_by_byte)
 {
 	struct harness h = {
-		.sent = g_string_new(NULL),
-		.all_sent = g_string_new(NULL),
-		.events = g_string_new(NULL),
-		.trace = g_string_new(NULL),
+	    .sent = g_string_new(NULL),
+	    .all_sent = g_string_new(NULL),
+	    .events = g_string_new(NULL),
+	    .trace = g_string_new(NULL),
 	};
 	struct mailbox *mailbox = mailbox_create("work", "INBOX", sink, &h);
 	struct imap_session_config config = {
-		.account = "work",
-		.security = t->security,
-		.auth = t->auth,
-		.username = "alice",
-		.password = t->password != NULL ? t->password : "s3cret pass",
-		.trace = true,
+	    .account = "work",
+	    .security = t->security,
+	    .auth = t->auth,
+	    .username = "alice",
+	    .password = t->password != NULL ? t->password : "s3cret pass",
+	    .trace = true,
 	};
 
 	if (t->restore_uidvalidity != 0) {
@@ -159,10 +159,11 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 			imap_session_feed(h.session, s->server, strlen(s->server));
 		}
 		if (g_strcmp0(h.sent->str, s->client) != 0) {
-			g_error("%s (%s), step %zd: after server\n%s\nexpected client\n%s\ngot\n%s\n"
-				"outcome: %s",
-				t->name, byte_by_byte ? "byte by byte" : "whole", s - t->steps,
-				s->server, s->client, h.sent->str, h.outcome);
+			g_error(
+			    "%s (%s), step %zd: after server\n%s\nexpected client\n%s\ngot\n%s\n"
+			    "outcome: %s",
+			    t->name, byte_by_byte ? "byte by byte" : "whole", s - t->steps,
+			    s->server, s->client, h.sent->str, h.outcome);
 		}
 		g_string_truncate(h.sent, 0);
 	}
@@ -204,310 +205,316 @@ static void test_transcript(gconstpointer data)
 	"MESSAGE-ID)])\r\n"
 
 static const struct step dovecot_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ "
-	  "AUTH=PLAIN] Dovecot ready.\r\n",
-	  "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n" },
-	{ "A1 OK [CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE CONDSTORE QRESYNC] Logged in\r\n",
-	  "A2 ID (\"name\" \"imapwatch\" \"version\" \"" IMAPWATCH_VERSION "\")\r\n" },
-	{ "* ID (\"name\" \"Dovecot\")\r\nA2 OK ID completed.\r\n", "A3 ENABLE QRESYNC\r\n" },
-	{ "* ENABLED QRESYNC\r\nA3 OK Enabled.\r\n", "A4 EXAMINE INBOX\r\n" },
-	{ "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
-	  "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
-	  "* 2 EXISTS\r\n* 0 RECENT\r\n"
-	  "* OK [UIDVALIDITY 1700000001] UIDs valid\r\n"
-	  "* OK [UIDNEXT 3] Predicted next UID\r\n"
-	  "* OK [HIGHESTMODSEQ 5] Highest\r\n"
-	  "A4 OK [READ-ONLY] Examine completed (0.001 + 0.000 secs).\r\n",
-	  "A5 UID FETCH 1:* (UID FLAGS)\r\n" },
-	{ "* 1 FETCH (UID 1 MODSEQ (3) FLAGS (\\Seen))\r\n"
-	  "* 2 FETCH (UID 2 MODSEQ (4) FLAGS ())\r\n"
-	  "A5 OK Fetch completed.\r\n",
-	  "A6 IDLE\r\n" },
-	{ "+ idling\r\n", "" },
-	{ "* OK Still here\r\n", "" },
-	{ "* 3 EXISTS\r\n", "DONE\r\n" },
-	{ "A6 OK Idle completed.\r\n", "A7 UID FETCH 3:*" FETCH_NEW },
-	{ "* 3 FETCH (UID 3 MODSEQ (7) FLAGS () INTERNALDATE \"25-Nov-2025 10:00:01 +0000\" "
-	  "RFC822.SIZE 321 BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)] {136}\r\n" HDR1
-	  ")\r\nA7 OK Fetch completed.\r\n",
-	  "A8 IDLE\r\n" },
-	{ "+ idling\r\n", "" },
-	{ "* 1 FETCH (UID 1 MODSEQ (8) FLAGS ())\r\n", "" },
-	{ "* VANISHED 2\r\n", "" },
-	{ "* 2 FETCH (UID 3 MODSEQ (9) FLAGS (\\Seen $Important))\r\n", "" },
-	{ "<REFRESH>", "DONE\r\n" },
-	{ "A8 OK Idle completed.\r\n", "A9 IDLE\r\n" },
-	{ "+ idling\r\n", "" },
-	{ "<LOGOUT>", "DONE\r\n" },
-	{ "A9 OK Idle completed.\r\n", "A10 LOGOUT\r\n" },
-	{ "* BYE Logging out\r\nA10 OK Logout completed.\r\n", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ "
+     "AUTH=PLAIN] Dovecot ready.\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE CONDSTORE QRESYNC] Logged in\r\n",
+     "A2 ID (\"name\" \"imapwatch\" \"version\" \"" IMAPWATCH_VERSION "\")\r\n"},
+    {"* ID (\"name\" \"Dovecot\")\r\nA2 OK ID completed.\r\n", "A3 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA3 OK Enabled.\r\n", "A4 EXAMINE INBOX\r\n"},
+    {"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+     "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
+     "* 2 EXISTS\r\n* 0 RECENT\r\n"
+     "* OK [UIDVALIDITY 1700000001] UIDs valid\r\n"
+     "* OK [UIDNEXT 3] Predicted next UID\r\n"
+     "* OK [HIGHESTMODSEQ 5] Highest\r\n"
+     "A4 OK [READ-ONLY] Examine completed (0.001 + 0.000 secs).\r\n",
+     "A5 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 MODSEQ (3) FLAGS (\\Seen))\r\n"
+     "* 2 FETCH (UID 2 MODSEQ (4) FLAGS ())\r\n"
+     "A5 OK Fetch completed.\r\n",
+     "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* OK Still here\r\n", ""},
+    {"* 3 EXISTS\r\n", "DONE\r\n"},
+    {"A6 OK Idle completed.\r\n", "A7 UID FETCH 3:*" FETCH_NEW},
+    {"* 3 FETCH (UID 3 MODSEQ (7) FLAGS () INTERNALDATE \"25-Nov-2025 10:00:01 +0000\" "
+     "RFC822.SIZE 321 BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)] {136}\r\n" HDR1
+     ")\r\nA7 OK Fetch completed.\r\n",
+     "A8 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* 1 FETCH (UID 1 MODSEQ (8) FLAGS ())\r\n", ""},
+    {"* VANISHED 2\r\n", ""},
+    {"* 2 FETCH (UID 3 MODSEQ (9) FLAGS (\\Seen $Important))\r\n", ""},
+    {"<REFRESH>", "DONE\r\n"},
+    {"A8 OK Idle completed.\r\n", "A9 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"<LOGOUT>", "DONE\r\n"},
+    {"A9 OK Idle completed.\r\n", "A10 LOGOUT\r\n"},
+    {"* BYE Logging out\r\nA10 OK Logout completed.\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript dovecot = {
-	.name = "dovecot",
-	.security = CONFIG_SECURITY_TLS,
-	.steps = dovecot_steps,
-	.events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
-		  "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
-		  "1700000001,\"uid\":3,\"id\":\"work/INBOX/1700000001/3\",\"message_id\":"
-		  "\"<m3@example.org>\",\"from_name\":\"Jörg\",\"from_addr\":"
-		  "\"joerg@example.org\",\"subject\":\"Hello\",\"date\":1764064800,\"flags\":[],"
-		  "\"seen\":false}\n"
-		  "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
-		  "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
-		  "1700000001,\"uid\":1,\"id\":\"work/INBOX/1700000001/1\",\"flags\":[],\"seen\":"
-		  "false}\n"
-		  "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":3}\n"
-		  "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
-		  "1700000001,\"uid\":2,\"id\":\"work/INBOX/1700000001/2\"}\n"
-		  "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
-		  "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
-		  "1700000001,\"uid\":3,\"id\":\"work/INBOX/1700000001/3\",\"flags\":[\"\\\\Seen\","
-		  "\"$Important\"],\"seen\":true}\n"
-		  "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
-	.outcome = "finished",
+    .name = "dovecot",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = dovecot_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
+              "1700000001,\"uid\":3,\"id\":\"work/INBOX/1700000001/3\",\"message_id\":"
+              "\"<m3@example.org>\",\"from_name\":\"Jörg\",\"from_addr\":"
+              "\"joerg@example.org\",\"subject\":\"Hello\",\"date\":1764064800,\"flags\":[],"
+              "\"seen\":false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
+              "1700000001,\"uid\":1,\"id\":\"work/INBOX/1700000001/1\",\"flags\":[],\"seen\":"
+              "false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":3}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
+              "1700000001,\"uid\":2,\"id\":\"work/INBOX/1700000001/2\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
+              "1700000001,\"uid\":3,\"id\":\"work/INBOX/1700000001/3\",\"flags\":[\"\\\\Seen\","
+              "\"$Important\"],\"seen\":true}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+    .outcome = "finished",
 };
 
 /* Cyrus-like: no AUTH=PLAIN advertised, so LOGIN; EXISTS before "+" (I1);
  * FETCH without UID resolved through the sequence map (H3); EXPUNGE
  * renumbering (H2); the n:* artefact (M5). */
 static const struct step cyrus_steps[] = {
-	{ "* OK server ready\r\n", "A1 CAPABILITY\r\n" },
-	{ "* CAPABILITY IMAP4rev1 IDLE AUTH=DIGEST-MD5\r\nA1 OK Completed\r\n",
-	  "A2 LOGIN alice \"s3cret pass\"\r\n" },
-	{ "A2 OK User logged in\r\n", "A3 CAPABILITY\r\n" },
-	{ "* CAPABILITY IMAP4rev1 IDLE\r\nA3 OK Completed\r\n", "A4 EXAMINE INBOX\r\n" },
-	{ "* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 77] Ok\r\n* OK [UIDNEXT 31] Ok\r\n"
-	  "A4 OK [READ-ONLY] Completed\r\n",
-	  "A5 UID FETCH 1:* (UID FLAGS)\r\n" },
-	{ "* 1 FETCH (FLAGS (\\Seen) UID 10)\r\n* 2 FETCH (FLAGS () UID 20)\r\n"
-	  "* 3 FETCH (FLAGS () UID 30)\r\nA5 OK Completed\r\n",
-	  "A6 IDLE\r\n" },
-	{ "* 4 EXISTS\r\n+ idling\r\n", "DONE\r\n" },
-	{ "A6 OK Completed\r\n", "A7 UID FETCH 31:*" FETCH_NEW },
-	/* The new message was expunged meanwhile: only UID 30 comes back. */
-	{ "* 3 FETCH (UID 30 FLAGS ())\r\nA7 OK Completed\r\n", "A8 IDLE\r\n" },
-	{ "+ idling\r\n", "" },
-	{ "* 1 EXPUNGE\r\n", "" },
-	{ "* 1 FETCH (FLAGS (\\Seen))\r\n", "" },
-	{ "* 3 EXPUNGE\r\n", "" },
-	{ "<CLOSE>", "" },
-	{ NULL, NULL },
+    {"* OK server ready\r\n", "A1 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 IDLE AUTH=DIGEST-MD5\r\nA1 OK Completed\r\n",
+     "A2 LOGIN alice \"s3cret pass\"\r\n"},
+    {"A2 OK User logged in\r\n", "A3 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 IDLE\r\nA3 OK Completed\r\n", "A4 EXAMINE INBOX\r\n"},
+    {"* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 77] Ok\r\n* OK [UIDNEXT 31] Ok\r\n"
+     "A4 OK [READ-ONLY] Completed\r\n",
+     "A5 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (FLAGS (\\Seen) UID 10)\r\n* 2 FETCH (FLAGS () UID 20)\r\n"
+     "* 3 FETCH (FLAGS () UID 30)\r\nA5 OK Completed\r\n",
+     "A6 IDLE\r\n"},
+    {"* 4 EXISTS\r\n+ idling\r\n", "DONE\r\n"},
+    {"A6 OK Completed\r\n", "A7 UID FETCH 31:*" FETCH_NEW},
+    /* The new message was expunged meanwhile: only UID 30 comes back. */
+    {"* 3 FETCH (UID 30 FLAGS ())\r\nA7 OK Completed\r\n", "A8 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* 1 EXPUNGE\r\n", ""},
+    {"* 1 FETCH (FLAGS (\\Seen))\r\n", ""},
+    {"* 3 EXPUNGE\r\n", ""},
+    {"<CLOSE>", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript cyrus = {
-	.name = "cyrus",
-	.security = CONFIG_SECURITY_TLS,
-	.steps = cyrus_steps,
-	.events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
-		  "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
-		  "77,\"uid\":10,\"id\":\"work/INBOX/77/10\"}\n"
-		  "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
-		  "77,\"uid\":20,\"id\":\"work/INBOX/77/20\",\"flags\":[\"\\\\Seen\"],\"seen\":true}\n"
-		  "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
-	.outcome = "failed:transient:server closed the connection",
+    .name = "cyrus",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = cyrus_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
+              "77,\"uid\":10,\"id\":\"work/INBOX/77/10\"}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
+              "77,\"uid\":20,\"id\":\"work/INBOX/77/20\",\"flags\":[\"\\\\Seen\"],\"seen\":true}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+    .outcome = "failed:transient:server closed the connection",
 };
 
 /* Reconnect after an earlier run: messages expunged and flagged while away
  * are reported, messages above the watermark are new, BYE text is kept. */
 static const struct step resume_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE] ready\r\n",
-	  "A1 AUTHENTICATE PLAIN\r\n" },
-	{ "+ \r\n", PLAIN_IR "\r\n" },
-	{ "A1 OK done\r\n", "A2 CAPABILITY\r\n" },
-	{ "* CAPABILITY IMAP4rev1 IDLE\r\nA2 OK done\r\n", "A3 EXAMINE INBOX\r\n" },
-	{ "* 2 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\nA3 OK done\r\n",
-	  "A4 UID FETCH 1:* (UID FLAGS)\r\n" },
-	{ "* 1 FETCH (UID 7 FLAGS ())\r\n* 2 FETCH (UID 9 FLAGS (\\Seen))\r\nA4 OK done\r\n",
-	  "A5 UID FETCH 9:*" FETCH_NEW },
-	{ "* 2 FETCH (UID 9 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)] "
-	  "{18}\r\nSubject: plain\r\n\r\n)\r\nA5 OK done\r\n",
-	  "A6 IDLE\r\n" },
-	{ "+ idling\r\n", "" },
-	{ "* BYE [UNAVAILABLE] Server shutting down\r\n", "" },
-	{ "<CLOSE>", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE] ready\r\n", "A1 AUTHENTICATE PLAIN\r\n"},
+    {"+ \r\n", PLAIN_IR "\r\n"},
+    {"A1 OK done\r\n", "A2 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 IDLE\r\nA2 OK done\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 2 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\nA3 OK done\r\n", "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 7 FLAGS ())\r\n* 2 FETCH (UID 9 FLAGS (\\Seen))\r\nA4 OK done\r\n",
+     "A5 UID FETCH 9:*" FETCH_NEW},
+    {"* 2 FETCH (UID 9 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)] "
+     "{18}\r\nSubject: plain\r\n\r\n)\r\nA5 OK done\r\n",
+     "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* BYE [UNAVAILABLE] Server shutting down\r\n", ""},
+    {"<CLOSE>", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript resume = {
-	.name = "resume",
-	.security = CONFIG_SECURITY_TLS,
-	.steps = resume_steps,
-	.restore_uidvalidity = 5,
-	.restore_watermark = 8,
-	.events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
-		  "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":5,"
-		  "\"uid\":9,\"id\":\"work/INBOX/5/9\",\"message_id\":\"\",\"from_name\":\"\","
-		  "\"from_addr\":\"\",\"subject\":\"plain\",\"date\":0,\"flags\":[\"\\\\Seen\"],"
-		  "\"seen\":true}\n",
-	.outcome = "failed:resource:server closed the connection: Server shutting down",
+    .name = "resume",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = resume_steps,
+    .restore_uidvalidity = 5,
+    .restore_watermark = 8,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":5,"
+              "\"uid\":9,\"id\":\"work/INBOX/5/9\",\"message_id\":\"\",\"from_name\":\"\","
+              "\"from_addr\":\"\",\"subject\":\"plain\",\"date\":0,\"flags\":[\"\\\\Seen\"],"
+              "\"seen\":true}\n",
+    .outcome = "failed:resource:server closed the connection: Server shutting down",
 };
 
 static const struct step starttls_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED AUTH=PLAIN] ready\r\n",
-	  "A1 STARTTLS\r\n" },
-	{ "A1 OK Begin TLS negotiation now.\r\n", "" },
-	{ "<TLS>", "A2 CAPABILITY\r\n" },
-	{ "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN IDLE\r\nA2 OK Pre-login capabilities\r\n",
-	  "A3 AUTHENTICATE PLAIN " PLAIN_IR "\r\n" },
-	{ "A3 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED AUTH=PLAIN] ready\r\n", "A1 STARTTLS\r\n"},
+    {"A1 OK Begin TLS negotiation now.\r\n", ""},
+    {"<TLS>", "A2 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN IDLE\r\nA2 OK Pre-login capabilities\r\n",
+     "A3 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A3 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript starttls_auth_failed = {
-	.name = "starttls-auth-failed",
-	.security = CONFIG_SECURITY_STARTTLS,
-	.steps = starttls_steps,
-	.events = "",
-	.outcome = "failed:permanent:authentication failed for user 'alice': Authentication "
-		   "failed.",
+    .name = "starttls-auth-failed",
+    .security = CONFIG_SECURITY_STARTTLS,
+    .steps = starttls_steps,
+    .events = "",
+    .outcome = "failed:permanent:authentication failed for user 'alice': Authentication "
+               "failed.",
 };
 
 /* S3: bytes injected after "OK Begin TLS" in the same segment. */
 static const struct step injection_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n", "A1 STARTTLS\r\n" },
-	{ "A1 OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n", "A1 STARTTLS\r\n"},
+    {"A1 OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript starttls_injection = {
-	.name = "starttls-injection",
-	.security = CONFIG_SECURITY_STARTTLS,
-	.steps = injection_steps,
-	.events = "",
-	.outcome = "failed:permanent:server sent data after accepting STARTTLS",
+    .name = "starttls-injection",
+    .security = CONFIG_SECURITY_STARTTLS,
+    .steps = injection_steps,
+    .events = "",
+    .outcome = "failed:permanent:server sent data after accepting STARTTLS",
 };
 
 /* S1: STARTTLS not offered, or refused: never log in in plaintext. */
 static const struct step no_starttls_steps[] = {
-	{ "* OK ready\r\n", "A1 CAPABILITY\r\n" },
-	{ "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nA1 OK\r\n", "" },
-	{ NULL, NULL },
+    {"* OK ready\r\n", "A1 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nA1 OK\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript no_starttls = {
-	.name = "no-starttls",
-	.security = CONFIG_SECURITY_STARTTLS,
-	.steps = no_starttls_steps,
-	.events = "",
-	.outcome = "failed:permanent:server does not offer STARTTLS",
+    .name = "no-starttls",
+    .security = CONFIG_SECURITY_STARTTLS,
+    .steps = no_starttls_steps,
+    .events = "",
+    .outcome = "failed:permanent:server does not offer STARTTLS",
 };
 
 static const struct step starttls_refused_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n", "A1 STARTTLS\r\n" },
-	{ "A1 BAD not now\r\n", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n", "A1 STARTTLS\r\n"},
+    {"A1 BAD not now\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript starttls_refused = {
-	.name = "starttls-refused",
-	.security = CONFIG_SECURITY_STARTTLS,
-	.steps = starttls_refused_steps,
-	.events = "",
-	.outcome = "failed:permanent:server refused STARTTLS",
+    .name = "starttls-refused",
+    .security = CONFIG_SECURITY_STARTTLS,
+    .steps = starttls_refused_steps,
+    .events = "",
+    .outcome = "failed:permanent:server refused STARTTLS",
 };
 
 /* S2/T11: PREAUTH on a connection that still needs STARTTLS. */
 static const struct step preauth_steps[] = {
-	{ "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] welcome\r\n", "" },
-	{ NULL, NULL },
+    {"* PREAUTH [CAPABILITY IMAP4rev1 IDLE] welcome\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript preauth = {
-	.name = "preauth-before-tls",
-	.security = CONFIG_SECURITY_STARTTLS,
-	.steps = preauth_steps,
-	.events = "",
-	.outcome = "failed:permanent:server greeted with PREAUTH before TLS",
+    .name = "preauth-before-tls",
+    .security = CONFIG_SECURITY_STARTTLS,
+    .steps = preauth_steps,
+    .events = "",
+    .outcome = "failed:permanent:server greeted with PREAUTH before TLS",
 };
 
 /* S5: message data before the selection is ignored; LOGINDISABLED with no
  * AUTH=PLAIN gives up rather than sending LOGIN. */
 static const struct step logindisabled_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready\r\n* 5 EXISTS\r\n"
-	  "* 1 FETCH (UID 1 FLAGS ())\r\n",
-	  "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready\r\n* 5 EXISTS\r\n"
+     "* 1 FETCH (UID 1 FLAGS ())\r\n",
+     ""},
+    {NULL, NULL},
 };
 
 static const struct transcript logindisabled = {
-	.name = "logindisabled",
-	.security = CONFIG_SECURITY_TLS,
-	.steps = logindisabled_steps,
-	.events = "",
-	.outcome = "failed:permanent:server disables LOGIN",
+    .name = "logindisabled",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = logindisabled_steps,
+    .events = "",
+    .outcome = "failed:permanent:server disables LOGIN",
 };
 
 /* No IDLE: poll with NOOP (L7, C2); a folder that does not exist is an
  * error for the user. */
 static const struct step poll_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
-	  "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n" },
-	{ "A1 OK [CAPABILITY IMAP4rev1] in\r\n", "A2 EXAMINE INBOX\r\n" },
-	{ "* 0 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA2 OK done\r\n", "" },
-	{ "<REFRESH>", "A3 NOOP\r\n" },
-	{ "* 1 EXISTS\r\nA3 OK done\r\n", "A4 UID FETCH 1:*" FETCH_NEW },
-	{ "* 1 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
-	  "A4 OK done\r\n",
-	  "" },
-	{ "<LOGOUT>", "A5 LOGOUT\r\n" },
-	{ "* BYE bye\r\n", "" },
-	{ "<CLOSE>", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1] in\r\n", "A2 EXAMINE INBOX\r\n"},
+    {"* 0 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA2 OK done\r\n", ""},
+    {"<REFRESH>", "A3 NOOP\r\n"},
+    {"* 1 EXISTS\r\nA3 OK done\r\n", "A4 UID FETCH 1:*" FETCH_NEW},
+    {"* 1 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
+     "A4 OK done\r\n",
+     ""},
+    {"<LOGOUT>", "A5 LOGOUT\r\n"},
+    {"* BYE bye\r\n", ""},
+    {"<CLOSE>", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript poll = {
-	.name = "poll-without-idle",
-	.security = CONFIG_SECURITY_TLS,
-	.steps = poll_steps,
-	.events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n"
-		  "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":3,"
-		  "\"uid\":4,\"id\":\"work/INBOX/3/4\",\"message_id\":\"\",\"from_name\":\"\","
-		  "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"flags\":[],\"seen\":false}\n"
-		  "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
-	.outcome = "finished",
+    .name = "poll-without-idle",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = poll_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":3,"
+              "\"uid\":4,\"id\":\"work/INBOX/3/4\",\"message_id\":\"\",\"from_name\":\"\","
+              "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"flags\":[],\"seen\":false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+    .outcome = "finished",
 };
 
 static const struct step nonexistent_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
-	  "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n" },
-	{ "A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n", "A2 EXAMINE INBOX\r\n" },
-	{ "A2 NO [NONEXISTENT] Mailbox doesn't exist: INBOX\r\n", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n", "A2 EXAMINE INBOX\r\n"},
+    {"A2 NO [NONEXISTENT] Mailbox doesn't exist: INBOX\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript nonexistent = {
-	.name = "nonexistent-folder",
-	.security = CONFIG_SECURITY_TLS,
-	.steps = nonexistent_steps,
-	.events = "",
-	.outcome = "failed:permanent:cannot open folder 'INBOX': it does not exist on the server",
+    .name = "nonexistent-folder",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = nonexistent_steps,
+    .events = "",
+    .outcome = "failed:permanent:cannot open folder 'INBOX': it does not exist on the server",
 };
 
 /* A malformed line is a parse error: the connection is dropped, not us. */
 static const struct step garbage_steps[] = {
-	{ "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
-	  "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n" },
-	{ "A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n", "A2 EXAMINE INBOX\r\n" },
-	{ "* 1 FETCH (UID 1 FLAGS (\\Seen)\r\n", "" },
-	{ NULL, NULL },
+    {"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n", "A2 EXAMINE INBOX\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS (\\Seen)\r\n", ""},
+    {NULL, NULL},
 };
 
 static const struct transcript garbage = {
-	.name = "garbage",
-	.security = CONFIG_SECURITY_TLS,
-	.steps = garbage_steps,
-	.events = "",
-	.outcome = "failed:transient:cannot parse the server's response",
+    .name = "garbage",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = garbage_steps,
+    .events = "",
+    .outcome = "failed:transient:cannot parse the server's response",
 };
 
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
-		&dovecot,	 &cyrus,	    &resume,	 &starttls_auth_failed,
-		&starttls_injection, &no_starttls, &starttls_refused, &preauth,
-		&logindisabled, &poll,	    &nonexistent, &garbage,
+	    &dovecot,
+	    &cyrus,
+	    &resume,
+	    &starttls_auth_failed,
+	    &starttls_injection,
+	    &no_starttls,
+	    &starttls_refused,
+	    &preauth,
+	    &logindisabled,
+	    &poll,
+	    &nonexistent,
+	    &garbage,
 	};
 
 	g_test_init(&argc, &argv, NULL);
