@@ -97,6 +97,11 @@ void imap_session_transport_closed(struct imap_session *session, const char *mes
  * effect in other phases. */
 void imap_session_refresh(struct imap_session *session);
 
+/* Selects the folder again and re-lists every flag (D-Bus Check): changes
+ * IDLE might not have pushed are found (I7). When busy, after the current
+ * command. */
+void imap_session_resync(struct imap_session *session);
+
 /* Sends DONE (when idling) and LOGOUT. */
 void imap_session_logout(struct imap_session *session);
 

@@ -107,6 +107,41 @@ uint32_t mailbox_get_unseen(const struct mailbox *mailbox);
 /* True once a selection completed (the baseline exists). */
 bool mailbox_is_synced(const struct mailbox *mailbox);
 
+/* --- message details ---------------------------------------------------- */
+
+/* At most this many messages per folder keep their details (seen ones are
+ * dropped first). */
+#define MAILBOX_MAX_DETAILS 1000
+
+/* What is known of a message beyond its flags: every message reported as
+ * new, and unseen messages of the baseline once their headers were fetched
+ * (mailbox_get_missing_details). */
+struct mailbox_message {
+	uint32_t uid;
+	char *message_id;
+	char *from_name;
+	char *from_addr;
+	char *subject;
+	gint64 date;
+	char **flags;
+	bool seen;
+};
+
+typedef void (*mailbox_message_fn)(const struct mailbox_message *message, void *user_data);
+/* Calls fn for each message with details, newest (highest UID) first. */
+void mailbox_foreach_message(const struct mailbox *mailbox, bool unseen_only, mailbox_message_fn fn,
+                             void *user_data);
+/* NULL if the message has no details (or does not exist). */
+const struct mailbox_message *mailbox_get_message(const struct mailbox *mailbox, uint32_t uid);
+/* Appends the UIDs of every message known to be unseen. */
+void mailbox_get_unseen_uids(const struct mailbox *mailbox, GArray *uids);
+/* True if the message is in the current map. */
+bool mailbox_has_uid(const struct mailbox *mailbox, uint32_t uid);
+/* Appends up to max UIDs (newest first) of unseen messages at or below the
+ * watermark whose details are not known yet; a header fetch of these
+ * (mailbox_fetch with a header) stores details without reporting them. */
+void mailbox_get_missing_details(const struct mailbox *mailbox, size_t max, GArray *uids);
+
 /* Emits an "unseen" event if the count differs from the last one sent. */
 void mailbox_flush_unseen(struct mailbox *mailbox);
 

@@ -18,6 +18,9 @@
 	"server sent data after accepting STARTTLS (possible injection attack); refusing to "      \
 	"continue"
 
+/* Headers fetched per round for unseen messages of the baseline. */
+#define DETAILS_PER_FETCH 200
+
 /* Longest trace line; protocol lines can be long (flag lists, literals). */
 #define TRACE_MAX 2000
 
@@ -35,6 +38,7 @@ enum state {
 	S_EXAMINE,
 	S_LIST_FLAGS,
 	S_FETCH_NEW,
+	S_FETCH_DETAILS,
 	S_IDLE_START, /* IDLE sent, waiting for "+" */
 	S_IDLING,
 	S_IDLE_DONE, /* DONE sent, waiting for the tagged reply */
@@ -58,6 +62,7 @@ static const char *const state_names[] = {
     [S_EXAMINE] = "examine",
     [S_LIST_FLAGS] = "list-flags",
     [S_FETCH_NEW] = "fetch-new",
+    [S_FETCH_DETAILS] = "fetch-details",
     [S_IDLE_START] = "idle-start",
     [S_IDLING] = "idling",
     [S_IDLE_DONE] = "idle-done",
@@ -139,9 +144,11 @@ struct imap_session {
 	bool enabled_qresync;
 	bool selected; /* EXAMINE answered OK: message data is ours */
 	bool have_uidvalidity;
-	bool idle_broken; /* IDLE refused: poll instead */
-	bool saw_exists;  /* new messages announced since the last fetch */
-	bool check_new;   /* a selection completed: fetch if the map says so */
+	bool idle_broken;      /* IDLE refused: poll instead */
+	bool saw_exists;       /* new messages announced since the last fetch */
+	bool check_new;        /* a selection completed: fetch if the map says so */
+	bool check_details;    /* fetch headers of unseen baseline messages */
+	bool resync_requested; /* imap_session_resync(): select again */
 	bool idle_continued;
 	bool auth_ir_sent;
 	bool logout_requested;
@@ -503,6 +510,24 @@ static void step_fetch_new(struct imap_session *s)
 	send_command(s, S_FETCH_NEW, command, NULL);
 }
 
+/* Headers of unseen messages that were there before we came, so listings
+ * can show them; never reported as new. Bounded: the newest ones only. */
+static bool step_fetch_details(struct imap_session *s)
+{
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+	s->check_details = false;
+	mailbox_get_missing_details(s->mailbox, DETAILS_PER_FETCH, uids);
+	if (uids->len == 0) {
+		return false;
+	}
+	g_autoptr(GString) command = g_string_new("UID FETCH ");
+	imap_command_append_uid_set(command, (const uint32_t *)(void *)uids->data, uids->len);
+	g_string_append(command, " " FETCH_NEW_ITEMS);
+	send_command(s, S_FETCH_DETAILS, command->str, NULL);
+	return true;
+}
+
 static void step_after_sync(struct imap_session *s)
 {
 	if (s->logout_requested) {
@@ -510,10 +535,18 @@ static void step_after_sync(struct imap_session *s)
 		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
 		return;
 	}
+	if (s->resync_requested) {
+		s->resync_requested = false;
+		step_examine(s);
+		return;
+	}
 	/* After a fetch, only a new EXISTS triggers another one: an entry the
 	 * fetch did not return was expunged and its EXPUNGE is on the way. */
 	if (s->saw_exists || (s->check_new && mailbox_wants_new(s->mailbox))) {
 		step_fetch_new(s);
+		return;
+	}
+	if (s->check_details && step_fetch_details(s)) {
 		return;
 	}
 	step_idle(s);
@@ -873,6 +906,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		}
 		mailbox_select_end(s->mailbox);
 		s->check_new = true;
+		s->check_details = true;
 		step_after_sync(s);
 		return;
 	case S_LIST_FLAGS:
@@ -884,6 +918,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		}
 		mailbox_select_end(s->mailbox);
 		s->check_new = true;
+		s->check_details = true;
 		step_after_sync(s);
 		return;
 	case S_FETCH_NEW:
@@ -894,6 +929,15 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			return;
 		}
 		mailbox_new_end(s->mailbox);
+		step_after_sync(s);
+		return;
+	case S_FETCH_DETAILS:
+		if (!ok) {
+			/* Only listings lose; the watch goes on. */
+			g_debug("fetching details in folder '%s' of account '%s' failed: %s",
+			        mailbox_get_folder(s->mailbox), s->account, r->text);
+		}
+		mailbox_flush_unseen(s->mailbox);
 		step_after_sync(s);
 		return;
 	case S_IDLE_START:
@@ -1137,6 +1181,16 @@ void imap_session_refresh(struct imap_session *s)
 	} else if (s->state == S_POLL_WAIT) {
 		/* L7: NOOP collects EXISTS/EXPUNGE/FETCH without IDLE. */
 		send_command(s, S_NOOP, "NOOP", NULL);
+	}
+}
+
+void imap_session_resync(struct imap_session *s)
+{
+	s->resync_requested = true;
+	if (s->state == S_IDLING) {
+		send_done(s);
+	} else if (s->state == S_POLL_WAIT) {
+		step_after_sync(s);
 	}
 }
 

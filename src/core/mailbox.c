@@ -46,10 +46,65 @@ struct mailbox {
 	bool selecting;
 	bool synced;
 	GHashTable *pending; /* uid → struct pending */
+	GHashTable *details; /* uid → struct mailbox_message, bounded */
 
 	bool unseen_sent;
 	uint32_t unseen_last;
 };
+
+static void message_free(gpointer p)
+{
+	struct mailbox_message *m = p;
+
+	g_free(m->message_id);
+	g_free(m->from_name);
+	g_free(m->from_addr);
+	g_free(m->subject);
+	g_strfreev(m->flags);
+	g_free(m);
+}
+
+/* Keeps at most MAILBOX_MAX_DETAILS: the oldest seen message goes first,
+ * else the oldest one. */
+static void details_trim(struct mailbox *mb)
+{
+	while (g_hash_table_size(mb->details) > MAILBOX_MAX_DETAILS) {
+		GHashTableIter it;
+		gpointer value;
+		uint32_t oldest_seen = UINT32_MAX;
+		uint32_t oldest = UINT32_MAX;
+
+		g_hash_table_iter_init(&it, mb->details);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			const struct mailbox_message *m = value;
+
+			oldest = MIN(oldest, m->uid);
+			if (m->seen) {
+				oldest_seen = MIN(oldest_seen, m->uid);
+			}
+		}
+		g_hash_table_remove(
+		    mb->details,
+		    GUINT_TO_POINTER(oldest_seen != UINT32_MAX ? oldest_seen : oldest));
+	}
+}
+
+static void details_add(struct mailbox *mb, uint32_t uid, const struct header_fields *h,
+                        gint64 internaldate, const char *const *flags, bool seen)
+{
+	struct mailbox_message *m = g_new0(struct mailbox_message, 1);
+
+	m->uid = uid;
+	m->message_id = g_strdup(h != NULL ? h->message_id : "");
+	m->from_name = g_strdup(h != NULL ? h->from_name : "");
+	m->from_addr = g_strdup(h != NULL ? h->from_addr : "");
+	m->subject = g_strdup(h != NULL ? h->subject : "");
+	m->date = h != NULL && h->date != 0 ? h->date : internaldate;
+	m->flags = flags != NULL ? g_strdupv((char **)flags) : g_new0(char *, 1);
+	m->seen = seen;
+	g_hash_table_replace(mb->details, GUINT_TO_POINTER(uid), m);
+	details_trim(mb);
+}
 
 static void pending_free(gpointer p)
 {
@@ -71,6 +126,7 @@ struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_
 	mb->user_data = user_data;
 	mb->seq = g_array_new(FALSE, TRUE, sizeof(struct entry));
 	mb->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pending_free);
+	mb->details = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, message_free);
 	return mb;
 }
 
@@ -86,6 +142,7 @@ void mailbox_destroy(struct mailbox *mb)
 		g_array_unref(mb->prev);
 	}
 	g_hash_table_unref(mb->pending);
+	g_hash_table_unref(mb->details);
 	g_free(mb);
 }
 
@@ -140,6 +197,18 @@ static void emit_message(struct mailbox *mb, enum watch_event_type type, uint32_
                          const char *const *flags, bool seen)
 {
 	static const char *const no_flags[] = {NULL};
+
+	if (type == WATCH_EVENT_REMOVED) {
+		g_hash_table_remove(mb->details, GUINT_TO_POINTER(uid));
+	} else if (type == WATCH_EVENT_CHANGED) {
+		struct mailbox_message *m = g_hash_table_lookup(mb->details, GUINT_TO_POINTER(uid));
+
+		if (m != NULL) {
+			g_strfreev(m->flags);
+			m->flags = g_strdupv((char **)(flags != NULL ? flags : no_flags));
+			m->seen = seen;
+		}
+	}
 	struct watch_event ev = {
 	    .type = type,
 	    .account = mb->account,
@@ -155,6 +224,7 @@ static void emit_message(struct mailbox *mb, enum watch_event_type type, uint32_
 
 static void forget_messages(struct mailbox *mb)
 {
+	g_hash_table_remove_all(mb->details);
 	g_array_set_size(mb->seq, 0);
 	if (mb->prev != NULL) {
 		g_array_set_size(mb->prev, 0);
@@ -442,12 +512,26 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 		}
 	} else if (mb->have_watermark && e->uid > mb->watermark) {
 		pending_update(mb, e->uid, f, bits);
-	} else if (f->has_flags && flags_differ(e, bits, keywords)) {
-		/* Update before emitting so a listener that asks for the
-		 * unseen count sees the new state. */
-		e->flags = bits;
-		e->keywords = keywords;
-		emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags, (bits & FLAG_SEEN) != 0);
+	} else {
+		if (f->has_header &&
+		    !g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
+			/* Details of a message known before (an unseen one from
+			 * the baseline): kept for listings, never reported as
+			 * new. The flags are those known before this FETCH so
+			 * that a change below is still reported. */
+			bool seen = (e->flags & FLAG_SEEN) != 0;
+
+			details_add(mb, e->uid, f->header, f->internaldate,
+			            f->has_flags ? f->flags : NULL, seen);
+		}
+		if (f->has_flags && flags_differ(e, bits, keywords)) {
+			/* Update before emitting so a listener that asks for the
+			 * unseen count sees the new state. */
+			e->flags = bits;
+			e->keywords = keywords;
+			emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
+			             (bits & FLAG_SEEN) != 0);
+		}
 	}
 	if (f->has_flags) {
 		e->flags = bits;
@@ -514,6 +598,7 @@ void mailbox_new_end(struct mailbox *mb)
 		    .flags = p->flags != NULL ? (const char *const *)p->flags : no_flags,
 		    .seen = p->seen,
 		};
+		details_add(mb, p->uid, &p->header, p->internaldate, ev.flags, p->seen);
 		mb->sink(&ev, mb->user_data);
 		mb->watermark = p->uid;
 	}
@@ -588,4 +673,68 @@ void mailbox_flush_unseen(struct mailbox *mb)
 	    .count = n,
 	};
 	mb->sink(&ev, mb->user_data);
+}
+
+static gint message_cmp_newest_first(gconstpointer a, gconstpointer b)
+{
+	uint32_t x = (*(const struct mailbox_message *const *)a)->uid;
+	uint32_t y = (*(const struct mailbox_message *const *)b)->uid;
+
+	return (x < y) - (x > y);
+}
+
+void mailbox_foreach_message(const struct mailbox *mb, bool unseen_only, mailbox_message_fn fn,
+                             void *user_data)
+{
+	g_autoptr(GPtrArray) list = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, mb->details);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct mailbox_message *m = value;
+
+		if (!unseen_only || !m->seen) {
+			g_ptr_array_add(list, value);
+		}
+	}
+	g_ptr_array_sort(list, message_cmp_newest_first);
+	for (guint i = 0; i < list->len; i++) {
+		fn(list->pdata[i], user_data);
+	}
+}
+
+const struct mailbox_message *mailbox_get_message(const struct mailbox *mb, uint32_t uid)
+{
+	return g_hash_table_lookup(mb->details, GUINT_TO_POINTER(uid));
+}
+
+void mailbox_get_unseen_uids(const struct mailbox *mb, GArray *uids)
+{
+	for (guint i = 0; i < mb->seq->len; i++) {
+		const struct entry *e = &g_array_index(mb->seq, struct entry, i);
+
+		if (e->uid != 0 && (e->flags & FLAG_KNOWN) && !(e->flags & FLAG_SEEN)) {
+			g_array_append_val(uids, e->uid);
+		}
+	}
+}
+
+bool mailbox_has_uid(const struct mailbox *mb, uint32_t uid)
+{
+	return seq_find_uid(mb, uid) >= 0;
+}
+
+void mailbox_get_missing_details(const struct mailbox *mb, size_t max, GArray *uids)
+{
+	/* Newest first: the most recent unseen mail matters most. */
+	for (guint i = mb->seq->len; i > 0 && uids->len < max; i--) {
+		const struct entry *e = &g_array_index(mb->seq, struct entry, i - 1);
+
+		if (e->uid != 0 && e->uid <= mb->watermark && (e->flags & FLAG_KNOWN) &&
+		    !(e->flags & FLAG_SEEN) &&
+		    !g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
+			g_array_append_val(uids, e->uid);
+		}
+	}
 }

@@ -297,6 +297,63 @@ static void test_restored_watermark(struct fixture *fx, gconstpointer data)
 	g_assert_cmpuint(mailbox_get_fetch_start(fx->mb), ==, 9);
 }
 
+static void collect(const struct mailbox_message *m, void *user_data)
+{
+	g_string_append_printf(user_data, "%u:%s:%s|", m->uid, m->subject,
+	                       m->seen ? "seen" : "unseen");
+}
+
+static char *listing(struct fixture *fx, bool unseen_only)
+{
+	GString *out = g_string_new(NULL);
+
+	mailbox_foreach_message(fx->mb, unseen_only, collect, out);
+	return g_string_free(out, FALSE);
+}
+
+static void test_details(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2, 3, 4};
+
+	(void)data;
+	select_with(fx, 1, uids, 4); /* 2 and 4 unseen */
+	assert_log(fx, "unseen 2|");
+	g_autoptr(GArray) missing = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	mailbox_get_missing_details(fx->mb, 10, missing);
+	g_assert_cmpuint(missing->len, ==, 2);
+	g_assert_cmpuint(g_array_index(missing, uint32_t, 0), ==, 4); /* newest first */
+	g_assert_cmpuint(g_array_index(missing, uint32_t, 1), ==, 2);
+
+	/* Details of baseline messages are stored, never reported as new. */
+	fetch_header(fx, 2, 2, "two");
+	fetch_header(fx, 4, 4, "four");
+	assert_log(fx, "");
+	g_array_set_size(missing, 0);
+	mailbox_get_missing_details(fx->mb, 10, missing);
+	g_assert_cmpuint(missing->len, ==, 0);
+
+	/* A new one joins the listing; newest first. */
+	mailbox_exists(fx->mb, 5);
+	fetch_header(fx, 5, 9, "nine");
+	mailbox_new_end(fx->mb);
+	assert_log(fx, "new 9 nine|unseen 3|");
+	g_autofree char *all = listing(fx, false);
+	g_assert_cmpstr(all, ==, "9:nine:unseen|4:four:unseen|2:two:unseen|");
+
+	/* Read elsewhere: the listing follows; removed: it leaves. */
+	fetch_flags(fx, 2, 2, SEEN);
+	mailbox_expunge(fx->mb, 4);
+	assert_log(fx, "changed 2 seen|removed 4|");
+	g_autofree char *unseen = listing(fx, true);
+	g_assert_cmpstr(unseen, ==, "9:nine:unseen|");
+	g_autofree char *both = listing(fx, false);
+	g_assert_cmpstr(both, ==, "9:nine:unseen|2:two:seen|");
+	g_assert_nonnull(mailbox_get_message(fx->mb, 9));
+	g_assert_null(mailbox_get_message(fx->mb, 4));
+	g_assert_true(mailbox_has_uid(fx->mb, 9));
+	g_assert_false(mailbox_has_uid(fx->mb, 4));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -311,6 +368,7 @@ int main(int argc, char **argv)
 	ADD("/mailbox/uidvalidity-change-rebaselines", test_uidvalidity_change_rebaselines);
 	ADD("/mailbox/recent-is-not-a-change", test_recent_is_not_a_change);
 	ADD("/mailbox/restored-watermark", test_restored_watermark);
+	ADD("/mailbox/details", test_details);
 #undef ADD
 	return g_test_run();
 }

@@ -223,25 +223,26 @@ static const struct step dovecot_steps[] = {
     {"* 1 FETCH (UID 1 MODSEQ (3) FLAGS (\\Seen))\r\n"
      "* 2 FETCH (UID 2 MODSEQ (4) FLAGS ())\r\n"
      "A5 OK Fetch completed.\r\n",
-     "A6 IDLE\r\n"},
+     "A6 UID FETCH 2" FETCH_NEW},
+    {"A6 OK done\r\n", "A7 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"* OK Still here\r\n", ""},
     {"* 3 EXISTS\r\n", "DONE\r\n"},
-    {"A6 OK Idle completed.\r\n", "A7 UID FETCH 3:*" FETCH_NEW},
+    {"A7 OK Idle completed.\r\n", "A8 UID FETCH 3:*" FETCH_NEW},
     {"* 3 FETCH (UID 3 MODSEQ (7) FLAGS () INTERNALDATE \"25-Nov-2025 10:00:01 +0000\" "
      "RFC822.SIZE 321 BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)] {136}\r\n" HDR1
-     ")\r\nA7 OK Fetch completed.\r\n",
-     "A8 IDLE\r\n"},
+     ")\r\nA8 OK Fetch completed.\r\n",
+     "A9 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"* 1 FETCH (UID 1 MODSEQ (8) FLAGS ())\r\n", ""},
     {"* VANISHED 2\r\n", ""},
     {"* 2 FETCH (UID 3 MODSEQ (9) FLAGS (\\Seen $Important))\r\n", ""},
     {"<REFRESH>", "DONE\r\n"},
-    {"A8 OK Idle completed.\r\n", "A9 IDLE\r\n"},
+    {"A9 OK Idle completed.\r\n", "A10 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"<LOGOUT>", "DONE\r\n"},
-    {"A9 OK Idle completed.\r\n", "A10 LOGOUT\r\n"},
-    {"* BYE Logging out\r\nA10 OK Logout completed.\r\n", ""},
+    {"A10 OK Idle completed.\r\n", "A11 LOGOUT\r\n"},
+    {"* BYE Logging out\r\nA11 OK Logout completed.\r\n", ""},
     {NULL, NULL},
 };
 
@@ -284,11 +285,12 @@ static const struct step cyrus_steps[] = {
      "A5 UID FETCH 1:* (UID FLAGS)\r\n"},
     {"* 1 FETCH (FLAGS (\\Seen) UID 10)\r\n* 2 FETCH (FLAGS () UID 20)\r\n"
      "* 3 FETCH (FLAGS () UID 30)\r\nA5 OK Completed\r\n",
-     "A6 IDLE\r\n"},
+     "A6 UID FETCH 20,30" FETCH_NEW},
+    {"A6 OK done\r\n", "A7 IDLE\r\n"},
     {"* 4 EXISTS\r\n+ idling\r\n", "DONE\r\n"},
-    {"A6 OK Completed\r\n", "A7 UID FETCH 31:*" FETCH_NEW},
+    {"A7 OK Completed\r\n", "A8 UID FETCH 31:*" FETCH_NEW},
     /* The new message was expunged meanwhile: only UID 30 comes back. */
-    {"* 3 FETCH (UID 30 FLAGS ())\r\nA7 OK Completed\r\n", "A8 IDLE\r\n"},
+    {"* 3 FETCH (UID 30 FLAGS ())\r\nA8 OK Completed\r\n", "A9 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"* 1 EXPUNGE\r\n", ""},
     {"* 1 FETCH (FLAGS (\\Seen))\r\n", ""},
@@ -322,7 +324,8 @@ static const struct step resume_steps[] = {
      "A5 UID FETCH 9:*" FETCH_NEW},
     {"* 2 FETCH (UID 9 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)] "
      "{18}\r\nSubject: plain\r\n\r\n)\r\nA5 OK done\r\n",
-     "A6 IDLE\r\n"},
+     "A6 UID FETCH 7" FETCH_NEW},
+    {"A6 OK done\r\n", "A7 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"* BYE [UNAVAILABLE] Server shutting down\r\n", ""},
     {"<CLOSE>", ""},
