@@ -17,6 +17,7 @@
 
 #include "imapwatch/config.h"
 #include "imapwatch/event.h"
+#include "imapwatch/mailbox.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -58,6 +59,20 @@ void account_stop(struct account *account, account_stopped stopped, void *user_d
 void account_destroy(struct account *account);
 
 enum account_state account_get_state(const struct account *account);
+/* Why the account is in backoff or error, else "". */
+const char *account_get_detail(const struct account *account);
+/* Unix seconds since every folder has been watched (idle or polling), or 0. */
+gint64 account_get_connected_since(const struct account *account);
+const struct config_account *account_get_config(const struct account *account);
+/* Points the account at an equal configuration (after a reload). */
+void account_set_config(struct account *account, const struct config_account *config);
+/* The password once known (config or password_command), else NULL. */
+const char *account_get_password(const struct account *account);
+guint account_get_n_folders(const struct account *account);
+struct mailbox *account_get_mailbox(const struct account *account, guint index);
+/* Resynchronise now whatever the state: watching folders select again and
+ * re-list flags; folders waiting to retry, or in error, connect at once. */
+void account_check(struct account *account);
 const char *account_get_name(const struct account *account);
 const char *account_state_name(enum account_state state);
 

@@ -91,6 +91,10 @@ char *config_describe(const struct config *config);
 /* Looks up an account by name; NULL if none. */
 const struct config_account *config_find_account(const struct config *config, const char *name);
 
+/* True if a and b describe the same account in every setting (names
+ * included): after a reload such an account keeps its connections. */
+bool config_account_equal(const struct config_account *a, const struct config_account *b);
+
 const char *config_security_name(enum config_security security);
 const char *config_auth_name(enum config_auth auth);
 

@@ -47,6 +47,8 @@ struct connection *connection_create(const struct connection_params *params,
                                      const struct connection_ops *ops, void *user_data);
 /* Starts connecting. */
 void connection_start(struct connection *connection);
+/* Selects the folder again and re-lists its flags (imap_session_resync). */
+void connection_resync(struct connection *connection);
 /* Ends IDLE and logs out; `finished` follows (or `failed` if the server does
  * not answer in time). */
 void connection_logout(struct connection *connection);

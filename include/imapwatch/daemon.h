@@ -104,7 +104,7 @@ char **daemon_get_account_names(struct daemon *daemon);
  * for an unknown account or folder. Free with g_ptr_array_unref (elements
  * are freed). */
 GPtrArray *daemon_list_messages(struct daemon *daemon, const char *account, const char *folder,
-				bool unseen_only, GError **error);
+                                bool unseen_only, GError **error);
 
 /* Resynchronises an account now ("" = all), whatever its state: idle
  * folders re-list their flags, failed or waiting ones reconnect at once. */
@@ -119,10 +119,10 @@ typedef void (*daemon_done)(const GError *error, void *user_data);
  * from the main loop. Unknown ids → NO_SUCH_MESSAGE before anything is
  * changed. */
 void daemon_mark_read(struct daemon *daemon, const char *const *ids, daemon_done done,
-		      void *user_data);
+                      void *user_data);
 /* Same for every unseen message of an account / folder ("" = all). */
 void daemon_mark_all_read(struct daemon *daemon, const char *account, const char *folder,
-			  daemon_done done, void *user_data);
+                          daemon_done done, void *user_data);
 
 /* Re-reads the configuration: unchanged accounts keep their connections,
  * added ones start, removed ones stop cleanly. On a bad file nothing

@@ -1218,3 +1218,16 @@ char *config_describe(const struct config *cfg)
 	}
 	return g_string_free(out, FALSE);
 }
+
+bool config_account_equal(const struct config_account *a, const struct config_account *b)
+{
+	if (g_strcmp0(a->name, b->name) != 0 || g_strcmp0(a->host, b->host) != 0 ||
+	    a->port != b->port || a->security != b->security ||
+	    a->allow_plaintext != b->allow_plaintext || g_strcmp0(a->username, b->username) != 0 ||
+	    g_strcmp0(a->password, b->password) != 0 ||
+	    g_strcmp0(a->password_command, b->password_command) != 0 || a->auth != b->auth ||
+	    g_strcmp0(a->tls_ca_file, b->tls_ca_file) != 0 || a->idle_refresh != b->idle_refresh) {
+		return false;
+	}
+	return g_strv_equal((const char *const *)a->folders, (const char *const *)b->folders);
+}

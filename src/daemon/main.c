@@ -4,7 +4,7 @@
  * [account], prints watch events with --print-events, and leaves cleanly on
  * SIGTERM/SIGINT (DONE, LOGOUT) within 2 s.
  */
-#include "imapwatch/account.h"
+#include "imapwatch/daemon.h"
 #include "imapwatch/config.h"
 #include "imapwatch/event.h"
 #include "imapwatch/log.h"
@@ -16,69 +16,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* SIGTERM must end the process within 2 s even if a server never answers
- * LOGOUT. */
-#define SHUTDOWN_GRACE_MS 1500
-
-struct daemon {
+struct program {
 	GMainLoop *loop;
-	struct config *config;
-	GPtrArray *accounts; /* struct account * */
-	bool print_events;
-	guint running;
+	struct daemon *daemon;
 	bool stopping;
-	int exit_status;
 };
 
-static void daemon_event(const struct watch_event *event, void *user_data)
+static void print_event(const struct watch_event *event, void *user_data)
 {
-	struct daemon *d = user_data;
+	(void)user_data;
+	g_autofree char *json = watch_event_to_json(event);
 
-	if (d->print_events) {
-		g_autofree char *json = watch_event_to_json(event);
-
-		/* One object per line, flushed per line: scripts read it live. */
-		fputs(json, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
-	}
+	/* One object per line, flushed per line: scripts read it live. */
+	fputs(json, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
 }
 
-static void account_stopped_cb(struct account *account, void *user_data)
+static void stopped_cb(void *user_data)
 {
-	struct daemon *d = user_data;
+	struct program *p = user_data;
 
-	(void)account;
-	if (d->running > 0 && --d->running == 0) {
-		g_main_loop_quit(d->loop);
-	}
+	g_main_loop_quit(p->loop);
 }
 
-static gboolean shutdown_timeout_cb(gpointer user_data)
+static gboolean sigterm_cb(gpointer user_data)
 {
-	struct daemon *d = user_data;
+	struct program *p = user_data;
 
-	g_message("servers did not answer LOGOUT in time; leaving anyway");
-	g_main_loop_quit(d->loop);
-	return G_SOURCE_REMOVE;
+	if (!p->stopping) {
+		p->stopping = true;
+		g_message("shutting down");
+		daemon_stop(p->daemon, stopped_cb, p);
+	}
+	return G_SOURCE_CONTINUE;
 }
 
-static gboolean signal_cb(gpointer user_data)
+static gboolean sighup_cb(gpointer user_data)
 {
-	struct daemon *d = user_data;
+	struct program *p = user_data;
+	g_autoptr(GError) error = NULL;
 
-	if (d->stopping) {
-		return G_SOURCE_CONTINUE;
-	}
-	d->stopping = true;
-	g_message("shutting down");
-	d->running = d->accounts->len;
-	g_timeout_add(SHUTDOWN_GRACE_MS, shutdown_timeout_cb, d);
-	if (d->running == 0) {
-		g_main_loop_quit(d->loop);
-	}
-	for (guint i = 0; i < d->accounts->len; i++) {
-		account_stop(d->accounts->pdata[i], account_stopped_cb, d);
+	if (!p->stopping && !daemon_reload(p->daemon, &error)) {
+		g_warning("configuration not reloaded: %s", error->message);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -145,29 +125,25 @@ int main(int argc, char **argv)
 	/* Writes to a closed socket or pipe must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 
-	struct daemon d = {
-	    .loop = g_main_loop_new(NULL, FALSE),
-	    .config = config,
-	    .accounts = g_ptr_array_new_with_free_func((GDestroyNotify)account_destroy),
-	    .print_events = print_events,
-	};
-	struct account_options options = {
-	    .password_timeout = config->password_timeout,
+	struct daemon_options options = {
 	    .trace = trace,
+	    .config_path = config_path,
 	};
-	for (guint i = 0; i < config->accounts->len; i++) {
-		g_ptr_array_add(d.accounts, account_create(config->accounts->pdata[i], &options,
-		                                           daemon_event, &d));
+	struct program p = {
+	    .loop = g_main_loop_new(NULL, FALSE),
+	    .daemon = daemon_create(g_steal_pointer(&config), &options),
+	};
+	if (print_events) {
+		daemon_add_listener(p.daemon, print_event, NULL);
 	}
-	g_unix_signal_add(SIGTERM, signal_cb, &d);
-	g_unix_signal_add(SIGINT, signal_cb, &d);
-	for (guint i = 0; i < d.accounts->len; i++) {
-		account_start(d.accounts->pdata[i]);
-	}
-	g_main_loop_run(d.loop);
+	g_unix_signal_add(SIGTERM, sigterm_cb, &p);
+	g_unix_signal_add(SIGINT, sigterm_cb, &p);
+	g_unix_signal_add(SIGHUP, sighup_cb, &p);
+	daemon_start(p.daemon);
+	g_main_loop_run(p.loop);
 
-	g_ptr_array_unref(d.accounts);
-	g_main_loop_unref(d.loop);
+	daemon_destroy(p.daemon);
+	g_main_loop_unref(p.loop);
 	stream_flush_tls_cache();
-	return d.exit_status;
+	return 0;
 }

@@ -31,6 +31,7 @@ struct account {
 
 	enum account_state state;
 	char *detail;
+	gint64 connected_since;
 
 	bool stopping;
 	account_stopped stopped;
@@ -110,6 +111,13 @@ static void account_set_state(struct account *a, enum account_state state, const
 	} else {
 		g_message("account '%s': %s -> %s", a->config->name, state_names[a->state],
 		          state_names[state]);
+	}
+	bool watching = state == ACCOUNT_STATE_IDLE || state == ACCOUNT_STATE_POLLING;
+	bool was_watching = a->state == ACCOUNT_STATE_IDLE || a->state == ACCOUNT_STATE_POLLING;
+	if (watching && !was_watching) {
+		a->connected_since = g_get_real_time() / G_USEC_PER_SEC;
+	} else if (!watching) {
+		a->connected_since = 0;
 	}
 	a->state = state;
 	g_free(a->detail);
@@ -397,4 +405,63 @@ void account_destroy(struct account *a)
 	password_free(a->password);
 	g_free(a->detail);
 	g_free(a);
+}
+
+const char *account_get_detail(const struct account *a)
+{
+	return a->detail;
+}
+
+gint64 account_get_connected_since(const struct account *a)
+{
+	return a->connected_since;
+}
+
+const struct config_account *account_get_config(const struct account *a)
+{
+	return a->config;
+}
+
+void account_set_config(struct account *a, const struct config_account *config)
+{
+	a->config = config;
+}
+
+const char *account_get_password(const struct account *a)
+{
+	return a->password;
+}
+
+guint account_get_n_folders(const struct account *a)
+{
+	return a->folders->len;
+}
+
+struct mailbox *account_get_mailbox(const struct account *a, guint index)
+{
+	return ((struct folder *)a->folders->pdata[index])->mailbox;
+}
+
+void account_check(struct account *a)
+{
+	if (a->stopping || a->password_request != NULL) {
+		return;
+	}
+	if (a->password == NULL) {
+		/* The password command failed: ask it again. */
+		account_start(a);
+		return;
+	}
+	for (guint i = 0; i < a->folders->len; i++) {
+		struct folder *f = a->folders->pdata[i];
+
+		if (f->connection != NULL) {
+			connection_resync(f->connection);
+			continue;
+		}
+		/* Waiting to retry, or stopped in error: try again now. */
+		g_clear_handle_id(&f->retry_source, g_source_remove);
+		f->attempt = 0;
+		folder_connect(f);
+	}
 }

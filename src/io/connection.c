@@ -267,6 +267,15 @@ void connection_start(struct connection *c)
 	update_timers(c);
 }
 
+void connection_resync(struct connection *c)
+{
+	if (c->over) {
+		return;
+	}
+	imap_session_resync(c->session);
+	update_timers(c);
+}
+
 void connection_logout(struct connection *c)
 {
 	if (c->over) {
