@@ -46,6 +46,7 @@ typedef void (*account_stopped)(struct account *account, void *user_data);
 struct account_options {
 	guint password_timeout; /* seconds */
 	bool trace;             /* --trace-imap */
+	const char *state_dir;  /* where the watermarks persist; copied */
 };
 
 /* config is copied by reference: it must outlive the account. */

@@ -35,7 +35,9 @@ struct watch_event {
 	const char *from_name;
 	const char *from_addr;
 	const char *subject;
-	gint64 date; /* Unix seconds */
+	gint64 date;  /* Unix seconds */
+	bool catchup; /* arrived while imapwatch was not running (first sync
+	               * after a restart); JSON "catchup": true, else absent */
 	/* NEW, CHANGED: NULL-terminated flag names as the server sent them */
 	const char *const *flags;
 	bool seen;

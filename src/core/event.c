@@ -89,6 +89,9 @@ char *watch_event_to_json(const struct watch_event *ev)
 		json_append_member(out, "from_addr", ev->from_addr);
 		json_append_member(out, "subject", ev->subject);
 		g_string_append_printf(out, ",\"date\":%" G_GINT64_FORMAT, ev->date);
+		if (ev->catchup) {
+			g_string_append(out, ",\"catchup\":true");
+		}
 	}
 	if (ev->type == WATCH_EVENT_NEW || ev->type == WATCH_EVENT_CHANGED) {
 		g_string_append(out, ",\"flags\":[");

@@ -45,6 +45,8 @@ struct mailbox {
 	GArray *prev; /* struct entry sorted by UID, during a selection only */
 	bool selecting;
 	bool synced;
+	bool restored;       /* state came from disk; the first sync catches up */
+	bool catchup;        /* the next new_end reports mail from while we were away */
 	GHashTable *pending; /* uid → struct pending */
 	GHashTable *details; /* uid → struct mailbox_message, bounded */
 
@@ -157,6 +159,7 @@ void mailbox_restore(struct mailbox *mb, uint32_t uidvalidity, uint32_t watermar
 	mb->uidvalidity = uidvalidity;
 	mb->have_watermark = true;
 	mb->watermark = watermark;
+	mb->restored = true;
 }
 
 static void flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keywords)
@@ -350,6 +353,9 @@ void mailbox_select_end(struct mailbox *mb)
 		g_array_unref(mb->prev);
 		mb->prev = NULL;
 	}
+	/* Only the fetch that follows the first selection after a restart
+	 * reports mail that came while we were not running. */
+	mb->catchup = mb->restored && !mb->synced && mailbox_wants_new(mb);
 	mb->synced = true;
 	mailbox_flush_unseen(mb);
 }
@@ -597,12 +603,14 @@ void mailbox_new_end(struct mailbox *mb)
 		    .date = p->header.date != 0 ? p->header.date : p->internaldate,
 		    .flags = p->flags != NULL ? (const char *const *)p->flags : no_flags,
 		    .seen = p->seen,
+		    .catchup = mb->catchup,
 		};
 		details_add(mb, p->uid, &p->header, p->internaldate, ev.flags, p->seen);
 		mb->sink(&ev, mb->user_data);
 		mb->watermark = p->uid;
 	}
 	g_hash_table_remove_all(mb->pending);
+	mb->catchup = false;
 	mailbox_flush_unseen(mb);
 }
 

@@ -2,7 +2,10 @@
 #include "imapwatch/daemon.h"
 
 #include "imapwatch/mark-read.h"
+#include "imapwatch/state-store.h"
 #include "imapwatch/stream.h"
+
+#include <errno.h>
 
 #include <string.h>
 
@@ -89,9 +92,25 @@ static struct account *daemon_new_account_for(struct daemon *d, const struct con
 	struct account_options options = {
 	    .password_timeout = config->password_timeout,
 	    .trace = d->options.trace,
+	    .state_dir = d->options.state_dir,
 	};
 
 	return account_create(account_config, &options, daemon_event, d);
+}
+
+/* State of accounts that are no longer configured goes. */
+static void daemon_prune_state(struct daemon *d, const struct config *config)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+	for (guint i = 0; i < config->accounts->len; i++) {
+		g_ptr_array_add(names, ((struct config_account *)config->accounts->pdata[i])->name);
+	}
+	g_ptr_array_add(names, NULL);
+	int r = state_store_prune(d->options.state_dir, (const char *const *)names->pdata);
+	if (r < 0 && r != -ENOENT) {
+		g_warning("cannot prune state in %s: %s", d->options.state_dir, g_strerror(-r));
+	}
 }
 
 struct daemon *daemon_create(struct config *config, const struct daemon_options *options)
@@ -101,7 +120,8 @@ struct daemon *daemon_create(struct config *config, const struct daemon_options 
 	d->config = config;
 	d->options.trace = options->trace;
 	d->options.config_path = g_strdup(options->config_path);
-	d->options.state_dir = g_strdup(options->state_dir);
+	d->options.state_dir =
+	    options->state_dir != NULL ? g_strdup(options->state_dir) : state_store_default_dir();
 	d->accounts = g_ptr_array_new_with_free_func((GDestroyNotify)account_destroy);
 	d->retired = g_ptr_array_new_with_free_func((GDestroyNotify)account_destroy);
 	d->old_configs = g_ptr_array_new_with_free_func((GDestroyNotify)config_free);
@@ -109,6 +129,7 @@ struct daemon *daemon_create(struct config *config, const struct daemon_options 
 	d->last_event = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	d->requests = g_ptr_array_new();
 	d->started = g_get_monotonic_time();
+	daemon_prune_state(d, config);
 	for (guint i = 0; i < config->accounts->len; i++) {
 		g_ptr_array_add(d->accounts,
 		                daemon_new_account_for(d, config, config->accounts->pdata[i]));
@@ -723,6 +744,7 @@ bool daemon_reload(struct daemon *d, GError **error)
 	 * gone; keep it alive with them. */
 	g_ptr_array_add(d->old_configs, d->config);
 	d->config = fresh;
+	daemon_prune_state(d, fresh);
 	stream_flush_tls_cache();
 	for (guint i = 0; i < started->len; i++) {
 		account_start(started->pdata[i]);

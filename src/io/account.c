@@ -5,6 +5,7 @@
 #include "imapwatch/connection.h"
 #include "imapwatch/mailbox.h"
 #include "imapwatch/password.h"
+#include "imapwatch/state-store.h"
 
 #include <string.h>
 
@@ -27,6 +28,9 @@ struct account {
 
 	char *password;
 	struct password_request *password_request;
+	char *state_dir;
+	struct state_account *saved; /* what is on disk, plus fields kept as is */
+	guint save_source;
 	GPtrArray *folders; /* struct folder * */
 
 	enum account_state state;
@@ -156,10 +160,88 @@ static void folder_set_state(struct folder *f, enum account_state state, const c
 	account_update_state(f->account);
 }
 
+/* N4: the watermark is written after the events that moved it went out;
+ * a crash in between repeats nothing, at worst it reports again what was
+ * not yet saved — and the file is written at most once a second. */
+static void account_save(struct account *a)
+{
+	g_clear_handle_id(&a->save_source, g_source_remove);
+	for (guint i = 0; i < a->folders->len; i++) {
+		const struct folder *f = a->folders->pdata[i];
+
+		if (!mailbox_is_synced(f->mailbox)) {
+			continue; /* nothing new learnt: keep what is stored */
+		}
+		struct state_folder *sf =
+		    state_account_get_folder(a->saved, mailbox_get_folder(f->mailbox), true);
+		if (sf->uidvalidity != mailbox_get_uidvalidity(f->mailbox)) {
+			g_array_set_size(sf->shown, 0);
+			sf->highestmodseq = 0;
+			sf->uidnext = 0;
+		}
+		sf->uidvalidity = mailbox_get_uidvalidity(f->mailbox);
+		sf->watermark = mailbox_get_watermark(f->mailbox);
+	}
+	int r = state_store_save(a->state_dir, a->saved);
+	if (r < 0) {
+		g_warning("cannot save state for account '%s' in %s: %s", a->config->name,
+		          a->state_dir, g_strerror(-r));
+	}
+}
+
+static gboolean save_cb(gpointer user_data)
+{
+	struct account *a = user_data;
+
+	a->save_source = 0;
+	account_save(a);
+	return G_SOURCE_REMOVE;
+}
+
+static void account_save_soon(struct account *a)
+{
+	if (a->save_source == 0) {
+		a->save_source = g_timeout_add_seconds(1, save_cb, a);
+	}
+}
+
+static void account_load(struct account *a)
+{
+	g_autofree char *warning = NULL;
+	struct state_account *saved = NULL;
+	int r = state_store_load(a->state_dir, a->config->name, &saved, &warning);
+
+	if (warning != NULL) {
+		g_warning("state of account '%s': %s", a->config->name, warning);
+	}
+	if (r < 0 || saved == NULL) {
+		if (r < 0) {
+			g_warning("cannot read state of account '%s' from %s: %s", a->config->name,
+			          a->state_dir, g_strerror(-r));
+		}
+		saved = state_account_new(a->config->name);
+	}
+	a->saved = saved;
+	/* Folders no longer watched are forgotten. */
+	state_account_prune_folders(a->saved, (const char *const *)a->config->folders);
+	for (guint i = 0; i < a->folders->len; i++) {
+		struct folder *f = a->folders->pdata[i];
+		const struct state_folder *sf =
+		    state_account_get_folder(a->saved, mailbox_get_folder(f->mailbox), false);
+
+		if (sf != NULL && sf->uidvalidity != 0) {
+			mailbox_restore(f->mailbox, sf->uidvalidity, sf->watermark);
+		}
+	}
+}
+
 static void mailbox_event(const struct watch_event *event, void *user_data)
 {
 	struct folder *f = user_data;
 
+	if (event->type == WATCH_EVENT_NEW || event->type == WATCH_EVENT_UNSEEN) {
+		account_save_soon(f->account);
+	}
 	f->account->sink(event, f->account->user_data);
 }
 
@@ -303,6 +385,8 @@ struct account *account_create(const struct config_account *config,
 		f->mailbox = mailbox_create(config->name, config->folders[i], mailbox_event, f);
 		g_ptr_array_add(a->folders, f);
 	}
+	a->state_dir = g_strdup(options->state_dir);
+	account_load(a);
 	return a;
 }
 
@@ -378,6 +462,9 @@ static void check_stopped(struct account *a)
 
 void account_stop(struct account *a, account_stopped stopped, void *user_data)
 {
+	if (a->save_source != 0) {
+		account_save(a);
+	}
 	a->stopping = true;
 	a->stopped = stopped;
 	a->stopped_data = user_data;
@@ -401,6 +488,11 @@ void account_destroy(struct account *a)
 	}
 	password_request_cancel(a->password_request);
 	g_clear_handle_id(&a->stopped_source, g_source_remove);
+	if (a->save_source != 0) {
+		account_save(a);
+	}
+	state_account_free(a->saved);
+	g_free(a->state_dir);
 	g_ptr_array_unref(a->folders);
 	password_free(a->password);
 	g_free(a->detail);

@@ -15,7 +15,8 @@ static void sink(const struct watch_event *ev, void *user_data)
 
 	switch (ev->type) {
 	case WATCH_EVENT_NEW:
-		g_string_append_printf(fx->log, "new %u %s|", ev->uid, ev->subject);
+		g_string_append_printf(fx->log, "%s %u %s|", ev->catchup ? "catchup" : "new",
+		                       ev->uid, ev->subject);
 		break;
 	case WATCH_EVENT_CHANGED:
 		g_string_append_printf(fx->log, "changed %u %s|", ev->uid,
@@ -295,6 +296,15 @@ static void test_restored_watermark(struct fixture *fx, gconstpointer data)
 	assert_log(fx, "unseen 2|");
 	g_assert_true(mailbox_wants_new(fx->mb));
 	g_assert_cmpuint(mailbox_get_fetch_start(fx->mb), ==, 9);
+	/* What came while we were not running is marked as catch-up... */
+	fetch_header(fx, 3, 9, "nine");
+	mailbox_new_end(fx->mb);
+	assert_log(fx, "catchup 9 nine|unseen 3|");
+	/* ...and what comes later is plain news. */
+	mailbox_exists(fx->mb, 4);
+	fetch_header(fx, 4, 10, "ten");
+	mailbox_new_end(fx->mb);
+	assert_log(fx, "new 10 ten|unseen 4|");
 }
 
 static void collect(const struct mailbox_message *m, void *user_data)
