@@ -341,7 +341,8 @@ static const struct transcript resume = {
     .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
               "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":5,"
               "\"uid\":9,\"id\":\"work/INBOX/5/9\",\"message_id\":\"\",\"from_name\":\"\","
-              "\"from_addr\":\"\",\"subject\":\"plain\",\"date\":0,\"catchup\":true,\"flags\":[\"\\\\Seen\"],"
+              "\"from_addr\":\"\",\"subject\":\"plain\",\"date\":0,\"catchup\":true,\"flags\":["
+              "\"\\\\Seen\"],"
               "\"seen\":true}\n",
     .outcome = "failed:resource:server closed the connection: Server shutting down",
 };
