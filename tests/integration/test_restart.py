@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+"""Restarts: mail that arrived while imapwatchd was not running is reported
+once (as catch-up), mail reported before is never reported again — after a
+clean SIGTERM and after SIGKILL (once the state was saved)."""
+
+import os
+import re
+import shutil
+import tempfile
+import time
+import unittest
+
+import imapwatch_harness as h
+from imapwatch_harness import is_account_state, is_event
+
+CONNECT_TIMEOUT = 20.0
+EVENT_TIMEOUT = 10.0
+QUIET_WINDOW = 1.5
+
+dovecot = None
+
+
+def setUpModule():
+    global dovecot
+    dovecot = h.Dovecot()
+    dovecot.start()
+
+
+def tearDownModule():
+    if dovecot:
+        dovecot.stop()
+
+
+class RestartTest(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        self.state_home = tempfile.mkdtemp(prefix="imapwatch-state-")
+        self.addCleanup(shutil.rmtree, self.state_home, True)
+
+    def start(self, user):
+        d = h.Daemon({"acct": {
+            "host": "localhost", "port": dovecot.imaps_port, "username": user,
+            "password": dovecot.users[user], "folders": "INBOX",
+            "tls_ca_file": h.certs().ca,
+        }}, env={"XDG_STATE_HOME": self.state_home})
+        d.start()
+        self.addCleanup(d.kill)
+        d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
+        return d
+
+    def deliver(self, user, subject):
+        raw, _ = h.make_message(subject=subject)
+        return dovecot.deliver(user, "INBOX", raw)
+
+    def saved_watermark(self):
+        path = os.path.join(self.state_home, "imapwatch", "acct.state")
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            return None
+        m = re.search(r"^watermark (\d+)$", text, re.M)
+        return int(m.group(1)) if m else None
+
+    def wait_saved(self, uid, timeout=10.0):
+        """Synchronise on the state file, not on time."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            w = self.saved_watermark()
+            if w is not None and w >= uid:
+                return
+            time.sleep(0.05)  # polling a file for a condition, bounded
+        self.fail(f"state never recorded watermark {uid} (now {self.saved_watermark()})")
+
+    def test_clean_restart_catches_up_once(self):
+        user = "user3"
+        d = self.start(user)
+        a = self.deliver(user, "before")
+        ev = d.wait_for(is_event("new", uid=a), timeout=EVENT_TIMEOUT)
+        self.assertNotIn("catchup", ev)
+        d.stop()
+        self.assertEqual(self.saved_watermark(), a)
+
+        # While nobody watches.
+        b = self.deliver(user, "while away 1")
+        c = self.deliver(user, "while away 2")
+
+        d2 = self.start(user)
+        for uid, subject in ((b, "while away 1"), (c, "while away 2")):
+            ev = d2.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+            self.assertEqual(ev["subject"], subject)
+            self.assertIs(ev.get("catchup"), True)
+        d2.assert_no_event(is_event("new", uid=a), within=QUIET_WINDOW)
+        news = [e["uid"] for e in d2.events_so_far() if e["event"] == "new"]
+        self.assertEqual(news, [b, c])
+
+        # Live mail after the catch-up is plain news again.
+        e = self.deliver(user, "live")
+        ev = d2.wait_for(is_event("new", uid=e), timeout=EVENT_TIMEOUT)
+        self.assertNotIn("catchup", ev)
+        d2.stop()
+
+    def test_kill_9_does_not_repeat_saved_news(self):
+        user = "user4"
+        d = self.start(user)
+        a = self.deliver(user, "reported")
+        d.wait_for(is_event("new", uid=a), timeout=EVENT_TIMEOUT)
+        self.wait_saved(a)
+        d.kill()  # SIGKILL: no LOGOUT, no final flush
+
+        b = self.deliver(user, "after the crash")
+        d2 = self.start(user)
+        ev = d2.wait_for(is_event("new", uid=b), timeout=EVENT_TIMEOUT)
+        self.assertIs(ev.get("catchup"), True)
+        d2.assert_no_event(is_event("new", uid=a), within=QUIET_WINDOW)
+        d2.stop()
+
+    def test_corrupt_state_is_set_aside(self):
+        user = "user5"
+        os.makedirs(os.path.join(self.state_home, "imapwatch"), mode=0o700)
+        path = os.path.join(self.state_home, "imapwatch", "acct.state")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("imapwatch-state 1\ngarbage\n")
+        d = self.start(user)
+        self.assertIn("acct.state", d.stderr_text())
+        aside = [n for n in os.listdir(os.path.dirname(path)) if ".corrupt-" in n]
+        self.assertEqual(len(aside), 1, aside)
+        # Rebuilt: the baseline is taken again and new mail still works.
+        a = self.deliver(user, "after corruption")
+        d.wait_for(is_event("new", uid=a), timeout=EVENT_TIMEOUT)
+        d.stop()
+        self.assertEqual(self.saved_watermark(), a)
+
+
+if __name__ == "__main__":
+    unittest.main()
