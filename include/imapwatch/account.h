@@ -74,6 +74,13 @@ struct mailbox *account_get_mailbox(const struct account *account, guint index);
 /* Resynchronise now whatever the state: watching folders select again and
  * re-list flags; folders waiting to retry, or in error, connect at once. */
 void account_check(struct account *account);
+/* After resume from sleep or a network change: every connection proves
+ * itself with a round trip within a few seconds (broken ones reconnect at
+ * once); folders waiting to retry or in error try again now. */
+void account_probe(struct account *account);
+/* Without a network no reconnect attempts are made; when it returns,
+ * account_probe() runs. */
+void account_set_online(struct account *account, bool online);
 const char *account_get_name(const struct account *account);
 const char *account_state_name(enum account_state state);
 

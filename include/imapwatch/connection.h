@@ -49,6 +49,10 @@ struct connection *connection_create(const struct connection_params *params,
 void connection_start(struct connection *connection);
 /* Selects the folder again and re-lists its flags (imap_session_resync). */
 void connection_resync(struct connection *connection);
+/* Checks the connection with a round trip answered within timeout seconds
+ * (after resume from sleep or a network change); a dead one fails as
+ * transient. A connection busy with a command is already being timed. */
+void connection_probe(struct connection *connection, guint timeout);
 /* Ends IDLE and logs out; `finished` follows (or `failed` if the server does
  * not answer in time). */
 void connection_logout(struct connection *connection);

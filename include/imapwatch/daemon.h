@@ -129,4 +129,7 @@ void daemon_mark_all_read(struct daemon *daemon, const char *account, const char
  * changes and error says why (file, line, key). */
 bool daemon_reload(struct daemon *daemon, GError **error);
 
+/* After resume from sleep: every connection is checked at once. */
+void daemon_probe(struct daemon *daemon);
+
 #endif

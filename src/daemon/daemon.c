@@ -6,6 +6,7 @@
 #include "imapwatch/stream.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 
 #include <string.h>
 
@@ -36,6 +37,11 @@ struct daemon {
 	guint stop_timer;
 
 	GPtrArray *requests; /* struct mark_request * in flight */
+
+	GNetworkMonitor *network;
+	gulong network_handler;
+	guint network_debounce;
+	bool online;
 };
 
 G_DEFINE_QUARK(imapwatch - daemon - error - quark, daemon_error)
@@ -137,9 +143,52 @@ struct daemon *daemon_create(struct config *config, const struct daemon_options 
 	return d;
 }
 
-void daemon_start(struct daemon *d)
+/* Route changes come in bursts (an interface going up adds several);
+ * act once they settle. */
+static gboolean network_settled(gpointer user_data)
+{
+	struct daemon *d = user_data;
+	bool online = g_network_monitor_get_network_available(d->network);
+
+	d->network_debounce = 0;
+	g_message("network %s", online ? "changed" : "unavailable");
+	d->online = online;
+	for (guint i = 0; i < d->accounts->len; i++) {
+		struct account *a = d->accounts->pdata[i];
+
+		account_set_online(a, online);
+		if (online) {
+			account_probe(a);
+		}
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void network_changed(GNetworkMonitor *monitor, gboolean available, gpointer user_data)
+{
+	struct daemon *d = user_data;
+
+	(void)monitor;
+	(void)available;
+	g_clear_handle_id(&d->network_debounce, g_source_remove);
+	d->network_debounce = g_timeout_add(500, network_settled, d);
+}
+
+void daemon_probe(struct daemon *d)
 {
 	for (guint i = 0; i < d->accounts->len; i++) {
+		account_probe(d->accounts->pdata[i]);
+	}
+}
+
+void daemon_start(struct daemon *d)
+{
+	d->network = g_object_ref(g_network_monitor_get_default());
+	d->online = g_network_monitor_get_network_available(d->network);
+	d->network_handler =
+	    g_signal_connect(d->network, "network-changed", G_CALLBACK(network_changed), d);
+	for (guint i = 0; i < d->accounts->len; i++) {
+		account_set_online(d->accounts->pdata[i], d->online);
 		account_start(d->accounts->pdata[i]);
 	}
 }
@@ -203,6 +252,11 @@ void daemon_destroy(struct daemon *d)
 		mark_request_free(d->requests->pdata[0]);
 	}
 	g_ptr_array_unref(d->requests);
+	g_clear_handle_id(&d->network_debounce, g_source_remove);
+	if (d->network != NULL) {
+		g_clear_signal_handler(&d->network_handler, d->network);
+		g_object_unref(d->network);
+	}
 	g_clear_handle_id(&d->stop_timer, g_source_remove);
 	g_ptr_array_unref(d->accounts);
 	g_ptr_array_unref(d->retired);
@@ -747,6 +801,7 @@ bool daemon_reload(struct daemon *d, GError **error)
 	daemon_prune_state(d, fresh);
 	stream_flush_tls_cache();
 	for (guint i = 0; i < started->len; i++) {
+		account_set_online(started->pdata[i], d->online || d->network == NULL);
 		account_start(started->pdata[i]);
 	}
 	g_message("configuration reloaded: %u accounts", d->accounts->len);

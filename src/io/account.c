@@ -9,6 +9,10 @@
 
 #include <string.h>
 
+/* Seconds a connection has to answer a probe after resume or a network
+ * change. */
+#define PROBE_TIMEOUT 10
+
 /* One watched folder: its model lives as long as the account. */
 struct folder {
 	struct account *account;
@@ -36,6 +40,7 @@ struct account {
 	enum account_state state;
 	char *detail;
 	gint64 connected_since;
+	bool offline; /* no network: no reconnect attempts spin */
 
 	bool stopping;
 	account_stopped stopped;
@@ -308,11 +313,15 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		folder_set_state(f, ACCOUNT_STATE_ERROR, message);
 		return;
 	}
-	uint32_t delay =
-	    backoff_delay_ms(f->attempt, failure == IMAP_FAILURE_RESOURCE, g_random_int());
+	/* Without a network, retry rarely (the monitor may be wrong about a
+	 * loopback or VPN-only setup); the network's return retries at once. */
+	uint32_t delay = a->offline ? BACKOFF_MAX_MS
+	                            : backoff_delay_ms(f->attempt, failure == IMAP_FAILURE_RESOURCE,
+	                                               g_random_int());
 	f->attempt++;
 	g_autofree char *detail =
-	    g_strdup_printf("%s, retrying in %u s", message, (delay + 999) / 1000);
+	    g_strdup_printf("%s, retrying in %u s%s", message, (delay + 999) / 1000,
+	                    a->offline ? " or when the network returns" : "");
 	g_message("connection failed for account '%s' folder '%s': %s", a->config->name,
 	          mailbox_get_folder(f->mailbox), detail);
 	f->retry_source = g_timeout_add(delay, retry_cb, f);
@@ -555,5 +564,34 @@ void account_check(struct account *a)
 		g_clear_handle_id(&f->retry_source, g_source_remove);
 		f->attempt = 0;
 		folder_connect(f);
+	}
+}
+
+void account_probe(struct account *a)
+{
+	if (a->stopping || a->password == NULL) {
+		return;
+	}
+	for (guint i = 0; i < a->folders->len; i++) {
+		struct folder *f = a->folders->pdata[i];
+
+		if (f->connection != NULL) {
+			connection_probe(f->connection, PROBE_TIMEOUT);
+			continue;
+		}
+		/* Waiting, or stopped in error: the world changed, try now. */
+		g_clear_handle_id(&f->retry_source, g_source_remove);
+		f->attempt = 0;
+		folder_connect(f);
+	}
+}
+
+void account_set_online(struct account *a, bool online)
+{
+	bool was_offline = a->offline;
+
+	a->offline = !online;
+	if (online && was_offline) {
+		account_probe(a);
 	}
 }

@@ -26,6 +26,13 @@ struct connection {
 
 	guint response_timer;
 	guint refresh_timer;
+	guint liveness_timer;
+	guint probe_timeout; /* seconds for the next wait after a probe, 0 = normal */
+
+	/* L1: servers that send keepalives while idling (Dovecot: "* OK Still
+	 * here" every 2 min) let a dead connection be found sooner. */
+	gint64 last_idle_rx;  /* monotonic µs of the last byte while idling */
+	gint64 keepalive_gap; /* smallest regular gap seen while idling, µs */
 
 	/* The outcome waits here until it is reported from the main loop. */
 	bool over;
@@ -90,6 +97,7 @@ static void finish(struct connection *c, bool failed, enum imap_failure failure,
 	}
 	g_clear_handle_id(&c->response_timer, g_source_remove);
 	g_clear_handle_id(&c->refresh_timer, g_source_remove);
+	g_clear_handle_id(&c->liveness_timer, g_source_remove);
 	schedule_report(c);
 }
 
@@ -153,6 +161,30 @@ static gboolean refresh_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* How long an idling connection may stay silent before it is probed: the
+ * IDLE refresh interval, or 2.5 keepalive gaps when the server sends
+ * keepalives (at least a minute). */
+static guint liveness_seconds(const struct connection *c)
+{
+	if (c->keepalive_gap <= 0) {
+		return c->idle_refresh;
+	}
+	gint64 s = c->keepalive_gap * 5 / 2 / G_USEC_PER_SEC;
+	return (guint)CLAMP(s, 60, (gint64)c->idle_refresh);
+}
+
+static gboolean liveness_cb(gpointer data)
+{
+	struct connection *c = data;
+
+	c->liveness_timer = 0;
+	g_debug("no data for %u s from the server of account '%s' folder '%s'; probing",
+	        liveness_seconds(c), c->account->name, mailbox_get_folder(c->mailbox));
+	imap_session_refresh(c->session);
+	update_timers(c);
+	return G_SOURCE_REMOVE;
+}
+
 static void update_timers(struct connection *c)
 {
 	if (c->over) {
@@ -160,13 +192,21 @@ static void update_timers(struct connection *c)
 	}
 	if (imap_session_is_waiting(c->session)) {
 		g_clear_handle_id(&c->refresh_timer, g_source_remove);
+		g_clear_handle_id(&c->liveness_timer, g_source_remove);
+		c->last_idle_rx = 0;
 		if (c->response_timer == 0) {
-			c->response_timer =
-			    g_timeout_add_seconds(c->response_timeout, response_timeout_cb, c);
+			guint timeout =
+			    c->probe_timeout > 0 ? c->probe_timeout : c->response_timeout;
+			c->response_timer = g_timeout_add_seconds(timeout, response_timeout_cb, c);
 		}
 		return;
 	}
 	g_clear_handle_id(&c->response_timer, g_source_remove);
+	c->probe_timeout = 0;
+	if (c->phase == IMAP_SESSION_PHASE_IDLE && c->liveness_timer == 0 &&
+	    liveness_seconds(c) < c->idle_refresh) {
+		c->liveness_timer = g_timeout_add_seconds(liveness_seconds(c), liveness_cb, c);
+	}
 	if (c->refresh_timer == 0) {
 		guint interval =
 		    c->phase == IMAP_SESSION_PHASE_POLLING ? c->poll_interval : c->idle_refresh;
@@ -198,6 +238,18 @@ static void stream_cb(struct stream *stream, enum stream_event event, const char
 	case STREAM_EVENT_DATA:
 		/* Any byte shows the server is alive: restart the wait. */
 		g_clear_handle_id(&c->response_timer, g_source_remove);
+		if (!imap_session_is_waiting(c->session)) {
+			gint64 now = g_get_monotonic_time();
+
+			/* Bursts do not count as keepalives; gaps of 30 s and
+			 * more do. */
+			if (c->last_idle_rx > 0 && now - c->last_idle_rx >= 30 * G_USEC_PER_SEC &&
+			    (c->keepalive_gap == 0 || now - c->last_idle_rx < c->keepalive_gap)) {
+				c->keepalive_gap = now - c->last_idle_rx;
+			}
+			c->last_idle_rx = now;
+			g_clear_handle_id(&c->liveness_timer, g_source_remove);
+		}
 		imap_session_feed(c->session, data, len);
 		break;
 	case STREAM_EVENT_CLOSED:
@@ -276,6 +328,20 @@ void connection_resync(struct connection *c)
 	update_timers(c);
 }
 
+void connection_probe(struct connection *c, guint timeout)
+{
+	if (c->over) {
+		return;
+	}
+	if (!imap_session_is_waiting(c->session)) {
+		/* A round trip: DONE (or NOOP when polling) must be answered
+		 * within timeout, else the connection is dead. */
+		c->probe_timeout = timeout;
+		imap_session_refresh(c->session);
+		update_timers(c);
+	}
+}
+
 void connection_logout(struct connection *c)
 {
 	if (c->over) {
@@ -292,6 +358,7 @@ void connection_destroy(struct connection *c)
 	}
 	g_clear_handle_id(&c->response_timer, g_source_remove);
 	g_clear_handle_id(&c->refresh_timer, g_source_remove);
+	g_clear_handle_id(&c->liveness_timer, g_source_remove);
 	g_clear_handle_id(&c->report_source, g_source_remove);
 	stream_destroy(c->stream);
 	imap_session_destroy(c->session);
