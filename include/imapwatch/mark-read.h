@@ -31,9 +31,9 @@ typedef void (*mark_read_done)(const GError *error, void *user_data);
 /* account is borrowed and must outlive the request; password and folder
  * (UTF-8) and uids are copied. */
 struct mark_read_request *mark_read_start(const struct config_account *account,
-					  const char *password, const char *folder,
-					  uint32_t uidvalidity, const uint32_t *uids, size_t n_uids,
-					  bool trace, mark_read_done done, void *user_data);
+                                          const char *password, const char *folder,
+                                          uint32_t uidvalidity, const uint32_t *uids, size_t n_uids,
+                                          bool trace, mark_read_done done, void *user_data);
 
 /* Closes the connection at once; done is not called. Accepts NULL. */
 void mark_read_cancel(struct mark_read_request *request);
