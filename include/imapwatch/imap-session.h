@@ -23,6 +23,7 @@
  */
 
 #include "imapwatch/config.h"
+#include "imapwatch/imap-login.h" /* enum imap_failure */
 #include "imapwatch/mailbox.h"
 
 #include <glib.h>
@@ -30,13 +31,6 @@
 #include <stddef.h>
 
 struct imap_session;
-
-/* What the supervisor should do after a failure (style anchors: isync). */
-enum imap_failure {
-	IMAP_FAILURE_TRANSIENT, /* network, BYE, timeout, parse error: retry with backoff */
-	IMAP_FAILURE_PERMANENT, /* auth rejected, security violation, bad folder: wait for user */
-	IMAP_FAILURE_RESOURCE,  /* [UNAVAILABLE], [LIMIT], too many connections: longer backoff */
-};
 
 /* Coarse progress, mapped to the account states of DESIGN.md §1. */
 enum imap_session_phase {

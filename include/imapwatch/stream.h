@@ -18,6 +18,8 @@
  * stream; no further callbacks follow.
  */
 
+#include "imapwatch/config.h"
+
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,6 +53,13 @@ enum stream_error {
 	STREAM_ERROR_CERTIFICATE, /* chain or host name not verified */
 	STREAM_ERROR_IO,          /* read/write error after connect */
 };
+
+/* The settings for an account's server: host, port, implicit TLS when
+ * security = tls (STARTTLS is the session's to request), the CA file. The
+ * strings point into account, which must outlive *config (stream_create()
+ * copies them). */
+void stream_config_for_account(struct stream_config *config, const struct config_account *account,
+                               guint connect_timeout);
 
 typedef void (*stream_callback)(struct stream *stream, enum stream_event event, const char *data,
                                 size_t len, void *user_data);

@@ -2,6 +2,7 @@
 #include "imapwatch/imap-session.h"
 
 #include "imapwatch/imap-command.h"
+#include "imapwatch/imap-login.h"
 #include "imapwatch/imap-parser.h"
 #include "imapwatch/utf7.h"
 
@@ -14,25 +15,11 @@
 	"(UID FLAGS INTERNALDATE RFC822.SIZE "                                                     \
 	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"
 
-#define STARTTLS_INJECTION                                                                         \
-	"server sent data after accepting STARTTLS (possible injection attack); refusing to "      \
-	"continue"
-
 /* Headers fetched per round for unseen messages of the baseline. */
 #define DETAILS_PER_FETCH 200
 
-/* Longest trace line; protocol lines can be long (flag lists, literals). */
-#define TRACE_MAX 2000
-
 enum state {
-	S_GREETING,
-	S_CAPABILITY_PRE, /* before STARTTLS */
-	S_STARTTLS,
-	S_TLS_HANDSHAKE,
-	S_CAPABILITY, /* before authentication */
-	S_AUTHENTICATE,
-	S_LOGIN,
-	S_CAPABILITY_POST,
+	S_LOGIN, /* greeting to authenticated: imap-login runs it */
 	S_ID,
 	S_ENABLE,
 	S_EXAMINE,
@@ -49,14 +36,7 @@ enum state {
 };
 
 static const char *const state_names[] = {
-    [S_GREETING] = "greeting",
-    [S_CAPABILITY_PRE] = "capability-pre-tls",
-    [S_STARTTLS] = "starttls",
-    [S_TLS_HANDSHAKE] = "tls-handshake",
-    [S_CAPABILITY] = "capability",
-    [S_AUTHENTICATE] = "authenticate",
     [S_LOGIN] = "login",
-    [S_CAPABILITY_POST] = "capability-post-auth",
     [S_ID] = "id",
     [S_ENABLE] = "enable",
     [S_EXAMINE] = "examine",
@@ -72,74 +52,16 @@ static const char *const state_names[] = {
     [S_DONE] = "done",
 };
 
-enum cap {
-	CAP_IMAP4REV1 = 1u << 0,
-	CAP_IMAP4REV2 = 1u << 1,
-	CAP_STARTTLS = 1u << 2,
-	CAP_LOGINDISABLED = 1u << 3,
-	CAP_AUTH_PLAIN = 1u << 4,
-	CAP_AUTH_XOAUTH2 = 1u << 5,
-	CAP_AUTH_OAUTHBEARER = 1u << 6,
-	CAP_SASL_IR = 1u << 7,
-	CAP_IDLE = 1u << 8,
-	CAP_ID = 1u << 9,
-	CAP_ENABLE = 1u << 10,
-	CAP_CONDSTORE = 1u << 11,
-	CAP_QRESYNC = 1u << 12,
-	CAP_LITERAL_PLUS = 1u << 13,
-	CAP_LITERAL_MINUS = 1u << 14,
-	CAP_UNSELECT = 1u << 15,
-	CAP_NOTIFY = 1u << 16,
-	CAP_ESEARCH = 1u << 17,
-	CAP_UIDPLUS = 1u << 18,
-	CAP_SPECIAL_USE = 1u << 19,
-};
-
-static const struct {
-	const char *name;
-	enum cap cap;
-} cap_names[] = {
-    {"IMAP4REV1", CAP_IMAP4REV1},
-    {"IMAP4REV2", CAP_IMAP4REV2},
-    {"STARTTLS", CAP_STARTTLS},
-    {"LOGINDISABLED", CAP_LOGINDISABLED},
-    {"AUTH=PLAIN", CAP_AUTH_PLAIN},
-    {"AUTH=XOAUTH2", CAP_AUTH_XOAUTH2},
-    {"AUTH=OAUTHBEARER", CAP_AUTH_OAUTHBEARER},
-    {"SASL-IR", CAP_SASL_IR},
-    {"IDLE", CAP_IDLE},
-    {"ID", CAP_ID},
-    {"ENABLE", CAP_ENABLE},
-    {"CONDSTORE", CAP_CONDSTORE},
-    {"QRESYNC", CAP_QRESYNC},
-    {"LITERAL+", CAP_LITERAL_PLUS},
-    {"LITERAL-", CAP_LITERAL_MINUS},
-    {"UNSELECT", CAP_UNSELECT},
-    {"NOTIFY", CAP_NOTIFY},
-    {"ESEARCH", CAP_ESEARCH},
-    {"UIDPLUS", CAP_UIDPLUS},
-    {"SPECIAL-USE", CAP_SPECIAL_USE},
-};
-
 struct imap_session {
 	enum state state;
 	enum imap_session_phase phase;
-	struct imap_session_config config;
 	char *account;
-	char *username;
-	char *password;
 	struct mailbox *mailbox;
 	const struct imap_session_ops *ops;
 	void *user_data;
+	struct imap_login_io io;
+	struct imap_login *login;
 
-	struct imap_parser *parser;
-	unsigned next_tag;
-	char tag[16]; /* tag of the outstanding command, "" if none */
-
-	uint32_t caps;
-	bool caps_known;
-	bool tls_active;
-	bool authenticated;
 	bool enabled_condstore;
 	bool enabled_qresync;
 	bool selected; /* EXAMINE answered OK: message data is ours */
@@ -150,11 +72,7 @@ struct imap_session {
 	bool check_details;    /* fetch headers of unseen baseline messages */
 	bool resync_requested; /* imap_session_resync(): select again */
 	bool idle_continued;
-	bool auth_ir_sent;
 	bool logout_requested;
-	char *bye_text;
-	enum imap_failure bye_failure;
-	GString *trace_in;
 };
 
 const char *imap_session_phase_name(enum imap_session_phase phase)
@@ -204,7 +122,7 @@ static void session_fail(struct imap_session *s, enum imap_failure failure, cons
 	va_end(ap);
 
 	set_state(s, S_DONE);
-	s->tag[0] = '\0';
+	imap_login_stop(s->login);
 	mailbox_abort(s->mailbox);
 	set_phase(s, IMAP_SESSION_PHASE_DONE);
 	s->ops->failed(failure, message, s->user_data);
@@ -216,85 +134,27 @@ static void session_finish(struct imap_session *s)
 		return;
 	}
 	set_state(s, S_DONE);
-	s->tag[0] = '\0';
+	imap_login_stop(s->login);
 	mailbox_abort(s->mailbox);
 	set_phase(s, IMAP_SESSION_PHASE_DONE);
 	s->ops->finished(s->user_data);
 }
 
-static void trace_out(struct imap_session *s, const char *line)
-{
-	if (s->config.trace && s->ops->trace != NULL) {
-		s->ops->trace(true, line, s->user_data);
-	}
-}
-
-/* Sends raw bytes; redacted is what the trace shows instead (NULL: the
- * bytes themselves minus CRLF). */
-static void send_raw(struct imap_session *s, const char *data, size_t len, const char *redacted)
-{
-	if (s->config.trace && s->ops->trace != NULL) {
-		if (redacted != NULL) {
-			trace_out(s, redacted);
-		} else {
-			g_autofree char *line = g_strndup(data, len);
-			g_strchomp(line);
-			trace_out(s, line);
-		}
-	}
-	s->ops->send(data, len, s->user_data);
-}
-
 /* Sends "TAG <command>\r\n" and makes it the outstanding command. */
-static void send_command(struct imap_session *s, enum state next, const char *command,
-                         const char *redacted)
+static void send_command(struct imap_session *s, enum state next, const char *command)
 {
-	g_snprintf(s->tag, sizeof(s->tag), "A%u", ++s->next_tag);
-	g_autofree char *line = g_strdup_printf("%s %s\r\n", s->tag, command);
-	g_autofree char *shown =
-	    redacted != NULL ? g_strdup_printf("%s %s", s->tag, redacted) : NULL;
-
 	set_state(s, next);
-	send_raw(s, line, strlen(line), shown);
-	if (redacted != NULL) {
-		/* A redacted line carried a secret: wipe it before freeing. */
-		memset(line, 0, strlen(line));
-	}
+	imap_login_send_command(s->login, command, NULL);
 }
 
-/* --- capabilities -------------------------------------------------------- */
-
-static void caps_set(struct imap_session *s, const struct imap_arg *args, size_t n)
+static bool has_cap(const struct imap_session *s, enum imap_login_cap cap)
 {
-	s->caps = 0;
-	s->caps_known = true;
-	for (size_t i = 0; i < n; i++) {
-		const char *name = imap_arg_as_string(&args[i]);
-
-		if (name == NULL || args[i].type != IMAP_ARG_ATOM) {
-			continue;
-		}
-		for (size_t j = 0; j < G_N_ELEMENTS(cap_names); j++) {
-			if (g_ascii_strcasecmp(name, cap_names[j].name) == 0) {
-				s->caps |= cap_names[j].cap;
-			}
-		}
-	}
+	return imap_login_has_cap(s->login, cap);
 }
 
 char *imap_session_describe_capabilities(const struct imap_session *s)
 {
-	GString *out = g_string_new(NULL);
-
-	for (size_t j = 0; j < G_N_ELEMENTS(cap_names); j++) {
-		if (s->caps & cap_names[j].cap) {
-			if (out->len > 0) {
-				g_string_append_c(out, ' ');
-			}
-			g_string_append(out, cap_names[j].name);
-		}
-	}
-	return g_string_free(out, FALSE);
+	return imap_login_describe_capabilities(s->login);
 }
 
 /* --- steps ----------------------------------------------------------------- */
@@ -303,151 +163,13 @@ static void step_examine(struct imap_session *s);
 static void step_after_sync(struct imap_session *s);
 static void step_idle(struct imap_session *s);
 
-static void step_starttls(struct imap_session *s)
-{
-	if (!(s->caps & CAP_STARTTLS)) {
-		/* S1: never continue without TLS when it was asked for. */
-		session_fail(s, IMAP_FAILURE_PERMANENT,
-		             "server does not offer STARTTLS, refusing to continue without TLS "
-		             "(use security = tls if the server supports port 993)");
-		return;
-	}
-	send_command(s, S_STARTTLS, "STARTTLS", NULL);
-}
-
-static void step_authenticate_sasl(struct imap_session *s, const char *mechanism, char *initial)
-{
-	/* A2: the initial response goes on the command line only with SASL-IR. */
-	if (s->caps & CAP_SASL_IR) {
-		g_autofree char *command =
-		    g_strdup_printf("AUTHENTICATE %s %s", mechanism, initial);
-		g_autofree char *shown = g_strdup_printf("AUTHENTICATE %s <redacted>", mechanism);
-
-		send_command(s, S_AUTHENTICATE, command, shown);
-		memset(command, 0, strlen(command));
-		s->auth_ir_sent = true;
-	} else {
-		g_autofree char *command = g_strdup_printf("AUTHENTICATE %s", mechanism);
-
-		send_command(s, S_AUTHENTICATE, command, NULL);
-		s->auth_ir_sent = false;
-	}
-}
-
-/* The initial client response for the configured mechanism, base64. */
-static char *auth_initial_response(struct imap_session *s)
-{
-	switch (s->config.auth) {
-	case CONFIG_AUTH_XOAUTH2: {
-		/* A4: "user=" user ^A "auth=Bearer " token ^A ^A */
-		g_autofree char *raw =
-		    g_strdup_printf("user=%s\001auth=Bearer %s\001\001", s->username, s->password);
-		char *b64 = g_base64_encode((const guchar *)raw, strlen(raw));
-		memset(raw, 0, strlen(raw));
-		return b64;
-	}
-	case CONFIG_AUTH_OAUTHBEARER: {
-		/* A3: GS2 header, then ^A-separated key/value pairs. */
-		g_autofree char *raw =
-		    g_strdup_printf("n,a=%s,\001auth=Bearer %s\001\001", s->username, s->password);
-		char *b64 = g_base64_encode((const guchar *)raw, strlen(raw));
-		memset(raw, 0, strlen(raw));
-		return b64;
-	}
-	default:
-		return imap_command_base64_plain("", s->username, s->password);
-	}
-}
-
-static const char *auth_mechanism(const struct imap_session *s)
-{
-	switch (s->config.auth) {
-	case CONFIG_AUTH_XOAUTH2:
-		return "XOAUTH2";
-	case CONFIG_AUTH_OAUTHBEARER:
-		return "OAUTHBEARER";
-	default:
-		return "PLAIN";
-	}
-}
-
-static void step_login(struct imap_session *s)
-{
-	g_autoptr(GString) command = g_string_new("LOGIN ");
-
-	if (!imap_command_append_astring(command, s->username)) {
-		session_fail(s, IMAP_FAILURE_PERMANENT,
-		             "the user name contains characters the LOGIN command cannot send; "
-		             "use auth = plain");
-		return;
-	}
-	g_string_append_c(command, ' ');
-	if (!imap_command_append_astring(command, s->password)) {
-		memset(command->str, 0, command->len);
-		session_fail(s, IMAP_FAILURE_PERMANENT,
-		             "the password contains characters the LOGIN command cannot send; "
-		             "use auth = plain");
-		return;
-	}
-	send_command(s, S_LOGIN, command->str, "LOGIN <redacted>");
-	memset(command->str, 0, command->len);
-}
-
-static void step_auth(struct imap_session *s)
-{
-	enum config_auth auth = s->config.auth;
-
-	if (s->config.security == CONFIG_SECURITY_STARTTLS && !s->tls_active) {
-		/* Defence in depth for T8: credentials only over TLS. */
-		session_fail(s, IMAP_FAILURE_PERMANENT, "refusing to log in without TLS");
-		return;
-	}
-	if (auth == CONFIG_AUTH_XOAUTH2 || auth == CONFIG_AUTH_OAUTHBEARER ||
-	    auth == CONFIG_AUTH_PLAIN || (auth == CONFIG_AUTH_AUTO && (s->caps & CAP_AUTH_PLAIN))) {
-		g_autofree char *initial = auth_initial_response(s);
-
-		step_authenticate_sasl(s, auth_mechanism(s), initial);
-		memset(initial, 0, strlen(initial));
-		return;
-	}
-	/* A1: LOGIN only as the last resort, never with LOGINDISABLED. */
-	if (s->caps & CAP_LOGINDISABLED) {
-		session_fail(s, IMAP_FAILURE_PERMANENT,
-		             "server disables LOGIN (LOGINDISABLED) and offers no usable "
-		             "authentication mechanism");
-		return;
-	}
-	step_login(s);
-}
-
-static void step_capability(struct imap_session *s, enum state next)
-{
-	send_command(s, next, "CAPABILITY", NULL);
-}
-
-static void step_after_greeting(struct imap_session *s)
-{
-	set_phase(s, IMAP_SESSION_PHASE_AUTHENTICATING);
-	if (s->config.security == CONFIG_SECURITY_STARTTLS && !s->tls_active) {
-		if (s->caps_known) {
-			step_starttls(s);
-		} else {
-			step_capability(s, S_CAPABILITY_PRE);
-		}
-	} else if (s->caps_known) {
-		step_auth(s);
-	} else {
-		step_capability(s, S_CAPABILITY);
-	}
-}
-
 static void step_enable_or_examine(struct imap_session *s)
 {
 	/* C3: ENABLE before any EXAMINE. */
-	if ((s->caps & CAP_ENABLE) && (s->caps & CAP_QRESYNC)) {
-		send_command(s, S_ENABLE, "ENABLE QRESYNC", NULL);
-	} else if ((s->caps & CAP_ENABLE) && (s->caps & CAP_CONDSTORE)) {
-		send_command(s, S_ENABLE, "ENABLE CONDSTORE", NULL);
+	if (has_cap(s, IMAP_LOGIN_CAP_ENABLE) && has_cap(s, IMAP_LOGIN_CAP_QRESYNC)) {
+		send_command(s, S_ENABLE, "ENABLE QRESYNC");
+	} else if (has_cap(s, IMAP_LOGIN_CAP_ENABLE) && has_cap(s, IMAP_LOGIN_CAP_CONDSTORE)) {
+		send_command(s, S_ENABLE, "ENABLE CONDSTORE");
 	} else {
 		step_examine(s);
 	}
@@ -455,31 +177,18 @@ static void step_enable_or_examine(struct imap_session *s)
 
 static void step_id(struct imap_session *s)
 {
-	if (s->caps & CAP_ID) {
+	if (has_cap(s, IMAP_LOGIN_CAP_ID)) {
 		/* A8: some servers refuse EXAMINE without ID. */
-		send_command(s, S_ID,
-		             "ID (\"name\" \"imapwatch\" \"version\" \"" IMAPWATCH_VERSION "\")",
-		             NULL);
+		send_command(s, S_ID, IMAP_LOGIN_ID_COMMAND);
 		return;
 	}
 	step_enable_or_examine(s);
 }
 
-static void step_after_auth(struct imap_session *s)
-{
-	s->authenticated = true;
-	if (!s->caps_known) {
-		/* C1: capabilities change after login. */
-		step_capability(s, S_CAPABILITY_POST);
-		return;
-	}
-	step_id(s);
-}
-
 static void step_examine(struct imap_session *s)
 {
 	if (s->logout_requested) {
-		send_command(s, S_LOGOUT, "LOGOUT", NULL);
+		send_command(s, S_LOGOUT, "LOGOUT");
 		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
 		return;
 	}
@@ -497,7 +206,7 @@ static void step_examine(struct imap_session *s)
 	s->saw_exists = false;
 	mailbox_select_begin(s->mailbox);
 	/* M1/W1: EXAMINE, never SELECT. */
-	send_command(s, S_EXAMINE, command->str, NULL);
+	send_command(s, S_EXAMINE, command->str);
 }
 
 static void step_fetch_new(struct imap_session *s)
@@ -507,7 +216,7 @@ static void step_fetch_new(struct imap_session *s)
 
 	s->saw_exists = false;
 	s->check_new = false;
-	send_command(s, S_FETCH_NEW, command, NULL);
+	send_command(s, S_FETCH_NEW, command);
 }
 
 /* Headers of unseen messages that were there before we came, so listings
@@ -524,14 +233,14 @@ static bool step_fetch_details(struct imap_session *s)
 	g_autoptr(GString) command = g_string_new("UID FETCH ");
 	imap_command_append_uid_set(command, (const uint32_t *)(void *)uids->data, uids->len);
 	g_string_append(command, " " FETCH_NEW_ITEMS);
-	send_command(s, S_FETCH_DETAILS, command->str, NULL);
+	send_command(s, S_FETCH_DETAILS, command->str);
 	return true;
 }
 
 static void step_after_sync(struct imap_session *s)
 {
 	if (s->logout_requested) {
-		send_command(s, S_LOGOUT, "LOGOUT", NULL);
+		send_command(s, S_LOGOUT, "LOGOUT");
 		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
 		return;
 	}
@@ -554,13 +263,12 @@ static void step_after_sync(struct imap_session *s)
 
 static void step_idle(struct imap_session *s)
 {
-	if ((s->caps & CAP_IDLE) && !s->idle_broken) {
+	if (has_cap(s, IMAP_LOGIN_CAP_IDLE) && !s->idle_broken) {
 		s->idle_continued = false;
-		send_command(s, S_IDLE_START, "IDLE", NULL);
+		send_command(s, S_IDLE_START, "IDLE");
 		return;
 	}
 	/* C2: no IDLE, so poll (L7); the connection calls refresh(). */
-	s->tag[0] = '\0';
 	set_state(s, S_POLL_WAIT);
 	set_phase(s, IMAP_SESSION_PHASE_POLLING);
 }
@@ -569,7 +277,7 @@ static void send_done(struct imap_session *s)
 {
 	/* I3: exactly "DONE"; the IDLE tag stays outstanding. */
 	set_state(s, S_IDLE_DONE);
-	send_raw(s, "DONE\r\n", 6, NULL);
+	imap_login_send_raw(s->login, "DONE\r\n", 6);
 }
 
 /* --- untagged data ------------------------------------------------------- */
@@ -702,24 +410,12 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 {
 	uint32_t value;
 
-	if (r->code == NULL) {
+	/* CAPABILITY and ALERT codes are handled by imap-login. */
+	if (r->code == NULL || !message_data_allowed(s)) {
 		return;
 	}
-	if (strcmp(r->code, "CAPABILITY") == 0) {
-		/* S4: capabilities sent before TLS are never trusted later;
-		 * the caller discards them when TLS starts. */
-		caps_set(s, r->code_args, r->n_code_args);
-	} else if (strcmp(r->code, "ALERT") == 0) {
-		/* S7/P8: alerts only when they cannot have been injected. */
-		if (s->tls_active) {
-			g_warning("server alert for account '%s': %s", s->account, r->text);
-		} else {
-			g_debug("ignoring unprotected ALERT for account '%s'", s->account);
-		}
-	} else if (!message_data_allowed(s)) {
-		return;
-	} else if (strcmp(r->code, "UIDVALIDITY") == 0 && r->n_code_args == 1 &&
-	           imap_arg_get_u32(&r->code_args[0], &value)) {
+	if (strcmp(r->code, "UIDVALIDITY") == 0 && r->n_code_args == 1 &&
+	    imap_arg_get_u32(&r->code_args[0], &value)) {
 		if (s->state == S_EXAMINE) {
 			s->have_uidvalidity = true;
 			if (mailbox_set_uidvalidity(s->mailbox, value)) {
@@ -741,23 +437,12 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 
 static void handle_untagged(struct imap_session *s, const struct imap_response *r)
 {
+	/* BYE text and CAPABILITY data are kept by imap-login. */
 	if (r->status != IMAP_STATUS_NONE) {
-		if (r->status == IMAP_STATUS_BYE) {
-			g_free(s->bye_text);
-			s->bye_text = g_strdup(r->text);
-			s->bye_failure = (r->code != NULL && (strcmp(r->code, "UNAVAILABLE") == 0 ||
-			                                      strcmp(r->code, "LIMIT") == 0))
-			                     ? IMAP_FAILURE_RESOURCE
-			                     : IMAP_FAILURE_TRANSIENT;
-		}
 		handle_code(s, r);
 		return;
 	}
 	if (r->keyword == NULL) {
-		return;
-	}
-	if (strcmp(r->keyword, "CAPABILITY") == 0) {
-		caps_set(s, r->args, r->n_args);
 		return;
 	}
 	if (strcmp(r->keyword, "ENABLED") == 0 && s->state == S_ENABLE) {
@@ -796,84 +481,12 @@ static void handle_untagged(struct imap_session *s, const struct imap_response *
 
 /* --- tagged replies ------------------------------------------------------ */
 
-static enum imap_failure failure_for_code(const char *code)
-{
-	/* A6 */
-	if (code != NULL && (strcmp(code, "UNAVAILABLE") == 0 || strcmp(code, "LIMIT") == 0 ||
-	                     strcmp(code, "INUSE") == 0 || strcmp(code, "OVERQUOTA") == 0)) {
-		return IMAP_FAILURE_RESOURCE;
-	}
-	return IMAP_FAILURE_PERMANENT;
-}
-
-static void handle_auth_reply(struct imap_session *s, const struct imap_response *r)
-{
-	if (r->status == IMAP_STATUS_OK) {
-		s->caps_known = false;
-		handle_code(s, r); /* [CAPABILITY ...] after login (C1) */
-		step_after_auth(s);
-		return;
-	}
-	enum imap_failure failure = failure_for_code(r->code);
-	session_fail(s, failure,
-	             failure == IMAP_FAILURE_RESOURCE
-	                 ? "server temporarily refused the login for user '%s': %s"
-	                 : "authentication failed for user '%s': %s",
-	             s->username, r->text[0] != '\0' ? r->text : "no reason given");
-}
-
 static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 {
+	/* imap-login passes only the reply to the outstanding command. */
 	bool ok = r->status == IMAP_STATUS_OK;
 
-	if (s->tag[0] == '\0' || strcmp(r->tag, s->tag) != 0) {
-		g_debug("ignoring reply with unknown tag '%s' for account '%s'", r->tag,
-		        s->account);
-		return;
-	}
-	s->tag[0] = '\0';
-
 	switch (s->state) {
-	case S_CAPABILITY_PRE:
-		if (!ok) {
-			session_fail(s, IMAP_FAILURE_TRANSIENT, "CAPABILITY failed: %s", r->text);
-			return;
-		}
-		step_starttls(s);
-		return;
-	case S_STARTTLS:
-		if (!ok) {
-			/* S1: NO or BAD to STARTTLS never leads to plaintext. */
-			session_fail(
-			    s, IMAP_FAILURE_PERMANENT,
-			    "server refused STARTTLS (%s), refusing to continue without TLS",
-			    r->text);
-			return;
-		}
-		/* S3/S4: forget everything learnt in plaintext. */
-		s->caps = 0;
-		s->caps_known = false;
-		set_state(s, S_TLS_HANDSHAKE);
-		return;
-	case S_CAPABILITY:
-		handle_code(s, r);
-		if (!ok) {
-			session_fail(s, IMAP_FAILURE_TRANSIENT, "CAPABILITY failed: %s", r->text);
-			return;
-		}
-		step_auth(s);
-		return;
-	case S_AUTHENTICATE:
-	case S_LOGIN:
-		handle_auth_reply(s, r);
-		return;
-	case S_CAPABILITY_POST:
-		if (!ok) {
-			session_fail(s, IMAP_FAILURE_TRANSIENT, "CAPABILITY failed: %s", r->text);
-			return;
-		}
-		step_id(s);
-		return;
 	case S_ID:
 		/* A8: whatever the answer, carry on. */
 		step_enable_or_examine(s);
@@ -883,7 +496,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		return;
 	case S_EXAMINE:
 		if (!ok) {
-			enum imap_failure failure = failure_for_code(r->code);
+			enum imap_failure failure = imap_login_failure_for_code(r->code);
 			session_fail(s, failure, "cannot open folder '%s': %s",
 			             mailbox_get_folder(s->mailbox),
 			             r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0
@@ -901,7 +514,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			return;
 		}
 		if (mailbox_get_exists(s->mailbox) > 0) {
-			send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)", NULL);
+			send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)");
 			return;
 		}
 		mailbox_select_end(s->mailbox);
@@ -964,76 +577,36 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 	}
 }
 
-static void handle_continuation(struct imap_session *s, const struct imap_response *r)
+static void handle_continuation(struct imap_session *s)
 {
-	(void)r;
-	switch (s->state) {
-	case S_IDLE_START:
-		set_state(s, S_IDLING);
-		set_phase(s, IMAP_SESSION_PHASE_IDLE);
-		mailbox_flush_unseen(s->mailbox);
-		/* I1: news that arrived before "+" is handled at once. */
-		if (s->saw_exists || s->logout_requested) {
-			send_done(s);
-		}
-		return;
-	case S_AUTHENTICATE:
-		if (!s->auth_ir_sent) {
-			g_autofree char *initial = auth_initial_response(s);
-			g_autofree char *line = g_strdup_printf("%s\r\n", initial);
-
-			s->auth_ir_sent = true;
-			send_raw(s, line, strlen(line), "<redacted>");
-			memset(initial, 0, strlen(initial));
-			memset(line, 0, strlen(line));
-		} else if (s->config.auth == CONFIG_AUTH_OAUTHBEARER) {
-			/* A3: answer an error challenge with ^A. */
-			send_raw(s, "AQ==\r\n", 6, NULL);
-		} else if (s->config.auth == CONFIG_AUTH_XOAUTH2) {
-			/* A4: an empty response ends the exchange. */
-			send_raw(s, "\r\n", 2, NULL);
-		} else {
-			send_raw(s, "*\r\n", 3, NULL); /* A2: cancel */
-		}
-		return;
-	default:
+	if (s->state != S_IDLE_START) {
 		return; /* P1: unexpected, harmless */
+	}
+	set_state(s, S_IDLING);
+	set_phase(s, IMAP_SESSION_PHASE_IDLE);
+	mailbox_flush_unseen(s->mailbox);
+	/* I1: news that arrived before "+" is handled at once. */
+	if (s->saw_exists || s->logout_requested) {
+		send_done(s);
 	}
 }
 
-static void handle_response(struct imap_session *s, const struct imap_response *r)
+/* --- imap-login callbacks ------------------------------------------------ */
+
+static void login_greeted(void *owner)
 {
-	if (s->state == S_GREETING) {
-		if (r->kind != IMAP_RESPONSE_UNTAGGED) {
-			session_fail(s, IMAP_FAILURE_TRANSIENT, "server sent no greeting");
-			return;
-		}
-		switch (r->status) {
-		case IMAP_STATUS_OK:
-			handle_code(s, r);
-			step_after_greeting(s);
-			return;
-		case IMAP_STATUS_PREAUTH:
-			if (!s->tls_active && s->config.security == CONFIG_SECURITY_STARTTLS) {
-				/* T11/S2: PREAUTH would skip STARTTLS. */
-				session_fail(s, IMAP_FAILURE_PERMANENT,
-				             "server greeted with PREAUTH before TLS; refusing to "
-				             "continue without TLS");
-				return;
-			}
-			handle_code(s, r);
-			set_phase(s, IMAP_SESSION_PHASE_AUTHENTICATING);
-			step_after_auth(s);
-			return;
-		case IMAP_STATUS_BYE:
-			session_fail(s, IMAP_FAILURE_RESOURCE, "server refused the connection: %s",
-			             r->text);
-			return;
-		default:
-			session_fail(s, IMAP_FAILURE_TRANSIENT, "server sent an invalid greeting");
-			return;
-		}
-	}
+	set_phase(owner, IMAP_SESSION_PHASE_AUTHENTICATING);
+}
+
+static void login_authenticated(void *owner)
+{
+	step_id(owner);
+}
+
+static void login_response(const struct imap_response *r, void *owner)
+{
+	struct imap_session *s = owner;
+
 	switch (r->kind) {
 	case IMAP_RESPONSE_UNTAGGED:
 		handle_untagged(s, r);
@@ -1042,10 +615,22 @@ static void handle_response(struct imap_session *s, const struct imap_response *
 		handle_tagged(s, r);
 		return;
 	case IMAP_RESPONSE_CONTINUATION:
-		handle_continuation(s, r);
+		handle_continuation(s);
 		return;
 	}
 }
+
+static void login_failed(enum imap_failure failure, const char *message, void *owner)
+{
+	session_fail(owner, failure, "%s", message);
+}
+
+static const struct imap_login_ops login_ops = {
+    .greeted = login_greeted,
+    .authenticated = login_authenticated,
+    .response = login_response,
+    .failed = login_failed,
+};
 
 /* --- public entry points ------------------------------------------------- */
 
@@ -1054,22 +639,28 @@ struct imap_session *imap_session_create(const struct imap_session_config *confi
                                          const struct imap_session_ops *ops, void *user_data)
 {
 	struct imap_session *s = g_new0(struct imap_session, 1);
+	struct imap_login_config login_config = {
+	    .account = config->account,
+	    .security = config->security,
+	    .auth = config->auth,
+	    .username = config->username,
+	    .password = config->password,
+	    .trace = config->trace,
+	};
 
-	s->config = *config;
 	s->account = g_strdup(config->account);
-	s->username = g_strdup(config->username);
-	s->password = g_strdup(config->password != NULL ? config->password : "");
-	s->config.account = s->account;
-	s->config.username = s->username;
-	s->config.password = s->password;
 	s->mailbox = mailbox;
 	s->ops = ops;
 	s->user_data = user_data;
-	s->parser = imap_parser_create(NULL);
-	s->state = S_GREETING;
+	s->io = (struct imap_login_io){
+	    .send = ops->send,
+	    .start_tls = ops->start_tls,
+	    .trace = ops->trace,
+	    .user_data = user_data,
+	};
+	s->login = imap_login_create(&login_config, &s->io, &login_ops, s);
+	s->state = S_LOGIN;
 	s->phase = IMAP_SESSION_PHASE_CONNECTING;
-	s->tls_active = config->security == CONFIG_SECURITY_TLS;
-	s->trace_in = g_string_new(NULL);
 	return s;
 }
 
@@ -1081,85 +672,26 @@ void imap_session_destroy(struct imap_session *s)
 	if (s->state != S_DONE) {
 		mailbox_abort(s->mailbox);
 	}
-	memset(s->password, 0, strlen(s->password));
-	g_free(s->password);
-	g_free(s->username);
+	imap_login_destroy(s->login);
 	g_free(s->account);
-	g_free(s->bye_text);
-	imap_parser_destroy(s->parser);
-	g_string_free(s->trace_in, TRUE);
 	g_free(s);
-}
-
-static void trace_in(struct imap_session *s, const char *data, size_t len)
-{
-	if (!s->config.trace || s->ops->trace == NULL) {
-		return;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\n') {
-			if (s->trace_in->len > 0 &&
-			    s->trace_in->str[s->trace_in->len - 1] == '\r') {
-				g_string_truncate(s->trace_in, s->trace_in->len - 1);
-			}
-			s->ops->trace(false, s->trace_in->str, s->user_data);
-			g_string_truncate(s->trace_in, 0);
-		} else if (s->trace_in->len < TRACE_MAX) {
-			g_string_append_c(s->trace_in, data[i]);
-		}
-	}
 }
 
 void imap_session_feed(struct imap_session *s, const char *data, size_t len)
 {
-	while (len > 0 && s->state != S_DONE && s->state != S_TLS_HANDSHAKE) {
-		size_t consumed = 0;
-		enum imap_parse_result result = imap_parser_feed(s->parser, data, len, &consumed);
-
-		trace_in(s, data, consumed);
-		data += consumed;
-		len -= consumed;
-		if (result == IMAP_PARSE_ERROR) {
-			session_fail(s, IMAP_FAILURE_TRANSIENT,
-			             "cannot parse the server's response: %s",
-			             imap_parser_error(s->parser));
-			return;
-		}
-		if (result == IMAP_PARSE_NEED_MORE) {
-			break;
-		}
-		g_autoptr(imap_response) response = imap_parser_take(s->parser);
-		if (response != NULL) {
-			handle_response(s, response);
-		}
-		if (s->state == S_TLS_HANDSHAKE) {
-			/* S3: anything after "OK Begin TLS" came in plaintext
-			 * and may be injected; never use it. */
-			if (len > 0 || imap_parser_has_partial(s->parser)) {
-				session_fail(s, IMAP_FAILURE_PERMANENT, STARTTLS_INJECTION);
-				return;
-			}
-			s->ops->start_tls(s->user_data);
-			return;
-		}
-	}
-	if (len > 0 && s->state == S_TLS_HANDSHAKE) {
-		session_fail(s, IMAP_FAILURE_PERMANENT, STARTTLS_INJECTION);
-	}
+	imap_login_feed(s->login, data, len);
 }
 
 void imap_session_tls_ready(struct imap_session *s)
 {
-	if (s->state != S_TLS_HANDSHAKE) {
-		return;
-	}
-	s->tls_active = true;
-	imap_parser_reset(s->parser);
-	step_capability(s, S_CAPABILITY); /* S4 */
+	imap_login_tls_ready(s->login);
 }
 
 void imap_session_transport_closed(struct imap_session *s, const char *message)
 {
+	enum imap_failure failure;
+	g_autofree char *reason = imap_login_describe_close(s->login, message, &failure);
+
 	if (s->state == S_DONE) {
 		return;
 	}
@@ -1167,11 +699,7 @@ void imap_session_transport_closed(struct imap_session *s, const char *message)
 		session_finish(s);
 		return;
 	}
-	if (s->bye_text != NULL) {
-		session_fail(s, s->bye_failure, "server closed the connection: %s", s->bye_text);
-		return;
-	}
-	session_fail(s, IMAP_FAILURE_TRANSIENT, "%s", message);
+	session_fail(s, failure, "%s", reason);
 }
 
 void imap_session_refresh(struct imap_session *s)
@@ -1180,7 +708,7 @@ void imap_session_refresh(struct imap_session *s)
 		send_done(s);
 	} else if (s->state == S_POLL_WAIT) {
 		/* L7: NOOP collects EXISTS/EXPUNGE/FETCH without IDLE. */
-		send_command(s, S_NOOP, "NOOP", NULL);
+		send_command(s, S_NOOP, "NOOP");
 	}
 }
 
@@ -1202,20 +730,15 @@ void imap_session_logout(struct imap_session *s)
 		send_done(s);
 		return;
 	case S_POLL_WAIT:
-		send_command(s, S_LOGOUT, "LOGOUT", NULL);
+		send_command(s, S_LOGOUT, "LOGOUT");
 		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
 		return;
-	case S_GREETING:
-	case S_TLS_HANDSHAKE:
-		session_finish(s);
-		return;
-	case S_CAPABILITY_PRE:
-	case S_STARTTLS:
-	case S_CAPABILITY:
-	case S_AUTHENTICATE:
 	case S_LOGIN:
-		/* Before login there is nothing worth a clean LOGOUT. */
-		session_finish(s);
+		/* Before login there is nothing worth a clean LOGOUT; once
+		 * logged in, the capability listing completes first. */
+		if (!imap_login_is_authenticated(s->login)) {
+			session_finish(s);
+		}
 		return;
 	default:
 		/* The outstanding command completes first (step_after_sync). */

@@ -299,13 +299,8 @@ struct connection *connection_create(const struct connection_params *params,
 	};
 	c->session = imap_session_create(&session_config, c->mailbox, &session_ops, c);
 
-	struct stream_config stream_config = {
-	    .host = a->host,
-	    .port = a->port,
-	    .implicit_tls = a->security == CONFIG_SECURITY_TLS,
-	    .ca_file = a->tls_ca_file,
-	    .connect_timeout = c->response_timeout,
-	};
+	struct stream_config stream_config;
+	stream_config_for_account(&stream_config, a, c->response_timeout);
 	c->stream = stream_create(&stream_config, stream_cb, c);
 	return c;
 }

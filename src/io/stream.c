@@ -1110,6 +1110,18 @@ static void stream_on_connected(GObject *source, GAsyncResult *result, gpointer 
 
 /* ---- public API --------------------------------------------------------- */
 
+void stream_config_for_account(struct stream_config *config, const struct config_account *account,
+                               guint connect_timeout)
+{
+	*config = (struct stream_config){
+	    .host = account->host,
+	    .port = account->port,
+	    .implicit_tls = account->security == CONFIG_SECURITY_TLS,
+	    .ca_file = account->tls_ca_file,
+	    .connect_timeout = connect_timeout,
+	};
+}
+
 struct stream *stream_create(const struct stream_config *config, stream_callback callback,
                              void *user_data)
 {
