@@ -8,6 +8,7 @@
 #include "imapwatch/config.h"
 #include "imapwatch/event.h"
 #include "imapwatch/log.h"
+#include "imapwatch/sleep-monitor.h"
 #include "imapwatch/stream.h"
 
 #include <glib-unix.h>
@@ -31,6 +32,13 @@ static void print_event(const struct watch_event *event, void *user_data)
 	fputs(json, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
+}
+
+static void resumed_cb(void *user_data)
+{
+	struct program *p = user_data;
+
+	daemon_probe(p->daemon);
 }
 
 static void stopped_cb(void *user_data)
@@ -139,9 +147,11 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, sigterm_cb, &p);
 	g_unix_signal_add(SIGINT, sigterm_cb, &p);
 	g_unix_signal_add(SIGHUP, sighup_cb, &p);
+	struct sleep_monitor *sleep = sleep_monitor_create(resumed_cb, &p);
 	daemon_start(p.daemon);
 	g_main_loop_run(p.loop);
 
+	sleep_monitor_destroy(sleep);
 	daemon_destroy(p.daemon);
 	g_main_loop_unref(p.loop);
 	stream_flush_tls_cache();
