@@ -60,6 +60,18 @@ void mailbox_set_uidnext(struct mailbox *mailbox, uint32_t uidnext);
  * reports removed/changed; on the first selection sets the baseline. */
 void mailbox_select_end(struct mailbox *mailbox);
 
+/* HIGHESTMODSEQ of the selection ([HIGHESTMODSEQ n]; 0 for NOMODSEQ or
+ * none). A later selection resynchronises from it (N7, N8). */
+void mailbox_set_modseq(struct mailbox *mailbox, uint64_t modseq);
+uint64_t mailbox_get_modseq(const struct mailbox *mailbox);
+/* Incremental resync: every UID of the selection in ascending order (from
+ * UID SEARCH); messages known before keep their flags. False (and nothing
+ * trusted) if the list does not match the selection's size or order. */
+bool mailbox_set_uids(struct mailbox *mailbox, const uint32_t *uids, size_t n_uids);
+/* Appends up to max UIDs at or below the watermark whose flags are not
+ * known in this selection. */
+void mailbox_get_unknown_flags(const struct mailbox *mailbox, size_t max, GArray *uids);
+
 /* --- untagged data ----------------------------------------------------- */
 
 /* "* n EXISTS" (H1). */

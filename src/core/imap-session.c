@@ -15,6 +15,10 @@
 	"(UID FLAGS INTERNALDATE RFC822.SIZE "                                                     \
 	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"
 
+/* Beyond this many messages without known flags a full listing is cheaper
+ * than naming them. */
+#define MISSING_FLAGS_PER_FETCH 1000
+
 /* Headers fetched per round for unseen messages of the baseline. */
 #define DETAILS_PER_FETCH 200
 
@@ -24,6 +28,8 @@ enum state {
 	S_ENABLE,
 	S_EXAMINE,
 	S_LIST_FLAGS,
+	S_SEARCH_ALL,    /* incremental resync: every UID, compactly */
+	S_FETCH_CHANGED, /* incremental resync: CONDSTORE CHANGEDSINCE */
 	S_FETCH_NEW,
 	S_FETCH_DETAILS,
 	S_IDLE_START, /* IDLE sent, waiting for "+" */
@@ -41,6 +47,8 @@ static const char *const state_names[] = {
     [S_ENABLE] = "enable",
     [S_EXAMINE] = "examine",
     [S_LIST_FLAGS] = "list-flags",
+    [S_SEARCH_ALL] = "search-all",
+    [S_FETCH_CHANGED] = "fetch-changed",
     [S_FETCH_NEW] = "fetch-new",
     [S_FETCH_DETAILS] = "fetch-details",
     [S_IDLE_START] = "idle-start",
@@ -71,6 +79,10 @@ struct imap_session {
 	bool check_new;        /* a selection completed: fetch if the map says so */
 	bool check_details;    /* fetch headers of unseen baseline messages */
 	bool resync_requested; /* imap_session_resync(): select again */
+	/* This selection resynchronises from the previous one through
+	 * CONDSTORE/QRESYNC (N7, N8) instead of listing every flag. */
+	bool incremental;
+	uint64_t resync_modseq; /* HIGHESTMODSEQ of the previous selection */
 	bool idle_continued;
 	bool logout_requested;
 };
@@ -204,6 +216,16 @@ static void step_examine(struct imap_session *s)
 	s->selected = false;
 	s->have_uidvalidity = false;
 	s->saw_exists = false;
+	/* Incremental only with a map to start from, a mod-sequence to start
+	 * at (never CHANGEDSINCE 0, N7) and ESEARCH, whose compact UID list
+	 * fits a line where plain SEARCH would not. */
+	s->resync_modseq = mailbox_get_modseq(s->mailbox);
+	s->incremental = s->enabled_condstore && has_cap(s, IMAP_LOGIN_CAP_ESEARCH) &&
+	                 s->resync_modseq > 0 && mailbox_get_exists(s->mailbox) > 0;
+	if (s->incremental && s->enabled_qresync) {
+		g_string_append_printf(command, " (QRESYNC (%" PRIu32 " %" PRIu64 "))",
+		                       mailbox_get_uidvalidity(s->mailbox), s->resync_modseq);
+	}
 	mailbox_select_begin(s->mailbox);
 	/* M1/W1: EXAMINE, never SELECT. */
 	send_command(s, S_EXAMINE, command->str);
@@ -409,6 +431,7 @@ static void handle_vanished(struct imap_session *s, const struct imap_response *
 static void handle_code(struct imap_session *s, const struct imap_response *r)
 {
 	uint32_t value;
+	uint64_t modseq;
 
 	/* CAPABILITY and ALERT codes are handled by imap-login. */
 	if (r->code == NULL || !message_data_allowed(s)) {
@@ -419,6 +442,7 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 		if (s->state == S_EXAMINE) {
 			s->have_uidvalidity = true;
 			if (mailbox_set_uidvalidity(s->mailbox, value)) {
+				s->incremental = false;
 				g_message("UIDVALIDITY of folder '%s' of account '%s' changed; "
 				          "starting afresh without reporting old messages",
 				          mailbox_get_folder(s->mailbox), s->account);
@@ -432,6 +456,66 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 	} else if (strcmp(r->code, "UIDNEXT") == 0 && r->n_code_args == 1 &&
 	           imap_arg_get_u32(&r->code_args[0], &value)) {
 		mailbox_set_uidnext(s->mailbox, value);
+	} else if (s->state == S_EXAMINE && strcmp(r->code, "HIGHESTMODSEQ") == 0 &&
+	           r->n_code_args == 1 && imap_arg_get_u64(&r->code_args[0], &modseq)) {
+		/* The selection's snapshot: changes after it arrive live, and a
+		 * later resync asks for everything since (repeats are harmless:
+		 * unchanged flags give no event). */
+		mailbox_set_modseq(s->mailbox, modseq);
+	} else if (s->state == S_EXAMINE && strcmp(r->code, "NOMODSEQ") == 0) {
+		mailbox_set_modseq(s->mailbox, 0);
+		s->incremental = false;
+	}
+}
+
+static void step_select_end(struct imap_session *s)
+{
+	mailbox_select_end(s->mailbox);
+	s->check_new = true;
+	s->check_details = true;
+	step_after_sync(s);
+}
+
+/* After an incremental resync, messages known by UID but not by flags (the
+ * map came from disk, or the server renumbered) are listed explicitly. */
+static void step_flags_missing(struct imap_session *s)
+{
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+	mailbox_get_unknown_flags(s->mailbox, MISSING_FLAGS_PER_FETCH, uids);
+	if (uids->len == 0) {
+		step_select_end(s);
+		return;
+	}
+	if (uids->len >= MISSING_FLAGS_PER_FETCH) {
+		send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)");
+		return;
+	}
+	g_autoptr(GString) command = g_string_new("UID FETCH ");
+	imap_command_append_uid_set(command, (const uint32_t *)(void *)uids->data, uids->len);
+	g_string_append(command, " (UID FLAGS)");
+	send_command(s, S_LIST_FLAGS, command->str);
+}
+
+/* "* ESEARCH (TAG "A7") UID ALL 1:5,9" (RFC 4731): every UID of the
+ * folder, in ascending order = sequence order. */
+static void handle_esearch(struct imap_session *s, const struct imap_response *r)
+{
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+	if (s->state != S_SEARCH_ALL || !s->incremental) {
+		return;
+	}
+	for (size_t i = 0; i + 1 < r->n_args; i++) {
+		if (imap_arg_is_atom(&r->args[i], "ALL") && r->args[i + 1].type == IMAP_ARG_ATOM &&
+		    !uid_set_expand(r->args[i + 1].str, mailbox_get_exists(s->mailbox) + 1, uids)) {
+			s->incremental = false;
+			return;
+		}
+	}
+	/* The list must cover the selection exactly; otherwise list flags. */
+	if (!mailbox_set_uids(s->mailbox, (const uint32_t *)(void *)uids->data, uids->len)) {
+		s->incremental = false;
 	}
 }
 
@@ -468,6 +552,8 @@ static void handle_untagged(struct imap_session *s, const struct imap_response *
 		mailbox_expunge(s->mailbox, r->number);
 	} else if (strcmp(r->keyword, "FETCH") == 0 && r->has_number) {
 		handle_fetch(s, r);
+	} else if (strcmp(r->keyword, "ESEARCH") == 0) {
+		handle_esearch(s, r);
 	} else if (strcmp(r->keyword, "VANISHED") == 0) {
 		handle_vanished(s, r);
 	}
@@ -513,14 +599,40 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			             mailbox_get_folder(s->mailbox));
 			return;
 		}
-		if (mailbox_get_exists(s->mailbox) > 0) {
+		if (mailbox_get_exists(s->mailbox) == 0) {
+			step_select_end(s);
+		} else if (s->incremental) {
+			send_command(s, S_SEARCH_ALL, "UID SEARCH RETURN (ALL) ALL");
+		} else {
+			send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)");
+		}
+		return;
+	case S_SEARCH_ALL:
+		if (!ok || !s->incremental) {
+			/* No usable UID list: list everything instead. */
+			s->incremental = false;
 			send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)");
 			return;
 		}
-		mailbox_select_end(s->mailbox);
-		s->check_new = true;
-		s->check_details = true;
-		step_after_sync(s);
+		if (!s->enabled_qresync) {
+			/* N7: CONDSTORE alone: what changed since the last
+			 * selection (expunges came from the UID list). */
+			g_autofree char *command =
+			    g_strdup_printf("UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE %" PRIu64 ")",
+			                    s->resync_modseq);
+			send_command(s, S_FETCH_CHANGED, command);
+			return;
+		}
+		step_flags_missing(s);
+		return;
+	case S_FETCH_CHANGED:
+		if (!ok) {
+			session_fail(s, IMAP_FAILURE_TRANSIENT,
+			             "fetching changes of folder '%s' failed: %s",
+			             mailbox_get_folder(s->mailbox), r->text);
+			return;
+		}
+		step_flags_missing(s);
 		return;
 	case S_LIST_FLAGS:
 		if (!ok) {
@@ -529,10 +641,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			             mailbox_get_folder(s->mailbox), r->text);
 			return;
 		}
-		mailbox_select_end(s->mailbox);
-		s->check_new = true;
-		s->check_details = true;
-		step_after_sync(s);
+		step_select_end(s);
 		return;
 	case S_FETCH_NEW:
 		if (!ok) {

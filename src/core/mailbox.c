@@ -40,6 +40,7 @@ struct mailbox {
 	bool have_watermark;
 	uint32_t watermark;
 	uint32_t uidnext;
+	uint64_t modseq; /* HIGHESTMODSEQ of the last selection, 0 = none */
 
 	GArray *seq;  /* struct entry */
 	GArray *prev; /* struct entry sorted by UID, during a selection only */
@@ -264,6 +265,7 @@ bool mailbox_set_uidvalidity(struct mailbox *mb, uint32_t uidvalidity)
 	if (changed) {
 		/* M3/N2: old UIDs mean nothing now; re-baseline silently. */
 		forget_messages(mb);
+		mb->modseq = 0;
 		mb->have_watermark = false;
 		mb->watermark = 0;
 		mb->synced = false;
@@ -742,6 +744,55 @@ void mailbox_get_missing_details(const struct mailbox *mb, size_t max, GArray *u
 		if (e->uid != 0 && e->uid <= mb->watermark && (e->flags & FLAG_KNOWN) &&
 		    !(e->flags & FLAG_SEEN) &&
 		    !g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
+			g_array_append_val(uids, e->uid);
+		}
+	}
+}
+
+void mailbox_set_modseq(struct mailbox *mb, uint64_t modseq)
+{
+	mb->modseq = modseq;
+}
+
+uint64_t mailbox_get_modseq(const struct mailbox *mb)
+{
+	return mb->modseq;
+}
+
+bool mailbox_set_uids(struct mailbox *mb, const uint32_t *uids, size_t n)
+{
+	if (!mb->selecting || n != mb->seq->len) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct entry *e = &g_array_index(mb->seq, struct entry, i);
+
+		if ((e->uid != 0 && e->uid != uids[i]) || uids[i] == 0 ||
+		    (i > 0 && uids[i] <= uids[i - 1])) {
+			return false;
+		}
+		e->uid = uids[i];
+		if (!(e->flags & FLAG_KNOWN)) {
+			/* Unchanged since the last selection: carry the flags. */
+			const struct entry *old = prev_find(mb, e->uid);
+
+			if (old != NULL) {
+				e->flags = old->flags;
+				e->keywords = old->keywords;
+			}
+		}
+	}
+	return true;
+}
+
+void mailbox_get_unknown_flags(const struct mailbox *mb, size_t max, GArray *uids)
+{
+	for (guint i = 0; i < mb->seq->len && uids->len < max; i++) {
+		const struct entry *e = &g_array_index(mb->seq, struct entry, i);
+
+		/* Above the watermark the header fetch brings the flags. */
+		if (e->uid != 0 && !(e->flags & FLAG_KNOWN) &&
+		    (!mb->have_watermark || e->uid <= mb->watermark)) {
 			g_array_append_val(uids, e->uid);
 		}
 	}

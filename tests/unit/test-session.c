@@ -147,6 +147,8 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 			imap_session_tls_ready(h.session);
 		} else if (strcmp(s->server, "<CLOSE>") == 0) {
 			imap_session_transport_closed(h.session, "server closed the connection");
+		} else if (strcmp(s->server, "<RESYNC>") == 0) {
+			imap_session_resync(h.session);
 		} else if (strcmp(s->server, "<REFRESH>") == 0) {
 			imap_session_refresh(h.session);
 		} else if (strcmp(s->server, "<LOGOUT>") == 0) {
@@ -504,9 +506,91 @@ static const struct transcript garbage = {
     .outcome = "failed:transient:cannot parse the server's response",
 };
 
+/* Check (resync) with QRESYNC: the second selection names the previous
+ * UIDVALIDITY and HIGHESTMODSEQ, learns expunges from VANISHED (EARLIER)
+ * and the UID list, flag changes from FETCH, and lists no flags (N8). */
+static const struct step qresync_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE QRESYNC ESEARCH] in\r\n",
+     "A2 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
+     "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (5))\r\n"
+     "* 3 FETCH (UID 3 FLAGS () MODSEQ (6))\r\nA4 OK\r\n",
+     "A5 UID FETCH 2:3" FETCH_NEW},
+    {"A5 OK\r\n", "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"<RESYNC>", "DONE\r\n"},
+    {"A6 OK\r\n", "A7 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* VANISHED (EARLIER) 2\r\n"
+     "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (12))\r\n* OK [HIGHESTMODSEQ 13] x\r\nA7 OK\r\n",
+     "A8 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A8\") UID ALL 1,3:4\r\nA8 OK\r\n", "A9 UID FETCH 4:*" FETCH_NEW},
+    {"* 3 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
+     "A9 OK\r\n",
+     "A10 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript qresync = {
+    .name = "qresync-resync",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = qresync_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":3,\"id\":\"work/INBOX/7/3\",\"flags\":[\"\\\\Seen\"],\"seen\":true}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":2,\"id\":\"work/INBOX/7/2\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":4,\"id\":\"work/INBOX/7/4\",\"message_id\":\"\",\"from_name\":\"\","
+              "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"flags\":[],\"seen\":false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+};
+
+/* The same with CONDSTORE only: CHANGEDSINCE after the UID list (N7). */
+static const struct step condstore_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE ESEARCH] in\r\n",
+     "A2 ENABLE CONDSTORE\r\n"},
+    {"* ENABLED CONDSTORE\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
+     "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (5))\r\n"
+     "A4 OK\r\n",
+     "A5 UID FETCH 2" FETCH_NEW},
+    {"A5 OK\r\n", "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"<RESYNC>", "DONE\r\n"},
+    {"A6 OK\r\n", "A7 EXAMINE INBOX\r\n"},
+    {"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 12] x\r\nA7 OK\r\n",
+     "A8 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A8\") UID ALL 2\r\nA8 OK\r\n",
+     "A9 UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 10)\r\n"},
+    {"* 1 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (12))\r\nA9 OK\r\n", "A10 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript condstore = {
+    .name = "condstore-resync",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = condstore_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":2,\"id\":\"work/INBOX/7/2\",\"flags\":[\"\\\\Seen\"],\"seen\":true}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":1,\"id\":\"work/INBOX/7/1\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n",
+};
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
+	    &qresync,
+	    &condstore,
 	    &dovecot,
 	    &cyrus,
 	    &resume,
