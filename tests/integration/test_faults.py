@@ -101,6 +101,31 @@ class FaultTest(unittest.TestCase):
             dovecot.kick(self.USER)
         self.fault_then_mail(restart)
 
+    def test_changes_while_away_are_reported(self):
+        """L6/N8: flags set and messages expunged during an outage become
+        changed / removed events after the resync, exactly once."""
+        keep = self.deliver("will be read elsewhere")
+        gone = self.deliver("will be deleted elsewhere")
+        for uid in (keep, gone):
+            self.daemon.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        since = self.daemon.mark()
+        self.proxy.refuse(True, mode="down")
+        self.proxy.reset()
+        dovecot.flags_add(self.USER, "INBOX", keep, "\\Seen")
+        dovecot.expunge(self.USER, "INBOX", gone)
+        self.proxy.refuse(False)
+        self.wait_idle_again(since)
+        ev = self.daemon.wait_for(is_event("changed", uid=keep), timeout=EVENT_TIMEOUT,
+                                  since=since)
+        self.assertIs(ev["seen"], True)
+        self.daemon.wait_for(is_event("removed", uid=gone), timeout=EVENT_TIMEOUT, since=since)
+        self.daemon.assert_no_event(is_event("new"), within=1.0, since=since)
+        changed = self.daemon.find(is_event("changed", uid=keep), since=since)
+        removed = self.daemon.find(is_event("removed", uid=gone), since=since)
+        self.assertEqual((len(changed), len(removed)), (1, 1))
+        self.assertEqual(dovecot.state(self.USER, "INBOX")[keep], frozenset({"\\Seen"}))
+        self.daemon.stop()
+
     def test_backoff_detail_names_the_failure(self):
         since = self.daemon.mark()
         self.proxy.refuse(True, mode="down")
