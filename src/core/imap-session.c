@@ -19,6 +19,10 @@
  * than naming them. */
 #define MISSING_FLAGS_PER_FETCH 1000
 
+/* Untagged NO responses while idling that are answered by selecting the
+ * folder again; more end the connection. */
+#define MAX_IDLE_WARNINGS 3
+
 /* Headers fetched per round for unseen messages of the baseline. */
 #define DETAILS_PER_FETCH 200
 
@@ -74,11 +78,12 @@ struct imap_session {
 	bool enabled_qresync;
 	bool selected; /* EXAMINE answered OK: message data is ours */
 	bool have_uidvalidity;
-	bool idle_broken;      /* IDLE refused: poll instead */
-	bool saw_exists;       /* new messages announced since the last fetch */
-	bool check_new;        /* a selection completed: fetch if the map says so */
-	bool check_details;    /* fetch headers of unseen baseline messages */
-	bool resync_requested; /* imap_session_resync(): select again */
+	bool idle_broken;       /* IDLE refused: poll instead */
+	bool saw_exists;        /* new messages announced since the last fetch */
+	bool check_new;         /* a selection completed: fetch if the map says so */
+	bool check_details;     /* fetch headers of unseen baseline messages */
+	bool resync_requested;  /* imap_session_resync(): select again */
+	unsigned idle_warnings; /* untagged NO while idling, this connection */
 	/* This selection resynchronises from the previous one through
 	 * CONDSTORE/QRESYNC (N7, N8) instead of listing every flag. */
 	bool incremental;
@@ -519,11 +524,34 @@ static void handle_esearch(struct imap_session *s, const struct imap_response *r
 	}
 }
 
+/* An untagged NO while idling means the server has trouble with the
+ * selected folder — Dovecot says "Internal error" when another client
+ * deleted it — and IDLE may have gone deaf. Select it again (a recreated
+ * folder has a new UIDVALIDITY and is re-baselined, M3); a server that keeps
+ * complaining gets a reconnect with backoff instead of a tight loop. */
+static void handle_idle_warning(struct imap_session *s, const struct imap_response *r)
+{
+	if (++s->idle_warnings > MAX_IDLE_WARNINGS) {
+		session_fail(s, IMAP_FAILURE_TRANSIENT,
+		             "server keeps reporting problems with folder '%s': %s",
+		             mailbox_get_folder(s->mailbox), r->text);
+		return;
+	}
+	g_message("server reported a problem with folder '%s' of account '%s' (%s); selecting it "
+	          "again",
+	          mailbox_get_folder(s->mailbox), s->account, r->text);
+	imap_session_resync(s);
+}
+
 static void handle_untagged(struct imap_session *s, const struct imap_response *r)
 {
 	/* BYE text and CAPABILITY data are kept by imap-login. */
 	if (r->status != IMAP_STATUS_NONE) {
 		handle_code(s, r);
+		if (r->status == IMAP_STATUS_NO &&
+		    (s->state == S_IDLING || s->state == S_IDLE_START)) {
+			handle_idle_warning(s, r);
+		}
 		return;
 	}
 	if (r->keyword == NULL) {
@@ -695,7 +723,7 @@ static void handle_continuation(struct imap_session *s)
 	set_phase(s, IMAP_SESSION_PHASE_IDLE);
 	mailbox_flush_unseen(s->mailbox);
 	/* I1: news that arrived before "+" is handled at once. */
-	if (s->saw_exists || s->logout_requested) {
+	if (s->saw_exists || s->logout_requested || s->resync_requested) {
 		send_done(s);
 	}
 }

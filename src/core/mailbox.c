@@ -229,7 +229,11 @@ static void emit_message(struct mailbox *mb, enum watch_event_type type, uint32_
 static void forget_messages(struct mailbox *mb)
 {
 	g_hash_table_remove_all(mb->details);
-	g_array_set_size(mb->seq, 0);
+	/* The size stays: "* n EXISTS" of this selection may have come before
+	 * its [UIDVALIDITY] (Dovecot sends it first). Only identities go. */
+	if (mb->seq->len > 0) {
+		memset(mb->seq->data, 0, (size_t)mb->seq->len * sizeof(struct entry));
+	}
 	if (mb->prev != NULL) {
 		g_array_set_size(mb->prev, 0);
 	}

@@ -271,6 +271,29 @@ static void test_uidvalidity_change_rebaselines(struct fixture *fx, gconstpointe
 	g_assert_false(mailbox_wants_new(fx->mb));
 }
 
+/* Dovecot sends EXISTS before [UIDVALIDITY]: a changed UIDVALIDITY must not
+ * lose the count of the new selection. */
+static void test_uidvalidity_after_exists(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2};
+
+	(void)data;
+	select_with(fx, 1, uids, 2);
+	assert_log(fx, "unseen 1|");
+	mailbox_select_begin(fx->mb);
+	mailbox_exists(fx->mb, 3);
+	g_assert_true(mailbox_set_uidvalidity(fx->mb, 2));
+	g_assert_cmpuint(mailbox_get_exists(fx->mb), ==, 3);
+	fetch_flags(fx, 1, 1, NONE);
+	fetch_flags(fx, 2, 2, NONE);
+	fetch_flags(fx, 3, 3, SEEN);
+	mailbox_select_end(fx->mb);
+	assert_log(fx, "unseen 2|");
+	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 3);
+	mailbox_expunge(fx->mb, 3);
+	assert_log(fx, "removed 3|");
+}
+
 static void test_recent_is_not_a_change(struct fixture *fx, gconstpointer data)
 {
 	static const uint32_t uids[] = {2};
@@ -379,6 +402,7 @@ int main(int argc, char **argv)
 	ADD("/mailbox/recent-is-not-a-change", test_recent_is_not_a_change);
 	ADD("/mailbox/restored-watermark", test_restored_watermark);
 	ADD("/mailbox/details", test_details);
+	ADD("/mailbox/uidvalidity-after-exists", test_uidvalidity_after_exists);
 #undef ADD
 	return g_test_run();
 }
