@@ -569,7 +569,9 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 			for (size_t k = 0; k < value->n_children; k++) {
 				const char *flag = imap_arg_as_string(&value->children[k]);
 
-				if (flag != NULL) {
+				/* Atoms may hold 8-bit bytes (imap-parser.h): a flag
+				 * that is not UTF-8 cannot go into an event. */
+				if (flag != NULL && g_utf8_validate(flag, -1, NULL)) {
 					g_ptr_array_add(flags, (gpointer)flag);
 				}
 			}
