@@ -584,6 +584,8 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 			}
 		} else if (g_ascii_strncasecmp(name->str, "BODY[", 5) == 0) {
 			if (value->type != IMAP_ARG_LIST && value->type != IMAP_ARG_NIL) {
+				/* A FETCH may carry several BODY[...] items. */
+				header_fields_clear(&header);
 				header_fields_parse(value->str, value->len, &header);
 				f.has_header = true;
 				f.header = &header;
