@@ -342,8 +342,11 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 
 				/* M8: \Recent belongs to one session; reporting it
 				 * would make the same message look different
-				 * depending on which connection saw it first. */
-				if (flag != NULL && g_ascii_strcasecmp(flag, "\\Recent") != 0) {
+				 * depending on which connection saw it first.
+				 * Atoms may hold 8-bit bytes (imap-parser.h): a flag
+				 * that is not UTF-8 cannot go into an event. */
+				if (flag != NULL && g_ascii_strcasecmp(flag, "\\Recent") != 0 &&
+				    g_utf8_validate(flag, -1, NULL)) {
 					g_ptr_array_add(flags, (gpointer)flag);
 				}
 			}
@@ -356,6 +359,8 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 			}
 		} else if (g_ascii_strncasecmp(name->str, "BODY[", 5) == 0) {
 			if (value->type != IMAP_ARG_LIST && value->type != IMAP_ARG_NIL) {
+				/* A FETCH may carry several BODY[...] items. */
+				header_fields_clear(&header);
 				header_fields_parse(value->str, value->len, &header);
 				f.has_header = true;
 				f.header = &header;
