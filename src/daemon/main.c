@@ -8,6 +8,7 @@
 #include "imapwatch/config.h"
 #include "imapwatch/event.h"
 #include "imapwatch/log.h"
+#include "imapwatch/notifier.h"
 #include "imapwatch/stream.h"
 
 #include <glib-unix.h>
@@ -136,12 +137,15 @@ int main(int argc, char **argv)
 	if (print_events) {
 		daemon_add_listener(p.daemon, print_event, NULL);
 	}
+	/* NULL when notifications = false: no thread at all. */
+	struct notifier *notifier = notifier_create(p.daemon);
 	g_unix_signal_add(SIGTERM, sigterm_cb, &p);
 	g_unix_signal_add(SIGINT, sigterm_cb, &p);
 	g_unix_signal_add(SIGHUP, sighup_cb, &p);
 	daemon_start(p.daemon);
 	g_main_loop_run(p.loop);
 
+	notifier_destroy(notifier);
 	daemon_destroy(p.daemon);
 	g_main_loop_unref(p.loop);
 	stream_flush_tls_cache();
