@@ -1009,8 +1009,8 @@ class Desktop:
       (`gdbus wait`). Popups never time out, so counts are stable.
 
     env: DISPLAY and DBUS_SESSION_BUS_ADDRESS for programs on this desktop
-    (pass to Daemon(env=...)). dunstctl(*args), displayed(), history(),
-    close_all(), wait_displayed(n). The context menu (dunstctl context /
+    (pass to Daemon(env=...)). dunstctl_out(*args), displayed(), history(),
+    close_all(), wait_displayed(n), wait_until(pred), screenshot(png). The context menu (dunstctl context /
     `action` on a popup with several actions) is answered by a dmenu stand-in
     that picks the first line containing `menu_choice`.
     """
@@ -1119,13 +1119,6 @@ grep -F -m1 -- "$choice"
         if proc.returncode != 0:
             raise HarnessError(f"{name} not on the bus within {timeout}s: "
                                f"{proc.stderr.decode(errors='replace')}")
-
-    def dunstctl(self, *args):
-        proc = _run([find_tool("dunstctl"), *args], check=False)
-        return proc
-
-    def _dunstctl_env(self):
-        return self.child_env()
 
     def dunstctl_out(self, *args):
         proc = subprocess.run([find_tool("dunstctl"), *args], stdout=subprocess.PIPE,
@@ -1276,6 +1269,21 @@ class BusMonitor:
     def notifies(self):
         return [parse_notify(m["text"]) for m in self.collect()
                 if m["kind"] == "method call" and m["member"] == "Notify"]
+
+    def wait_notifies(self, count, timeout=10.0):
+        """The Notify calls seen so far, once there are at least count."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.notifies()
+            if len(calls) >= count:
+                return calls
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{len(calls)} of {count} Notify calls: {calls}")
+            try:
+                self._all.append(self.messages.get(timeout=left))
+            except queue.Empty:
+                pass
 
     def stop(self):
         _killpg(self.proc)
