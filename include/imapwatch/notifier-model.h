@@ -105,11 +105,14 @@ void notifier_model_set_options(struct notifier_model *model,
 void notifier_model_feed(struct notifier_model *model, const struct watch_event *event, gint64 now,
                          GPtrArray *ops);
 
-/* The popup of slot is gone (expired, dismissed, server restarted): its
- * messages are no longer tracked. Unknown slots are ignored. */
+/* The popup of slot is gone (expired, dismissed): a single message's
+ * popup is no longer tracked; a summary keeps its messages, so that the
+ * next message of its burst shows it again with the right count, while
+ * withdrawals (only_if_shown) no longer bring it back. Unknown slots are
+ * ignored. */
 void notifier_model_forget(struct notifier_model *model, guint64 slot);
 
-/* Every slot is gone (the notification server went away). */
+/* Every popup is gone (the notification server went away). */
 void notifier_model_forget_all(struct notifier_model *model);
 
 /* Messages of slot, newest first, or NULL for an unknown slot. A new array
@@ -117,8 +120,8 @@ void notifier_model_forget_all(struct notifier_model *model);
  * owns: valid until the next call that changes the model. */
 GPtrArray *notifier_model_get_messages(struct notifier_model *model, guint64 slot);
 
-/* Ids of the messages whose popup is still shown, sorted. Free with
- * g_strfreev. */
+/* Ids of the messages still tracked (their popup is shown, or they are in
+ * a summary that may be shown again), sorted. Free with g_strfreev. */
 char **notifier_model_get_shown_ids(struct notifier_model *model);
 
 /* s sanitized (header_sanitize) and cut to at most max_chars characters,

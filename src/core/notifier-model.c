@@ -492,24 +492,17 @@ void notifier_model_forget(struct notifier_model *m, guint64 slot)
 {
 	struct slot *s = g_hash_table_lookup(m->slots, &slot);
 
-	if (s != NULL) {
+	/* A summary keeps counting: the next message of its burst shows it
+	 * again with every message still unseen. */
+	if (s != NULL && s->kind == SLOT_SINGLE) {
 		slot_drop(m, s);
 	}
 }
 
 void notifier_model_forget_all(struct notifier_model *m)
 {
-	GHashTableIter iter;
-	struct folder *f;
-
-	g_hash_table_remove_all(m->entries);
-	g_hash_table_remove_all(m->slots);
-	g_queue_clear(&m->singles);
-	m->catchup = NULL;
-	g_hash_table_iter_init(&iter, m->folders);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&f)) {
-		f->summary = NULL;
-		g_ptr_array_set_size(f->singles, 0);
+	while (m->singles.length > 0) {
+		slot_drop(m, g_queue_peek_head(&m->singles));
 	}
 }
 

@@ -318,12 +318,23 @@ static void test_forget(void)
 	g_assert_cmpuint(((const struct notifier_message *)messages->pdata[3])->uid, ==, 2);
 	g_ptr_array_unref(messages);
 
-	notifier_model_forget_all(f.model);
-	g_assert_cmpuint(feed_seen(&f, "INBOX", 6, WATCH_EVENT_CHANGED)->len, ==, 0);
-	/* The burst goes on after the server restarted: into a new summary. */
+	/* An expired summary still counts: a withdrawal updates it only if
+	 * shown, the next message of the burst shows all that are unseen. */
+	notifier_model_forget(f.model, slot);
+	feed_seen(&f, "INBOX", 6, WATCH_EVENT_CHANGED);
+	g_assert_cmpuint(f.ops->len, ==, 1);
+	g_assert_true(op_at(f.ops, 0)->only_if_shown);
+	g_assert_cmpuint(op_at(f.ops, 0)->count, ==, 3);
 	feed_new(&f, "INBOX", 7, "d", 2);
 	g_assert_cmpuint(f.ops->len, ==, 1);
-	g_assert_cmpuint(op_at(f.ops, 0)->count, ==, 1);
+	g_assert_cmpuint(op_at(f.ops, 0)->slot, ==, slot);
+	g_assert_cmpuint(op_at(f.ops, 0)->count, ==, 4);
+	g_assert_false(op_at(f.ops, 0)->only_if_shown);
+
+	/* The server went away: single popups are forgotten. */
+	feed_new(&f, "Lists", 1, "e", 2);
+	notifier_model_forget_all(f.model);
+	g_assert_cmpuint(feed_seen(&f, "Lists", 1, WATCH_EVENT_CHANGED)->len, ==, 0);
 	fixture_clear(&f);
 }
 
