@@ -961,6 +961,7 @@ DUNSTRC = """[global]
     offset = 16x16
     notification_limit = 0
     indicate_hidden = yes
+    show_indicators = no
     idle_threshold = 0
     markup = full
     format = "<b>%s</b>\\n%b"
