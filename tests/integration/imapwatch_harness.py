@@ -1217,7 +1217,10 @@ class BusMonitor:
                     self._emit(block)
                     block = None
                 continue
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
             if not chunk:
                 break
             buf += chunk
@@ -1288,6 +1291,7 @@ class BusMonitor:
 
     def stop(self):
         _killpg(self.proc)
+        self._reader.join(timeout=5)
         if self.proc.stdout:
             self.proc.stdout.close()
 
