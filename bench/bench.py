@@ -17,6 +17,7 @@ figures; asserts nothing about speed.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import queue
@@ -149,83 +150,80 @@ def figures(name, xs):
           f"min {min(xs):.1f} ms")
 
 
-def cmd_notify_latency(args):
+@contextlib.contextmanager
+def notifying_watcher():
+    """Dovecot, dunst under Xvfb, a bus monitor, imapwatchd with
+    notifications on (idle), and an independent IDLE client."""
     with h.Dovecot() as dc, h.Desktop() as desk:
         mon = h.BusMonitor(desk.address)
         w = Watcher("[daemon]\nnotifications = true\n\n" +
                     account_block("bench", dc, "user1", ["INBOX"]), env=desk.env)
         try:
             w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
-            idle = IdleClient(dc, "user1")
-            total, ours = [], []
-            for i in range(args.n):
-                subject = f"bench {i}"
-                msg, _ = h.make_message(subject=subject)
-                t0 = time.monotonic()
-                dc.doveadm("save", "-u", "user1", "-m", "INBOX", input=msg)
-                t_exists = idle.times.get(timeout=30)
-                # After notify_max messages the folder's summary is updated
-                # in place; its body starts with the newest subject.
-                call = mon.wait_for(lambda m: m["member"] == "Notify" and
-                                    h.parse_notify(m["text"])["body"].split("\n")[0] ==
-                                    subject, timeout=30)
-                total.append((call["time"] - t0) * 1000)
-                ours.append((call["time"] - t_exists) * 1000)
-            print(f"deliveries: {args.n}")
-            figures("doveadm save -> Notify call on the bus", total)
-            figures("imapwatchd's own share (Notify call - EXISTS at an independent "
-                    "IDLE client)", ours)
+            yield dc, desk, mon, w, IdleClient(dc, "user1")
         finally:
             w.stop()
             mon.stop()
+
+
+def cmd_notify_latency(args):
+    with notifying_watcher() as (dc, desk, mon, w, idle):
+        total, ours = [], []
+        for i in range(args.n):
+            subject = f"bench {i}"
+            msg, _ = h.make_message(subject=subject)
+            t0 = time.monotonic()
+            dc.doveadm("save", "-u", "user1", "-m", "INBOX", input=msg)
+            t_exists = idle.times.get(timeout=30)
+            # After notify_max messages the folder's summary is updated in
+            # place; its body starts with the newest subject.
+            call = mon.wait_for(lambda m: m["member"] == "Notify" and
+                                h.parse_notify(m["text"])["body"].split("\n")[0] == subject,
+                                timeout=30)
+            total.append((call["time"] - t0) * 1000)
+            ours.append((call["time"] - t_exists) * 1000)
+        print(f"deliveries: {args.n}")
+        figures("doveadm save -> Notify call on the bus", total)
+        figures("imapwatchd's own share (Notify call - EXISTS at an independent "
+                "IDLE client)", ours)
 
 
 def cmd_hang_latency(args):
-    with h.Dovecot() as dc, h.Desktop() as desk:
-        mon = h.BusMonitor(desk.address)
-        w = Watcher("[daemon]\nnotifications = true\n\n" +
-                    account_block("bench", dc, "user1", ["INBOX"]), env=desk.env)
+    with notifying_watcher() as (dc, desk, mon, w, idle):
+        def run(label):
+            total, ours = [], []
+            for i in range(args.n):
+                subject = f"{label} {i}"
+                msg, _ = h.make_message(subject=subject)
+                t0 = time.monotonic()
+                dc.doveadm("save", "-u", "user1", "-m", "INBOX", input=msg)
+                t_new, _ = w.wait(lambda e: e.get("event") == "new" and
+                                  e.get("subject") == subject)
+                t_exists = idle.times.get(timeout=30)
+                total.append((t_new - t0) * 1000)
+                ours.append((t_new - t_exists) * 1000)
+            return total, ours
+
+        def notifies():
+            return sum(1 for m in mon.collect() if m["member"] == "Notify")
+
+        normal = run("normal")
+        before = notifies()
+        # A server that takes every call and never answers: dunst stopped.
+        os.kill(desk.dunst.pid, signal.SIGSTOP)
         try:
-            w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
-            idle = IdleClient(dc, "user1")
-
-            def run(label):
-                total, ours = [], []
-                for i in range(args.n):
-                    subject = f"{label} {i}"
-                    msg, _ = h.make_message(subject=subject)
-                    t0 = time.monotonic()
-                    dc.doveadm("save", "-u", "user1", "-m", "INBOX", input=msg)
-                    t_new, _ = w.wait(lambda e: e.get("event") == "new" and
-                                      e.get("subject") == subject)
-                    t_exists = idle.times.get(timeout=30)
-                    total.append((t_new - t0) * 1000)
-                    ours.append((t_new - t_exists) * 1000)
-                return total, ours
-
-            def notifies():
-                return sum(1 for m in mon.collect() if m["member"] == "Notify")
-
-            normal = run("normal")
-            before = notifies()
-            # A server that takes every call and never answers: dunst stopped.
-            os.kill(desk.dunst.pid, signal.SIGSTOP)
-            try:
-                hung = run("hung")
-                stuck = notifies() - before
-            finally:
-                os.kill(desk.dunst.pid, signal.SIGCONT)
-            print(f"deliveries: {args.n} with dunst answering, then {args.n} with dunst "
-                  f"stopped ({stuck} Notify calls sent meanwhile, each left unanswered "
-                  f"until the 25 s D-Bus timeout; the rest merged in the queue)")
-            figures("server answering: doveadm save -> new event", normal[0])
-            figures("server answering: new event - EXISTS at an independent IDLE client",
-                    normal[1])
-            figures("server hung: doveadm save -> new event", hung[0])
-            figures("server hung: new event - EXISTS at an independent IDLE client", hung[1])
+            hung = run("hung")
+            stuck = notifies() - before
         finally:
-            w.stop()
-            mon.stop()
+            os.kill(desk.dunst.pid, signal.SIGCONT)
+        print(f"deliveries: {args.n} with dunst answering, then {args.n} with dunst "
+              f"stopped ({stuck} Notify calls sent meanwhile, each left unanswered "
+              f"until the 25 s D-Bus timeout; the rest merged in the queue)")
+        figures("server answering: doveadm save -> new event", normal[0])
+        figures("server answering: new event - EXISTS at an independent IDLE client",
+                normal[1])
+        figures("server hung: doveadm save -> new event", hung[0])
+        figures("server hung: new event - EXISTS at an independent IDLE client", hung[1])
 
 
 def proc_figures(pid):
