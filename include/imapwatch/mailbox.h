@@ -74,7 +74,8 @@ void mailbox_get_unknown_flags(const struct mailbox *mailbox, size_t max, GArray
 
 /* --- untagged data ----------------------------------------------------- */
 
-/* "* n EXISTS" (H1). */
+/* "* n EXISTS" (H1). The map grows to count entries of 12 bytes: the caller
+ * bounds count (IMAP_SESSION_MAX_EXISTS). */
 void mailbox_exists(struct mailbox *mailbox, uint32_t count);
 /* "* n EXPUNGE" (H2). */
 void mailbox_expunge(struct mailbox *mailbox, uint32_t seq);

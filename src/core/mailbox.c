@@ -365,7 +365,7 @@ void mailbox_select_end(struct mailbox *mb)
 void mailbox_exists(struct mailbox *mb, uint32_t count)
 {
 	/* Untrusted input: a count far beyond what we can hold is refused by
-	 * the caller's limits; GArray grows as needed. EXISTS never shrinks
+	 * the caller (IMAP_SESSION_MAX_EXISTS); GArray grows as needed. EXISTS never shrinks
 	 * the mailbox (H1); a smaller value means the server disagrees with
 	 * our map, so trust it. */
 	g_array_set_size(mb->seq, count);
