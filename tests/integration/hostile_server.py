@@ -25,6 +25,9 @@ A Scenario is data:
   implicit_tls True: TLS handshake right after accept.
   close_after  command names after whose reply the connection is closed.
 
+push(data) sends bytes unsolicited on the current connection, for instance
+while the client idles.
+
 Each reply is written with one sendall(), so bytes appended to a reply (for
 instance after "OK Begin TLS") reach the client in the same TCP segment.
 Commands without a reply in the scenario get the defaults of a minimal
@@ -111,6 +114,7 @@ class HostileServer:
         self.scenario = scenario
         self.conns = []
         self.errors = []
+        self._outbox = []  # bytes for push(), sent by the server thread
         self._cond = threading.Condition()
         self._stop = False
         self._listener = None
@@ -148,6 +152,13 @@ class HostileServer:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+
+    def push(self, data):
+        """Sends data unsolicited on the current connection (for instance
+        during IDLE), with one sendall(), from the server thread. Returns at
+        once; synchronise on the client's reaction."""
+        with self._cond:
+            self._outbox.append(data)
 
     # -- observation
 
@@ -238,11 +249,16 @@ class HostileServer:
         sock.sendall(data)
 
     def _recv(self, conn, sock):
-        """Bytes from the client, b"" on EOF, None when stopping."""
-        sock.settimeout(POLL_INTERVAL)
+        """Bytes from the client, b"" on EOF, None when stopping. Sends what
+        push() queued meanwhile."""
         while True:
-            if self._stopping():
-                return None
+            with self._cond:
+                if self._stop:
+                    return None
+                outbox, self._outbox = self._outbox, []
+            for data in outbox:
+                self._send(sock, data)
+            sock.settimeout(POLL_INTERVAL)
             try:
                 data = sock.recv(65536)
             except socket.timeout:
