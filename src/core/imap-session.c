@@ -661,7 +661,10 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			             mailbox_get_folder(s->mailbox), r->text);
 			return;
 		}
-		mailbox_new_end(s->mailbox);
+		if (mailbox_new_end(s->mailbox)) {
+			/* More than one burst: the rest from the new watermark. */
+			s->check_new = true;
+		}
 		step_after_sync(s);
 		return;
 	case S_FETCH_DETAILS:

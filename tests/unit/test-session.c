@@ -716,6 +716,59 @@ static void test_untagged_limit_follows_exists(void)
 	            IMAP_LOGIN_UNTAGGED_LIMIT + (size_t)count * IMAP_SESSION_UNTAGGED_PER_MESSAGE);
 }
 
+/* The tag of the last command the client sent ("A5 UID FETCH ..." → "A5"). */
+static char *last_tag(const struct harness *h)
+{
+	g_auto(GStrv) lines = g_strsplit(h->sent->str, "\r\n", -1);
+	guint n = g_strv_length(lines);
+
+	g_assert_cmpuint(n, >=, 2);
+	return g_strndup(lines[n - 2], strcspn(lines[n - 2], " "));
+}
+
+/* More new messages than one burst: reported in bursts, each fetch starting
+ * above the last one reported. */
+static void test_new_in_bursts(void)
+{
+	struct harness h;
+	struct mailbox *mailbox = limits_start(&h, 1);
+	const unsigned total = MAILBOX_MAX_PENDING + 500;
+
+	g_autofree char *idle_tag = last_tag(&h);
+	g_autofree char *exists = g_strdup_printf("* %u EXISTS\r\n", total + 1);
+	feed_str(&h, exists);
+	g_assert_true(g_str_has_suffix(h.sent->str, "DONE\r\n"));
+	g_string_truncate(h.sent, 0);
+	g_autofree char *idle_done = g_strdup_printf("%s OK done\r\n", idle_tag);
+	feed_str(&h, idle_done);
+	g_assert_true(g_str_has_prefix(strchr(h.sent->str, ' '), " UID FETCH 2:* "));
+
+	for (unsigned round = 0; round < 2; round++) {
+		g_autofree char *tag = last_tag(&h);
+		g_autoptr(GString) reply = g_string_new(NULL);
+
+		for (unsigned uid = total + 1; uid >= 2; uid--) {
+			g_string_append_printf(reply,
+			                       "* %u FETCH (UID %u FLAGS () BODY[HEADER.FIELDS "
+			                       "(SUBJECT)] {14}\r\nSubject: x\r\n\r\n)\r\n",
+			                       uid, uid);
+		}
+		g_string_append_printf(reply, "%s OK done\r\n", tag);
+		g_string_truncate(h.sent, 0);
+		imap_session_feed(h.session, reply->str, reply->len);
+		g_assert_null(h.outcome);
+		if (round == 0) {
+			g_autofree char *next =
+			    g_strdup_printf(" UID FETCH %u:* ", MAILBOX_MAX_PENDING + 2);
+			g_assert_true(g_str_has_prefix(strchr(h.sent->str, ' '), next));
+		} else {
+			g_assert_true(g_str_has_suffix(h.sent->str, " IDLE\r\n"));
+		}
+	}
+	g_assert_cmpuint(mailbox_get_watermark(mailbox), ==, total + 1);
+	harness_finish(&h, mailbox);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
@@ -745,5 +798,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/session/limits/untagged-flood", test_untagged_flood);
 	g_test_add_func("/session/limits/untagged-limit-follows-exists",
 	                test_untagged_limit_follows_exists);
+	g_test_add_func("/session/limits/new-in-bursts", test_new_in_bursts);
 	return g_test_run();
 }
