@@ -577,6 +577,17 @@ static void handle_untagged(struct imap_session *s, const struct imap_response *
 		return; /* S5: ignored before the selection */
 	}
 	if (strcmp(r->keyword, "EXISTS") == 0 && r->has_number) {
+		if (r->number > IMAP_SESSION_MAX_EXISTS) {
+			session_fail(s, IMAP_FAILURE_TRANSIENT,
+			             "server announced %" PRIu32 " messages in folder '%s', more "
+			             "than the %u imapwatch accepts; closing the connection",
+			             r->number, mailbox_get_folder(s->mailbox),
+			             IMAP_SESSION_MAX_EXISTS);
+			return;
+		}
+		imap_login_set_untagged_limit(s->login, IMAP_LOGIN_UNTAGGED_LIMIT +
+		                                            (size_t)r->number *
+		                                                IMAP_SESSION_UNTAGGED_PER_MESSAGE);
 		if (r->number > mailbox_get_exists(s->mailbox) && s->state != S_EXAMINE) {
 			s->saw_exists = true;
 		}
@@ -683,7 +694,10 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			             mailbox_get_folder(s->mailbox), r->text);
 			return;
 		}
-		mailbox_new_end(s->mailbox);
+		if (mailbox_new_end(s->mailbox)) {
+			/* More than one burst: the rest from the new watermark. */
+			s->check_new = true;
+		}
 		step_after_sync(s);
 		return;
 	case S_FETCH_DETAILS:

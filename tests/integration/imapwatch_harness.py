@@ -643,13 +643,15 @@ class Daemon:
 
     accounts: {name: {key: value}} written as [account NAME] groups; list
     values are joined with ';', bools as true/false. daemon: [daemon] keys
-    (default notifications = false). Use as a context manager, or start()
-    and stop(). Events: wait_for(), assert_no_event(), events_so_far(),
-    mark().
+    (default notifications = false). args: extra command-line flags after
+    --print-events --config PATH (e.g. ["-v", "--trace-imap"]). Use as a
+    context manager, or start() and stop(). Events: wait_for(),
+    assert_no_event(), events_so_far(), mark(). After stop() or kill(),
+    final_stderr holds the whole stderr log (bytes).
     """
 
     def __init__(self, accounts, daemon=None, raw_config=None, env=None,
-                 name="imapwatchd"):
+                 name="imapwatchd", args=()):
         path = os.environ.get("IMAPWATCHD")
         if not path:
             raise HarnessError("IMAPWATCHD is not set (ctest sets it to the "
@@ -662,6 +664,8 @@ class Daemon:
         self.daemon_keys.update(daemon or {})
         self.raw_config = raw_config
         self.extra_env = env or {}
+        self.args = list(args)
+        self.final_stderr = None
         self.name = name
         self.dir = None
         self.proc = None
@@ -723,7 +727,7 @@ class Daemon:
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self._stderr_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [self.binary, "--print-events", "--config", self.config_path],
+            [self.binary, "--print-events", "--config", self.config_path, *self.args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=self._stderr_file, env=env, start_new_session=True)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
@@ -891,6 +895,8 @@ class Daemon:
         if self._stderr_file:
             self._stderr_file.close()
             self._stderr_file = None
+            with open(self.stderr_path, "rb") as f:
+                self.final_stderr = f.read()
         if self.dir:
             _rmtree(self.dir)
             self.dir = None
@@ -1333,6 +1339,41 @@ def parse_notify(text):
         "actions": dict(zip(actions[::2], actions[1::2])),
         "hints": hints,
     }
+
+
+# --------------------------------------------------------------------------
+# Secrets
+
+_B64_TOKEN = re.compile(rb"[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def secret_forms(user, password):
+    """The password as it could appear on the wire or in a log: plain,
+    quoted for LOGIN, and base64 of the SASL PLAIN message (with and
+    without an authorization identity), of the password alone and of
+    "user password"."""
+    forms = {password.encode(), f'"{password}"'.encode()}
+    for raw in (f"\0{user}\0{password}", f"{user}\0{user}\0{password}", password,
+                f"{user} {password}"):
+        forms.add(base64.b64encode(raw.encode()))
+    return forms
+
+
+def leaks_secret(data, user, password):
+    """True if data (bytes) holds the password in one of secret_forms() or
+    inside any base64 token, whatever its alignment there."""
+    if any(form in data for form in secret_forms(user, password)):
+        return True
+    for token in _B64_TOKEN.findall(data):
+        for cut in range(4):
+            chunk = token[cut:]
+            chunk = chunk[:len(chunk) - len(chunk) % 4]
+            try:
+                if password.encode() in base64.b64decode(chunk):
+                    return True
+            except ValueError:
+                pass
+    return False
 
 
 # --------------------------------------------------------------------------
