@@ -46,6 +46,8 @@ enum config_content {
 	CONFIG_CONTENT_COUNT,  /* only how many messages, and where */
 };
 
+#define CONFIG_FINGERPRINT_LEN 32
+
 struct config_account {
 	char *name; /* from "[account NAME]"; non-empty, no '/' */
 	char *host;
@@ -56,9 +58,13 @@ struct config_account {
 	char *password;         /* NULL unless "password =" was given */
 	char *password_command; /* NULL unless given; exactly one of the two */
 	enum config_auth auth;
-	char **folders;        /* UTF-8 names, NULL-terminated, never empty;
-	                        * default { "INBOX" }; duplicates rejected */
-	char *tls_ca_file;     /* NULL unless given; must be a readable file */
+	char **folders;    /* UTF-8 names, NULL-terminated, never empty;
+	                    * default { "INBOX" }; duplicates rejected */
+	char *tls_ca_file; /* NULL unless given; must be a readable file */
+	/* tls_fingerprint = sha256:<hex>: accept exactly this certificate
+	 * (RFC 8314 §5.4 pinning; chain and name are not checked then). */
+	bool has_tls_fingerprint;
+	uint8_t tls_fingerprint[CONFIG_FINGERPRINT_LEN];
 	guint idle_refresh;    /* seconds; account value or the [daemon] one */
 	bool notify;           /* desktop notifications for this account, default true */
 	char **notify_folders; /* NULL: every watched folder; else a subset of

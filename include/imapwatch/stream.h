@@ -33,6 +33,10 @@ struct stream_config {
 	bool implicit_tls;     /* TLS handshake right after connect */
 	const char *ca_file;   /* extra trusted CA(s), PEM; NULL for none */
 	guint connect_timeout; /* seconds for DNS + TCP + TLS; 0 = 30 */
+	/* When set (32 bytes), accept exactly the server certificate with this
+	 * SHA-256 fingerprint instead of verifying chain and name (pinning,
+	 * RFC 8314 §5.4); anything else is a CERTIFICATE error. */
+	const uint8_t *pin_sha256;
 };
 
 enum stream_event {

@@ -544,6 +544,43 @@ static bool value_folders(struct parse *p, const char *group, const struct ini_e
 	return true;
 }
 
+/* "sha256:" and 64 hex digits, colons between bytes allowed (as openssl
+ * x509 -fingerprint prints them). */
+static bool value_fingerprint(struct parse *p, const char *group, const struct ini_entry *entry,
+                              uint8_t out[CONFIG_FINGERPRINT_LEN])
+{
+	g_autofree char *raw = NULL;
+	size_t n = 0;
+
+	if (!value_string(p, group, entry, &raw)) {
+		return false;
+	}
+	const char *hex = raw;
+	if (g_ascii_strncasecmp(hex, "sha256:", 7) != 0) {
+		return fail(
+		    p, entry->line, group, entry->key,
+		    "write sha256: followed by the certificate's SHA-256 fingerprint in hex "
+		    "(openssl x509 -noout -fingerprint -sha256 -in cert.pem)");
+	}
+	for (hex += 7; *hex != '\0'; hex++) {
+		if (*hex == ':') {
+			continue;
+		}
+		int hi = g_ascii_xdigit_value(hex[0]);
+		int lo = hex[1] != '\0' ? g_ascii_xdigit_value(hex[1]) : -1;
+		if (hi < 0 || lo < 0 || n == CONFIG_FINGERPRINT_LEN) {
+			break;
+		}
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		hex++;
+	}
+	if (*hex != '\0' || n != CONFIG_FINGERPRINT_LEN) {
+		return fail(p, entry->line, group, entry->key,
+		            "a SHA-256 fingerprint is 32 bytes: 64 hex digits after sha256:");
+	}
+	return true;
+}
+
 static bool value_ca_file(struct parse *p, const char *group, const struct ini_entry *entry,
                           char **out)
 {
@@ -667,6 +704,7 @@ enum account_key {
 	ACCOUNT_KEY_AUTH,
 	ACCOUNT_KEY_FOLDERS,
 	ACCOUNT_KEY_TLS_CA_FILE,
+	ACCOUNT_KEY_TLS_FINGERPRINT,
 	ACCOUNT_KEY_IDLE_REFRESH,
 	ACCOUNT_KEY_NOTIFY,
 	ACCOUNT_KEY_NOTIFY_FOLDERS,
@@ -684,6 +722,7 @@ static const char *const account_keys[] = {
     [ACCOUNT_KEY_AUTH] = "auth",
     [ACCOUNT_KEY_FOLDERS] = "folders",
     [ACCOUNT_KEY_TLS_CA_FILE] = "tls_ca_file",
+    [ACCOUNT_KEY_TLS_FINGERPRINT] = "tls_fingerprint",
     [ACCOUNT_KEY_IDLE_REFRESH] = "idle_refresh",
     [ACCOUNT_KEY_NOTIFY] = "notify",
     [ACCOUNT_KEY_NOTIFY_FOLDERS] = "notify_folders",
@@ -993,6 +1032,10 @@ static struct config_account *account_build(struct parse *p, const struct ini_gr
 			break;
 		case ACCOUNT_KEY_TLS_CA_FILE:
 			ok = value_ca_file(p, g->name, e, &a->tls_ca_file);
+			break;
+		case ACCOUNT_KEY_TLS_FINGERPRINT:
+			ok = value_fingerprint(p, g->name, e, a->tls_fingerprint);
+			a->has_tls_fingerprint = ok;
 			break;
 		case ACCOUNT_KEY_IDLE_REFRESH:
 			ok = value_duration(p, g->name, e, MIN_IDLE_REFRESH, MAX_IDLE_REFRESH,
@@ -1420,7 +1463,9 @@ bool config_account_equal(const struct config_account *a, const struct config_ac
 	    a->allow_plaintext != b->allow_plaintext || g_strcmp0(a->username, b->username) != 0 ||
 	    g_strcmp0(a->password, b->password) != 0 ||
 	    g_strcmp0(a->password_command, b->password_command) != 0 || a->auth != b->auth ||
-	    g_strcmp0(a->tls_ca_file, b->tls_ca_file) != 0 || a->idle_refresh != b->idle_refresh) {
+	    g_strcmp0(a->tls_ca_file, b->tls_ca_file) != 0 || a->idle_refresh != b->idle_refresh ||
+	    a->has_tls_fingerprint != b->has_tls_fingerprint ||
+	    memcmp(a->tls_fingerprint, b->tls_fingerprint, CONFIG_FINGERPRINT_LEN) != 0) {
 		return false;
 	}
 	return g_strv_equal((const char *const *)a->folders, (const char *const *)b->folders);

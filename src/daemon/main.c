@@ -13,6 +13,7 @@
 #include "imapwatch/stream.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +34,24 @@ static void print_event(const struct watch_event *event, void *user_data)
 	fputs(json, stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
+}
+
+/* A password in a file others can read is not a secret any more. */
+static void warn_if_readable(const struct config *config)
+{
+	GStatBuf st;
+	bool has_password = false;
+
+	for (guint i = 0; i < config->accounts->len; i++) {
+		const struct config_account *a = config->accounts->pdata[i];
+
+		has_password = has_password || a->password != NULL;
+	}
+	if (has_password && g_stat(config->path, &st) == 0 && (st.st_mode & 0077) != 0) {
+		g_warning(
+		    "%s contains a password and can be read by other users; run: chmod 600 %s",
+		    config->path, config->path);
+	}
 }
 
 static void resumed_cb(void *user_data)
@@ -125,6 +144,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "imapwatchd: %s\n", error->message);
 		return 1;
 	}
+	warn_if_readable(config);
 	if (check_config) {
 		g_autofree char *description = config_describe(config);
 		fputs(description, stdout);

@@ -84,6 +84,9 @@ struct stream {
 	bool write_wants_read;
 	int bio_errno; /* errno of the last failed send/recv under OpenSSL */
 	bool bio_eof;
+	bool has_pin; /* pinning instead of chain and name verification */
+	uint8_t pin[32];
+	bool pin_mismatch;
 	int verify_error;  /* first failure seen by the verify callback */
 	X509 *verify_cert; /* the certificate it failed on */
 	char *tls_description;
@@ -426,6 +429,23 @@ static int stream_verify_callback(int preverify_ok, X509_STORE_CTX *store)
 	struct stream *self = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
 	X509 *cert;
 
+	if (self != NULL && self->has_pin) {
+		/* Pinned: only the leaf counts, and only its exact bytes. */
+		if (X509_STORE_CTX_get_error_depth(store) > 0) {
+			return 1;
+		}
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int len = 0;
+		X509 *leaf = X509_STORE_CTX_get_current_cert(store);
+
+		if (leaf != NULL && X509_digest(leaf, EVP_sha256(), md, &len) == 1 &&
+		    len == sizeof(self->pin) && CRYPTO_memcmp(md, self->pin, len) == 0) {
+			return 1;
+		}
+		self->pin_mismatch = true;
+		X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
 	if (preverify_ok || self == NULL || self->verify_cert != NULL) {
 		return preverify_ok;
 	}
@@ -712,6 +732,13 @@ static char *stream_tls_failure_message(struct stream *self, int ssl_error,
 {
 	long verify = SSL_get_verify_result(self->ssl);
 
+	if (self->pin_mismatch) {
+		/* T7: no offer to trust the new certificate; the user decides. */
+		ERR_clear_error();
+		*error_out = STREAM_ERROR_CERTIFICATE;
+		return g_strdup_printf("certificate of %s does not match tls_fingerprint",
+		                       self->host);
+	}
 	if (verify != X509_V_OK) {
 		ERR_clear_error();
 		*error_out = STREAM_ERROR_CERTIFICATE;
@@ -1119,6 +1146,7 @@ void stream_config_for_account(struct stream_config *config, const struct config
 	    .implicit_tls = account->security == CONFIG_SECURITY_TLS,
 	    .ca_file = account->tls_ca_file,
 	    .connect_timeout = connect_timeout,
+	    .pin_sha256 = account->has_tls_fingerprint ? account->tls_fingerprint : NULL,
 	};
 }
 
@@ -1133,6 +1161,10 @@ struct stream *stream_create(const struct stream_config *config, stream_callback
 	self->port = config->port;
 	self->implicit_tls = config->implicit_tls;
 	self->ca_file = g_strdup(config->ca_file);
+	if (config->pin_sha256 != NULL) {
+		self->has_pin = true;
+		memcpy(self->pin, config->pin_sha256, sizeof(self->pin));
+	}
 	self->timeout_seconds =
 	    config->connect_timeout != 0 ? config->connect_timeout : STREAM_DEFAULT_TIMEOUT;
 	self->callback = callback;

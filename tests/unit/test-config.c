@@ -247,12 +247,19 @@ static const struct {
      "test.conf:2: [account a] key 'user': unknown key; did you mean 'username'?"},
     {"[account a]\nca_file = x\n",
      "test.conf:2: [account a] key 'ca_file': unknown key; did you mean 'tls_ca_file'?"},
+    {"[account a]\n" ACCOUNT "tls_fingerprint = md5:00\n",
+     "test.conf:5: [account a] key 'tls_fingerprint': write sha256: followed by the "
+     "certificate's SHA-256 fingerprint in hex (openssl x509 -noout -fingerprint -sha256 -in "
+     "cert.pem)"},
+    {"[account a]\n" ACCOUNT "tls_fingerprint = sha256:AB:CD\n",
+     "test.conf:5: [account a] key 'tls_fingerprint': a SHA-256 fingerprint is 32 bytes: 64 "
+     "hex digits after sha256:"},
     {"[account a]\nfolder = x\n",
      "test.conf:2: [account a] key 'folder': unknown key; did you mean 'folders'?"},
     {"[account a]\nserver = x\n",
      "test.conf:2: [account a] key 'server': unknown key; the keys here are host, port, "
      "security, allow_plaintext, username, password, password_command, auth, folders, "
-     "tls_ca_file, idle_refresh, notify, notify_folders, open_command"},
+     "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command"},
     {"[daemon]\nnotification = false\n",
      "test.conf:2: [daemon] key 'notification': unknown key; did you mean 'notifications'?"},
     {"[daemon]\nhost = h\n",
