@@ -5,16 +5,24 @@
     bench/bench.py latency [-n 50]   delivery-to-event latency
     bench/bench.py memory            RSS / Pss / Private, 10 accounts x 3 folders
     bench/bench.py wakeups [-s 60]   context switches while idle
+    bench/bench.py notify-latency [-n 50]
+                                     delivery to the Notify call on the bus
+                                     (dunst under Xvfb, dbus-monitor)
+    bench/bench.py hang-latency [-n 50]
+                                     delivery-to-event latency while the
+                                     notification server hangs
 
 Run by hand after building (IMAPWATCHD defaults to build/imapwatchd). Prints
 figures; asserts nothing about speed.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import queue
 import select
+import signal
 import socket
 import ssl
 import statistics
@@ -32,15 +40,17 @@ import imapwatch_harness as h  # noqa: E402
 class Watcher:
     """imapwatchd --print-events with arrival timestamps per event."""
 
-    def __init__(self, config_text):
+    def __init__(self, config_text, env=None):
         self.dir = tempfile.mkdtemp(prefix="imapwatch-bench-")
         os.makedirs(os.path.join(self.dir, "state"))
         self.config = os.path.join(self.dir, "config")
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(config_text)
+        env_extra = env
         env = dict(os.environ, XDG_STATE_HOME=os.path.join(self.dir, "state"))
         for var in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(var, None)
+        env.update(env_extra or {})
         binary = os.environ.get("IMAPWATCHD", os.path.join(ROOT, "build", "imapwatchd"))
         self.proc = subprocess.Popen([binary, "--print-events", "--config", self.config],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -135,6 +145,87 @@ def cmd_latency(args):
             w.stop()
 
 
+def figures(name, xs):
+    print(f"{name}: median {statistics.median(xs):.1f} ms, max {max(xs):.1f} ms, "
+          f"min {min(xs):.1f} ms")
+
+
+@contextlib.contextmanager
+def notifying_watcher():
+    """Dovecot, dunst under Xvfb, a bus monitor, imapwatchd with
+    notifications on (idle), and an independent IDLE client."""
+    with h.Dovecot() as dc, h.Desktop() as desk:
+        mon = h.BusMonitor(desk.address)
+        w = Watcher("[daemon]\nnotifications = true\n\n" +
+                    account_block("bench", dc, "user1", ["INBOX"]), env=desk.env)
+        try:
+            w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
+            yield dc, desk, mon, w, IdleClient(dc, "user1")
+        finally:
+            w.stop()
+            mon.stop()
+
+
+def cmd_notify_latency(args):
+    with notifying_watcher() as (dc, desk, mon, w, idle):
+        total, ours = [], []
+        for i in range(args.n):
+            subject = f"bench {i}"
+            msg, _ = h.make_message(subject=subject)
+            t0 = time.monotonic()
+            dc.doveadm("save", "-u", "user1", "-m", "INBOX", input=msg)
+            t_exists = idle.times.get(timeout=30)
+            # After notify_max messages the folder's summary is updated in
+            # place; its body starts with the newest subject.
+            call = mon.wait_for(lambda m: m["member"] == "Notify" and
+                                h.parse_notify(m["text"])["body"].split("\n")[0] == subject,
+                                timeout=30)
+            total.append((call["time"] - t0) * 1000)
+            ours.append((call["time"] - t_exists) * 1000)
+        print(f"deliveries: {args.n}")
+        figures("doveadm save -> Notify call on the bus", total)
+        figures("imapwatchd's own share (Notify call - EXISTS at an independent "
+                "IDLE client)", ours)
+
+
+def cmd_hang_latency(args):
+    with notifying_watcher() as (dc, desk, mon, w, idle):
+        def run(label):
+            total, ours = [], []
+            for i in range(args.n):
+                subject = f"{label} {i}"
+                msg, _ = h.make_message(subject=subject)
+                t0 = time.monotonic()
+                dc.doveadm("save", "-u", "user1", "-m", "INBOX", input=msg)
+                t_new, _ = w.wait(lambda e: e.get("event") == "new" and
+                                  e.get("subject") == subject)
+                t_exists = idle.times.get(timeout=30)
+                total.append((t_new - t0) * 1000)
+                ours.append((t_new - t_exists) * 1000)
+            return total, ours
+
+        def notifies():
+            return sum(1 for m in mon.collect() if m["member"] == "Notify")
+
+        normal = run("normal")
+        before = notifies()
+        # A server that takes every call and never answers: dunst stopped.
+        os.kill(desk.dunst.pid, signal.SIGSTOP)
+        try:
+            hung = run("hung")
+            stuck = notifies() - before
+        finally:
+            os.kill(desk.dunst.pid, signal.SIGCONT)
+        print(f"deliveries: {args.n} with dunst answering, then {args.n} with dunst "
+              f"stopped ({stuck} Notify calls sent meanwhile, each left unanswered "
+              f"until the 25 s D-Bus timeout; the rest merged in the queue)")
+        figures("server answering: doveadm save -> new event", normal[0])
+        figures("server answering: new event - EXISTS at an independent IDLE client",
+                normal[1])
+        figures("server hung: doveadm save -> new event", hung[0])
+        figures("server hung: new event - EXISTS at an independent IDLE client", hung[1])
+
+
 def proc_figures(pid):
     status = {}
     with open(f"/proc/{pid}/status") as f:
@@ -206,8 +297,13 @@ def main():
     mem.add_argument("--accounts", type=int, default=10)
     wk = sub.add_parser("wakeups")
     wk.add_argument("-s", type=int, default=60)
+    nl = sub.add_parser("notify-latency")
+    nl.add_argument("-n", type=int, default=50)
+    hl = sub.add_parser("hang-latency")
+    hl.add_argument("-n", type=int, default=50)
     args = p.parse_args()
-    {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups}[args.cmd](args)
+    {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups,
+     "notify-latency": cmd_notify_latency, "hang-latency": cmd_hang_latency}[args.cmd](args)
 
 
 if __name__ == "__main__":

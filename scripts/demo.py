@@ -39,8 +39,14 @@ SAMPLES = [
 ]
 
 
+_say_lock = threading.Lock()
+
+
 def say(text=""):
-    print(text, flush=True)
+    """One whole line; the event reader prints from another thread."""
+    with _say_lock:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 class Step(Exception):
@@ -56,6 +62,7 @@ class Demo:
         self.tmp = tempfile.mkdtemp(prefix="imapwatch-demo-")
         self.procs = []  # (name, Popen) to stop, last first
         self.dovecot = None
+        self.desktop = None
         self.env = {}
         self.events = queue.Queue()
 
@@ -78,6 +85,8 @@ class Demo:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+        if self.desktop is not None:
+            self.desktop.stop()
         if self.dovecot is not None:
             self.dovecot.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -105,43 +114,15 @@ class Demo:
         return True
 
     def start_private_desktop(self):
-        """Xvfb, a private session bus and dunst, each waited for."""
-        for tool in ("Xvfb", "dbus-daemon", "dunst", "gdbus"):
-            if shutil.which(tool) is None:
-                raise Step(f"{tool} is missing: run scripts/install-deps --demo")
-        # Xvfb picks a free display and writes its number to the pipe once
-        # it accepts clients.
-        read_fd, write_fd = os.pipe()
-        self.start("Xvfb", ["Xvfb", "-displayfd", str(write_fd), "-nolisten", "tcp",
-                            "-screen", "0", "1024x768x24"],
-                   env=dict(os.environ), pass_fds=(write_fd,),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(write_fd)
-        with os.fdopen(read_fd) as pipe:
-            display = pipe.readline().strip()
-        if not display:
-            raise Step("Xvfb did not start")
-        bus = self.start("dbus-daemon", ["dbus-daemon", "--session", "--nofork",
-                                         "--print-address=1"],
-                         env=dict(os.environ), stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-        address = bus.stdout.readline().decode().strip()
-        if not address:
-            raise Step("dbus-daemon did not start")
-        self.env["DISPLAY"] = f":{display}"
-        self.env["DBUS_SESSION_BUS_ADDRESS"] = address
-        dunstrc = os.path.join(self.tmp, "dunstrc")
-        with open(dunstrc, "w", encoding="utf-8") as f:
-            f.write("[global]\n    timeout = 30\n")
-        self.start("dunst", ["dunst", "-config", dunstrc], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-        proc = subprocess.run(["gdbus", "wait", "--session", "--timeout", str(WAIT),
-                               "org.freedesktop.Notifications"],
-                              env=self.env, capture_output=True, text=True,
-                              timeout=WAIT + 5)
-        if proc.returncode != 0:
-            raise Step(f"the notification server did not start: {proc.stderr.strip()}")
-        say(f"private desktop: Xvfb on :{display}, session bus {address}, dunst")
+        """Xvfb, a private session bus and dunst (the harness's Desktop),
+        each waited for."""
+        self.desktop = h.Desktop(dunst=True)
+        self.desktop.start()
+        self.env.update(self.desktop.env)
+        say(f"private desktop: Xvfb on {self.desktop.display}, session bus "
+            f"{self.desktop.address}, dunst")
+        say(f"  (see the notifications: DISPLAY={self.desktop.display} "
+            f"DBUS_SESSION_BUS_ADDRESS={self.desktop.address} dunstctl history)")
 
     # -- the daemon
 
@@ -256,9 +237,7 @@ folders = INBOX
         say("== imapwatch status")
         proc = subprocess.run([self.cli_bin, "status"], env=self.env, capture_output=True,
                               text=True, timeout=WAIT)
-        sys.stdout.write(proc.stdout)
-        sys.stdout.write(proc.stderr)
-        sys.stdout.flush()
+        say((proc.stdout + proc.stderr).rstrip("\n"))
 
 
 def main():

@@ -38,6 +38,14 @@ enum config_startup {
 	CONFIG_STARTUP_SILENT,
 };
 
+/* How much of a message a desktop notification shows (lock screens,
+ * screen sharing). */
+enum config_content {
+	CONFIG_CONTENT_FULL,   /* sender and subject */
+	CONFIG_CONTENT_SENDER, /* sender only */
+	CONFIG_CONTENT_COUNT,  /* only how many messages, and where */
+};
+
 struct config_account {
 	char *name; /* from "[account NAME]"; non-empty, no '/' */
 	char *host;
@@ -48,19 +56,28 @@ struct config_account {
 	char *password;         /* NULL unless "password =" was given */
 	char *password_command; /* NULL unless given; exactly one of the two */
 	enum config_auth auth;
-	char **folders;     /* UTF-8 names, NULL-terminated, never empty;
-	                     * default { "INBOX" }; duplicates rejected */
-	char *tls_ca_file;  /* NULL unless given; must be a readable file */
-	guint idle_refresh; /* seconds; account value or the [daemon] one */
+	char **folders;        /* UTF-8 names, NULL-terminated, never empty;
+	                        * default { "INBOX" }; duplicates rejected */
+	char *tls_ca_file;     /* NULL unless given; must be a readable file */
+	guint idle_refresh;    /* seconds; account value or the [daemon] one */
+	bool notify;           /* desktop notifications for this account, default true */
+	char **notify_folders; /* NULL: every watched folder; else a subset of
+	                        * folders, never empty */
+	char *open_command;    /* NULL unless given; run on a click, split like a
+	                        * shell would (never run by one), placeholders
+	                        * checked: see config_expand_open_command() */
 };
 
 struct config {
 	char *path; /* the file read, for messages */
 	bool notifications;
 	enum config_startup startup;
-	guint idle_refresh;     /* seconds, default 540 (9m); 1m..29m (I5) */
-	guint password_timeout; /* seconds, default 30 */
-	GPtrArray *accounts;    /* struct config_account *, in file order */
+	guint idle_refresh;      /* seconds, default 540 (9m); 1m..29m (I5) */
+	guint password_timeout;  /* seconds, default 30 */
+	guint notify_max;        /* popups per folder before a burst is summed up, default 3 */
+	bool notification_sound; /* default true */
+	enum config_content notification_content; /* default full */
+	GPtrArray *accounts;                      /* struct config_account *, in file order */
 };
 
 /* Domain for GError; every error is CONFIG_ERROR_INVALID or
@@ -91,9 +108,25 @@ char *config_describe(const struct config *config);
 /* Looks up an account by name; NULL if none. */
 const struct config_account *config_find_account(const struct config *config, const char *name);
 
-/* True if a and b describe the same account in every setting (names
- * included): after a reload such an account keeps its connections. */
+/* True if a and b describe the same account in every setting that
+ * matters to its connections (names included): after a reload such an
+ * account keeps its connections. The notification settings (notify,
+ * notify_folders, open_command) are not compared: they are read from the
+ * current config at each event. */
 bool config_account_equal(const struct config_account *a, const struct config_account *b);
+
+/* True if folder (UTF-8) of account may raise desktop notifications:
+ * notify is on and the folder is in notify_folders (when given). */
+bool config_account_notifies(const struct config_account *account, const char *folder);
+
+/* The argv of an open_command with the placeholders replaced inside each
+ * word after splitting (so a value never becomes two words and is never
+ * seen by a shell): %a account, %f folder, %u UID (decimal, "" when 0), %m
+ * Message-ID, %% a percent sign. NULL values count as "". Returns a new
+ * NULL-terminated vector, or NULL and sets error (CONFIG_ERROR_INVALID)
+ * when the command cannot be split or has another %-sequence. */
+char **config_expand_open_command(const char *command, const char *account, const char *folder,
+                                  uint32_t uid, const char *message_id, GError **error);
 
 const char *config_security_name(enum config_security security);
 const char *config_auth_name(enum config_auth auth);

@@ -9,8 +9,8 @@
  * out through the io callbacks, no sockets, no timers.
  *
  * It runs the greeting, strict STARTTLS when configured (S1–S4: fatal if not
- * offered or refused, plaintext after the tagged OK is an injection, PREAUTH
- * before TLS is fatal), CAPABILITY, AUTHENTICATE PLAIN / XOAUTH2 /
+ * offered, refused or answered with "+", plaintext after the tagged OK is an
+ * injection, PREAUTH before TLS is fatal), CAPABILITY, AUTHENTICATE PLAIN / XOAUTH2 /
  * OAUTHBEARER with SASL-IR when advertised, or LOGIN as the last resort and
  * never with LOGINDISABLED (A1–A4), and reads the capabilities again after
  * login (C1). Then it hands over to its owner and stays the owner's wire:
@@ -22,7 +22,8 @@
  * response: tagged replies that do not answer the outstanding command are
  * dropped; CAPABILITY data updates the capabilities; [ALERT] is logged only
  * when TLS protects it (S7); BYE text is kept for the close message (P7).
- * Message data before authentication never reaches the owner (S5).
+ * Message data before authentication never reaches the owner (S5). A flood
+ * of untagged responses closes the connection (IMAP_LOGIN_UNTAGGED_LIMIT).
  *
  * Callbacks run synchronously from inside the entry points.
  */
@@ -64,6 +65,13 @@ enum imap_login_cap {
 	IMAP_LOGIN_CAP_UIDPLUS = 1u << 18,
 	IMAP_LOGIN_CAP_SPECIAL_USE = 1u << 19,
 };
+
+/* Untagged responses accepted between two completed commands (the tagged
+ * reply to the outstanding command resets the count; an IDLE counts until
+ * its end). More is a flood: the login fails (TRANSIENT) and the connection
+ * is closed. Owners whose commands legitimately return more, such as a flag
+ * listing of a large folder, raise it with imap_login_set_untagged_limit(). */
+#define IMAP_LOGIN_UNTAGGED_LIMIT 100000
 
 /* The ID command sent after login when the server offers ID (A8). */
 #define IMAP_LOGIN_ID_COMMAND "ID (\"name\" \"imapwatch\" \"version\" \"" IMAPWATCH_VERSION "\")"
@@ -126,6 +134,10 @@ void imap_login_tls_ready(struct imap_login *login);
 /* Stops handling input for good (the owner failed or finished); no callback
  * follows. Idempotent. */
 void imap_login_stop(struct imap_login *login);
+
+/* Sets how many untagged responses may arrive between two completed
+ * commands; never below IMAP_LOGIN_UNTAGGED_LIMIT. */
+void imap_login_set_untagged_limit(struct imap_login *login, size_t limit);
 
 /* True once the server accepted the credentials (or greeted with an allowed
  * PREAUTH), even while the capabilities are still being read. */

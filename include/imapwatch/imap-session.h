@@ -32,6 +32,17 @@
 
 struct imap_session;
 
+/* The largest message count accepted from EXISTS. The folder's sequence map
+ * holds 12 bytes a message, so a hostile "* 4000000000 EXISTS" would ask for
+ * 48 GB; a count above this is a protocol violation that closes the
+ * connection (TRANSIENT). Real folders stay far below it. */
+#define IMAP_SESSION_MAX_EXISTS 10000000u
+
+/* Untagged responses allowed per command on top of
+ * IMAP_LOGIN_UNTAGGED_LIMIT, per message of the folder: a flag listing
+ * returns one FETCH a message, a QRESYNC selection a FETCH and a VANISHED. */
+#define IMAP_SESSION_UNTAGGED_PER_MESSAGE 2
+
 /* Coarse progress, mapped to the account states of DESIGN.md §1. */
 enum imap_session_phase {
 	IMAP_SESSION_PHASE_CONNECTING,     /* waiting for the greeting / TLS */

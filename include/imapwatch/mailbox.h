@@ -74,7 +74,8 @@ void mailbox_get_unknown_flags(const struct mailbox *mailbox, size_t max, GArray
 
 /* --- untagged data ----------------------------------------------------- */
 
-/* "* n EXISTS" (H1). */
+/* "* n EXISTS" (H1). The map grows to count entries of 12 bytes: the caller
+ * bounds count (IMAP_SESSION_MAX_EXISTS). */
 void mailbox_exists(struct mailbox *mailbox, uint32_t count);
 /* "* n EXPUNGE" (H2). */
 void mailbox_expunge(struct mailbox *mailbox, uint32_t seq);
@@ -102,9 +103,13 @@ void mailbox_fetch(struct mailbox *mailbox, const struct mailbox_fetch *fetch);
 bool mailbox_wants_new(const struct mailbox *mailbox);
 /* First UID to fetch: watermark + 1. */
 uint32_t mailbox_get_fetch_start(const struct mailbox *mailbox);
+/* New messages one header fetch collects at most. A fetch that returns more
+ * keeps the lowest UIDs; mailbox_new_end() then says to fetch again. */
+#define MAILBOX_MAX_PENDING 1000
 /* A header fetch completed: reports collected messages in UID order and
- * advances the watermark. */
-void mailbox_new_end(struct mailbox *mailbox);
+ * advances the watermark. True if the fetch returned more new messages than
+ * MAILBOX_MAX_PENDING: fetch again from the new watermark. */
+bool mailbox_new_end(struct mailbox *mailbox);
 /* A header fetch failed or the connection dropped: collected messages are
  * dropped unreported (they are fetched again). */
 void mailbox_abort(struct mailbox *mailbox);
@@ -124,6 +129,10 @@ bool mailbox_is_synced(const struct mailbox *mailbox);
 /* At most this many messages per folder keep their details (seen ones are
  * dropped first). */
 #define MAILBOX_MAX_DETAILS 1000
+
+/* Characters of a subject, display name, address or Message-ID kept per
+ * message (new events and details); longer text is cut. */
+#define MAILBOX_MAX_TEXT 1000
 
 /* What is known of a message beyond its flags: every message reported as
  * new, and unseen messages of the baseline once their headers were fetched

@@ -33,6 +33,9 @@
 #define MIN_PASSWORD_TIMEOUT     1
 /* Long enough for a graphical pinentry that waits for the user. */
 #define MAX_PASSWORD_TIMEOUT (10 * 60)
+#define DEFAULT_NOTIFY_MAX   3
+/* More popups than this at once are a flood, whatever the user asked. */
+#define MAX_NOTIFY_MAX 20
 
 G_DEFINE_QUARK(imapwatch - config - error - quark, config_error)
 
@@ -459,10 +462,24 @@ static bool value_port(struct parse *p, const char *group, const struct ini_entr
 	return true;
 }
 
+static bool value_count(struct parse *p, const char *group, const struct ini_entry *entry,
+                        guint min, guint max, guint *out)
+{
+	guint64 n = 0;
+
+	if (!all_digits(entry->value) ||
+	    !g_ascii_string_to_unsigned(entry->value, 10, min, max, &n, NULL)) {
+		return fail(p, entry->line, group, entry->key, "'%s' is not a number from %u to %u",
+		            entry->value, min, max);
+	}
+	*out = (guint)n;
+	return true;
+}
+
 /* The folders list: items split at unescaped ';', trimmed, "inbox" in any
  * case normalised to INBOX (RFC 3501 §5.1: INBOX is case-insensitive). */
 static bool value_folders(struct parse *p, const char *group, const struct ini_entry *entry,
-                          char ***out)
+                          const char *empty_hint, char ***out)
 {
 	g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func(g_free);
 	const char *v = entry->value;
@@ -492,7 +509,7 @@ static bool value_folders(struct parse *p, const char *group, const struct ini_e
 		if (start == end) {
 			if (*c == '\0' && n == 1) {
 				return fail(p, entry->line, group, entry->key,
-				            "the list is empty; remove the line to watch INBOX");
+				            "the list is empty; %s", empty_hint);
 			}
 			return fail(p, entry->line, group, entry->key,
 			            "entry %u of the list is empty; remove the extra ';'", n);
@@ -565,6 +582,27 @@ static bool value_ca_file(struct parse *p, const char *group, const struct ini_e
 	return true;
 }
 
+static bool value_open_command(struct parse *p, const char *group, const struct ini_entry *entry,
+                               char **out)
+{
+	g_autofree char *command = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) argv = NULL;
+
+	if (!value_string(p, group, entry, &command)) {
+		return false;
+	}
+	/* Checked with sample values so that a mistake shows up now, not on
+	 * the first click. */
+	argv = config_expand_open_command(command, "a", "f", 1, "<m>", &error);
+	if (!argv) {
+		return fail(p, entry->line, group, entry->key, "%s", error->message);
+	}
+	g_free(*out);
+	*out = g_steal_pointer(&command);
+	return true;
+}
+
 /* ---- keys and hints ---- */
 
 static const char *const security_names[] = {
@@ -590,11 +628,21 @@ static const char *const startup_names[] = {
     NULL,
 };
 
+static const char *const content_names[] = {
+    [CONFIG_CONTENT_FULL] = "full",
+    [CONFIG_CONTENT_SENDER] = "sender",
+    [CONFIG_CONTENT_COUNT] = "count",
+    NULL,
+};
+
 enum daemon_key {
 	DAEMON_KEY_NOTIFICATIONS,
 	DAEMON_KEY_STARTUP,
 	DAEMON_KEY_IDLE_REFRESH,
 	DAEMON_KEY_PASSWORD_TIMEOUT,
+	DAEMON_KEY_NOTIFY_MAX,
+	DAEMON_KEY_NOTIFICATION_SOUND,
+	DAEMON_KEY_NOTIFICATION_CONTENT,
 };
 
 static const char *const daemon_keys[] = {
@@ -602,6 +650,9 @@ static const char *const daemon_keys[] = {
     [DAEMON_KEY_STARTUP] = "startup",
     [DAEMON_KEY_IDLE_REFRESH] = "idle_refresh",
     [DAEMON_KEY_PASSWORD_TIMEOUT] = "password_timeout",
+    [DAEMON_KEY_NOTIFY_MAX] = "notify_max",
+    [DAEMON_KEY_NOTIFICATION_SOUND] = "notification_sound",
+    [DAEMON_KEY_NOTIFICATION_CONTENT] = "notification_content",
     NULL,
 };
 
@@ -617,6 +668,9 @@ enum account_key {
 	ACCOUNT_KEY_FOLDERS,
 	ACCOUNT_KEY_TLS_CA_FILE,
 	ACCOUNT_KEY_IDLE_REFRESH,
+	ACCOUNT_KEY_NOTIFY,
+	ACCOUNT_KEY_NOTIFY_FOLDERS,
+	ACCOUNT_KEY_OPEN_COMMAND,
 };
 
 static const char *const account_keys[] = {
@@ -631,6 +685,9 @@ static const char *const account_keys[] = {
     [ACCOUNT_KEY_FOLDERS] = "folders",
     [ACCOUNT_KEY_TLS_CA_FILE] = "tls_ca_file",
     [ACCOUNT_KEY_IDLE_REFRESH] = "idle_refresh",
+    [ACCOUNT_KEY_NOTIFY] = "notify",
+    [ACCOUNT_KEY_NOTIFY_FOLDERS] = "notify_folders",
+    [ACCOUNT_KEY_OPEN_COMMAND] = "open_command",
     NULL,
 };
 
@@ -763,6 +820,8 @@ static void account_free(struct config_account *account)
 	secret_free(account->password_command);
 	g_strfreev(account->folders);
 	g_free(account->tls_ca_file);
+	g_strfreev(account->notify_folders);
+	g_free(account->open_command);
 	g_free(account);
 }
 
@@ -791,6 +850,16 @@ static bool daemon_build(struct parse *p, struct config *cfg, const struct ini_g
 		case DAEMON_KEY_PASSWORD_TIMEOUT:
 			ok = value_duration(p, group->name, e, MIN_PASSWORD_TIMEOUT,
 			                    MAX_PASSWORD_TIMEOUT, &cfg->password_timeout);
+			break;
+		case DAEMON_KEY_NOTIFY_MAX:
+			ok = value_count(p, group->name, e, 1, MAX_NOTIFY_MAX, &cfg->notify_max);
+			break;
+		case DAEMON_KEY_NOTIFICATION_SOUND:
+			ok = value_bool(p, group->name, e, &cfg->notification_sound);
+			break;
+		case DAEMON_KEY_NOTIFICATION_CONTENT:
+			ok = value_choice(p, group->name, e, content_names, &choice);
+			cfg->notification_content = (enum config_content)choice;
 			break;
 		default:
 			ok = unknown_key_fail(p, group->name, e, true);
@@ -846,6 +915,15 @@ static bool account_finish(struct parse *p, struct config_account *a, const stru
 		a->folders = g_new0(char *, 2);
 		a->folders[0] = g_strdup("INBOX");
 	}
+	for (guint i = 0; a->notify_folders && a->notify_folders[i]; i++) {
+		const struct ini_entry *e = ini_find_entry(g, "notify_folders");
+
+		if (!g_strv_contains((const char *const *)a->folders, a->notify_folders[i])) {
+			return fail(p, e->line, g->name, e->key,
+			            "folder '%s' is not watched; add it to folders first",
+			            a->notify_folders[i]);
+		}
+	}
 	a->idle_refresh = idle_refresh_set;
 	return true;
 }
@@ -869,6 +947,7 @@ static struct config_account *account_build(struct parse *p, const struct ini_gr
 		return NULL;
 	}
 	a->name = g_strdup(name);
+	a->notify = true;
 	for (guint i = 0; i < g->entries->len; i++) {
 		const struct ini_entry *e = g->entries->pdata[i];
 		guint choice = 0;
@@ -909,7 +988,8 @@ static struct config_account *account_build(struct parse *p, const struct ini_gr
 			a->auth = (enum config_auth)choice;
 			break;
 		case ACCOUNT_KEY_FOLDERS:
-			ok = value_folders(p, g->name, e, &a->folders);
+			ok = value_folders(p, g->name, e, "remove the line to watch INBOX",
+			                   &a->folders);
 			break;
 		case ACCOUNT_KEY_TLS_CA_FILE:
 			ok = value_ca_file(p, g->name, e, &a->tls_ca_file);
@@ -917,6 +997,18 @@ static struct config_account *account_build(struct parse *p, const struct ini_gr
 		case ACCOUNT_KEY_IDLE_REFRESH:
 			ok = value_duration(p, g->name, e, MIN_IDLE_REFRESH, MAX_IDLE_REFRESH,
 			                    &idle_refresh);
+			break;
+		case ACCOUNT_KEY_NOTIFY:
+			ok = value_bool(p, g->name, e, &a->notify);
+			break;
+		case ACCOUNT_KEY_NOTIFY_FOLDERS:
+			ok = value_folders(p, g->name, e,
+			                   "write notify = false to have no notifications from "
+			                   "this account",
+			                   &a->notify_folders);
+			break;
+		case ACCOUNT_KEY_OPEN_COMMAND:
+			ok = value_open_command(p, g->name, e, &a->open_command);
 			break;
 		default:
 			ok = unknown_key_fail(p, g->name, e, false);
@@ -941,6 +1033,9 @@ static struct config *config_build(struct parse *p, GPtrArray *groups)
 	cfg->startup = CONFIG_STARTUP_SUMMARY;
 	cfg->idle_refresh = DEFAULT_IDLE_REFRESH;
 	cfg->password_timeout = DEFAULT_PASSWORD_TIMEOUT;
+	cfg->notify_max = DEFAULT_NOTIFY_MAX;
+	cfg->notification_sound = true;
+	cfg->notification_content = CONFIG_CONTENT_FULL;
 	cfg->accounts = g_ptr_array_new_with_free_func((GDestroyNotify)account_free);
 
 	for (guint i = 0; i < groups->len; i++) {
@@ -1107,6 +1202,86 @@ static const char *startup_name(enum config_startup startup)
 	return startup_names[startup];
 }
 
+static const char *content_name(enum config_content content)
+{
+	if ((unsigned)content >= G_N_ELEMENTS(content_names) - 1) {
+		return "unknown";
+	}
+	return content_names[content];
+}
+
+bool config_account_notifies(const struct config_account *account, const char *folder)
+{
+	if (!account->notify) {
+		return false;
+	}
+	return !account->notify_folders ||
+	       g_strv_contains((const char *const *)account->notify_folders, folder);
+}
+
+char **config_expand_open_command(const char *command, const char *account, const char *folder,
+                                  uint32_t uid, const char *message_id, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_auto(GStrv) words = NULL;
+	g_autofree char *uid_s = uid ? g_strdup_printf("%u", uid) : g_strdup("");
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+
+	/* GLib's own message quotes the whole command and is translated;
+	 * ours stays short and stable. */
+	if (!g_shell_parse_argv(command, NULL, &words, &local)) {
+		g_set_error_literal(error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+		                    g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_BAD_QUOTING)
+		                        ? "a quote is not closed, or a backslash ends the command; "
+		                          "quote words as in a shell"
+		                        : "no command to run");
+		return NULL;
+	}
+	for (guint i = 0; words[i]; i++) {
+		GString *word = g_string_new(NULL);
+
+		for (const char *c = words[i]; *c; c++) {
+			const char *value = NULL;
+
+			if (*c != '%') {
+				g_string_append_c(word, *c);
+				continue;
+			}
+			switch (c[1]) {
+			case 'a':
+				value = account;
+				break;
+			case 'f':
+				value = folder;
+				break;
+			case 'u':
+				value = uid_s;
+				break;
+			case 'm':
+				value = message_id;
+				break;
+			case '%':
+				value = "%";
+				break;
+			default:
+				g_set_error(
+				    error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+				    "'%%%.1s' is not a placeholder; the placeholders are %%a "
+				    "(account), %%f (folder), %%u (UID), %%m (Message-ID) and "
+				    "%%%% (a percent sign)",
+				    c + 1);
+				g_string_free(word, TRUE);
+				return NULL;
+			}
+			g_string_append(word, value ? value : "");
+			c++;
+		}
+		g_ptr_array_add(out, g_string_free(word, FALSE));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+}
+
 bool config_parse_duration(const char *s, guint *seconds)
 {
 	static const struct {
@@ -1173,6 +1348,20 @@ static void describe_duration(GString *out, const char *key, guint seconds)
 	g_string_append_printf(out, "  %s: %s\n", key, s);
 }
 
+static void describe_folders(GString *out, const char *key, char **folders)
+{
+	g_string_append_printf(out, "  %s: ", key);
+	for (guint f = 0; folders[f]; f++) {
+		g_autofree char *escaped = NULL;
+		g_auto(GStrv) parts = g_strsplit(folders[f], ";", -1);
+
+		/* Written back in the list syntax of the file. */
+		escaped = g_strjoinv("\\;", parts);
+		g_string_append_printf(out, "%s%s", f > 0 ? "; " : "", escaped);
+	}
+	g_string_append(out, "\n");
+}
+
 char *config_describe(const struct config *cfg)
 {
 	GString *out = g_string_new(NULL);
@@ -1182,6 +1371,11 @@ char *config_describe(const struct config *cfg)
 	g_string_append_printf(out, "  startup: %s\n", startup_name(cfg->startup));
 	describe_duration(out, "idle_refresh", cfg->idle_refresh);
 	describe_duration(out, "password_timeout", cfg->password_timeout);
+	g_string_append_printf(out, "  notify_max: %u\n", cfg->notify_max);
+	g_string_append_printf(out, "  notification_sound: %s\n",
+	                       cfg->notification_sound ? "true" : "false");
+	g_string_append_printf(out, "  notification_content: %s\n",
+	                       content_name(cfg->notification_content));
 
 	for (guint i = 0; i < cfg->accounts->len; i++) {
 		const struct config_account *a = cfg->accounts->pdata[i];
@@ -1195,20 +1389,20 @@ char *config_describe(const struct config *cfg)
 		                           : "");
 		g_string_append_printf(out, "  username: %s\n", a->username);
 		g_string_append_printf(out, "  auth: %s\n", config_auth_name(a->auth));
-		g_string_append(out, "  folders: ");
-		for (guint f = 0; a->folders[f]; f++) {
-			g_autofree char *escaped = NULL;
-			g_auto(GStrv) parts = g_strsplit(a->folders[f], ";", -1);
-
-			/* Written back in the list syntax of the file. */
-			escaped = g_strjoinv("\\;", parts);
-			g_string_append_printf(out, "%s%s", f > 0 ? "; " : "", escaped);
-		}
-		g_string_append(out, "\n");
+		describe_folders(out, "folders", a->folders);
 		g_string_append_printf(out, "  tls_ca_file: %s\n",
 		                       a->tls_ca_file ? a->tls_ca_file
 		                                      : "(not set; system trust store only)");
 		describe_duration(out, "idle_refresh", a->idle_refresh);
+		g_string_append_printf(out, "  notify: %s\n", a->notify ? "true" : "false");
+		if (a->notify_folders) {
+			describe_folders(out, "notify_folders", a->notify_folders);
+		} else {
+			g_string_append(out, "  notify_folders: (not set; every watched folder)\n");
+		}
+		g_string_append_printf(out, "  open_command: %s\n",
+		                       a->open_command ? a->open_command
+		                                       : "(not set; the default mail client)");
 		if (a->password_command) {
 			g_string_append_printf(out, "  password: from command: %s\n",
 			                       a->password_command);

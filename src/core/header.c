@@ -511,6 +511,21 @@ static const char *header_skip_quoted(const char *p, const char *end, GString *t
 	return end;
 }
 
+/* An addr-spec has no whitespace of its own: what is left of it after
+ * header_sanitize() is CFWS between its parts ("<john . doe @ example.org>",
+ * RFC 5322 §4.4), and it is dropped so that the address stays one word. */
+static void header_drop_spaces(char *s)
+{
+	char *q = s;
+
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p != ' ') {
+			*q++ = *p;
+		}
+	}
+	*q = '\0';
+}
+
 /* Ends one address. Returns true and sets the results if it was a mailbox.
  * The addr-spec is never RFC 2047-decoded (E3); the display name is, also
  * inside quotes, because many mailers quote encoded words. */
@@ -524,6 +539,7 @@ static bool header_from_finish(struct header_from *f, char **name, char **addr)
 			a = colon + 1;
 		}
 		*addr = header_sanitize(a);
+		header_drop_spaces(*addr);
 		*name = header_decode_text(f->phrase->len > 0 ? f->phrase->str : f->comment->str);
 		return true;
 	}

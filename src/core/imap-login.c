@@ -78,6 +78,11 @@ struct imap_login {
 	unsigned next_tag;
 	char tag[16]; /* tag of the outstanding command, "" if none */
 
+	/* Untagged responses since the last completed command, and how many
+	 * are allowed (imap_login_set_untagged_limit()). */
+	size_t untagged;
+	size_t untagged_limit;
+
 	uint32_t caps;
 	bool caps_known;
 	bool tls_active;
@@ -557,6 +562,7 @@ static void handle_tagged(struct imap_login *l, const struct imap_response *r)
 		return;
 	}
 	l->tag[0] = '\0';
+	l->untagged = 0;
 
 	switch (l->state) {
 	case S_CAPABILITY_PRE:
@@ -595,6 +601,14 @@ static void handle_continuation(struct imap_login *l, const struct imap_response
 		l->ops->response(r, l->owner);
 		return;
 	}
+	if (l->state == S_STARTTLS) {
+		/* S1: "+" is neither OK nor a refusal; waiting for the tagged
+		 * reply would only let a stripping attacker stall us. */
+		login_fail(l, IMAP_FAILURE_PERMANENT,
+		           "server answered STARTTLS with a continuation request instead of OK, "
+		           "refusing to continue without TLS");
+		return;
+	}
 	if (l->state != S_AUTHENTICATE) {
 		return; /* P1: unexpected, harmless */
 	}
@@ -626,6 +640,15 @@ static void handle_response(struct imap_login *l, const struct imap_response *r)
 	}
 	switch (r->kind) {
 	case IMAP_RESPONSE_UNTAGGED:
+		if (++l->untagged > l->untagged_limit) {
+			/* Memory stays bounded either way; this bounds the work a
+			 * server can make us do for one command. */
+			login_fail(l, IMAP_FAILURE_TRANSIENT,
+			           "server sent more than %zu responses without completing a "
+			           "command; closing the connection",
+			           l->untagged_limit);
+			return;
+		}
 		handle_untagged(l, r);
 		return;
 	case IMAP_RESPONSE_TAGGED:
@@ -660,6 +683,7 @@ struct imap_login *imap_login_create(const struct imap_login_config *config,
 	l->tls_active = config->security == CONFIG_SECURITY_TLS;
 	l->trace_in = g_string_new(NULL);
 	l->auth_mechanisms = g_string_new(NULL);
+	l->untagged_limit = IMAP_LOGIN_UNTAGGED_LIMIT;
 	return l;
 }
 
@@ -731,6 +755,11 @@ void imap_login_stop(struct imap_login *l)
 {
 	set_state(l, S_DONE);
 	l->tag[0] = '\0';
+}
+
+void imap_login_set_untagged_limit(struct imap_login *l, size_t limit)
+{
+	l->untagged_limit = MAX(limit, IMAP_LOGIN_UNTAGGED_LIMIT);
 }
 
 bool imap_login_is_authenticated(const struct imap_login *l)

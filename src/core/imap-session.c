@@ -19,6 +19,10 @@
  * than naming them. */
 #define MISSING_FLAGS_PER_FETCH 1000
 
+/* Untagged NO responses while idling that are answered by selecting the
+ * folder again; more end the connection. */
+#define MAX_IDLE_WARNINGS 3
+
 /* Headers fetched per round for unseen messages of the baseline. */
 #define DETAILS_PER_FETCH 200
 
@@ -74,11 +78,12 @@ struct imap_session {
 	bool enabled_qresync;
 	bool selected; /* EXAMINE answered OK: message data is ours */
 	bool have_uidvalidity;
-	bool idle_broken;      /* IDLE refused: poll instead */
-	bool saw_exists;       /* new messages announced since the last fetch */
-	bool check_new;        /* a selection completed: fetch if the map says so */
-	bool check_details;    /* fetch headers of unseen baseline messages */
-	bool resync_requested; /* imap_session_resync(): select again */
+	bool idle_broken;       /* IDLE refused: poll instead */
+	bool saw_exists;        /* new messages announced since the last fetch */
+	bool check_new;         /* a selection completed: fetch if the map says so */
+	bool check_details;     /* fetch headers of unseen baseline messages */
+	bool resync_requested;  /* imap_session_resync(): select again */
+	unsigned idle_warnings; /* untagged NO while idling, this connection */
 	/* This selection resynchronises from the previous one through
 	 * CONDSTORE/QRESYNC (N7, N8) instead of listing every flag. */
 	bool incremental;
@@ -337,8 +342,11 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 
 				/* M8: \Recent belongs to one session; reporting it
 				 * would make the same message look different
-				 * depending on which connection saw it first. */
-				if (flag != NULL && g_ascii_strcasecmp(flag, "\\Recent") != 0) {
+				 * depending on which connection saw it first.
+				 * Atoms may hold 8-bit bytes (imap-parser.h): a flag
+				 * that is not UTF-8 cannot go into an event. */
+				if (flag != NULL && g_ascii_strcasecmp(flag, "\\Recent") != 0 &&
+				    g_utf8_validate(flag, -1, NULL)) {
 					g_ptr_array_add(flags, (gpointer)flag);
 				}
 			}
@@ -351,6 +359,8 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 			}
 		} else if (g_ascii_strncasecmp(name->str, "BODY[", 5) == 0) {
 			if (value->type != IMAP_ARG_LIST && value->type != IMAP_ARG_NIL) {
+				/* A FETCH may carry several BODY[...] items. */
+				header_fields_clear(&header);
 				header_fields_parse(value->str, value->len, &header);
 				f.has_header = true;
 				f.header = &header;
@@ -519,11 +529,34 @@ static void handle_esearch(struct imap_session *s, const struct imap_response *r
 	}
 }
 
+/* An untagged NO while idling means the server has trouble with the
+ * selected folder — Dovecot says "Internal error" when another client
+ * deleted it — and IDLE may have gone deaf. Select it again (a recreated
+ * folder has a new UIDVALIDITY and is re-baselined, M3); a server that keeps
+ * complaining gets a reconnect with backoff instead of a tight loop. */
+static void handle_idle_warning(struct imap_session *s, const struct imap_response *r)
+{
+	if (++s->idle_warnings > MAX_IDLE_WARNINGS) {
+		session_fail(s, IMAP_FAILURE_TRANSIENT,
+		             "server keeps reporting problems with folder '%s': %s",
+		             mailbox_get_folder(s->mailbox), r->text);
+		return;
+	}
+	g_message("server reported a problem with folder '%s' of account '%s' (%s); selecting it "
+	          "again",
+	          mailbox_get_folder(s->mailbox), s->account, r->text);
+	imap_session_resync(s);
+}
+
 static void handle_untagged(struct imap_session *s, const struct imap_response *r)
 {
 	/* BYE text and CAPABILITY data are kept by imap-login. */
 	if (r->status != IMAP_STATUS_NONE) {
 		handle_code(s, r);
+		if (r->status == IMAP_STATUS_NO &&
+		    (s->state == S_IDLING || s->state == S_IDLE_START)) {
+			handle_idle_warning(s, r);
+		}
 		return;
 	}
 	if (r->keyword == NULL) {
@@ -544,6 +577,17 @@ static void handle_untagged(struct imap_session *s, const struct imap_response *
 		return; /* S5: ignored before the selection */
 	}
 	if (strcmp(r->keyword, "EXISTS") == 0 && r->has_number) {
+		if (r->number > IMAP_SESSION_MAX_EXISTS) {
+			session_fail(s, IMAP_FAILURE_TRANSIENT,
+			             "server announced %" PRIu32 " messages in folder '%s', more "
+			             "than the %u imapwatch accepts; closing the connection",
+			             r->number, mailbox_get_folder(s->mailbox),
+			             IMAP_SESSION_MAX_EXISTS);
+			return;
+		}
+		imap_login_set_untagged_limit(s->login, IMAP_LOGIN_UNTAGGED_LIMIT +
+		                                            (size_t)r->number *
+		                                                IMAP_SESSION_UNTAGGED_PER_MESSAGE);
 		if (r->number > mailbox_get_exists(s->mailbox) && s->state != S_EXAMINE) {
 			s->saw_exists = true;
 		}
@@ -650,7 +694,10 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			             mailbox_get_folder(s->mailbox), r->text);
 			return;
 		}
-		mailbox_new_end(s->mailbox);
+		if (mailbox_new_end(s->mailbox)) {
+			/* More than one burst: the rest from the new watermark. */
+			s->check_new = true;
+		}
 		step_after_sync(s);
 		return;
 	case S_FETCH_DETAILS:
@@ -695,7 +742,7 @@ static void handle_continuation(struct imap_session *s)
 	set_phase(s, IMAP_SESSION_PHASE_IDLE);
 	mailbox_flush_unseen(s->mailbox);
 	/* I1: news that arrived before "+" is handled at once. */
-	if (s->saw_exists || s->logout_requested) {
+	if (s->saw_exists || s->logout_requested || s->resync_requested) {
 		send_done(s);
 	}
 }

@@ -46,10 +46,11 @@ struct mailbox {
 	GArray *prev; /* struct entry sorted by UID, during a selection only */
 	bool selecting;
 	bool synced;
-	bool restored;       /* state came from disk; the first sync catches up */
-	bool catchup;        /* the next new_end reports mail from while we were away */
-	GHashTable *pending; /* uid → struct pending */
-	GHashTable *details; /* uid → struct mailbox_message, bounded */
+	bool restored;         /* state came from disk; the first sync catches up */
+	bool catchup;          /* the next new_end reports mail from while we were away */
+	GTree *pending;        /* uid → struct pending, at most MAILBOX_MAX_PENDING */
+	bool pending_overflow; /* the fetch returned more: fetch again */
+	GHashTable *details;   /* uid → struct mailbox_message, bounded */
 
 	bool unseen_sent;
 	uint32_t unseen_last;
@@ -92,21 +93,50 @@ static void details_trim(struct mailbox *mb)
 	}
 }
 
+/* A copy of header text (valid UTF-8) cut to MAILBOX_MAX_TEXT characters:
+ * what the model keeps per message stays bounded whatever the server sends. */
+static char *text_dup(const char *s)
+{
+	if (s == NULL) {
+		return g_strdup("");
+	}
+	/* No more bytes than the limit: no more characters either. */
+	if (strlen(s) > MAILBOX_MAX_TEXT && g_utf8_strlen(s, -1) > MAILBOX_MAX_TEXT) {
+		return g_utf8_substring(s, 0, MAILBOX_MAX_TEXT);
+	}
+	return g_strdup(s);
+}
+
 static void details_add(struct mailbox *mb, uint32_t uid, const struct header_fields *h,
                         gint64 internaldate, const char *const *flags, bool seen)
 {
 	struct mailbox_message *m = g_new0(struct mailbox_message, 1);
 
 	m->uid = uid;
-	m->message_id = g_strdup(h != NULL ? h->message_id : "");
-	m->from_name = g_strdup(h != NULL ? h->from_name : "");
-	m->from_addr = g_strdup(h != NULL ? h->from_addr : "");
-	m->subject = g_strdup(h != NULL ? h->subject : "");
+	m->message_id = text_dup(h != NULL ? h->message_id : NULL);
+	m->from_name = text_dup(h != NULL ? h->from_name : NULL);
+	m->from_addr = text_dup(h != NULL ? h->from_addr : NULL);
+	m->subject = text_dup(h != NULL ? h->subject : NULL);
 	m->date = h != NULL && h->date != 0 ? h->date : internaldate;
 	m->flags = flags != NULL ? g_strdupv((char **)flags) : g_new0(char *, 1);
 	m->seen = seen;
 	g_hash_table_replace(mb->details, GUINT_TO_POINTER(uid), m);
 	details_trim(mb);
+}
+
+static gint uid_cmp(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	guint x = GPOINTER_TO_UINT(a);
+	guint y = GPOINTER_TO_UINT(b);
+
+	(void)user_data;
+	return (x > y) - (x < y);
+}
+
+static void pending_clear(struct mailbox *mb)
+{
+	g_tree_remove_all(mb->pending);
+	mb->pending_overflow = false;
 }
 
 static void pending_free(gpointer p)
@@ -128,7 +158,7 @@ struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_
 	mb->sink = sink;
 	mb->user_data = user_data;
 	mb->seq = g_array_new(FALSE, TRUE, sizeof(struct entry));
-	mb->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pending_free);
+	mb->pending = g_tree_new_full(uid_cmp, NULL, NULL, pending_free);
 	mb->details = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, message_free);
 	return mb;
 }
@@ -144,7 +174,7 @@ void mailbox_destroy(struct mailbox *mb)
 	if (mb->prev != NULL) {
 		g_array_unref(mb->prev);
 	}
-	g_hash_table_unref(mb->pending);
+	g_tree_unref(mb->pending);
 	g_hash_table_unref(mb->details);
 	g_free(mb);
 }
@@ -229,11 +259,15 @@ static void emit_message(struct mailbox *mb, enum watch_event_type type, uint32_
 static void forget_messages(struct mailbox *mb)
 {
 	g_hash_table_remove_all(mb->details);
-	g_array_set_size(mb->seq, 0);
+	/* The size stays: "* n EXISTS" of this selection may have come before
+	 * its [UIDVALIDITY] (Dovecot sends it first). Only identities go. */
+	if (mb->seq->len > 0) {
+		memset(mb->seq->data, 0, (size_t)mb->seq->len * sizeof(struct entry));
+	}
 	if (mb->prev != NULL) {
 		g_array_set_size(mb->prev, 0);
 	}
-	g_hash_table_remove_all(mb->pending);
+	pending_clear(mb);
 }
 
 void mailbox_select_begin(struct mailbox *mb)
@@ -254,7 +288,7 @@ void mailbox_select_begin(struct mailbox *mb)
 	}
 	mb->prev = prev;
 	g_array_set_size(mb->seq, 0);
-	g_hash_table_remove_all(mb->pending);
+	pending_clear(mb);
 	mb->selecting = true;
 }
 
@@ -365,7 +399,7 @@ void mailbox_select_end(struct mailbox *mb)
 void mailbox_exists(struct mailbox *mb, uint32_t count)
 {
 	/* Untrusted input: a count far beyond what we can hold is refused by
-	 * the caller's limits; GArray grows as needed. EXISTS never shrinks
+	 * the caller (IMAP_SESSION_MAX_EXISTS); GArray grows as needed. EXISTS never shrinks
 	 * the mailbox (H1); a smaller value means the server disagrees with
 	 * our map, so trust it. */
 	g_array_set_size(mb->seq, count);
@@ -376,7 +410,7 @@ static void entry_removed(struct mailbox *mb, const struct entry *e)
 	if (e->uid == 0) {
 		return;
 	}
-	if (g_hash_table_remove(mb->pending, GUINT_TO_POINTER(e->uid))) {
+	if (g_tree_remove(mb->pending, GUINT_TO_POINTER(e->uid))) {
 		return;
 	}
 	if (!mb->selecting && mb->have_watermark && e->uid <= mb->watermark) {
@@ -435,7 +469,7 @@ static gssize seq_find_uid(const struct mailbox *mb, uint32_t uid)
 void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, bool earlier)
 {
 	for (size_t i = 0; i < n_uids; i++) {
-		g_hash_table_remove(mb->pending, GUINT_TO_POINTER(uids[i]));
+		g_tree_remove(mb->pending, GUINT_TO_POINTER(uids[i]));
 		if (earlier) {
 			/* Already gone before this selection; the full listing
 			 * will not contain it, select_end reports it. */
@@ -463,12 +497,24 @@ void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, b
 static void pending_update(struct mailbox *mb, uint32_t uid, const struct mailbox_fetch *f,
                            uint16_t bits)
 {
-	struct pending *p = g_hash_table_lookup(mb->pending, GUINT_TO_POINTER(uid));
+	struct pending *p = g_tree_lookup(mb->pending, GUINT_TO_POINTER(uid));
 
 	if (p == NULL) {
+		if (g_tree_nnodes(mb->pending) >= MAILBOX_MAX_PENDING) {
+			/* One burst at most: keep the lowest UIDs so that the
+			 * watermark never passes a message not yet reported. */
+			GTreeNode *last = g_tree_node_last(mb->pending);
+			gpointer highest = g_tree_node_key(last);
+
+			mb->pending_overflow = true;
+			if (uid > GPOINTER_TO_UINT(highest)) {
+				return;
+			}
+			g_tree_remove(mb->pending, highest);
+		}
 		p = g_new0(struct pending, 1);
 		p->uid = uid;
-		g_hash_table_insert(mb->pending, GUINT_TO_POINTER(uid), p);
+		g_tree_insert(mb->pending, GUINT_TO_POINTER(uid), p);
 	}
 	if (f->has_flags) {
 		g_strfreev(p->flags);
@@ -477,10 +523,10 @@ static void pending_update(struct mailbox *mb, uint32_t uid, const struct mailbo
 	}
 	if (f->has_header && !p->has_header) {
 		p->has_header = true;
-		p->header.from_name = g_strdup(f->header->from_name);
-		p->header.from_addr = g_strdup(f->header->from_addr);
-		p->header.subject = g_strdup(f->header->subject);
-		p->header.message_id = g_strdup(f->header->message_id);
+		p->header.from_name = text_dup(f->header->from_name);
+		p->header.from_addr = text_dup(f->header->from_addr);
+		p->header.subject = text_dup(f->header->subject);
+		p->header.message_id = text_dup(f->header->message_id);
 		p->header.date = f->header->date;
 	}
 	if (f->internaldate != 0) {
@@ -566,27 +612,14 @@ uint32_t mailbox_get_fetch_start(const struct mailbox *mb)
 	return mb->watermark == UINT32_MAX ? UINT32_MAX : mb->watermark + 1;
 }
 
-static gint pending_cmp(gconstpointer a, gconstpointer b)
+bool mailbox_new_end(struct mailbox *mb)
 {
-	uint32_t x = (*(struct pending *const *)a)->uid;
-	uint32_t y = (*(struct pending *const *)b)->uid;
+	bool more = mb->pending_overflow;
 
-	return (x > y) - (x < y);
-}
-
-void mailbox_new_end(struct mailbox *mb)
-{
-	g_autoptr(GPtrArray) list = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer value;
-
-	g_hash_table_iter_init(&it, mb->pending);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		g_ptr_array_add(list, value);
-	}
-	g_ptr_array_sort(list, pending_cmp);
-	for (guint i = 0; i < list->len; i++) {
-		const struct pending *p = list->pdata[i];
+	/* The tree is in UID order (H5). */
+	for (GTreeNode *node = g_tree_node_first(mb->pending); node != NULL;
+	     node = g_tree_node_next(node)) {
+		const struct pending *p = g_tree_node_value(node);
 		static const char *const no_flags[] = {NULL};
 
 		if (p->uid <= mb->watermark) {
@@ -611,14 +644,18 @@ void mailbox_new_end(struct mailbox *mb)
 		mb->sink(&ev, mb->user_data);
 		mb->watermark = p->uid;
 	}
-	g_hash_table_remove_all(mb->pending);
-	mb->catchup = false;
+	pending_clear(mb);
+	if (!more) {
+		/* The rest of a catch-up is still to come otherwise. */
+		mb->catchup = false;
+	}
 	mailbox_flush_unseen(mb);
+	return more;
 }
 
 void mailbox_abort(struct mailbox *mb)
 {
-	g_hash_table_remove_all(mb->pending);
+	pending_clear(mb);
 	if (mb->selecting) {
 		/* Keep what was known before this selection for the next one. */
 		mb->selecting = false;

@@ -9,6 +9,7 @@
 #include "imapwatch/event.h"
 #include "imapwatch/log.h"
 #include "imapwatch/sleep-monitor.h"
+#include "imapwatch/notifier.h"
 #include "imapwatch/stream.h"
 
 #include <glib-unix.h>
@@ -144,6 +145,8 @@ int main(int argc, char **argv)
 	if (print_events) {
 		daemon_add_listener(p.daemon, print_event, NULL);
 	}
+	/* NULL when notifications = false: no thread at all. */
+	struct notifier *notifier = notifier_create(p.daemon);
 	g_unix_signal_add(SIGTERM, sigterm_cb, &p);
 	g_unix_signal_add(SIGINT, sigterm_cb, &p);
 	g_unix_signal_add(SIGHUP, sighup_cb, &p);
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
 	g_main_loop_run(p.loop);
 
 	sleep_monitor_destroy(sleep);
+	notifier_destroy(notifier);
 	daemon_destroy(p.daemon);
 	g_main_loop_unref(p.loop);
 	stream_flush_tls_cache();

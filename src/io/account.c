@@ -3,6 +3,7 @@
 
 #include "imapwatch/backoff.h"
 #include "imapwatch/connection.h"
+#include "imapwatch/header.h"
 #include "imapwatch/mailbox.h"
 #include "imapwatch/password.h"
 #include "imapwatch/state-store.h"
@@ -103,11 +104,12 @@ static int state_rank(enum account_state state)
 }
 
 /* The one place the account state changes (style anchors: curl). */
-static void account_set_state(struct account *a, enum account_state state, const char *detail)
+static void account_set_state(struct account *a, enum account_state state, const char *raw_detail)
 {
-	if (detail == NULL) {
-		detail = "";
-	}
+	/* Details quote server text (BYE, NO): valid UTF-8 without control
+	 * or bidi characters before it reaches logs, JSON and D-Bus (E4). */
+	g_autofree char *detail = header_sanitize(raw_detail != NULL ? raw_detail : "");
+
 	if (a->state == state && g_strcmp0(a->detail, detail) == 0) {
 		return;
 	}

@@ -19,6 +19,9 @@ static const char full_config[] = "# imapwatch config\n"
                                   "startup = each\n"
                                   "idle_refresh = 20m\n"
                                   "password_timeout = 1m30s\n"
+                                  "notify_max = 5\n"
+                                  "notification_sound = false\n"
+                                  "notification_content = sender\n"
                                   "\n"
                                   "[account work]\n"
                                   "  host = imap.example.com  \n"
@@ -27,6 +30,8 @@ static const char full_config[] = "# imapwatch config\n"
                                   "folders = inbox; Lists/dev ;Semi\\;colon;\n"
                                   "tls_ca_file = ~/config/ca.pem\n"
                                   "idle_refresh = 5m\n"
+                                  "notify_folders = Lists/dev; inbox\n"
+                                  "open_command = thunderbird -mail 'mid:%m' --x=%%%u\n"
                                   "\n"
                                   "[account home]\n"
                                   "host = mail.example.org\n"
@@ -34,6 +39,7 @@ static const char full_config[] = "# imapwatch config\n"
                                   "username = me\n"
                                   "password = hunter2\n"
                                   "auth = xoauth2\n"
+                                  "notify = false\n"
                                   "\n"
                                   "[account lab]\n"
                                   "host = 192.0.2.1\n"
@@ -75,6 +81,16 @@ static void test_config_full(void)
 	g_assert_cmpstr(a->folders[2], ==, "Semi;colon");
 	g_assert_cmpstr(a->tls_ca_file, ==, CA_FILE);
 	g_assert_cmpuint(a->idle_refresh, ==, 300);
+	g_assert_true(a->notify);
+	g_assert_cmpuint(g_strv_length(a->notify_folders), ==, 2);
+	g_assert_cmpstr(a->notify_folders[1], ==, "INBOX");
+	g_assert_cmpstr(a->open_command, ==, "thunderbird -mail 'mid:%m' --x=%%%u");
+	g_assert_true(config_account_notifies(a, "INBOX"));
+	g_assert_true(config_account_notifies(a, "Lists/dev"));
+	g_assert_false(config_account_notifies(a, "Semi;colon"));
+	g_assert_cmpuint(cfg->notify_max, ==, 5);
+	g_assert_false(cfg->notification_sound);
+	g_assert_cmpint(cfg->notification_content, ==, CONFIG_CONTENT_SENDER);
 
 	a = cfg->accounts->pdata[1];
 	g_assert_cmpstr(a->name, ==, "home");
@@ -137,6 +153,13 @@ static void test_config_defaults(void)
 		g_assert_null(a->folders[1]);
 		g_assert_null(a->tls_ca_file);
 		g_assert_cmpuint(a->idle_refresh, ==, 540);
+		g_assert_cmpuint(cfg->notify_max, ==, 3);
+		g_assert_true(cfg->notification_sound);
+		g_assert_cmpint(cfg->notification_content, ==, CONFIG_CONTENT_FULL);
+		g_assert_true(a->notify);
+		g_assert_null(a->notify_folders);
+		g_assert_null(a->open_command);
+		g_assert_true(config_account_notifies(a, "INBOX"));
 	}
 }
 
@@ -229,7 +252,7 @@ static const struct {
     {"[account a]\nserver = x\n",
      "test.conf:2: [account a] key 'server': unknown key; the keys here are host, port, "
      "security, allow_plaintext, username, password, password_command, auth, folders, "
-     "tls_ca_file, idle_refresh"},
+     "tls_ca_file, idle_refresh, notify, notify_folders, open_command"},
     {"[daemon]\nnotification = false\n",
      "test.conf:2: [daemon] key 'notification': unknown key; did you mean 'notifications'?"},
     {"[daemon]\nhost = h\n",
@@ -297,6 +320,45 @@ static const struct {
      "10m"},
     {"[daemon]\nstartup = all\n",
      "test.conf:2: [daemon] key 'startup': 'all' is not one of summary, each, silent"},
+    /* Notifications. */
+    {"[daemon]\nnotify_max = 0\n",
+     "test.conf:2: [daemon] key 'notify_max': '0' is not a number from 1 to 20"},
+    {"[daemon]\nnotify_max = 21\n",
+     "test.conf:2: [daemon] key 'notify_max': '21' is not a number from 1 to 20"},
+    {"[daemon]\nnotify_max = three\n",
+     "test.conf:2: [daemon] key 'notify_max': 'three' is not a number from 1 to 20"},
+    {"[daemon]\nnotification_sound = off\n",
+     "test.conf:2: [daemon] key 'notification_sound': 'off' is not a boolean; write true or "
+     "false"},
+    {"[daemon]\nnotification_content = subject\n",
+     "test.conf:2: [daemon] key 'notification_content': 'subject' is not one of full, sender, "
+     "count"},
+    {"[daemon]\nnotify = false\n",
+     "test.conf:2: [daemon] key 'notify': this key belongs in an [account NAME] group"},
+    {"[account a]\nnotify_max = 2\n",
+     "test.conf:2: [account a] key 'notify_max': this key belongs in [daemon]"},
+    {"[account a]\n" ACCOUNT "notify = no\n",
+     "test.conf:5: [account a] key 'notify': 'no' is not a boolean; write true or false"},
+    {"[account a]\n" ACCOUNT "notify_folder = INBOX\n",
+     "test.conf:5: [account a] key 'notify_folder': unknown key; did you mean "
+     "'notify_folders'?"},
+    {"[account a]\n" ACCOUNT "notify_folders = Lists\n",
+     "test.conf:5: [account a] key 'notify_folders': folder 'Lists' is not watched; add it to "
+     "folders first"},
+    {"[account a]\n" ACCOUNT "notify_folders =\n",
+     "test.conf:5: [account a] key 'notify_folders': the list is empty; write notify = false "
+     "to have no notifications from this account"},
+    {"[account a]\n" ACCOUNT "notify_folders = INBOX;inbox\n",
+     "test.conf:5: [account a] key 'notify_folders': folder 'INBOX' is listed twice"},
+    {"[account a]\n" ACCOUNT "open_command = mutt -f '=%f\n",
+     "test.conf:5: [account a] key 'open_command': a quote is not closed, or a backslash ends "
+     "the command; quote words as in a shell"},
+    {"[account a]\n" ACCOUNT "open_command = mutt -f %F\n",
+     "test.conf:5: [account a] key 'open_command': '%%F' is not a placeholder; the placeholders "
+     "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},
+    {"[account a]\n" ACCOUNT "open_command = mutt 100%\n",
+     "test.conf:5: [account a] key 'open_command': '%%' is not a placeholder; the placeholders "
+     "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},
     /* Whole-account checks. */
     {"[account a]\nusername = u\npassword = p\n",
      "test.conf:1: [account a]: key 'host' is missing; add host = the IMAP server's name"},
@@ -387,6 +449,9 @@ static void test_config_describe(void)
 	                         "  startup: each\n"
 	                         "  idle_refresh: 20m\n"
 	                         "  password_timeout: 1m30s\n"
+	                         "  notify_max: 5\n"
+	                         "  notification_sound: false\n"
+	                         "  notification_content: sender\n"
 	                         "\n"
 	                         "[account work]\n"
 	                         "  host: imap.example.com\n"
@@ -397,6 +462,9 @@ static void test_config_describe(void)
 	                         "  folders: INBOX; Lists/dev; Semi\\;colon\n"
 	                         "  tls_ca_file: %s\n"
 	                         "  idle_refresh: 5m\n"
+	                         "  notify: true\n"
+	                         "  notify_folders: Lists/dev; INBOX\n"
+	                         "  open_command: thunderbird -mail 'mid:%%m' --x=%%%%%%u\n"
 	                         "  password: from command: pass show mail/work; true\n"
 	                         "\n"
 	                         "[account home]\n"
@@ -408,6 +476,9 @@ static void test_config_describe(void)
 	                         "  folders: INBOX\n"
 	                         "  tls_ca_file: (not set; system trust store only)\n"
 	                         "  idle_refresh: 20m\n"
+	                         "  notify: false\n"
+	                         "  notify_folders: (not set; every watched folder)\n"
+	                         "  open_command: (not set; the default mail client)\n"
 	                         "  password: (set in config file)\n"
 	                         "\n"
 	                         "[account lab]\n"
@@ -419,6 +490,9 @@ static void test_config_describe(void)
 	                         "  folders: INBOX\n"
 	                         "  tls_ca_file: (not set; system trust store only)\n"
 	                         "  idle_refresh: 20m\n"
+	                         "  notify: true\n"
+	                         "  notify_folders: (not set; every watched folder)\n"
+	                         "  open_command: (not set; the default mail client)\n"
 	                         "  password: (set in config file)\n",
 	                         CA_FILE);
 	g_assert_cmpstr(text, ==, expect);
@@ -521,6 +595,38 @@ static void test_config_file(void)
 	g_rmdir(dir);
 }
 
+static void test_config_open_command(void)
+{
+	static const struct {
+		const char *command;
+		const char *expect; /* words joined with '|' */
+	} cases[] = {
+	    {"mutt -f %f", "mutt|-f|Lists/a b"},
+	    /* A value never becomes two words and never meets a shell. */
+	    {"sh -c 'echo $1' sh %m", "sh|-c|echo $1|sh|<x y>; rm -rf ~"},
+	    {"open '%a:%f/%u' 100%%", "open|work:Lists/a b/42|100%"},
+	    {"x --uid=%u%%u", "x|--uid=42%u"},
+	    {"\"two words\" %a%a", "two words|workwork"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_auto(GStrv) argv = config_expand_open_command(
+		    cases[i].command, "work", "Lists/a b", 42, "<x y>; rm -rf ~", &error);
+		g_autofree char *joined = NULL;
+
+		g_assert_no_error(error);
+		joined = g_strjoinv("|", argv);
+		g_assert_cmpstr(joined, ==, cases[i].expect);
+	}
+
+	/* No UID and no Message-ID give empty strings, never "(null)". */
+	g_auto(GStrv) argv = config_expand_open_command("x %u %m", "a", "f", 0, NULL, NULL);
+	g_assert_cmpstr(argv[1], ==, "");
+	g_assert_cmpstr(argv[2], ==, "");
+	g_assert_null(argv[3]);
+}
+
 static void test_config_names(void)
 {
 	g_autofree char *path = config_default_path();
@@ -548,5 +654,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/durations", test_config_durations);
 	g_test_add_func("/config/file", test_config_file);
 	g_test_add_func("/config/names", test_config_names);
+	g_test_add_func("/config/open-command", test_config_open_command);
 	return g_test_run();
 }

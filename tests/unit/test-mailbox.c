@@ -2,6 +2,7 @@
 #include "imapwatch/mailbox.h"
 
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 struct fixture {
@@ -271,6 +272,29 @@ static void test_uidvalidity_change_rebaselines(struct fixture *fx, gconstpointe
 	g_assert_false(mailbox_wants_new(fx->mb));
 }
 
+/* Dovecot sends EXISTS before [UIDVALIDITY]: a changed UIDVALIDITY must not
+ * lose the count of the new selection. */
+static void test_uidvalidity_after_exists(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2};
+
+	(void)data;
+	select_with(fx, 1, uids, 2);
+	assert_log(fx, "unseen 1|");
+	mailbox_select_begin(fx->mb);
+	mailbox_exists(fx->mb, 3);
+	g_assert_true(mailbox_set_uidvalidity(fx->mb, 2));
+	g_assert_cmpuint(mailbox_get_exists(fx->mb), ==, 3);
+	fetch_flags(fx, 1, 1, NONE);
+	fetch_flags(fx, 2, 2, NONE);
+	fetch_flags(fx, 3, 3, SEEN);
+	mailbox_select_end(fx->mb);
+	assert_log(fx, "unseen 2|");
+	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 3);
+	mailbox_expunge(fx->mb, 3);
+	assert_log(fx, "removed 3|");
+}
+
 static void test_recent_is_not_a_change(struct fixture *fx, gconstpointer data)
 {
 	static const uint32_t uids[] = {2};
@@ -364,6 +388,79 @@ static void test_details(struct fixture *fx, gconstpointer data)
 	g_assert_false(mailbox_has_uid(fx->mb, 4));
 }
 
+/* Counts "new" events in the log and empties it; *last gets the last UID. */
+static unsigned count_new(struct fixture *fx, uint32_t *last)
+{
+	unsigned n = 0;
+	g_auto(GStrv) items = g_strsplit(fx->log->str, "|", -1);
+
+	for (size_t i = 0; items[i] != NULL; i++) {
+		unsigned uid;
+
+		if (sscanf(items[i], "new %u", &uid) == 1) {
+			n++;
+			*last = uid;
+		}
+	}
+	g_string_truncate(fx->log, 0);
+	return n;
+}
+
+static void test_burst_is_bounded(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1};
+	const uint32_t total = 2 * MAILBOX_MAX_PENDING + 500;
+	uint32_t last = 0;
+
+	(void)data;
+	select_with(fx, 1, uids, 1);
+	assert_log(fx, "unseen 0|");
+	mailbox_exists(fx->mb, total + 1);
+	/* Each round the server returns every new message, highest UID
+	 * first; the lowest MAILBOX_MAX_PENDING are reported, in order, and
+	 * the rest is fetched again. */
+	for (uint32_t round = 0; round < 3; round++) {
+		uint32_t start = mailbox_get_fetch_start(fx->mb);
+
+		g_assert_true(mailbox_wants_new(fx->mb));
+		for (uint32_t uid = total + 1; uid >= start; uid--) {
+			fetch_header(fx, uid, uid, "s");
+		}
+		bool more = mailbox_new_end(fx->mb);
+		uint32_t expected = MIN(MAILBOX_MAX_PENDING, total + 2 - start);
+
+		g_assert_cmpuint(count_new(fx, &last), ==, expected);
+		g_assert_cmpuint(last, ==, start + expected - 1);
+		g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, last);
+		g_assert_true(more == (round < 2));
+	}
+	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, total + 1);
+	g_assert_false(mailbox_wants_new(fx->mb));
+}
+
+static void test_text_is_bounded(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1};
+	g_autoptr(GString) subject = g_string_new(NULL);
+
+	(void)data;
+	select_with(fx, 1, uids, 1);
+	assert_log(fx, "unseen 0|");
+	for (int i = 0; i < 3 * MAILBOX_MAX_TEXT; i++) {
+		g_string_append(subject, "\xc3\xa9"); /* two bytes, one character */
+	}
+	mailbox_exists(fx->mb, 2);
+	fetch_header(fx, 2, 2, subject->str);
+	mailbox_new_end(fx->mb);
+	const struct mailbox_message *m = mailbox_get_message(fx->mb, 2);
+	g_assert_nonnull(m);
+	g_assert_true(g_utf8_validate(m->subject, -1, NULL));
+	g_assert_cmpint(g_utf8_strlen(m->subject, -1), ==, MAILBOX_MAX_TEXT);
+	g_assert_true(g_str_has_prefix(subject->str, m->subject));
+	g_autofree char *expected = g_strdup_printf("new 2 %s|unseen 1|", m->subject);
+	assert_log(fx, expected);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -379,6 +476,9 @@ int main(int argc, char **argv)
 	ADD("/mailbox/recent-is-not-a-change", test_recent_is_not_a_change);
 	ADD("/mailbox/restored-watermark", test_restored_watermark);
 	ADD("/mailbox/details", test_details);
+	ADD("/mailbox/uidvalidity-after-exists", test_uidvalidity_after_exists);
+	ADD("/mailbox/burst-is-bounded", test_burst_is_bounded);
+	ADD("/mailbox/text-is-bounded", test_text_is_bounded);
 #undef ADD
 	return g_test_run();
 }

@@ -119,14 +119,31 @@ static void assert_never_modifies(const char *sent)
 	}
 }
 
-static void run_transcript(const struct transcript *t, bool byte_by_byte)
+static void harness_init(struct harness *h)
 {
-	struct harness h = {
+	*h = (struct harness){
 	    .sent = g_string_new(NULL),
 	    .all_sent = g_string_new(NULL),
 	    .events = g_string_new(NULL),
 	    .trace = g_string_new(NULL),
 	};
+}
+
+static void harness_finish(struct harness *h, struct mailbox *mailbox)
+{
+	imap_session_destroy(h->session);
+	mailbox_destroy(mailbox);
+	g_string_free(h->sent, TRUE);
+	g_string_free(h->all_sent, TRUE);
+	g_string_free(h->events, TRUE);
+	g_string_free(h->trace, TRUE);
+	g_free(h->outcome);
+}
+
+static void run_transcript(const struct transcript *t, bool byte_by_byte)
+{
+	struct harness h;
+	harness_init(&h);
 	struct mailbox *mailbox = mailbox_create("work", "INBOX", sink, &h);
 	struct imap_session_config config = {
 	    .account = "work",
@@ -181,13 +198,7 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	g_autofree char *b64 = g_base64_encode((const guchar *)"\0alice\0s3cret pass", 18);
 	g_assert_null(strstr(h.trace->str, b64));
 
-	imap_session_destroy(h.session);
-	mailbox_destroy(mailbox);
-	g_string_free(h.sent, TRUE);
-	g_string_free(h.all_sent, TRUE);
-	g_string_free(h.events, TRUE);
-	g_string_free(h.trace, TRUE);
-	g_free(h.outcome);
+	harness_finish(&h, mailbox);
 }
 
 static void test_transcript(gconstpointer data)
@@ -398,6 +409,21 @@ static const struct transcript no_starttls = {
     .outcome = "failed:permanent:server does not offer STARTTLS",
 };
 
+/* S1: "+" to STARTTLS is no OK either; waiting would only stall. */
+static const struct step starttls_continuation_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n", "A1 STARTTLS\r\n"},
+    {"+ go ahead\r\n", ""},
+    {NULL, NULL},
+};
+
+static const struct transcript starttls_continuation = {
+    .name = "starttls-continuation",
+    .security = CONFIG_SECURITY_STARTTLS,
+    .steps = starttls_continuation_steps,
+    .events = "",
+    .outcome = "failed:permanent:server answered STARTTLS with a continuation request",
+};
+
 static const struct step starttls_refused_steps[] = {
     {"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n", "A1 STARTTLS\r\n"},
     {"A1 BAD not now\r\n", ""},
@@ -506,6 +532,28 @@ static const struct transcript garbage = {
     .outcome = "failed:transient:cannot parse the server's response",
 };
 
+/* A count the sequence map cannot hold is a protocol violation, not an
+ * allocation of 48 GB. */
+static const struct step exists_limit_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n", "A2 EXAMINE INBOX\r\n"},
+    {"* 0 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA2 OK done\r\n", "A3 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* 10000000 EXISTS\r\n", "DONE\r\n"},
+    {"* 4000000000 EXISTS\r\n", ""},
+    {NULL, NULL},
+};
+
+static const struct transcript exists_limit = {
+    .name = "exists-limit",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = exists_limit_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n",
+    .outcome = "failed:transient:server announced 4000000000 messages in folder 'INBOX', more "
+               "than the 10000000 imapwatch accepts",
+};
+
 /* Check (resync) with QRESYNC: the second selection names the previous
  * UIDVALIDITY and HIGHESTMODSEQ, learns expunges from VANISHED (EARLIER)
  * and the UID list, flag changes from FETCH, and lists no flags (N8). */
@@ -586,6 +634,141 @@ static const struct transcript condstore = {
               "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n",
 };
 
+/* --- limits with generated input --------------------------------------- */
+
+static void feed_str(struct harness *h, const char *data)
+{
+	imap_session_feed(h->session, data, strlen(data));
+}
+
+/* A session idling on a folder of count messages, all seen. */
+static struct mailbox *limits_start(struct harness *h, unsigned count)
+{
+	struct mailbox *mailbox = mailbox_create("work", "INBOX", sink, h);
+	struct imap_session_config config = {
+	    .account = "work",
+	    .security = CONFIG_SECURITY_TLS,
+	    .username = "alice",
+	    .password = "s3cret pass",
+	};
+
+	harness_init(h);
+	h->session = imap_session_create(&config, mailbox, &ops, h);
+	feed_str(h, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n"
+	            "A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n");
+	g_autofree char *examine =
+	    g_strdup_printf("* %u EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA2 OK done\r\n", count);
+	feed_str(h, examine);
+	if (count > 0) {
+		g_assert_true(g_str_has_suffix(h->sent->str, "A3 UID FETCH 1:* (UID FLAGS)\r\n"));
+		/* One FETCH a message: more than IMAP_LOGIN_UNTAGGED_LIMIT
+		 * responses for one command when the folder is large. */
+		g_autoptr(GString) listing = g_string_new(NULL);
+		for (unsigned i = 1; i <= count; i++) {
+			g_string_append_printf(listing, "* %u FETCH (UID %u FLAGS (\\Seen))\r\n", i,
+			                       i);
+		}
+		g_string_append(listing, "A3 OK done\r\n");
+		imap_session_feed(h->session, listing->str, listing->len);
+	}
+	g_assert_null(h->outcome);
+	g_assert_true(g_str_has_suffix(h->sent->str, " IDLE\r\n"));
+	feed_str(h, "+ idling\r\n");
+	g_assert_cmpint(imap_session_get_phase(h->session), ==, IMAP_SESSION_PHASE_IDLE);
+	return mailbox;
+}
+
+/* Keepalives one beyond the limit close the connection; the limit itself is
+ * accepted. */
+static void flood_check(unsigned count, size_t limit)
+{
+	struct harness h;
+	struct mailbox *mailbox = limits_start(&h, count);
+	static const char line[] = "* OK still here\r\n";
+	g_autoptr(GString) flood = g_string_new(NULL);
+
+	for (size_t i = 0; i < limit; i++) {
+		g_string_append(flood, line);
+	}
+	imap_session_feed(h.session, flood->str, flood->len);
+	g_assert_null(h.outcome);
+	feed_str(&h, line);
+	g_autofree char *expected = g_strdup_printf(
+	    "failed:transient:server sent more than %zu responses without completing a command",
+	    limit);
+	g_assert_nonnull(h.outcome);
+	g_assert_true(g_str_has_prefix(h.outcome, expected));
+	harness_finish(&h, mailbox);
+}
+
+static void test_untagged_flood(void)
+{
+	flood_check(0, IMAP_LOGIN_UNTAGGED_LIMIT);
+}
+
+static void test_untagged_limit_follows_exists(void)
+{
+	/* The listing of a large folder is not a flood; the limit grows with
+	 * the folder. */
+	unsigned count = IMAP_LOGIN_UNTAGGED_LIMIT + 50000;
+
+	flood_check(count,
+	            IMAP_LOGIN_UNTAGGED_LIMIT + (size_t)count * IMAP_SESSION_UNTAGGED_PER_MESSAGE);
+}
+
+/* The tag of the last command the client sent ("A5 UID FETCH ..." → "A5"). */
+static char *last_tag(const struct harness *h)
+{
+	g_auto(GStrv) lines = g_strsplit(h->sent->str, "\r\n", -1);
+	guint n = g_strv_length(lines);
+
+	g_assert_cmpuint(n, >=, 2);
+	return g_strndup(lines[n - 2], strcspn(lines[n - 2], " "));
+}
+
+/* More new messages than one burst: reported in bursts, each fetch starting
+ * above the last one reported. */
+static void test_new_in_bursts(void)
+{
+	struct harness h;
+	struct mailbox *mailbox = limits_start(&h, 1);
+	const unsigned total = MAILBOX_MAX_PENDING + 500;
+
+	g_autofree char *idle_tag = last_tag(&h);
+	g_autofree char *exists = g_strdup_printf("* %u EXISTS\r\n", total + 1);
+	feed_str(&h, exists);
+	g_assert_true(g_str_has_suffix(h.sent->str, "DONE\r\n"));
+	g_string_truncate(h.sent, 0);
+	g_autofree char *idle_done = g_strdup_printf("%s OK done\r\n", idle_tag);
+	feed_str(&h, idle_done);
+	g_assert_true(g_str_has_prefix(strchr(h.sent->str, ' '), " UID FETCH 2:* "));
+
+	for (unsigned round = 0; round < 2; round++) {
+		g_autofree char *tag = last_tag(&h);
+		g_autoptr(GString) reply = g_string_new(NULL);
+
+		for (unsigned uid = total + 1; uid >= 2; uid--) {
+			g_string_append_printf(reply,
+			                       "* %u FETCH (UID %u FLAGS () BODY[HEADER.FIELDS "
+			                       "(SUBJECT)] {14}\r\nSubject: x\r\n\r\n)\r\n",
+			                       uid, uid);
+		}
+		g_string_append_printf(reply, "%s OK done\r\n", tag);
+		g_string_truncate(h.sent, 0);
+		imap_session_feed(h.session, reply->str, reply->len);
+		g_assert_null(h.outcome);
+		if (round == 0) {
+			g_autofree char *next =
+			    g_strdup_printf(" UID FETCH %u:* ", MAILBOX_MAX_PENDING + 2);
+			g_assert_true(g_str_has_prefix(strchr(h.sent->str, ' '), next));
+		} else {
+			g_assert_true(g_str_has_suffix(h.sent->str, " IDLE\r\n"));
+		}
+	}
+	g_assert_cmpuint(mailbox_get_watermark(mailbox), ==, total + 1);
+	harness_finish(&h, mailbox);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
@@ -598,6 +781,8 @@ int main(int argc, char **argv)
 	    &starttls_injection,
 	    &no_starttls,
 	    &starttls_refused,
+	    &starttls_continuation,
+	    &exists_limit,
 	    &preauth,
 	    &logindisabled,
 	    &poll,
@@ -610,5 +795,9 @@ int main(int argc, char **argv)
 		g_autofree char *path = g_strdup_printf("/session/%s", all[i]->name);
 		g_test_add_data_func(path, all[i], test_transcript);
 	}
+	g_test_add_func("/session/limits/untagged-flood", test_untagged_flood);
+	g_test_add_func("/session/limits/untagged-limit-follows-exists",
+	                test_untagged_limit_follows_exists);
+	g_test_add_func("/session/limits/new-in-bursts", test_new_in_bursts);
 	return g_test_run();
 }

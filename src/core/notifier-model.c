@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The notification policy (see notifier-model.h). Entries are the messages
+ * a popup is about; slots are popups. Every entry belongs to exactly one
+ * slot, and is indexed by its message id so that \Seen and removal find it.
+ */
+#include "imapwatch/notifier-model.h"
+
+#include "imapwatch/header.h"
+
+#include <string.h>
+
+enum slot_kind {
+	SLOT_SINGLE,  /* one message */
+	SLOT_FOLDER,  /* the summary of a burst in one folder */
+	SLOT_CATCHUP, /* the summary of mail from while we were not running */
+};
+
+struct entry {
+	struct notifier_message message;
+	char *sender;  /* clipped */
+	char *subject; /* clipped */
+	struct slot *slot;
+};
+
+struct slot {
+	guint64 id;
+	enum slot_kind kind;
+	char *location;     /* "account/folder" (SLOT_SINGLE, SLOT_FOLDER) */
+	GPtrArray *entries; /* struct entry *, oldest first; owned */
+	guint uncounted;    /* messages summed beyond NOTIFIER_MODEL_MAX_SUMMED */
+	guint burst;        /* SLOT_FOLDER: the burst it sums up */
+};
+
+struct folder {
+	gint64 last_new;    /* monotonic µs of the last new message */
+	guint burst;        /* number of the current burst, from 1 */
+	guint in_burst;     /* new messages in the current burst */
+	GPtrArray *singles; /* struct slot * of the current burst, unowned */
+	struct slot *summary;
+};
+
+struct notifier_model {
+	struct notifier_model_options options;
+	guint64 next_slot;
+	GHashTable *slots;   /* id → struct slot * (owned) */
+	GHashTable *entries; /* message id → struct entry * (owned by their slot) */
+	GHashTable *folders; /* "account/folder" → struct folder * */
+	GQueue singles;      /* struct slot * of SLOT_SINGLE, oldest first */
+	struct slot *catchup;
+};
+
+void notifier_op_free(struct notifier_op *op)
+{
+	if (op == NULL) {
+		return;
+	}
+	g_free(op->summary);
+	g_free(op->body);
+	g_free(op);
+}
+
+static void entry_free(struct entry *e)
+{
+	g_free(e->message.id);
+	g_free(e->message.account);
+	g_free(e->message.folder);
+	g_free(e->message.message_id);
+	g_free(e->sender);
+	g_free(e->subject);
+	g_free(e);
+}
+
+static void slot_free(struct slot *s)
+{
+	g_ptr_array_unref(s->entries);
+	g_free(s->location);
+	g_free(s);
+}
+
+static void folder_free(struct folder *f)
+{
+	g_ptr_array_unref(f->singles);
+	g_free(f);
+}
+
+struct notifier_model *notifier_model_create(const struct notifier_model_options *options)
+{
+	struct notifier_model *m = g_new0(struct notifier_model, 1);
+
+	notifier_model_set_options(m, options);
+	m->slots =
+	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)slot_free);
+	m->entries = g_hash_table_new(g_str_hash, g_str_equal);
+	m->folders =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)folder_free);
+	g_queue_init(&m->singles);
+	return m;
+}
+
+void notifier_model_destroy(struct notifier_model *m)
+{
+	if (m == NULL) {
+		return;
+	}
+	g_hash_table_unref(m->entries);
+	g_hash_table_unref(m->slots);
+	g_hash_table_unref(m->folders);
+	g_queue_clear(&m->singles);
+	g_free(m);
+}
+
+void notifier_model_set_options(struct notifier_model *m,
+                                const struct notifier_model_options *options)
+{
+	m->options = *options;
+	m->options.max = MAX(m->options.max, 1);
+}
+
+/* --- text ---------------------------------------------------------------- */
+
+char *notifier_model_clip(const char *s, guint max_chars)
+{
+	g_autofree char *clean = header_sanitize(s ? s : "");
+	glong len = g_utf8_strlen(clean, -1);
+	const char *cut;
+	GString *out;
+
+	if (len <= (glong)max_chars || max_chars == 0) {
+		return g_steal_pointer(&clean);
+	}
+	/* Cut at a character boundary; trailing spaces before the ellipsis
+	 * would look like a mistake. */
+	cut = g_utf8_offset_to_pointer(clean, (glong)max_chars - 1);
+	out = g_string_new_len(clean, cut - clean);
+	while (out->len > 0 && out->str[out->len - 1] == ' ') {
+		g_string_truncate(out, out->len - 1);
+	}
+	g_string_append(out, "…");
+	return g_string_free(out, FALSE);
+}
+
+static char *location_of(const char *account, const char *folder)
+{
+	g_autofree char *a = notifier_model_clip(account, NOTIFIER_MODEL_NAME_CHARS);
+	g_autofree char *f = notifier_model_clip(folder, NOTIFIER_MODEL_NAME_CHARS);
+
+	return g_strdup_printf("%s/%s", a, f);
+}
+
+static const char *messages_word(guint n)
+{
+	return n == 1 ? "message" : "messages";
+}
+
+static guint slot_count(const struct slot *s)
+{
+	return s->entries->len + s->uncounted;
+}
+
+/* The newest entries' subjects or senders, one per line. */
+static void append_newest(const struct notifier_model *m, const struct slot *s, GString *body)
+{
+	guint lines = 0;
+
+	if (m->options.content == CONFIG_CONTENT_COUNT) {
+		return;
+	}
+	for (guint i = s->entries->len; i > 0 && lines < NOTIFIER_MODEL_SUMMARY_LINES; i--) {
+		const struct entry *e = s->entries->pdata[i - 1];
+		const char *text =
+		    m->options.content == CONFIG_CONTENT_FULL ? e->subject : e->sender;
+
+		if (body->len > 0) {
+			g_string_append_c(body, '\n');
+		}
+		g_string_append(body, text);
+		lines++;
+	}
+}
+
+/* Per-folder counts of a catch-up summary, when it spans several. A
+ * linear search: a summary spans a handful of folders. */
+static void append_locations(const struct slot *s, GString *body)
+{
+	g_autoptr(GPtrArray) where = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) counts = g_array_new(FALSE, TRUE, sizeof(guint));
+
+	for (guint i = 0; i < s->entries->len; i++) {
+		const struct entry *e = s->entries->pdata[i];
+		g_autofree char *loc = location_of(e->message.account, e->message.folder);
+		guint j = 0;
+
+		while (j < where->len && strcmp(where->pdata[j], loc) != 0) {
+			j++;
+		}
+		if (j == where->len) {
+			g_ptr_array_add(where, g_steal_pointer(&loc));
+			g_array_set_size(counts, where->len);
+		}
+		g_array_index(counts, guint, j)++;
+	}
+	if (where->len < 2) {
+		return;
+	}
+	for (guint j = 0; j < where->len; j++) {
+		g_string_append_printf(body, "%s%s: %u", body->len > 0 ? "\n" : "",
+		                       (const char *)where->pdata[j],
+		                       g_array_index(counts, guint, j));
+	}
+}
+
+static struct notifier_op *op_show(const struct notifier_model *m, const struct slot *s, bool sound,
+                                   bool only_if_shown)
+{
+	struct notifier_op *op = g_new0(struct notifier_op, 1);
+	GString *body = g_string_new(NULL);
+	guint n = slot_count(s);
+
+	op->type = NOTIFIER_OP_SHOW;
+	op->slot = s->id;
+	op->count = n;
+	op->sound = sound && m->options.sound;
+	op->only_if_shown = only_if_shown;
+	if (s->kind == SLOT_SINGLE) {
+		const struct entry *e = s->entries->pdata[0];
+
+		switch (m->options.content) {
+		case CONFIG_CONTENT_FULL:
+			op->summary = g_strdup(e->sender);
+			g_string_append(body, e->subject);
+			break;
+		case CONFIG_CONTENT_SENDER:
+			op->summary = g_strdup(e->sender);
+			g_string_append(body, "New message");
+			break;
+		case CONFIG_CONTENT_COUNT:
+			op->summary = g_strdup("New message");
+			break;
+		}
+		if (m->options.show_location) {
+			g_string_append_printf(body, "%s%s", body->len > 0 ? "\n" : "",
+			                       s->location);
+		}
+	} else if (s->kind == SLOT_FOLDER) {
+		op->summary = g_strdup_printf("%u new %s in %s", n, messages_word(n), s->location);
+		append_newest(m, s, body);
+	} else {
+		op->summary =
+		    g_strdup_printf("%u new %s since imapwatch last ran", n, messages_word(n));
+		append_locations(s, body);
+		append_newest(m, s, body);
+	}
+	op->body = g_string_free(body, FALSE);
+	return op;
+}
+
+static struct notifier_op *op_close(guint64 slot)
+{
+	struct notifier_op *op = g_new0(struct notifier_op, 1);
+
+	op->type = NOTIFIER_OP_CLOSE;
+	op->slot = slot;
+	return op;
+}
+
+/* --- slots --------------------------------------------------------------- */
+
+static struct slot *slot_new(struct notifier_model *m, enum slot_kind kind, char *location)
+{
+	struct slot *s = g_new0(struct slot, 1);
+
+	s->id = ++m->next_slot;
+	s->kind = kind;
+	s->location = location;
+	s->entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+	g_hash_table_insert(m->slots, &s->id, s);
+	if (kind == SLOT_SINGLE) {
+		g_queue_push_tail(&m->singles, s);
+	}
+	return s;
+}
+
+static void slot_add_entry(struct notifier_model *m, struct slot *s, struct entry *e)
+{
+	e->slot = s;
+	g_hash_table_replace(m->entries, e->message.id, e);
+	g_ptr_array_add(s->entries, e);
+	if (s->entries->len > NOTIFIER_MODEL_MAX_SUMMED) {
+		struct entry *oldest = s->entries->pdata[0];
+
+		g_hash_table_remove(m->entries, oldest->message.id);
+		g_ptr_array_remove_index(s->entries, 0);
+		s->uncounted++;
+	}
+}
+
+/* Forgets a slot and its entries; sends nothing. */
+static void slot_drop(struct notifier_model *m, struct slot *s)
+{
+	GHashTableIter iter;
+	struct folder *f;
+
+	for (guint i = 0; i < s->entries->len; i++) {
+		struct entry *e = s->entries->pdata[i];
+
+		g_hash_table_remove(m->entries, e->message.id);
+	}
+	g_hash_table_iter_init(&iter, m->folders);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&f)) {
+		if (f->summary == s) {
+			f->summary = NULL;
+		}
+		g_ptr_array_remove(f->singles, s);
+	}
+	if (m->catchup == s) {
+		m->catchup = NULL;
+	}
+	if (s->kind == SLOT_SINGLE) {
+		g_queue_remove(&m->singles, s);
+	}
+	g_hash_table_remove(m->slots, &s->id);
+}
+
+/* Moves every entry of from into to (oldest first), and drops from. */
+static void slot_fold(struct notifier_model *m, struct slot *from, struct slot *to)
+{
+	while (from->entries->len > 0) {
+		struct entry *e = g_ptr_array_steal_index(from->entries, 0);
+
+		slot_add_entry(m, to, e);
+	}
+	slot_drop(m, from);
+}
+
+static struct entry *entry_new(const struct watch_event *ev)
+{
+	struct entry *e = g_new0(struct entry, 1);
+	const char *sender = ev->from_name && *ev->from_name ? ev->from_name : ev->from_addr;
+	g_autofree char *sender_clean = header_sanitize(sender ? sender : "");
+	g_autofree char *subject_clean = header_sanitize(ev->subject ? ev->subject : "");
+
+	e->message.id = watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
+	e->message.account = g_strdup(ev->account);
+	e->message.folder = g_strdup(ev->folder);
+	e->message.uidvalidity = ev->uidvalidity;
+	e->message.uid = ev->uid;
+	e->message.message_id = g_strdup(ev->message_id ? ev->message_id : "");
+	e->sender = notifier_model_clip(*sender_clean ? sender_clean : "Unknown sender",
+	                                NOTIFIER_MODEL_NAME_CHARS);
+	e->subject = notifier_model_clip(*subject_clean ? subject_clean : "(no subject)",
+	                                 NOTIFIER_MODEL_SUBJECT_CHARS);
+	return e;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+static struct folder *folder_get(struct notifier_model *m, const char *location)
+{
+	struct folder *f = g_hash_table_lookup(m->folders, location);
+
+	if (f == NULL) {
+		f = g_new0(struct folder, 1);
+		f->singles = g_ptr_array_new();
+		g_hash_table_insert(m->folders, g_strdup(location), f);
+	}
+	return f;
+}
+
+static void new_catchup(struct notifier_model *m, struct entry *e, GPtrArray *ops)
+{
+	bool first = m->catchup == NULL;
+
+	if (first) {
+		m->catchup = slot_new(m, SLOT_CATCHUP, NULL);
+	}
+	slot_add_entry(m, m->catchup, e);
+	/* Accounts finish their first sync one after the other: one sound. */
+	g_ptr_array_add(ops, op_show(m, m->catchup, first, false));
+}
+
+static void new_message(struct notifier_model *m, struct entry *e, gint64 now, GPtrArray *ops)
+{
+	g_autofree char *location = location_of(e->message.account, e->message.folder);
+	struct folder *f = folder_get(m, location);
+
+	if (f->burst == 0 || now - f->last_new > m->options.window) {
+		f->burst++;
+		f->in_burst = 0;
+		g_ptr_array_set_size(f->singles, 0);
+	}
+	f->last_new = now;
+	f->in_burst++;
+	if (f->in_burst <= m->options.max) {
+		struct slot *s = slot_new(m, SLOT_SINGLE, g_steal_pointer(&location));
+
+		slot_add_entry(m, s, e);
+		g_ptr_array_add(f->singles, s);
+		g_ptr_array_add(ops, op_show(m, s, true, false));
+		if (m->singles.length > NOTIFIER_MODEL_MAX_SINGLES) {
+			slot_drop(m, g_queue_peek_head(&m->singles));
+		}
+		return;
+	}
+	if (f->summary != NULL && f->summary->burst != f->burst) {
+		/* The summary of an earlier burst is reused (one popup per
+		 * folder) and starts again from this burst. */
+		while (f->summary->entries->len > 0) {
+			struct entry *old = f->summary->entries->pdata[0];
+
+			g_hash_table_remove(m->entries, old->message.id);
+			g_ptr_array_remove_index(f->summary->entries, 0);
+		}
+		f->summary->uncounted = 0;
+		f->summary->burst = f->burst;
+	}
+	if (f->summary == NULL) {
+		f->summary = slot_new(m, SLOT_FOLDER, g_strdup(location));
+		f->summary->burst = f->burst;
+	}
+	while (f->singles->len > 0) {
+		struct slot *single = f->singles->pdata[0];
+		guint64 id = single->id;
+
+		slot_fold(m, single, f->summary);
+		g_ptr_array_add(ops, op_close(id));
+	}
+	slot_add_entry(m, f->summary, e);
+	g_ptr_array_add(ops, op_show(m, f->summary, true, false));
+}
+
+static void withdraw(struct notifier_model *m, const char *id, GPtrArray *ops)
+{
+	struct entry *e = g_hash_table_lookup(m->entries, id);
+	struct slot *s;
+
+	if (e == NULL) {
+		return;
+	}
+	s = e->slot;
+	g_hash_table_remove(m->entries, id);
+	g_ptr_array_remove(s->entries, e);
+	if (s->entries->len == 0) {
+		guint64 slot = s->id;
+
+		slot_drop(m, s);
+		g_ptr_array_add(ops, op_close(slot));
+		return;
+	}
+	g_ptr_array_add(ops, op_show(m, s, false, true));
+}
+
+void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev, gint64 now,
+                         GPtrArray *ops)
+{
+	g_autofree char *id = NULL;
+
+	switch (ev->type) {
+	case WATCH_EVENT_NEW:
+		if (ev->seen) {
+			return;
+		}
+		id = watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
+		if (g_hash_table_contains(m->entries, id)) {
+			return;
+		}
+		if (ev->catchup && m->options.startup == CONFIG_STARTUP_SILENT) {
+			return;
+		}
+		if (ev->catchup && m->options.startup == CONFIG_STARTUP_SUMMARY) {
+			new_catchup(m, entry_new(ev), ops);
+			return;
+		}
+		new_message(m, entry_new(ev), now, ops);
+		return;
+	case WATCH_EVENT_CHANGED:
+		if (!ev->seen) {
+			return;
+		}
+		/* fall through */
+	case WATCH_EVENT_REMOVED:
+		id = watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
+		withdraw(m, id, ops);
+		return;
+	case WATCH_EVENT_UNSEEN:
+	case WATCH_EVENT_STATE:
+		return;
+	}
+}
+
+void notifier_model_forget(struct notifier_model *m, guint64 slot)
+{
+	struct slot *s = g_hash_table_lookup(m->slots, &slot);
+
+	/* A summary keeps counting: the next message of its burst shows it
+	 * again with every message still unseen. */
+	if (s != NULL && s->kind == SLOT_SINGLE) {
+		slot_drop(m, s);
+	}
+}
+
+void notifier_model_forget_all(struct notifier_model *m)
+{
+	while (m->singles.length > 0) {
+		slot_drop(m, g_queue_peek_head(&m->singles));
+	}
+}
+
+GPtrArray *notifier_model_get_messages(struct notifier_model *m, guint64 slot)
+{
+	struct slot *s = g_hash_table_lookup(m->slots, &slot);
+	GPtrArray *out;
+
+	if (s == NULL) {
+		return NULL;
+	}
+	out = g_ptr_array_sized_new(s->entries->len);
+	for (guint i = s->entries->len; i > 0; i--) {
+		struct entry *e = s->entries->pdata[i - 1];
+
+		g_ptr_array_add(out, &e->message);
+	}
+	return out;
+}
+
+static gint compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char **notifier_model_get_shown_ids(struct notifier_model *m)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	GHashTableIter iter;
+	const char *id;
+
+	g_hash_table_iter_init(&iter, m->entries);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&id, NULL)) {
+		g_ptr_array_add(ids, g_strdup(id));
+	}
+	g_ptr_array_sort(ids, compare_strings);
+	g_ptr_array_add(ids, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&ids), FALSE);
+}

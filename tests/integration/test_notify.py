@@ -1,0 +1,418 @@
+# SPDX-License-Identifier: MIT
+"""Desktop notifications against a real notification server: dunst under
+Xvfb on a private session bus, read back with dunstctl and dbus-monitor.
+
+Other devices are simulated with doveadm. Waits are bounded waits on the
+daemon's output, on dunstctl answers or on bus traffic, never sleeps.
+"""
+
+import os
+import shutil
+import signal
+import statistics
+import tempfile
+import time
+import unittest
+
+import imapwatch_harness as h
+from imapwatch_harness import is_account_state, is_event
+
+CONNECT_TIMEOUT = 20.0
+EVENT_TIMEOUT = 10.0
+POPUP_TIMEOUT = 10.0
+
+dovecot = None
+
+
+def setUpModule():
+    global dovecot
+    dovecot = h.Dovecot()
+    dovecot.start()
+
+
+def tearDownModule():
+    if dovecot:
+        dovecot.stop()
+
+
+def account(user, folders=("INBOX",), **extra):
+    keys = {
+        "host": "localhost",
+        "port": dovecot.imaps_port,
+        "username": user,
+        "password": dovecot.users[user],
+        "folders": list(folders),
+        "tls_ca_file": h.certs().ca,
+    }
+    keys.update(extra)
+    return keys
+
+
+def thread_names(pid):
+    names = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass
+    return names
+
+
+class NotifyTestCase(unittest.TestCase):
+    maxDiff = None
+
+    def desktop(self, dunst=True):
+        d = h.Desktop(dunst=dunst)
+        d.start()
+        self.addCleanup(d.stop)
+        return d
+
+    def monitor(self, desktop):
+        m = h.BusMonitor(desktop.address)
+        self.addCleanup(m.stop)
+        return m
+
+    def daemon(self, desktop, accounts, env=None, **daemon_keys):
+        keys = {"notifications": True}
+        keys.update(daemon_keys)
+        d = h.Daemon(accounts, daemon=keys, env=dict(desktop.env, **(env or {})))
+        d.start()
+        self.addCleanup(d.kill)
+        for name in accounts:
+            d.wait_for(is_account_state(name, "idle"), timeout=CONNECT_TIMEOUT)
+        return d
+
+    def deliver(self, user, subject="Hello", folder="INBOX", **kwargs):
+        raw, message_id = h.make_message(subject=subject, **kwargs)
+        return dovecot.deliver(user, folder, raw), message_id
+
+
+class SingleMessageTest(NotifyTestCase):
+    def test_one_message_one_notification(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        dovecot.create_folder("user1", "Lists")
+        d = self.daemon(desk, {"work": account("user1", ["INBOX", "Lists"])})
+        self.assertIn("notifier", thread_names(d.proc.pid))
+
+        uid, _ = self.deliver("user1", "Lunch today?", from_name="Alice Example",
+                              from_addr="alice@example.com")
+        d.wait_for(is_event("new", uid=uid, folder="INBOX"), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        [call] = mon.wait_notifies(1)
+        self.assertEqual(call["app_name"], "imapwatch")
+        self.assertEqual(call["icon"], "mail-unread")
+        self.assertEqual(call["summary"], "Alice Example")
+        # Two folders are watched: the body says where.
+        self.assertEqual(call["body"], "Lunch today?\nwork/INBOX")
+        self.assertEqual(call["hints"]["category"], "email.arrived")
+        self.assertEqual(call["hints"]["desktop-entry"], "imapwatchd")
+        self.assertEqual(call["hints"]["sound-name"], "message-new-email")
+        # dunst advertises "actions".
+        self.assertEqual(call["actions"], {"default": "Open", "mark-read": "Mark as read"})
+
+        desk.close_all()
+        [entry] = desk.history()
+        self.assertEqual(entry["appname"], "imapwatch")
+        self.assertEqual(entry["summary"], "Alice Example")
+        self.assertEqual(entry["body"], "Lunch today?\nwork/INBOX")
+        self.assertEqual(entry["category"], "email.arrived")
+        d.stop()
+
+    def test_sender_only_without_sound(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user2")}, notification_content="sender",
+                        notification_sound=False)
+        uid, _ = self.deliver("user2", "Salary review", from_name="Boss")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        [call] = mon.wait_notifies(1)
+        self.assertEqual(call["summary"], "Boss")
+        self.assertEqual(call["body"], "New message")
+        self.assertNotIn("Salary", call["body"])
+        self.assertNotIn("sound-name", call["hints"])
+        d.stop()
+
+
+class BurstTest(NotifyTestCase):
+    def test_burst_of_ten_updates_one_popup(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user3")}, notify_max=3)
+        most = 0
+        uids = []
+        for i in range(10):
+            uid, _ = self.deliver("user3", f"burst {i}")
+            uids.append(uid)
+            most = max(most, desk.displayed())
+        for uid in uids:
+            d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_until(
+            lambda: any(c["summary"] == "10 new messages in work/INBOX"
+                        for c in mon.notifies()),
+            what="the summary of ten messages")
+        desk.wait_displayed(1)
+        most = max(most, desk.displayed())
+        self.assertLessEqual(most, 4)
+        calls = mon.notifies()
+        # Each of the first three got its own popup, the rest one in place.
+        fresh = [c for c in calls if c["replaces_id"] == 0]
+        self.assertLessEqual(len(fresh), 4, calls)
+        last = calls[-1]
+        self.assertEqual(last["summary"], "10 new messages in work/INBOX")
+        self.assertEqual(last["body"], "burst 9\nburst 8\nburst 7")
+        self.assertEqual(last["actions"]["mark-read"], "Mark all as read")
+        d.stop()
+
+
+class WithdrawTest(NotifyTestCase):
+    def test_seen_elsewhere_closes_popup(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user4")}, notify_max=2)
+        uid, _ = self.deliver("user4", "read me on the phone")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        dovecot.flags_add("user4", "INBOX", uid, "\\Seen")
+        d.wait_for(is_event("changed", uid=uid, seen=True), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(0)
+
+        # A removed message withdraws too.
+        uid, _ = self.deliver("user4", "deleted on the phone")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        dovecot.expunge("user4", "INBOX", uid)
+        d.wait_for(is_event("removed", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(0)
+        d.stop()
+
+    def test_summary_shrinks_then_closes(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user5")}, notify_max=2)
+        uids = [self.deliver("user5", f"m{i}")[0] for i in range(4)]
+        for uid in uids:
+            d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_until(lambda: mon.notifies() and
+                        mon.notifies()[-1]["summary"] == "4 new messages in work/INBOX",
+                        what="summary of four")
+        desk.wait_displayed(1)
+
+        dovecot.flags_add("user5", "INBOX", uids[0], "\\Seen")
+        desk.wait_until(lambda: mon.notifies()[-1]["summary"] ==
+                        "3 new messages in work/INBOX", what="summary of three")
+        update = mon.notifies()[-1]
+        self.assertNotEqual(update["replaces_id"], 0)
+        # A withdrawal is not news: no sound.
+        self.assertNotIn("sound-name", update["hints"])
+        self.assertEqual(desk.displayed(), 1)
+
+        for uid in uids[1:]:
+            dovecot.flags_add("user5", "INBOX", uid, "\\Seen")
+        desk.wait_displayed(0)
+        d.stop()
+
+
+class TextSafetyTest(NotifyTestCase):
+    def test_markup_escaped_bidi_stripped_long_subject_cut(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user6")})
+        subject = "<b>Bold</b> & <a href='x'>link</a> \u202egnp.exe\u202c"
+        uid, _ = self.deliver("user6", subject, subject_encoding="B",
+                              from_name="<i>Eve</i> \u2066Mallory\u2069", from_encoding="B")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        [call] = mon.wait_notifies(1)
+        # dunst renders body markup: our body arrives escaped.
+        self.assertEqual(call["body"],
+                         "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;a href=&apos;x&apos;&gt;link&lt;/a&gt; "
+                         "gnp.exe")
+        # The summary is plain text by the specification.
+        self.assertEqual(call["summary"], "<i>Eve</i> Mallory")
+        for text in (call["body"], call["summary"]):
+            for ch in "\u202e\u202c\u2066\u2069":
+                self.assertNotIn(ch, text)
+        desk.close_all()
+        [entry] = desk.history()
+        # What dunst shows: the tags as text, no link, no reversed text.
+        self.assertIn("&lt;b&gt;Bold", entry["message"])
+        self.assertNotIn("\u202e", entry["message"])
+
+        long_subject = "Quarterly report " + "é" * 300
+        uid, _ = self.deliver("user6", long_subject, subject_encoding="B")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        body = mon.wait_notifies(2)[-1]["body"]
+        self.assertEqual(len(body), 100)
+        self.assertTrue(body.endswith("…"))
+        d.stop()
+
+
+class ActionTest(NotifyTestCase):
+    def test_default_action_runs_open_command(self):
+        desk = self.desktop()
+        out = desk.path("opened")
+        script = desk.path("open-mail")
+        with open(script, "w") as f:
+            f.write(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {out}.tmp && mv {out}.tmp {out}\n")
+        os.chmod(script, 0o755)
+        dovecot.create_folder("user7", "Team Talk")
+        d = self.daemon(desk, {"my work": account(
+            "user7", ["Team Talk"], open_command=f"{script} %a '%f' %u %m")})
+        uid, message_id = self.deliver("user7", "click me", folder="Team Talk")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        desk.dunstctl_out("action", "0")
+        desk.wait_until(lambda: os.path.exists(out), what="open_command to run")
+        with open(out) as f:
+            args = f.read().split("\n")[:-1]
+        # Each value one argument, spaces and all, no shell in between.
+        self.assertEqual(args, ["my work", "Team Talk", str(uid), message_id])
+        d.stop()
+
+    def test_mark_as_read_reaches_the_server(self):
+        desk = self.desktop()
+        d = self.daemon(desk, {"work": account("user8")})
+        uid, _ = self.deliver("user8", "mark me")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        # dunst's context menu, answered by the dmenu stand-in.
+        desk.choose("Mark as read")
+        desk.dunstctl_out("context")
+        desk.wait_until(
+            lambda: "\\Seen" in dovecot.state("user8", "INBOX").get(uid, ()) or None,
+            timeout=EVENT_TIMEOUT, what="\\Seen set on the server")
+        d.wait_for(is_event("changed", uid=uid, seen=True), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(0)
+        d.stop()
+
+
+class ServerTest(NotifyTestCase):
+    def test_server_appears_later_and_restarts(self):
+        desk = self.desktop(dunst=False)
+        d = self.daemon(desk, {"work": account("user1")})
+        uid, _ = self.deliver("user1", "before the server")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        # Autostart order: the server comes after us. The waiting popup
+        # shows as soon as the name has an owner.
+        desk.start_dunst()
+        desk.wait_displayed(1)
+
+        # The server restarts: its popups are gone; new mail shows again.
+        desk.stop_dunst()
+        desk.start_dunst()
+        uid, _ = self.deliver("user1", "after the restart")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        d.stop()
+
+    def test_hung_server_does_not_delay_events(self):
+        desk = self.desktop()
+        d = self.daemon(desk, {"work": account("user2")})
+
+        def latencies(n):
+            out = []
+            for i in range(n):
+                raw, _ = h.make_message(subject=f"latency {i}")
+                t0 = time.monotonic()
+                uid = dovecot.deliver("user2", "INBOX", raw)
+                d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+                out.append(time.monotonic() - t0)
+            return out
+
+        normal = latencies(5)
+        desk.close_all()
+        # A server that takes the calls and never answers: dunst, stopped.
+        # The bus still accepts every call for it.
+        os.kill(desk.dunst.pid, signal.SIGSTOP)
+        try:
+            hung = latencies(10)
+        finally:
+            os.kill(desk.dunst.pid, signal.SIGCONT)
+        print(f"\ndelivery -> event: normal median {statistics.median(normal) * 1000:.0f} ms, "
+              f"server hung median {statistics.median(hung) * 1000:.0f} ms, "
+              f"max {max(hung) * 1000:.0f} ms")
+        self.assertLess(statistics.median(hung), statistics.median(normal) + 0.5)
+        self.assertLess(max(hung), 3.0)
+        # The server wakes up: what waited is shown, merged.
+        desk.wait_until(lambda: desk.displayed() >= 1, timeout=40,
+                        what="popups after the server resumed")
+        self.assertLessEqual(desk.displayed(), 4)
+        d.stop()
+
+    def test_hung_server_shutdown_within_two_seconds(self):
+        desk = self.desktop()
+        d = self.daemon(desk, {"work": account("user3")})
+        uid, _ = self.deliver("user3", "stuck")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        os.kill(desk.dunst.pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, desk.dunst.pid, signal.SIGCONT)
+        uid, _ = self.deliver("user3", "stuck too")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        d.stop(timeout=2.0)
+
+
+class ControlsTest(NotifyTestCase):
+    def test_notify_false_and_notify_folders(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        dovecot.create_folder("user4", "Lists")
+        d = self.daemon(desk, {
+            "quiet": account("user5", notify=False),
+            "loud": account("user4", ["INBOX", "Lists"], notify_folders="INBOX"),
+        })
+        a, _ = self.deliver("user5", "from the quiet account")
+        d.wait_for(is_event("new", account="quiet", uid=a), timeout=EVENT_TIMEOUT)
+        b, _ = self.deliver("user4", "from a muted folder", folder="Lists")
+        d.wait_for(is_event("new", account="loud", folder="Lists", uid=b),
+                   timeout=EVENT_TIMEOUT)
+        c, _ = self.deliver("user4", "this one shows")
+        d.wait_for(is_event("new", account="loud", folder="INBOX", uid=c),
+                   timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        # Operations run in order: the earlier ones would be shown by now.
+        [call] = mon.wait_notifies(1)
+        self.assertEqual(call["body"], "this one shows\nloud/INBOX")
+        d.stop()
+
+    def test_notifications_false_starts_no_thread(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user6")}, notifications=False)
+        self.assertNotIn("notifier", thread_names(d.proc.pid))
+        uid, _ = self.deliver("user6", "nobody shows this")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        d.stop()
+        self.assertEqual(mon.notifies(), [])
+        self.assertEqual(desk.displayed(), 0)
+
+
+class StartupTest(NotifyTestCase):
+    def test_catchup_summary(self):
+        state = tempfile.mkdtemp(prefix="imapwatch-state-")
+        self.addCleanup(shutil.rmtree, state, True)
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        first = self.daemon(desk, {"work": account("user7")}, env={"XDG_STATE_HOME": state},
+                            notifications=False)
+        first.stop()
+        uids = [self.deliver("user7", f"while away {i}")[0] for i in range(3)]
+
+        d = self.daemon(desk, {"work": account("user7")}, env={"XDG_STATE_HOME": state})
+        for uid in uids:
+            ev = d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+            self.assertIs(ev.get("catchup"), True)
+        desk.wait_until(lambda: mon.notifies() and mon.notifies()[-1]["summary"] ==
+                        "3 new messages since imapwatch last ran", what="catch-up summary")
+        desk.wait_displayed(1)
+        fresh = [c for c in mon.notifies() if c["replaces_id"] == 0]
+        self.assertEqual(len(fresh), 1)
+        d.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+"""Recovery without restarts: a folder deleted and recreated (UIDVALIDITY
+changes) is re-baselined without a flood; an account whose password was
+rejected stays in error without retrying, and recovers after the config is
+fixed and SIGHUP reloads it; other accounts are not disturbed by the
+reload."""
+
+import os
+import signal
+import unittest
+
+import imapwatch_harness as h
+from imapwatch_harness import is_account_state, is_event
+
+CONNECT_TIMEOUT = 20.0
+EVENT_TIMEOUT = 10.0
+RECOVER_TIMEOUT = 30.0
+
+dovecot = None
+
+
+def setUpModule():
+    global dovecot
+    dovecot = h.Dovecot()
+    dovecot.start()
+
+
+def tearDownModule():
+    if dovecot:
+        dovecot.stop()
+
+
+def account(user, password=None, folders="INBOX"):
+    return {"host": "localhost", "port": dovecot.imaps_port, "username": user,
+            "password": password or dovecot.users[user], "folders": folders,
+            "tls_ca_file": h.certs().ca}
+
+
+class RecoveryTest(unittest.TestCase):
+    maxDiff = None
+
+    def start(self, accounts):
+        d = h.Daemon(accounts)
+        d.start()
+        self.addCleanup(d.kill)
+        return d
+
+    def test_uidvalidity_change_rebaselines_quietly(self):
+        user = "user8"
+        dovecot.create_folder(user, "Scratch")
+        d = self.start({"acct": account(user, folders="Scratch")})
+        d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
+        old_validity = dovecot.status(user, "Scratch")["uidvalidity"]
+        first = dovecot.deliver(user, "Scratch", h.make_message(subject="old")[0])
+        d.wait_for(is_event("new", uid=first), timeout=EVENT_TIMEOUT)
+
+        since = d.mark()
+        # Another client deletes and recreates the folder with three messages.
+        dovecot.doveadm("mailbox", "delete", "-u", user, "Scratch")
+        dovecot.create_folder(user, "Scratch")
+        for i in range(3):
+            dovecot.deliver(user, "Scratch", h.make_message(subject=f"refilled {i}")[0])
+        new_validity = dovecot.status(user, "Scratch")["uidvalidity"]
+        self.assertNotEqual(old_validity, new_validity)
+        # The daemon notices (BYE, error or resync), re-baselines, and goes
+        # back to idle without reporting the three as new.
+        d.wait_for(lambda e: e.get("event") == "unseen" and e.get("folder") == "Scratch"
+                   and e.get("count") == 3, timeout=RECOVER_TIMEOUT, since=since)
+        d.wait_for(is_account_state("acct", "idle"), timeout=RECOVER_TIMEOUT, since=since)
+        self.assertEqual(d.find(is_event("new"), since=since), [])
+        # Fresh mail in the recreated folder is news, under the new UIDVALIDITY.
+        fresh = dovecot.deliver(user, "Scratch", h.make_message(subject="fresh")[0])
+        ev = d.wait_for(is_event("new", uid=fresh), timeout=EVENT_TIMEOUT, since=since)
+        self.assertEqual(ev["uidvalidity"], new_validity)
+        self.assertEqual(len(d.find(is_event("new"), since=since)), 1)
+        d.stop()
+
+    def test_rejected_password_waits_then_reload_fixes_it(self):
+        d = self.start({
+            "bad": account("user2", password="wrong-password"),
+            "good": account("user1"),
+        })
+        ev = d.wait_for(is_account_state("bad", "error"), timeout=CONNECT_TIMEOUT)
+        self.assertIn("authentication failed", ev["detail"])
+        after_error = d.mark()
+        d.wait_for(is_account_state("good", "idle"), timeout=CONNECT_TIMEOUT)
+        # Permanent: no retries (no new login attempts hammer the server).
+        d.assert_no_event(is_account_state("bad", "connecting"), within=2.0,
+                          since=after_error)
+        logins_before = dovecot.log_text().count("user=<user1>")
+
+        # The user fixes the password and reloads.
+        since = d.mark()
+        d.accounts["bad"]["password"] = dovecot.users["user2"]
+        with open(d.config_path, "w", encoding="utf-8") as f:
+            f.write(d.config_text())
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(is_account_state("bad", "idle"), timeout=RECOVER_TIMEOUT, since=since)
+        # The unchanged account kept its connection: no new login for it.
+        d.assert_no_event(is_account_state("good", "connecting"), within=1.0, since=since)
+        self.assertEqual(dovecot.log_text().count("user=<user1>"), logins_before)
+        uid = dovecot.deliver("user2", "INBOX", h.make_message(subject="after fix")[0])
+        d.wait_for(is_event("new", account="bad", uid=uid), timeout=EVENT_TIMEOUT, since=since)
+        d.stop()
+
+    def test_bad_reload_keeps_running(self):
+        d = self.start({"acct": account("user3")})
+        d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
+        since = d.mark()
+        with open(d.config_path, "a", encoding="utf-8") as f:
+            f.write("\n[account broken]\nhots = typo\n")
+        d.proc.send_signal(signal.SIGHUP)
+        d.assert_no_event(is_account_state("acct", "connecting"), within=1.0, since=since)
+        self.assertIsNone(d.proc.poll())
+        uid = dovecot.deliver("user3", "INBOX", h.make_message(subject="still watching")[0])
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT, since=since)
+        self.assertIn("not reloaded", d.stderr_text())
+        self.assertIn("did you mean 'host'", d.stderr_text())
+        d.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
