@@ -158,6 +158,16 @@ bool imap_login_has_cap(const struct imap_login *login, enum imap_login_cap cap)
 /* Capabilities as last reported, space separated, upper-case. New string. */
 char *imap_login_describe_capabilities(const struct imap_login *login);
 
+/* True once the server answered AUTHENTICATE or LOGIN with a refusal that
+ * is not temporary (A6): the credentials were rejected. */
+bool imap_login_credentials_rejected(const struct imap_login *login);
+
+/* The SASL mechanisms (the AUTH=... capabilities) the server offered
+ * before login, space separated, upper-case, without "AUTH=": for example
+ * "PLAIN LOGIN". "" when none were seen. Owned by the login; valid until
+ * the next input. Server text, bounded and printable ASCII. */
+const char *imap_login_get_auth_mechanisms(const struct imap_login *login);
+
 /* Why the connection ended, for the user, once the transport has closed:
  * "server closed the connection: <text>" with the text of the last untagged
  * BYE (P7) and *failure set to what it means for retries (A6), else message

@@ -107,6 +107,39 @@ bool stream_is_tls(const struct stream *stream);
 /* "TLSv1.3, TLS_AES_256_GCM_SHA384" once TLS is up, else NULL. */
 const char *stream_get_tls_description(const struct stream *stream);
 
+/* The address the TCP connection went to ("192.0.2.7", "::1") once it is
+ * up; it stays readable after a later failure (a TLS error, say) and after
+ * close. NULL before, or when the connection never came up. */
+const char *stream_get_peer_address(const struct stream *stream);
+
+/* The verdict on the server's certificate. */
+enum stream_verify {
+	STREAM_VERIFY_OK,            /* chain and host name verified */
+	STREAM_VERIFY_UNTRUSTED,     /* no trusted CA: unknown issuer, self-signed */
+	STREAM_VERIFY_NAME_MISMATCH, /* not valid for the configured host */
+	STREAM_VERIFY_EXPIRED,
+	STREAM_VERIFY_NOT_YET_VALID,
+	STREAM_VERIFY_OTHER, /* see verify_reason */
+};
+
+/* The server's certificate as received in the last TLS handshake, for
+ * diagnostics (imapwatch doctor). Every string is peer text made safe:
+ * printable ASCII, bounded. */
+struct stream_certificate_info {
+	char *subject;         /* RFC 2253, e.g. "CN=imap.example.com,O=Example" */
+	char *issuer;          /* likewise */
+	char *names;           /* "imap.example.com, 192.0.2.7": SANs, else the CN */
+	char *not_after;       /* "2026-01-31 12:00:00 UTC" */
+	gint64 not_after_unix; /* 0 when unreadable */
+	enum stream_verify verify;
+	char *verify_reason; /* OpenSSL's words ("certificate has expired"); "ok" */
+};
+
+/* Set once the server's certificate arrived, also when verifying it then
+ * failed the handshake (STREAM_ERROR_CERTIFICATE); stays readable after
+ * close. NULL when no certificate was received. Owned by the stream. */
+const struct stream_certificate_info *stream_get_peer_certificate(const struct stream *stream);
+
 enum stream_error stream_get_error(const struct stream *stream);
 
 /* What failed, in words a user can act on, e.g. "certificate verify failed

@@ -12,6 +12,10 @@
 
 /* Longest trace line; protocol lines can be long (flag lists, literals). */
 #define TRACE_MAX 2000
+/* Mechanisms kept for imap_login_get_auth_mechanisms(): server text,
+ * so bounded in count and length. */
+#define AUTH_MECHANISMS_MAX   16
+#define AUTH_MECHANISM_LENGTH 40
 
 enum state {
 	S_GREETING,
@@ -84,6 +88,8 @@ struct imap_login {
 	bool tls_active;
 	bool authenticated;
 	bool auth_ir_sent;
+	bool rejected; /* the server said NO/BAD to the credentials */
+	GString *auth_mechanisms;
 	char *bye_text;
 	enum imap_failure bye_failure;
 	GString *trace_in;
@@ -185,10 +191,38 @@ static void trace_in(struct imap_login *l, const char *data, size_t len)
 
 /* --- capabilities -------------------------------------------------------- */
 
+/* The AUTH=... mechanisms of a capability list before login, upper-case,
+ * printable ASCII only. */
+static void auth_mechanisms_set(struct imap_login *l, const struct imap_arg *args, size_t n)
+{
+	unsigned count = 0;
+
+	g_string_truncate(l->auth_mechanisms, 0);
+	for (size_t i = 0; i < n && count < AUTH_MECHANISMS_MAX; i++) {
+		const char *name = imap_arg_as_string(&args[i]);
+
+		if (name == NULL || args[i].type != IMAP_ARG_ATOM ||
+		    g_ascii_strncasecmp(name, "AUTH=", 5) != 0 || name[5] == '\0') {
+			continue;
+		}
+		if (count++ > 0) {
+			g_string_append_c(l->auth_mechanisms, ' ');
+		}
+		for (size_t k = 5; name[k] != '\0' && k < 5 + AUTH_MECHANISM_LENGTH; k++) {
+			char c = name[k];
+			g_string_append_c(l->auth_mechanisms,
+			                  g_ascii_isgraph(c) ? g_ascii_toupper(c) : '?');
+		}
+	}
+}
+
 static void caps_set(struct imap_login *l, const struct imap_arg *args, size_t n)
 {
 	l->caps = 0;
 	l->caps_known = true;
+	if (!l->authenticated) {
+		auth_mechanisms_set(l, args, n);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *name = imap_arg_as_string(&args[i]);
 
@@ -483,11 +517,14 @@ static void handle_auth_reply(struct imap_login *l, const struct imap_response *
 {
 	if (r->status == IMAP_STATUS_OK) {
 		l->caps_known = false;
+		/* Set first: the mechanisms offered before login stay. */
+		l->authenticated = true;
 		handle_code(l, r); /* [CAPABILITY ...] after login (C1) */
 		step_after_auth(l);
 		return;
 	}
 	enum imap_failure failure = imap_login_failure_for_code(r->code);
+	l->rejected = failure == IMAP_FAILURE_PERMANENT;
 	login_fail(l, failure,
 	           failure == IMAP_FAILURE_RESOURCE
 	               ? "server temporarily refused the login for user '%s': %s"
@@ -645,6 +682,7 @@ struct imap_login *imap_login_create(const struct imap_login_config *config,
 	l->state = S_GREETING;
 	l->tls_active = config->security == CONFIG_SECURITY_TLS;
 	l->trace_in = g_string_new(NULL);
+	l->auth_mechanisms = g_string_new(NULL);
 	l->untagged_limit = IMAP_LOGIN_UNTAGGED_LIMIT;
 	return l;
 }
@@ -661,6 +699,7 @@ void imap_login_destroy(struct imap_login *l)
 	g_free(l->bye_text);
 	imap_parser_destroy(l->parser);
 	g_string_free(l->trace_in, TRUE);
+	g_string_free(l->auth_mechanisms, TRUE);
 	g_free(l);
 }
 
@@ -726,6 +765,16 @@ void imap_login_set_untagged_limit(struct imap_login *l, size_t limit)
 bool imap_login_is_authenticated(const struct imap_login *l)
 {
 	return l->authenticated;
+}
+
+bool imap_login_credentials_rejected(const struct imap_login *l)
+{
+	return l->rejected;
+}
+
+const char *imap_login_get_auth_mechanisms(const struct imap_login *l)
+{
+	return l->auth_mechanisms->str;
 }
 
 char *imap_login_describe_close(const struct imap_login *l, const char *message,

@@ -90,6 +90,8 @@ struct stream {
 	int verify_error;  /* first failure seen by the verify callback */
 	X509 *verify_cert; /* the certificate it failed on */
 	char *tls_description;
+	char *peer_address;
+	struct stream_certificate_info *certificate;
 
 	GByteArray *output;
 
@@ -119,9 +121,24 @@ static void stream_set_state(struct stream *self, enum stream_state state)
 	self->state = state;
 }
 
+static void stream_certificate_info_free(struct stream_certificate_info *info)
+{
+	if (info == NULL) {
+		return;
+	}
+	g_free(info->subject);
+	g_free(info->issuer);
+	g_free(info->names);
+	g_free(info->not_after);
+	g_free(info->verify_reason);
+	g_free(info);
+}
+
 static void stream_free(struct stream *self)
 {
 	g_free(self->host);
+	g_free(self->peer_address);
+	stream_certificate_info_free(self->certificate);
 	g_free(self->ca_file);
 	g_free(self->tls_description);
 	g_free(self->error_message);
@@ -725,6 +742,71 @@ static void stream_watch_fd(struct stream *self)
 	g_source_attach(source, NULL);
 }
 
+/* ---- the certificate for diagnostics ------------------------------------ */
+
+static enum stream_verify stream_verify_kind(long result)
+{
+	switch (result) {
+	case X509_V_OK:
+		return STREAM_VERIFY_OK;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return STREAM_VERIFY_UNTRUSTED;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return STREAM_VERIFY_NAME_MISMATCH;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return STREAM_VERIFY_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return STREAM_VERIFY_NOT_YET_VALID;
+	default:
+		return STREAM_VERIFY_OTHER;
+	}
+}
+
+/* Keeps what doctor shows about the server's certificate, while the SSL
+ * object still exists (teardown frees it). A certificate that failed
+ * verification is not the session's peer yet, but heads the chain. */
+static void stream_capture_certificate(struct stream *self)
+{
+	X509 *cert = SSL_get0_peer_certificate(self->ssl);
+	struct stream_certificate_info *info;
+	long result = SSL_get_verify_result(self->ssl);
+	struct tm tm;
+
+	if (cert == NULL) {
+		STACK_OF(X509) *chain = SSL_get_peer_cert_chain(self->ssl);
+		cert = chain != NULL && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
+	}
+	if (cert == NULL) {
+		return;
+	}
+	info = g_new0(struct stream_certificate_info, 1);
+	GString *text = g_string_new(NULL);
+	stream_append_name(text, X509_get_subject_name(cert));
+	info->subject = g_strdup(text->str);
+	g_string_truncate(text, 0);
+	stream_append_name(text, X509_get_issuer_name(cert));
+	info->issuer = g_strdup(text->str);
+	g_string_truncate(text, 0);
+	stream_append_cert_names(text, cert);
+	info->names = g_strdup(text->str);
+	g_string_truncate(text, 0);
+	stream_append_time(text, X509_get0_notAfter(cert));
+	info->not_after = g_string_free(text, FALSE);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
+		info->not_after_unix = (gint64)timegm(&tm);
+	}
+	info->verify = stream_verify_kind(result);
+	info->verify_reason =
+	    g_strdup(result == X509_V_OK ? "ok" : X509_verify_cert_error_string(result));
+	stream_certificate_info_free(self->certificate);
+	self->certificate = info;
+}
+
 /* ---- handshake, write, read --------------------------------------------- */
 
 static char *stream_tls_failure_message(struct stream *self, int ssl_error,
@@ -769,6 +851,7 @@ static bool stream_step_handshake(struct stream *self)
 	self->bio_errno = 0;
 	result = SSL_connect(self->ssl);
 	if (result == 1) {
+		stream_capture_certificate(self);
 		const SSL_CIPHER *cipher = SSL_get_current_cipher(self->ssl);
 		g_free(self->tls_description);
 		self->tls_description = g_strdup_printf("%s, %s", SSL_get_version(self->ssl),
@@ -794,6 +877,7 @@ static bool stream_step_handshake(struct stream *self)
 		stream_update_watch(self);
 		return true;
 	default:
+		stream_capture_certificate(self);
 		message = stream_tls_failure_message(self, ssl_error, &error);
 		return stream_fail(self, error, message);
 	}
@@ -1113,6 +1197,13 @@ static void stream_on_connected(GObject *source, GAsyncResult *result, gpointer 
 		return;
 	}
 	self->connection = g_steal_pointer(&connection);
+	g_autoptr(GSocketAddress) remote =
+	    g_socket_connection_get_remote_address(self->connection, NULL);
+	if (remote != NULL && G_IS_INET_SOCKET_ADDRESS(remote)) {
+		g_free(self->peer_address);
+		self->peer_address = g_inet_address_to_string(
+		    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
+	}
 	stream_set_keepalive(self);
 	stream_watch_fd(self);
 
@@ -1328,4 +1419,16 @@ const char *stream_get_error_message(const struct stream *self)
 {
 	g_return_val_if_fail(self != NULL, NULL);
 	return self->error_message;
+}
+
+const char *stream_get_peer_address(const struct stream *self)
+{
+	g_return_val_if_fail(self != NULL, NULL);
+	return self->peer_address;
+}
+
+const struct stream_certificate_info *stream_get_peer_certificate(const struct stream *self)
+{
+	g_return_val_if_fail(self != NULL, NULL);
+	return self->certificate;
 }
