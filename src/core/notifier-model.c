@@ -40,6 +40,9 @@ struct folder {
 	struct slot *summary;
 };
 
+/* Characters of an account's error shown in its popup. */
+#define NOTIFIER_ERROR_DETAIL_CHARS 200
+
 struct notifier_model {
 	struct notifier_model_options options;
 	guint64 next_slot;
@@ -47,6 +50,7 @@ struct notifier_model {
 	GHashTable *entries; /* message id → struct entry * (owned by their slot) */
 	GHashTable *folders; /* "account/folder" → struct folder * */
 	GQueue singles;      /* struct slot * of SLOT_SINGLE, oldest first */
+	GHashTable *errors;  /* account → slot id (guint64 *) of its error popup */
 	struct slot *catchup;
 };
 
@@ -95,6 +99,7 @@ struct notifier_model *notifier_model_create(const struct notifier_model_options
 	m->folders =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)folder_free);
 	g_queue_init(&m->singles);
+	m->errors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return m;
 }
 
@@ -106,6 +111,7 @@ void notifier_model_destroy(struct notifier_model *m)
 	g_hash_table_unref(m->entries);
 	g_hash_table_unref(m->slots);
 	g_hash_table_unref(m->folders);
+	g_hash_table_unref(m->errors);
 	g_queue_clear(&m->singles);
 	g_free(m);
 }
@@ -450,6 +456,40 @@ static void withdraw(struct notifier_model *m, const char *id, GPtrArray *ops)
 	g_ptr_array_add(ops, op_show(m, s, false, true));
 }
 
+/* An account that stops in state "error" (password rejected, certificate
+ * refused) gets one popup saying so — no more until it recovers, when the
+ * popup closes. It has no messages, so no actions (count 0). */
+static void account_state(struct notifier_model *m, const struct watch_event *ev, GPtrArray *ops)
+{
+	guint64 *slot = g_hash_table_lookup(m->errors, ev->account);
+
+	if (g_strcmp0(ev->state, "error") == 0) {
+		if (slot != NULL) {
+			return;
+		}
+		struct notifier_op *op = g_new0(struct notifier_op, 1);
+		g_autofree char *name = notifier_model_clip(ev->account, NOTIFIER_MODEL_NAME_CHARS);
+
+		slot = g_new(guint64, 1);
+		*slot = ++m->next_slot;
+		g_hash_table_insert(m->errors, g_strdup(ev->account), slot);
+		op->type = NOTIFIER_OP_SHOW;
+		op->slot = *slot;
+		op->summary = g_strdup_printf("Mail account %s needs attention", name);
+		op->body = notifier_model_clip(ev->detail != NULL ? ev->detail : "",
+		                               NOTIFIER_ERROR_DETAIL_CHARS);
+		g_ptr_array_add(ops, op);
+	} else if (slot != NULL &&
+	           (g_strcmp0(ev->state, "idle") == 0 || g_strcmp0(ev->state, "polling") == 0)) {
+		struct notifier_op *op = g_new0(struct notifier_op, 1);
+
+		op->type = NOTIFIER_OP_CLOSE;
+		op->slot = *slot;
+		g_ptr_array_add(ops, op);
+		g_hash_table_remove(m->errors, ev->account);
+	}
+}
+
 void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev, gint64 now,
                          GPtrArray *ops)
 {
@@ -482,8 +522,10 @@ void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev,
 		id = watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
 		withdraw(m, id, ops);
 		return;
-	case WATCH_EVENT_UNSEEN:
 	case WATCH_EVENT_STATE:
+		account_state(m, ev, ops);
+		return;
+	case WATCH_EVENT_UNSEEN:
 		return;
 	}
 }

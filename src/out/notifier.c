@@ -266,7 +266,8 @@ static void popup_set_details(struct notifier *n, struct popup *p, const struct 
 	NotifyNotification *notification = p->notification;
 
 	notify_notification_clear_hints(notification);
-	notify_notification_set_category(notification, CATEGORY);
+	/* A popup about no message (count 0) is an account error. */
+	notify_notification_set_category(notification, op->count > 0 ? CATEGORY : "network.error");
 	notify_notification_set_hint_string(notification, "desktop-entry", DESKTOP_ENTRY);
 	if (op->sound) {
 		notify_notification_set_hint_string(notification, "sound-name", SOUND);
@@ -276,7 +277,7 @@ static void popup_set_details(struct notifier *n, struct popup *p, const struct 
 		                             g_variant_new_boolean(TRUE));
 	}
 	notify_notification_clear_actions(notification);
-	if (n->has_actions) {
+	if (n->has_actions && op->count > 0) {
 		notify_notification_add_action(notification, "default", "Open", popup_action_cb, p,
 		                               NULL);
 		notify_notification_add_action(notification, "mark-read",

@@ -489,6 +489,48 @@ static void test_limits(void)
 	fixture_clear(&f);
 }
 
+static GPtrArray *feed_state(struct fixture *f, const char *state, const char *detail)
+{
+	struct watch_event ev = {
+	    .type = WATCH_EVENT_STATE,
+	    .account = "work",
+	    .state = state,
+	    .detail = detail,
+	};
+
+	return feed(f, &ev, 0);
+}
+
+static void test_account_error(void)
+{
+	struct fixture f;
+	GPtrArray *ops;
+
+	fixture_init(&f, NULL);
+	g_assert_cmpuint(feed_state(&f, "connecting", "")->len, ==, 0);
+	ops = feed_state(&f, "error", "authentication failed for user 'me': wrong\x1b[31m");
+	g_assert_cmpuint(ops->len, ==, 1);
+	const struct notifier_op *shown = op_at(ops, 0);
+	guint64 slot = shown->slot;
+	g_assert_cmpint(shown->type, ==, NOTIFIER_OP_SHOW);
+	g_assert_cmpuint(shown->count, ==, 0);
+	g_assert_cmpstr(shown->summary, ==, "Mail account work needs attention");
+	g_assert_cmpstr(shown->body, ==, "authentication failed for user 'me': wrong[31m");
+	/* One notification per episode: staying in error says nothing more. */
+	g_assert_cmpuint(feed_state(&f, "error", "other detail")->len, ==, 0);
+	g_assert_cmpuint(feed_state(&f, "connecting", "")->len, ==, 0);
+	g_assert_null(notifier_model_get_messages(f.model, slot));
+	/* Recovery closes it; a later error shows a new one. */
+	ops = feed_state(&f, "idle", "");
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpint(op_at(ops, 0)->type, ==, NOTIFIER_OP_CLOSE);
+	g_assert_cmpuint(op_at(ops, 0)->slot, ==, slot);
+	ops = feed_state(&f, "error", "again");
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpuint(op_at(ops, 0)->slot, !=, slot);
+	fixture_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -500,5 +542,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/notifier-model/options", test_options);
 	g_test_add_func("/notifier-model/clip", test_clip);
 	g_test_add_func("/notifier-model/limits", test_limits);
+	g_test_add_func("/notifier-model/account-error", test_account_error);
 	return g_test_run();
 }
