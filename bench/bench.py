@@ -272,7 +272,8 @@ def cmd_memory(args):
 
 def cmd_wakeups(args):
     with h.Dovecot() as dc:
-        w = Watcher(account_block("bench", dc, "user1", ["INBOX"]))
+        w = Watcher("[daemon]\nnotifications = false\n\n" +
+                    account_block("bench", dc, "user1", ["INBOX"]))
         try:
             w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
             before, _ = proc_figures(w.proc.pid)
@@ -287,6 +288,37 @@ def cmd_wakeups(args):
             w.stop()
 
 
+def cmd_recovery(args):
+    """Server restart (connections dropped) -> idle again, and a black-holed
+    connection (packets silently dropped) -> detected, with idle_refresh =
+    1m."""
+    from fault_proxy import FaultProxy
+    with h.Dovecot() as dc, FaultProxy("127.0.0.1", dc.imaps_port) as proxy:
+        config = ("[daemon]\nnotifications = false\nidle_refresh = 1m\n\n" +
+                  account_block("bench", dc, "user1", ["INBOX"]).replace(
+                      f"port = {dc.imaps_port}", f"port = {proxy.port}"))
+        w = Watcher(config)
+        try:
+            state = lambda s: (lambda e: e.get("event") == "state" and e.get("state") == s)  # noqa
+            w.wait(state("idle"))
+            times = []
+            for _ in range(args.n):
+                t0 = time.monotonic()
+                dc.kick("user1")
+                w.wait(state("backoff"))
+                t1, _ = w.wait(state("idle"))
+                times.append((t1 - t0) * 1000)
+            print(f"server drops the connection -> idle again ({args.n} times): "
+                  f"median {statistics.median(times):.0f} ms, max {max(times):.0f} ms")
+            t0 = time.monotonic()
+            proxy.blackhole(proxy.connections_total - 1)
+            t1, ev = w.wait(state("backoff"), timeout=200)
+            print(f"black-holed connection detected after {t1 - t0:.1f} s "
+                  f"(idle_refresh 60 s + 30 s response timeout at most): {ev['detail']}")
+        finally:
+            w.stop()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -295,6 +327,8 @@ def main():
     lat.add_argument("-n", type=int, default=50)
     mem = sub.add_parser("memory")
     mem.add_argument("--accounts", type=int, default=10)
+    rec = sub.add_parser("recovery")
+    rec.add_argument("-n", type=int, default=10)
     wk = sub.add_parser("wakeups")
     wk.add_argument("-s", type=int, default=60)
     nl = sub.add_parser("notify-latency")
@@ -303,7 +337,8 @@ def main():
     hl.add_argument("-n", type=int, default=50)
     args = p.parse_args()
     {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups,
-     "notify-latency": cmd_notify_latency, "hang-latency": cmd_hang_latency}[args.cmd](args)
+     "notify-latency": cmd_notify_latency, "hang-latency": cmd_hang_latency,
+     "recovery": cmd_recovery}[args.cmd](args)
 
 
 if __name__ == "__main__":

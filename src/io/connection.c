@@ -197,7 +197,10 @@ static void update_timers(struct connection *c)
 		if (c->response_timer == 0) {
 			guint timeout =
 			    c->probe_timeout > 0 ? c->probe_timeout : c->response_timeout;
-			c->response_timer = g_timeout_add_seconds(timeout, response_timeout_cb, c);
+			/* Millisecond timers, not g_timeout_add_seconds(): a dead
+			 * connection must be found within idle_refresh + 30 s, and
+			 * second timers may fire up to a second late. */
+			c->response_timer = g_timeout_add(timeout * 1000, response_timeout_cb, c);
 		}
 		return;
 	}
@@ -210,7 +213,7 @@ static void update_timers(struct connection *c)
 	if (c->refresh_timer == 0) {
 		guint interval =
 		    c->phase == IMAP_SESSION_PHASE_POLLING ? c->poll_interval : c->idle_refresh;
-		c->refresh_timer = g_timeout_add_seconds(interval, refresh_cb, c);
+		c->refresh_timer = g_timeout_add(interval * 1000, refresh_cb, c);
 	}
 }
 
