@@ -98,6 +98,11 @@ uint32_t daemon_get_total_unseen(struct daemon *daemon);
 /* Account names in config order; free with g_strfreev. */
 char **daemon_get_account_names(struct daemon *daemon);
 
+/* The special use the server gave a watched folder ("\\Junk", …), or
+ * NULL when none is known or the folder is not watched. */
+const char *daemon_get_folder_special_use(struct daemon *daemon, const char *account,
+                                          const char *folder);
+
 /* Messages of an account ("" = all accounts) and folder ("" = all
  * folders) that imapwatch knows the details of: every unseen message and
  * every message reported since start. Newest first. NULL + NO_SUCH_ACCOUNT

@@ -72,6 +72,11 @@ bool mailbox_set_uids(struct mailbox *mailbox, const uint32_t *uids, size_t n_ui
  * known in this selection. */
 void mailbox_get_unknown_flags(const struct mailbox *mailbox, size_t max, GArray *uids);
 
+/* The folder's special use from LIST ("\\Junk", "\\Trash", "\\Sent",
+ * "\\Drafts", "\\All"; RFC 6154), or NULL when none is known. */
+void mailbox_set_special_use(struct mailbox *mailbox, const char *use);
+const char *mailbox_get_special_use(const struct mailbox *mailbox);
+
 /* --- untagged data ----------------------------------------------------- */
 
 /* "* n EXISTS" (H1). The map grows to count entries of 12 bytes: the caller

@@ -30,6 +30,7 @@ enum state {
 	S_LOGIN, /* greeting to authenticated: imap-login runs it */
 	S_ID,
 	S_ENABLE,
+	S_LIST, /* the folder's special use (RFC 6154), once per connection */
 	S_EXAMINE,
 	S_LIST_FLAGS,
 	S_SEARCH_ALL,    /* incremental resync: every UID, compactly */
@@ -49,6 +50,7 @@ static const char *const state_names[] = {
     [S_LOGIN] = "login",
     [S_ID] = "id",
     [S_ENABLE] = "enable",
+    [S_LIST] = "list",
     [S_EXAMINE] = "examine",
     [S_LIST_FLAGS] = "list-flags",
     [S_SEARCH_ALL] = "search-all",
@@ -180,6 +182,21 @@ static void step_examine(struct imap_session *s);
 static void step_after_sync(struct imap_session *s);
 static void step_idle(struct imap_session *s);
 
+/* With SPECIAL-USE, ask what the folder is for (\Junk, \Trash, \Sent,
+ * \Drafts): the notifier keeps such folders quiet unless asked. */
+static void step_list_or_examine(struct imap_session *s)
+{
+	g_autofree char *encoded = utf7_imap_encode(mailbox_get_folder(s->mailbox));
+	g_autoptr(GString) command = g_string_new("LIST \"\" ");
+
+	if (!has_cap(s, IMAP_LOGIN_CAP_SPECIAL_USE) || encoded == NULL ||
+	    !imap_command_append_astring(command, encoded)) {
+		step_examine(s);
+		return;
+	}
+	send_command(s, S_LIST, command->str);
+}
+
 static void step_enable_or_examine(struct imap_session *s)
 {
 	/* C3: ENABLE before any EXAMINE. */
@@ -188,7 +205,7 @@ static void step_enable_or_examine(struct imap_session *s)
 	} else if (has_cap(s, IMAP_LOGIN_CAP_ENABLE) && has_cap(s, IMAP_LOGIN_CAP_CONDSTORE)) {
 		send_command(s, S_ENABLE, "ENABLE CONDSTORE");
 	} else {
-		step_examine(s);
+		step_list_or_examine(s);
 	}
 }
 
@@ -548,6 +565,28 @@ static void handle_idle_warning(struct imap_session *s, const struct imap_respon
 	imap_session_resync(s);
 }
 
+/* "* LIST (\HasNoChildren \Junk) "/" Junk": the attributes of our folder. */
+static void handle_list(struct imap_session *s, const struct imap_response *r)
+{
+	static const char *const uses[] = {"\\Junk", "\\Trash", "\\Sent", "\\Drafts", "\\All"};
+
+	if (r->n_args < 3 || r->args[0].type != IMAP_ARG_LIST) {
+		return;
+	}
+	g_autofree char *name = utf7_imap_decode(
+	    imap_arg_as_string(&r->args[2]) != NULL ? imap_arg_as_string(&r->args[2]) : "");
+	if (name == NULL || strcmp(name, mailbox_get_folder(s->mailbox)) != 0) {
+		return;
+	}
+	for (size_t i = 0; i < r->args[0].n_children; i++) {
+		for (size_t j = 0; j < G_N_ELEMENTS(uses); j++) {
+			if (imap_arg_is_atom(&r->args[0].children[i], uses[j])) {
+				mailbox_set_special_use(s->mailbox, uses[j]);
+			}
+		}
+	}
+}
+
 static void handle_untagged(struct imap_session *s, const struct imap_response *r)
 {
 	/* BYE text and CAPABILITY data are kept by imap-login. */
@@ -560,6 +599,10 @@ static void handle_untagged(struct imap_session *s, const struct imap_response *
 		return;
 	}
 	if (r->keyword == NULL) {
+		return;
+	}
+	if (strcmp(r->keyword, "LIST") == 0 && s->state == S_LIST) {
+		handle_list(s, r);
 		return;
 	}
 	if (strcmp(r->keyword, "ENABLED") == 0 && s->state == S_ENABLE) {
@@ -622,6 +665,10 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		step_enable_or_examine(s);
 		return;
 	case S_ENABLE:
+		step_list_or_examine(s);
+		return;
+	case S_LIST:
+		/* Not knowing the special use is no reason to stop watching. */
 		step_examine(s);
 		return;
 	case S_EXAMINE:

@@ -40,7 +40,8 @@ struct mailbox {
 	bool have_watermark;
 	uint32_t watermark;
 	uint32_t uidnext;
-	uint64_t modseq; /* HIGHESTMODSEQ of the last selection, 0 = none */
+	uint64_t modseq;   /* HIGHESTMODSEQ of the last selection, 0 = none */
+	char *special_use; /* "\\Junk", … from LIST (RFC 6154), NULL if none */
 
 	GArray *seq;  /* struct entry */
 	GArray *prev; /* struct entry sorted by UID, during a selection only */
@@ -176,6 +177,7 @@ void mailbox_destroy(struct mailbox *mb)
 	}
 	g_tree_unref(mb->pending);
 	g_hash_table_unref(mb->details);
+	g_free(mb->special_use);
 	g_free(mb);
 }
 
@@ -833,4 +835,15 @@ void mailbox_get_unknown_flags(const struct mailbox *mb, size_t max, GArray *uid
 			g_array_append_val(uids, e->uid);
 		}
 	}
+}
+
+void mailbox_set_special_use(struct mailbox *mb, const char *use)
+{
+	g_free(mb->special_use);
+	mb->special_use = g_strdup(use);
+}
+
+const char *mailbox_get_special_use(const struct mailbox *mb)
+{
+	return mb->special_use;
 }

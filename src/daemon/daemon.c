@@ -386,6 +386,14 @@ char **daemon_get_account_names(struct daemon *d)
 	return names;
 }
 
+const char *daemon_get_folder_special_use(struct daemon *d, const char *account, const char *folder)
+{
+	struct account *a = daemon_find_account(d, account);
+	struct mailbox *mb = a != NULL ? account_find_mailbox(a, folder) : NULL;
+
+	return mb != NULL ? mailbox_get_special_use(mb) : NULL;
+}
+
 void daemon_message_free(struct daemon_message *m)
 {
 	if (m == NULL) {

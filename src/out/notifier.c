@@ -505,6 +505,19 @@ static void options_from_config(const struct config *cfg, struct notifier_model_
 	};
 }
 
+/* Junk, trash, sent and drafts never notify unless notify_folders names
+ * them (their special use comes from the server's LIST, RFC 6154). */
+static bool quiet_special_use(struct notifier *n, const struct config_account *a,
+                              const char *folder)
+{
+	static const char *const quiet[] = {"\\Junk", "\\Trash", "\\Sent", "\\Drafts", NULL};
+	const char *use = daemon_get_folder_special_use(n->daemon, a->name, folder);
+
+	return use != NULL && g_strv_contains(quiet, use) &&
+	       !(a->notify_folders != NULL &&
+	         g_strv_contains((const char *const *)a->notify_folders, folder));
+}
+
 static void on_event(const struct watch_event *event, void *user_data)
 {
 	struct notifier *n = user_data;
@@ -518,10 +531,11 @@ static void on_event(const struct watch_event *event, void *user_data)
 	if (event->type == WATCH_EVENT_NEW) {
 		const struct config_account *a = config_find_account(cfg, event->account);
 
-		if (a == NULL || !config_account_notifies(a, event->folder)) {
+		if (a == NULL || !config_account_notifies(a, event->folder) ||
+		    quiet_special_use(n, a, event->folder)) {
 			return;
 		}
-	} else if (event->type != WATCH_EVENT_CHANGED && event->type != WATCH_EVENT_REMOVED) {
+	} else if (event->type == WATCH_EVENT_UNSEEN) {
 		return;
 	}
 	/* Cheap, and a reload changes them. */

@@ -203,7 +203,7 @@ class Dovecot:
     """
 
     def __init__(self, users=None, cert=None, key=None, plaintext_auth=True,
-                 name="dovecot"):
+                 name="dovecot", special_use=None):
         self.dovecot = find_tool("dovecot", "DOVECOT")
         self.doveadm_bin = find_tool("doveadm", "DOVEADM")
         self.certs = certs()
@@ -211,6 +211,9 @@ class Dovecot:
         self.cert = cert or self.certs.server_cert
         self.key = key or self.certs.server_key
         self.plaintext_auth = plaintext_auth
+        # {folder: "\\Junk"}: RFC 6154 special use, advertised by LIST
+        # (Dovecot then announces SPECIAL-USE).
+        self.special_use = dict(special_use or {})
         self.name = name
         self.dir = None
         self.proc = None
@@ -399,6 +402,9 @@ service postlogin {
                     os.makedirs(d, exist_ok=True)
                     if os.getuid() == 0:
                         os.chown(d, uid, gid)
+        special_use = "".join(
+            f'  mailbox "{folder}" {{\n    special_use = {use}\n  }}\n'
+            for folder, use in self.special_use.items())
         conf = f"""# imapwatch test instance
 instance_name = {os.path.basename(self.dir)}
 protocols = imap
@@ -443,7 +449,7 @@ namespace inbox {{
   inbox = yes
   separator = /
   prefix =
-}}
+{special_use}}}
 
 mail_max_userip_connections = 100
 protocol imap {{

@@ -379,6 +379,40 @@ class ControlsTest(NotifyTestCase):
         self.assertEqual(call["body"], "this one shows\nloud/INBOX")
         d.stop()
 
+    def test_special_use_folders_are_quiet_unless_listed(self):
+        """RFC 6154: a folder the server marks \\Junk (or \\Trash, \\Sent,
+        \\Drafts) never notifies unless notify_folders names it."""
+        with h.Dovecot(special_use={"Junk": "\\Junk"}, name="special-use") as server:
+            server.create_folder("user1", "Junk")
+
+            def acct(**extra):
+                keys = {"host": "localhost", "port": server.imaps_port, "username": "user1",
+                        "password": server.users["user1"], "folders": ["INBOX", "Junk"],
+                        "tls_ca_file": h.certs().ca}
+                keys.update(extra)
+                return keys
+
+            desk = self.desktop()
+            mon = self.monitor(desk)
+            d = self.daemon(desk, {"work": acct()})
+            junk = server.deliver("user1", "Junk", h.make_message(subject="spam offer")[0])
+            d.wait_for(is_event("new", folder="Junk", uid=junk), timeout=EVENT_TIMEOUT)
+            inbox = server.deliver("user1", "INBOX", h.make_message(subject="real mail")[0])
+            d.wait_for(is_event("new", folder="INBOX", uid=inbox), timeout=EVENT_TIMEOUT)
+            desk.wait_displayed(1)
+            [call] = mon.wait_notifies(1)
+            self.assertEqual(call["body"], "real mail\nwork/INBOX")
+            d.stop()
+
+            # Listed explicitly: it notifies.
+            d = self.daemon(desk, {"work": acct(notify_folders=["INBOX", "Junk"])})
+            since = len(mon.notifies())
+            junk = server.deliver("user1", "Junk", h.make_message(subject="wanted junk")[0])
+            d.wait_for(is_event("new", folder="Junk", uid=junk), timeout=EVENT_TIMEOUT)
+            calls = mon.wait_notifies(since + 1)
+            self.assertEqual(calls[since]["body"], "wanted junk\nwork/Junk")
+            d.stop()
+
     def test_notifications_false_starts_no_thread(self):
         desk = self.desktop()
         mon = self.monitor(desk)

@@ -25,6 +25,8 @@ struct transcript {
 	/* Expected end: NULL = still running; else "failed:<class>:<text>" or
 	 * "finished". The text is matched as a substring. */
 	const char *outcome;
+	/* Expected special use of the folder after the run (NULL: none). */
+	const char *special_use;
 	/* Mailbox state before the session, as after an earlier run. */
 	uint32_t restore_uidvalidity;
 	uint32_t restore_watermark;
@@ -192,6 +194,7 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	} else if (h.outcome == NULL || !g_str_has_prefix(h.outcome, t->outcome)) {
 		g_error("%s: expected outcome '%s', got '%s'", t->name, t->outcome, h.outcome);
 	}
+	g_assert_cmpstr(mailbox_get_special_use(mailbox), ==, t->special_use);
 	assert_never_modifies(h.all_sent->str);
 	/* Secrets never reach the trace (issue: --trace-imap redacts). */
 	g_assert_null(strstr(h.trace->str, config.password));
@@ -769,9 +772,31 @@ static void test_new_in_bursts(void)
 	harness_finish(&h, mailbox);
 }
 
+/* SPECIAL-USE (RFC 6154): LIST tells what the folder is for. */
+static const struct step special_use_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 IDLE SPECIAL-USE] in\r\n", "A2 LIST \"\" INBOX\r\n"},
+    {"* LIST (\\HasNoChildren \\Junk) \"/\" Other\r\n* LIST (\\HasNoChildren \\Junk) \"/\" "
+     "INBOX\r\n"
+     "A2 OK\r\n",
+     "A3 EXAMINE INBOX\r\n"},
+    {"* 0 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\nA3 OK\r\n", "A4 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript special_use = {
+    .name = "special-use",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = special_use_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n",
+    .special_use = "\\Junk",
+};
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
+	    &special_use,
 	    &qresync,
 	    &condstore,
 	    &dovecot,
