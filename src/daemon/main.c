@@ -4,12 +4,14 @@
  * [account], prints watch events with --print-events, and leaves cleanly on
  * SIGTERM/SIGINT (DONE, LOGOUT) within 2 s.
  */
+#include "imapwatch/bus.h"
 #include "imapwatch/daemon.h"
 #include "imapwatch/config.h"
 #include "imapwatch/event.h"
 #include "imapwatch/log.h"
 #include "imapwatch/stream.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <locale.h>
 #include <signal.h>
@@ -125,6 +127,13 @@ int main(int argc, char **argv)
 	/* Writes to a closed socket or pipe must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Single instance: decided before any account or state is touched. */
+	struct bus_service *bus = NULL;
+	if (bus_service_create(&bus) == -EEXIST) {
+		fputs("imapwatchd is already running\n", stderr);
+		return 0;
+	}
+
 	struct daemon_options options = {
 	    .trace = trace,
 	    .config_path = config_path,
@@ -139,9 +148,11 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, sigterm_cb, &p);
 	g_unix_signal_add(SIGINT, sigterm_cb, &p);
 	g_unix_signal_add(SIGHUP, sighup_cb, &p);
+	bus_service_start(bus, p.daemon);
 	daemon_start(p.daemon);
 	g_main_loop_run(p.loop);
 
+	bus_service_destroy(bus);
 	daemon_destroy(p.daemon);
 	g_main_loop_unref(p.loop);
 	stream_flush_tls_cache();
