@@ -249,10 +249,9 @@ struct ctl_client *ctl_client_connect(int *exit_code)
 		const char *address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
 
 		if (address == NULL || address[0] == '\0') {
-			fputs(
-			    "imapwatch: no session bus here (DBUS_SESSION_BUS_ADDRESS is not set), "
-			    "so imapwatchd cannot be reached.\n",
-			    stderr);
+			fputs("imapwatch: imapwatchd is not running: there is no session bus here "
+			      "(DBUS_SESSION_BUS_ADDRESS is not set).\n",
+			      stderr);
 		} else {
 			fprintf(
 			    stderr,
