@@ -380,7 +380,7 @@ static bool ctl_deliver(DBusMessage *message, ctl_client_signal_fn fn, void *use
 	return args == NULL || fn(dbus_message_get_member(message), args, user_data);
 }
 
-int ctl_client_monitor(struct ctl_client *client, ctl_client_signal_fn fn, void *user_data)
+int ctl_client_subscribe(struct ctl_client *client)
 {
 	DBusError error = DBUS_ERROR_INIT;
 
@@ -394,6 +394,11 @@ int ctl_client_monitor(struct ctl_client *client, ctl_client_signal_fn fn, void 
 		dbus_error_free(&error);
 		return code;
 	}
+	return CTL_EXIT_OK;
+}
+
+int ctl_client_monitor(struct ctl_client *client, ctl_client_signal_fn fn, void *user_data)
+{
 	/* Blocks until a message arrives; returns false once disconnected. */
 	while (dbus_connection_read_write(client->conn, -1)) {
 		DBusMessage *message;

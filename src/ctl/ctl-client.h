@@ -43,9 +43,13 @@ GVariant *ctl_client_call(struct ctl_client *client, const char *method, GVarian
                           int timeout_ms, int *exit_code);
 
 /* Subscribes to every signal of the daemon and to its coming and going on
- * the bus, then calls fn for each until fn returns false or the bus is
- * lost. member is the signal name, args its arguments as a tuple; a daemon
- * that leaves or comes back is reported as member "DaemonGone" /
+ * the bus; signals sent after this returns are received. Returns an exit
+ * code (after printing why on failure). */
+int ctl_client_subscribe(struct ctl_client *client);
+
+/* Calls fn for each signal subscribed to, until fn returns false or the
+ * bus is lost. member is the signal name, args its arguments as a tuple; a
+ * daemon that leaves or comes back is reported as member "DaemonGone" /
  * "DaemonBack" with empty args. Returns an exit code. */
 typedef bool (*ctl_client_signal_fn)(const char *member, GVariant *args, void *user_data);
 int ctl_client_monitor(struct ctl_client *client, ctl_client_signal_fn fn, void *user_data);

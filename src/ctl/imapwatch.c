@@ -567,7 +567,13 @@ static int cmd_monitor(int argc, char **argv)
 	if (client == NULL) {
 		return code;
 	}
-	code = ctl_client_monitor(client, monitor_signal, &m);
+	code = ctl_client_subscribe(client);
+	if (code == CTL_EXIT_OK) {
+		/* On stderr, so --json output stays pure; scripts may wait for
+		 * it to know that no later event will be missed. */
+		fputs("imapwatch: monitoring imapwatchd (Ctrl-C to stop)\n", stderr);
+		code = ctl_client_monitor(client, monitor_signal, &m);
+	}
 	ctl_client_free(client);
 	/* A reader that went away (| head) ends the stream normally. */
 	return m.write_failed && errno != EPIPE ? CTL_EXIT_FAILED : code;
