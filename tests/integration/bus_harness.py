@@ -312,7 +312,7 @@ def send_raw(bus, method, *typed_args, iface=IFACE):
 class Monitor:
     """`gdbus monitor --dest org.imapwatch.Daemon1` on a bus.
 
-    signals: list of (member, args) in arrival order, member as
+    signals: list of (member, args) in arrival order (arrival(i): when), member as
     "Interface.Member" shortened to "Member" for our interface and
     "PropertiesChanged" for properties. Ready after start() returns: the
     bus has processed its subscription.
@@ -322,6 +322,7 @@ class Monitor:
         self.bus = bus
         self.proc = None
         self._signals = []
+        self._times = []  # time.monotonic() at arrival, per signal
         self._queue = queue.Queue()
         self._other = []
         self._owner_lines = queue.Queue()
@@ -363,7 +364,7 @@ class Monitor:
                 continue
             name = member if iface in (IFACE, "org.freedesktop.DBus.Properties") \
                 else f"{iface}.{member}"
-            self._queue.put((name, parsed))
+            self._queue.put((time.monotonic(), name, parsed))
         self._queue.put(None)
 
     def _drain(self, timeout):
@@ -375,7 +376,8 @@ class Monitor:
             if item is None:
                 self._eof = True
             else:
-                self._signals.append(item)
+                self._times.append(item[0])
+                self._signals.append(item[1:])
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
@@ -388,6 +390,11 @@ class Monitor:
     def mark(self):
         self._drain(0)
         return len(self._signals)
+
+    def arrival(self, index):
+        """time.monotonic() when signal number `index` was read."""
+        self._drain(0)
+        return self._times[index]
 
     def describe(self, since=0):
         lines = [f"signals seen since {since}:"]
