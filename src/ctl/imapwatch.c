@@ -47,9 +47,11 @@ static int usage_error(const char *command, const char *message)
 	return CTL_EXIT_USAGE;
 }
 
-/* Parses the options of a command; argv[0] is the command name. On
- * failure prints why and returns false. --help prints and exits 0. */
-static bool parse_options(const char *name, int *argc, char ***argv, GOptionEntry *entries)
+/* Parses the options of a command (argv[0] is its name) and checks that
+ * at most max_args arguments remain, else prints why (with `too_many`).
+ * --help prints and exits 0. */
+static bool parse_options(const char *name, int *argc, char ***argv, GOptionEntry *entries,
+                          int max_args, const char *too_many)
 {
 	const struct command *c = commands;
 	g_autofree char *prgname = g_strdup_printf("imapwatch %s", name);
@@ -65,6 +67,10 @@ static bool parse_options(const char *name, int *argc, char ***argv, GOptionEntr
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, argc, argv, &error)) {
 		usage_error(name, error->message);
+		return false;
+	}
+	if (*argc - 1 > max_args) {
+		usage_error(name, too_many);
 		return false;
 	}
 	return true;
@@ -227,11 +233,8 @@ static int cmd_status(int argc, char **argv)
 	int code = CTL_EXIT_OK;
 	bool any_error = false;
 
-	if (!parse_options("status", &argc, &argv, entries)) {
+	if (!parse_options("status", &argc, &argv, entries, 0, "takes no arguments")) {
 		return CTL_EXIT_USAGE;
-	}
-	if (argc > 1) {
-		return usage_error("status", "takes no arguments");
 	}
 	g_autoptr(GVariant) reply = call_daemon("GetStatus", NULL, CTL_CALL_TIMEOUT_MS, &code);
 	if (reply == NULL) {
@@ -309,11 +312,9 @@ static int cmd_list(int argc, char **argv)
 	g_autofree char *account = NULL, *folder = NULL;
 	int code = CTL_EXIT_OK;
 
-	if (!parse_options("list", &argc, &argv, entries)) {
+	if (!parse_options("list", &argc, &argv, entries, 1,
+	                   "takes at most one ACCOUNT[/FOLDER]")) {
 		return CTL_EXIT_USAGE;
-	}
-	if (argc > 2) {
-		return usage_error("list", "takes at most one ACCOUNT[/FOLDER]");
 	}
 	split_target(argc == 2 ? argv[1] : NULL, &account, &folder);
 	g_autoptr(GVariant) reply =
@@ -350,11 +351,8 @@ static int cmd_check(int argc, char **argv)
 {
 	GOptionEntry entries[] = {G_OPTION_ENTRY_NULL};
 
-	if (!parse_options("check", &argc, &argv, entries)) {
+	if (!parse_options("check", &argc, &argv, entries, 1, "takes at most one ACCOUNT")) {
 		return CTL_EXIT_USAGE;
-	}
-	if (argc > 2) {
-		return usage_error("check", "takes at most one ACCOUNT");
 	}
 	return simple_call("Check", g_variant_new("(s)", argc == 2 ? argv[1] : ""),
 	                   CTL_CALL_TIMEOUT_MS);
@@ -369,7 +367,7 @@ static int cmd_mark_read(int argc, char **argv)
 	    G_OPTION_ENTRY_NULL,
 	};
 
-	if (!parse_options("mark-read", &argc, &argv, entries)) {
+	if (!parse_options("mark-read", &argc, &argv, entries, G_MAXINT, NULL)) {
 		return CTL_EXIT_USAGE;
 	}
 	if (all) {
@@ -395,11 +393,8 @@ static int cmd_reload(int argc, char **argv)
 {
 	GOptionEntry entries[] = {G_OPTION_ENTRY_NULL};
 
-	if (!parse_options("reload", &argc, &argv, entries)) {
+	if (!parse_options("reload", &argc, &argv, entries, 0, "takes no arguments")) {
 		return CTL_EXIT_USAGE;
-	}
-	if (argc > 1) {
-		return usage_error("reload", "takes no arguments");
 	}
 	return simple_call("Reload", NULL, CTL_CALL_TIMEOUT_MS);
 }
@@ -555,11 +550,8 @@ static int cmd_monitor(int argc, char **argv)
 	struct monitor m = {0};
 	int code = CTL_EXIT_OK;
 
-	if (!parse_options("monitor", &argc, &argv, entries)) {
+	if (!parse_options("monitor", &argc, &argv, entries, 0, "takes no arguments")) {
 		return CTL_EXIT_USAGE;
-	}
-	if (argc > 1) {
-		return usage_error("monitor", "takes no arguments");
 	}
 	m.json = json;
 	m.colour = !json && colour_wanted();
