@@ -18,6 +18,13 @@
 #include <dbus/dbus.h>
 #include <stdbool.h>
 
+/* Aborts ("out of memory <what>") when failed: libdbus reports nothing
+ * else through the results this is used for. */
+void bus_marshal_oom_if(bool failed, const char *what);
+
+/* Queues message on conn (does nothing when conn is NULL: no bus). */
+void bus_marshal_send(DBusConnection *conn, DBusMessage *message);
+
 /* Opens a container (dbus_message_iter_open_container) or aborts. */
 void bus_marshal_open(DBusMessageIter *parent, int type, const char *signature,
                       DBusMessageIter *child);

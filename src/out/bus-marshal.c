@@ -3,22 +3,36 @@
 
 #include "imapwatch/account.h"
 
-static void bus_marshal_oom_if(dbus_bool_t ok)
+void bus_marshal_oom_if(bool failed, const char *what)
 {
-	if (!ok) {
-		g_error("out of memory building a D-Bus message");
+	if (failed) {
+		g_error("out of memory %s", what);
 	}
+}
+
+void bus_marshal_send(DBusConnection *conn, DBusMessage *message)
+{
+	if (conn != NULL) {
+		bus_marshal_oom_if(!dbus_connection_send(conn, message, NULL),
+		                   "sending a D-Bus message");
+	}
+}
+
+/* Checks a libdbus result of building a message. */
+static void bus_marshal_ok(dbus_bool_t ok)
+{
+	bus_marshal_oom_if(!ok, "building a D-Bus message");
 }
 
 void bus_marshal_open(DBusMessageIter *parent, int type, const char *signature,
                       DBusMessageIter *child)
 {
-	bus_marshal_oom_if(dbus_message_iter_open_container(parent, type, signature, child));
+	bus_marshal_ok(dbus_message_iter_open_container(parent, type, signature, child));
 }
 
 void bus_marshal_close(DBusMessageIter *parent, DBusMessageIter *child)
 {
-	bus_marshal_oom_if(dbus_message_iter_close_container(parent, child));
+	bus_marshal_ok(dbus_message_iter_close_container(parent, child));
 }
 
 void bus_marshal_string(DBusMessageIter *iter, const char *value)
@@ -32,12 +46,12 @@ void bus_marshal_string(DBusMessageIter *iter, const char *value)
 		valid = g_utf8_make_valid(value, -1);
 		value = valid;
 	}
-	bus_marshal_oom_if(dbus_message_iter_append_basic(iter, DBUS_TYPE_STRING, &value));
+	bus_marshal_ok(dbus_message_iter_append_basic(iter, DBUS_TYPE_STRING, &value));
 }
 
 static void bus_marshal_basic(DBusMessageIter *iter, int type, const void *value)
 {
-	bus_marshal_oom_if(dbus_message_iter_append_basic(iter, type, value));
+	bus_marshal_ok(dbus_message_iter_append_basic(iter, type, value));
 }
 
 void bus_marshal_strv(DBusMessageIter *iter, const char *const *values)

@@ -8,6 +8,7 @@
 
 #include "imapwatch/bus-loop.h"
 #include "imapwatch/bus-marshal.h"
+#include "imapwatch/bus-signals.h"
 #include "out/bus-introspect.h"
 
 #include <errno.h>
@@ -57,13 +58,6 @@ static const char standard_interfaces[] =
     "    </method>\n"
     "  </interface>\n";
 
-/* The unseen count of a folder, to be sent with the next flush. */
-struct unseen_entry {
-	char *account;
-	char *folder;
-	uint32_t count;
-};
-
 /* A MarkRead / MarkAllRead waiting for the servers. */
 struct bus_call {
 	struct bus_service *bus;
@@ -73,55 +67,22 @@ struct bus_call {
 struct bus_service {
 	DBusConnection *conn; /* NULL: running without D-Bus */
 	struct daemon *daemon;
-	guint listener;
-	guint reload_listener;
 	char *introspect_xml;
-
-	/* The Messages* signal being filled, if any. */
-	DBusMessage *batch;
-	DBusMessageIter batch_args;
-	DBusMessageIter batch_array;
-	enum watch_event_type batch_type;
-	guint batch_count;
-	GPtrArray *unseen; /* struct unseen_entry * */
-	guint flush_source;
-
-	/* Property values as last announced. */
-	uint32_t total_unseen;
-	char **accounts;
-
+	struct bus_signals *signals;
 	GPtrArray *calls; /* struct bus_call * */
 	guint drop_source;
 };
 
-static void bus_oom_if(bool failed, const char *what)
-{
-	if (failed) {
-		g_error("out of memory %s", what);
-	}
-}
-
 static void bus_send(struct bus_service *bus, DBusMessage *message)
 {
-	if (bus->conn != NULL) {
-		bus_oom_if(!dbus_connection_send(bus->conn, message, NULL),
-		           "sending a D-Bus message");
-	}
-}
-
-static DBusMessage *bus_new_signal(const char *interface, const char *name)
-{
-	DBusMessage *signal = dbus_message_new_signal(BUS_PATH, interface, name);
-
-	bus_oom_if(signal == NULL, "creating a D-Bus signal");
-	return signal;
+	bus_marshal_send(bus->conn, message);
 }
 
 static DBusMessage *bus_new_return(DBusMessage *call)
 {
 	DBusMessage *reply = dbus_message_new_method_return(call);
 
-	bus_oom_if(reply == NULL, "creating a D-Bus reply");
+	bus_marshal_oom_if(reply == NULL, "creating a D-Bus reply");
 	return reply;
 }
 
@@ -136,7 +97,7 @@ static DBusMessage *bus_new_error(DBusMessage *call, const char *name, const cha
 	g_autofree char *text = g_strdup_vprintf(format, args);
 	va_end(args);
 	DBusMessage *reply = dbus_message_new_error(call, name, text);
-	bus_oom_if(reply == NULL, "creating a D-Bus error");
+	bus_marshal_oom_if(reply == NULL, "creating a D-Bus error");
 	return reply;
 }
 
@@ -158,215 +119,6 @@ static const char *bus_error_name(const GError *error)
 static DBusMessage *bus_new_gerror(DBusMessage *call, const GError *error)
 {
 	return bus_new_error(call, bus_error_name(error), "%s", error->message);
-}
-
-/* --- signals ------------------------------------------------------------- */
-
-static void bus_emit_property(struct bus_service *bus, const char *name, uint32_t total,
-                              const char *const *accounts)
-{
-	g_autoptr(DBusMessage) signal = bus_new_signal(PROPERTIES_INTERFACE, "PropertiesChanged");
-	DBusMessageIter args, changed, entry;
-	const char *const no_names[] = {NULL};
-
-	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, BUS_INTERFACE);
-	bus_marshal_open(&args, DBUS_TYPE_ARRAY, "{sv}", &changed);
-	bus_marshal_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	bus_marshal_string(&entry, name);
-	if (accounts != NULL) {
-		bus_marshal_variant_strv(&entry, accounts);
-	} else {
-		bus_marshal_variant_uint32(&entry, total);
-	}
-	bus_marshal_close(&changed, &entry);
-	bus_marshal_close(&args, &changed);
-	bus_marshal_strv(&args, no_names);
-	bus_send(bus, signal);
-}
-
-static void bus_publish_total_unseen(struct bus_service *bus)
-{
-	uint32_t total = daemon_get_total_unseen(bus->daemon);
-
-	if (total != bus->total_unseen) {
-		bus->total_unseen = total;
-		bus_emit_property(bus, "TotalUnseen", total, NULL);
-	}
-}
-
-static void bus_publish_accounts(struct bus_service *bus)
-{
-	g_auto(GStrv) names = daemon_get_account_names(bus->daemon);
-
-	if (!g_strv_equal((const char *const *)names, (const char *const *)bus->accounts)) {
-		g_strfreev(bus->accounts);
-		bus->accounts = g_steal_pointer(&names);
-		bus_emit_property(bus, "Accounts", 0, (const char *const *)bus->accounts);
-	}
-}
-
-static const char *batch_signal_name(enum watch_event_type type)
-{
-	switch (type) {
-	case WATCH_EVENT_NEW:
-		return "MessagesAdded";
-	case WATCH_EVENT_CHANGED:
-		return "MessagesChanged";
-	default:
-		return "MessagesRemoved";
-	}
-}
-
-/* Sends the Messages* signal being filled. */
-static void batch_close(struct bus_service *bus)
-{
-	if (bus->batch == NULL) {
-		return;
-	}
-	bus_marshal_close(&bus->batch_args, &bus->batch_array);
-	bus_send(bus, bus->batch);
-	g_clear_pointer(&bus->batch, dbus_message_unref);
-}
-
-/* Adds a message event to the signal being filled. A new signal starts when
- * the kind changes, so that listeners see events in the order they
- * happened, and when the signal is full. */
-static void batch_add(struct bus_service *bus, const struct watch_event *event)
-{
-	if (bus->batch != NULL &&
-	    (bus->batch_type != event->type || bus->batch_count >= BUS_SIGNAL_MAX_MESSAGES)) {
-		batch_close(bus);
-	}
-	if (bus->batch == NULL) {
-		bus->batch = bus_new_signal(BUS_INTERFACE, batch_signal_name(event->type));
-		bus->batch_type = event->type;
-		bus->batch_count = 0;
-		dbus_message_iter_init_append(bus->batch, &bus->batch_args);
-		bus_marshal_open(&bus->batch_args, DBUS_TYPE_ARRAY, "a{sv}", &bus->batch_array);
-	}
-	bus_marshal_event(&bus->batch_array, event);
-	bus->batch_count++;
-}
-
-static void unseen_entry_free(gpointer p)
-{
-	struct unseen_entry *e = p;
-
-	g_free(e->account);
-	g_free(e->folder);
-	g_free(e);
-}
-
-static void unseen_set(struct bus_service *bus, const char *account, const char *folder,
-                       uint32_t count)
-{
-	for (guint i = 0; i < bus->unseen->len; i++) {
-		struct unseen_entry *e = bus->unseen->pdata[i];
-
-		if (strcmp(e->account, account) == 0 && strcmp(e->folder, folder) == 0) {
-			e->count = count;
-			return;
-		}
-	}
-	struct unseen_entry *e = g_new(struct unseen_entry, 1);
-	e->account = g_strdup(account);
-	e->folder = g_strdup(folder);
-	e->count = count;
-	g_ptr_array_add(bus->unseen, e);
-}
-
-static void bus_emit_unseen(struct bus_service *bus, const struct unseen_entry *e)
-{
-	g_autoptr(DBusMessage) signal = bus_new_signal(BUS_INTERFACE, "UnseenCountChanged");
-	DBusMessageIter args;
-	dbus_uint32_t count = e->count;
-
-	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, e->account);
-	bus_marshal_string(&args, e->folder);
-	bus_oom_if(!dbus_message_iter_append_basic(&args, DBUS_TYPE_UINT32, &count),
-	           "building a D-Bus signal");
-	bus_send(bus, signal);
-}
-
-/* Sends everything collected: the message signal being filled, then the
- * latest unseen count of each folder that changed, then TotalUnseen. */
-static void bus_flush(struct bus_service *bus)
-{
-	g_clear_handle_id(&bus->flush_source, g_source_remove);
-	batch_close(bus);
-	if (bus->unseen->len == 0) {
-		return;
-	}
-	for (guint i = 0; i < bus->unseen->len; i++) {
-		bus_emit_unseen(bus, bus->unseen->pdata[i]);
-	}
-	g_ptr_array_set_size(bus->unseen, 0);
-	bus_publish_total_unseen(bus);
-}
-
-static gboolean bus_flush_cb(gpointer user_data)
-{
-	struct bus_service *bus = user_data;
-
-	bus->flush_source = 0;
-	bus_flush(bus);
-	return G_SOURCE_REMOVE;
-}
-
-static void bus_emit_state(struct bus_service *bus, const struct watch_event *event)
-{
-	g_autoptr(DBusMessage) signal = bus_new_signal(BUS_INTERFACE, "AccountStateChanged");
-	DBusMessageIter args;
-
-	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, event->account);
-	bus_marshal_string(&args, event->state);
-	bus_marshal_string(&args, event->detail);
-	bus_send(bus, signal);
-}
-
-static void bus_on_event(const struct watch_event *event, void *user_data)
-{
-	struct bus_service *bus = user_data;
-
-	if (bus->conn == NULL) {
-		return;
-	}
-	switch (event->type) {
-	case WATCH_EVENT_NEW:
-	case WATCH_EVENT_CHANGED:
-	case WATCH_EVENT_REMOVED:
-		batch_add(bus, event);
-		break;
-	case WATCH_EVENT_UNSEEN:
-		unseen_set(bus, event->account, event->folder, event->count);
-		break;
-	case WATCH_EVENT_STATE:
-		/* At once, but after what happened before it. */
-		bus_flush(bus);
-		bus_emit_state(bus, event);
-		return;
-	}
-	if (bus->flush_source == 0) {
-		/* Idle priority: a burst read from a socket is collected whole
-		 * before it is sent. */
-		bus->flush_source =
-		    g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, bus_flush_cb, bus, NULL);
-	}
-}
-
-static void bus_on_reload(void *user_data)
-{
-	struct bus_service *bus = user_data;
-
-	if (bus->conn == NULL) {
-		return;
-	}
-	bus_flush(bus);
-	bus_publish_accounts(bus);
-	bus_publish_total_unseen(bus);
 }
 
 /* --- methods ------------------------------------------------------------- */
@@ -443,10 +195,10 @@ static DBusMessage *bus_list_messages(struct bus_service *bus, DBusMessage *call
 	g_autoptr(GError) error = NULL;
 
 	/* The signature was checked: this cannot fail but for memory. */
-	bus_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &account, DBUS_TYPE_STRING,
-	                                  &folder, DBUS_TYPE_BOOLEAN, &unseen_only,
-	                                  DBUS_TYPE_INVALID),
-	           "reading D-Bus arguments");
+	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &account,
+	                                          DBUS_TYPE_STRING, &folder, DBUS_TYPE_BOOLEAN,
+	                                          &unseen_only, DBUS_TYPE_INVALID),
+	                   "reading D-Bus arguments");
 	g_autoptr(GPtrArray) messages =
 	    daemon_list_messages(bus->daemon, account, folder, unseen_only, &error);
 	if (messages == NULL) {
@@ -470,8 +222,9 @@ static const char *bus_string_arg(DBusMessage *call)
 {
 	const char *value = NULL;
 
-	bus_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &value, DBUS_TYPE_INVALID),
-	           "reading D-Bus arguments");
+	bus_marshal_oom_if(
+	    !dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &value, DBUS_TYPE_INVALID),
+	    "reading D-Bus arguments");
 	return value;
 }
 
@@ -507,7 +260,7 @@ static void bus_call_done(const GError *error, void *user_data)
 	struct bus_service *bus = c->bus;
 
 	/* Signals collected so far go first (see bus.h). */
-	bus_flush(bus);
+	bus_signals_flush(bus->signals);
 	bus_call_reply(c, error != NULL ? bus_new_gerror(c->call, error) : bus_new_return(c->call));
 	g_ptr_array_remove_fast(bus->calls, c);
 }
@@ -527,9 +280,9 @@ static DBusMessage *bus_mark_read(struct bus_service *bus, DBusMessage *call)
 	char **ids = NULL;
 	int n_ids = 0;
 
-	bus_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING, &ids,
-	                                  &n_ids, DBUS_TYPE_INVALID),
-	           "reading D-Bus arguments");
+	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING,
+	                                          &ids, &n_ids, DBUS_TYPE_INVALID),
+	                   "reading D-Bus arguments");
 	/* libdbus returns string arrays NULL-terminated. */
 	daemon_mark_read(bus->daemon, (const char *const *)ids, bus_call_done,
 	                 bus_call_keep(bus, call));
@@ -542,9 +295,9 @@ static DBusMessage *bus_mark_all_read(struct bus_service *bus, DBusMessage *call
 	const char *account = NULL;
 	const char *folder = NULL;
 
-	bus_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &account, DBUS_TYPE_STRING,
-	                                  &folder, DBUS_TYPE_INVALID),
-	           "reading D-Bus arguments");
+	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &account,
+	                                          DBUS_TYPE_STRING, &folder, DBUS_TYPE_INVALID),
+	                   "reading D-Bus arguments");
 	daemon_mark_all_read(bus->daemon, account, folder, bus_call_done, bus_call_keep(bus, call));
 	return NULL;
 }
@@ -603,9 +356,9 @@ static DBusMessage *bus_properties_get(struct bus_service *bus, DBusMessage *cal
 	const char *interface = NULL;
 	const char *name = NULL;
 
-	bus_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &interface,
-	                                  DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID),
-	           "reading D-Bus arguments");
+	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &interface,
+	                                          DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID),
+	                   "reading D-Bus arguments");
 	if (!bus_is_our_interface(interface)) {
 		return bus_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' with properties",
 		                     interface);
@@ -742,7 +495,7 @@ static DBusHandlerResult bus_on_message(DBusConnection *conn, DBusMessage *call,
 		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 	}
 	/* Signals collected so far go before any reply (see bus.h). */
-	bus_flush(bus);
+	bus_signals_flush(bus->signals);
 	DBusMessage *reply = bus_dispatch(bus, call);
 	if (reply != NULL) {
 		if (!dbus_message_get_no_reply(call)) {
@@ -760,6 +513,7 @@ static void bus_close_connection(struct bus_service *bus)
 	if (bus->conn == NULL) {
 		return;
 	}
+	bus_signals_set_connection(bus->signals, NULL);
 	bus_loop_detach(bus->conn);
 	/* Private connections must be closed before the last unref. */
 	dbus_connection_close(bus->conn);
@@ -842,7 +596,6 @@ int bus_service_create(struct bus_service **out)
 	}
 	struct bus_service *bus = g_new0(struct bus_service, 1);
 	bus->conn = conn;
-	bus->unseen = g_ptr_array_new_with_free_func(unseen_entry_free);
 	bus->calls = g_ptr_array_new_with_free_func(bus_call_free);
 	*out = bus;
 	return 0;
@@ -854,21 +607,18 @@ void bus_service_start(struct bus_service *bus, struct daemon *daemon)
 	g_auto(DBusError) error = DBUS_ERROR_INIT;
 
 	bus->daemon = daemon;
-	bus->accounts = daemon_get_account_names(daemon);
-	bus->total_unseen = daemon_get_total_unseen(daemon);
 	bus->introspect_xml = bus_build_introspection();
 	if (bus->conn == NULL) {
 		return;
 	}
-	bus_oom_if(!dbus_connection_add_filter(bus->conn, bus_filter, bus, NULL),
-	           "adding a D-Bus filter");
+	bus_marshal_oom_if(!dbus_connection_add_filter(bus->conn, bus_filter, bus, NULL),
+	                   "adding a D-Bus filter");
 	if (!dbus_connection_try_register_object_path(bus->conn, BUS_PATH, &vtable, bus, &error)) {
 		/* Only out of memory or a path already taken, which no other
 		 * code on this private connection does. */
 		g_error("cannot serve %s on D-Bus: %s", BUS_PATH, error.message);
 	}
-	bus->listener = daemon_add_listener(daemon, bus_on_event, bus);
-	bus->reload_listener = daemon_add_reload_listener(daemon, bus_on_reload, bus);
+	bus->signals = bus_signals_create(bus->conn, daemon);
 	int r = bus_loop_attach(bus->conn, NULL);
 	g_assert(r == 0); /* a fresh private connection is attached nowhere */
 	g_message("serving %s on the session bus", BUS_NAME);
@@ -884,11 +634,7 @@ void bus_service_destroy(struct bus_service *bus)
 	if (bus == NULL) {
 		return;
 	}
-	if (bus->daemon != NULL && bus->listener != 0) {
-		daemon_remove_listener(bus->daemon, bus->listener);
-		daemon_remove_listener(bus->daemon, bus->reload_listener);
-	}
-	bus_flush(bus);
+	g_clear_pointer(&bus->signals, bus_signals_destroy);
 	for (guint i = 0; i < bus->calls->len; i++) {
 		struct bus_call *c = bus->calls->pdata[i];
 
@@ -902,8 +648,6 @@ void bus_service_destroy(struct bus_service *bus)
 	}
 	g_clear_handle_id(&bus->drop_source, g_source_remove);
 	bus_close_connection(bus);
-	g_ptr_array_unref(bus->unseen);
-	g_strfreev(bus->accounts);
 	g_free(bus->introspect_xml);
 	g_free(bus);
 }
