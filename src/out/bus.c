@@ -228,6 +228,14 @@ static const char *bus_string_arg(DBusMessage *call)
 	return value;
 }
 
+/* The two string arguments of a call whose signature was checked. */
+static void bus_string_pair(DBusMessage *call, const char **first, const char **second)
+{
+	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, first,
+	                                          DBUS_TYPE_STRING, second, DBUS_TYPE_INVALID),
+	                   "reading D-Bus arguments");
+}
+
 static DBusMessage *bus_check(struct bus_service *bus, DBusMessage *call)
 {
 	g_autoptr(GError) error = NULL;
@@ -295,9 +303,7 @@ static DBusMessage *bus_mark_all_read(struct bus_service *bus, DBusMessage *call
 	const char *account = NULL;
 	const char *folder = NULL;
 
-	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &account,
-	                                          DBUS_TYPE_STRING, &folder, DBUS_TYPE_INVALID),
-	                   "reading D-Bus arguments");
+	bus_string_pair(call, &account, &folder);
 	daemon_mark_all_read(bus->daemon, account, folder, bus_call_done, bus_call_keep(bus, call));
 	return NULL;
 }
@@ -356,9 +362,7 @@ static DBusMessage *bus_properties_get(struct bus_service *bus, DBusMessage *cal
 	const char *interface = NULL;
 	const char *name = NULL;
 
-	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &interface,
-	                                          DBUS_TYPE_STRING, &name, DBUS_TYPE_INVALID),
-	                   "reading D-Bus arguments");
+	bus_string_pair(call, &interface, &name);
 	if (!bus_is_our_interface(interface)) {
 		return bus_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' with properties",
 		                     interface);
