@@ -11,8 +11,11 @@
     bench/bench.py hang-latency [-n 50]
                                      delivery-to-event latency while the
                                      notification server hangs
+    bench/bench.py dbus-latency [-n 50]  delivery to MessagesAdded at an independent listener
+    bench/bench.py status-time [-n 20]   wall time of `imapwatch status`, 10 accounts
 
-Run by hand after building (IMAPWATCHD defaults to build/imapwatchd). Prints
+Run by hand after building (IMAPWATCHD defaults to build/imapwatchd, IMAPWATCH
+to build/imapwatch). Prints
 figures; asserts nothing about speed.
 """
 
@@ -35,12 +38,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import imapwatch_harness as h  # noqa: E402
+import bus_harness as b  # noqa: E402
 
 
 class Watcher:
     """imapwatchd --print-events with arrival timestamps per event."""
 
-    def __init__(self, config_text, env=None):
+    def __init__(self, config_text, env=None, bus=None):
         self.dir = tempfile.mkdtemp(prefix="imapwatch-bench-")
         os.makedirs(os.path.join(self.dir, "state"))
         self.config = os.path.join(self.dir, "config")
@@ -51,6 +55,8 @@ class Watcher:
         for var in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(var, None)
         env.update(env_extra or {})
+        if bus is not None:
+            env["DBUS_SESSION_BUS_ADDRESS"] = bus.address
         binary = os.environ.get("IMAPWATCHD", os.path.join(ROOT, "build", "imapwatchd"))
         self.proc = subprocess.Popen([binary, "--print-events", "--config", self.config],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -224,6 +230,69 @@ def cmd_hang_latency(args):
                 normal[1])
         figures("server hung: doveadm save -> new event", hung[0])
         figures("server hung: new event - EXISTS at an independent IDLE client", hung[1])
+def cmd_dbus_latency(args):
+    """Delivery -> MessagesAdded at an independent listener (gdbus monitor),
+    minus the time an independent IDLE client gets EXISTS."""
+    with h.Dovecot() as dc, b.SessionBus() as bus:
+        monitor = b.Monitor(bus).start()
+        w = Watcher(account_block("bench", dc, "user1", ["INBOX"]), bus=bus)
+        try:
+            w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
+            idle = IdleClient(dc, "user1")
+            total, server, ours = [], [], []
+            for i in range(args.n):
+                subject = f"bench {i}"
+                since = monitor.mark()
+                t0 = time.monotonic()
+                dc.doveadm("save", "-u", "user1", "-m", "INBOX",
+                           input=h.make_message(subject=subject)[0])
+
+                def added(signals):
+                    for j, (m, a) in enumerate(signals):
+                        if m == "MessagesAdded" and any(d["subject"] == subject for d in a[0]):
+                            return (since + j,)
+                    return None
+                index = monitor.wait_until(added, timeout=30, since=since)[0]
+                t_signal = monitor.arrival(index)
+                t_exists = idle.times.get(timeout=30)
+                total.append((t_signal - t0) * 1000)
+                server.append((t_exists - t0) * 1000)
+                ours.append((t_signal - t_exists) * 1000)
+            print(f"deliveries: {args.n}")
+            figures("doveadm save -> MessagesAdded at the listener", total)
+            figures("doveadm save -> EXISTS at an independent IDLE client", server)
+            figures("imapwatchd's share (MessagesAdded - EXISTS)", ours)
+        finally:
+            w.stop()
+            monitor.stop()
+
+
+def cmd_status_time(args):
+    n = 10
+    users = {f"user{i}": f"pass{i}" for i in range(1, n + 1)}
+    cli = os.environ.get("IMAPWATCH", os.path.join(ROOT, "build", "imapwatch"))
+    with h.Dovecot(users=users) as dc, b.SessionBus() as bus:
+        config = "[daemon]\nnotifications = false\n\n"
+        for i in range(1, n + 1):
+            dc.create_folder(f"user{i}", "Lists")
+            config += account_block(f"acct{i}", dc, f"user{i}", ["INBOX", "Lists"])
+        w = Watcher(config, bus=bus)
+        try:
+            idle = set()
+            while len(idle) < n:
+                _, ev = w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
+                idle.add(ev["account"])
+            times = []
+            for _ in range(args.n):
+                t0 = time.monotonic()
+                proc = subprocess.run([cli, "status"], env=bus.env(), stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, check=True)
+                times.append((time.monotonic() - t0) * 1000)
+            print(proc.stdout.decode())
+            print(f"runs: {args.n}, {n} accounts x 2 folders")
+            figures("imapwatch status wall time", times)
+        finally:
+            w.stop()
 
 
 def proc_figures(pid):
@@ -335,10 +404,15 @@ def main():
     nl.add_argument("-n", type=int, default=50)
     hl = sub.add_parser("hang-latency")
     hl.add_argument("-n", type=int, default=50)
+    dl = sub.add_parser("dbus-latency")
+    dl.add_argument("-n", type=int, default=50)
+    st = sub.add_parser("status-time")
+    st.add_argument("-n", type=int, default=20)
     args = p.parse_args()
     {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups,
      "notify-latency": cmd_notify_latency, "hang-latency": cmd_hang_latency,
-     "recovery": cmd_recovery}[args.cmd](args)
+     "recovery": cmd_recovery, "dbus-latency": cmd_dbus_latency,
+     "status-time": cmd_status_time}[args.cmd](args)
 
 
 if __name__ == "__main__":

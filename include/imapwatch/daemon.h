@@ -90,6 +90,14 @@ typedef void (*daemon_listener)(const struct watch_event *event, void *user_data
 guint daemon_add_listener(struct daemon *daemon, daemon_listener listener, void *user_data);
 void daemon_remove_listener(struct daemon *daemon, guint id);
 
+/* Called after every successful daemon_reload() (SIGHUP or an output's
+ * request), from inside it, once the new account list is in place: outputs
+ * that publish the account list learn of the change even when no account
+ * changes state. Returns an id for daemon_remove_listener. */
+typedef void (*daemon_reload_listener)(void *user_data);
+guint daemon_add_reload_listener(struct daemon *daemon, daemon_reload_listener listener,
+                                 void *user_data);
+
 const struct config *daemon_get_config(const struct daemon *daemon);
 
 /* Snapshot of every account; free with daemon_status_free. */

@@ -59,4 +59,8 @@ char *watch_event_to_json(const struct watch_event *event);
 
 const char *watch_event_type_name(enum watch_event_type type);
 
+/* Appends s (NULL as "") as a JSON string, escaped as watch_event_to_json()
+ * escapes, for other JSON output that must match it. */
+void watch_event_append_json_string(GString *out, const char *s);
+
 #endif

@@ -23,7 +23,7 @@ char *watch_event_message_id(const char *account, const char *folder, uint32_t u
 	return g_strdup_printf("%s/%s/%" PRIu32 "/%" PRIu32, account, folder, uidvalidity, uid);
 }
 
-static void json_append_string(GString *out, const char *s)
+void watch_event_append_json_string(GString *out, const char *s)
 {
 	g_string_append_c(out, '"');
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
@@ -57,14 +57,14 @@ static void json_append_string(GString *out, const char *s)
 static void json_append_member(GString *out, const char *key, const char *value)
 {
 	g_string_append_printf(out, ",\"%s\":", key);
-	json_append_string(out, value);
+	watch_event_append_json_string(out, value);
 }
 
 char *watch_event_to_json(const struct watch_event *ev)
 {
 	GString *out = g_string_new("{\"event\":");
 
-	json_append_string(out, watch_event_type_name(ev->type));
+	watch_event_append_json_string(out, watch_event_type_name(ev->type));
 	json_append_member(out, "account", ev->account);
 	if (ev->type == WATCH_EVENT_STATE) {
 		json_append_member(out, "state", ev->state);
@@ -99,7 +99,7 @@ char *watch_event_to_json(const struct watch_event *ev)
 			if (i > 0) {
 				g_string_append_c(out, ',');
 			}
-			json_append_string(out, ev->flags[i]);
+			watch_event_append_json_string(out, ev->flags[i]);
 		}
 		g_string_append_printf(out, "],\"seen\":%s", ev->seen ? "true" : "false");
 	}

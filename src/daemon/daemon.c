@@ -16,7 +16,8 @@
 
 struct listener {
 	guint id;
-	daemon_listener fn;
+	daemon_listener fn;            /* NULL for a reload listener */
+	daemon_reload_listener reload; /* NULL for an event listener */
 	void *user_data;
 };
 
@@ -64,20 +65,40 @@ static void daemon_event(const struct watch_event *event, void *user_data)
 	for (guint i = 0; i < copy->len; i++) {
 		const struct listener *l = &g_array_index(copy, struct listener, i);
 
-		l->fn(event, l->user_data);
+		if (l->fn != NULL) {
+			l->fn(event, l->user_data);
+		}
 	}
+}
+
+static void daemon_reloaded(struct daemon *d)
+{
+	g_autoptr(GArray) copy = g_array_copy(d->listeners);
+
+	for (guint i = 0; i < copy->len; i++) {
+		const struct listener *l = &g_array_index(copy, struct listener, i);
+
+		if (l->reload != NULL) {
+			l->reload(l->user_data);
+		}
+	}
+}
+
+static guint daemon_add(struct daemon *d, struct listener l)
+{
+	l.id = ++d->next_listener;
+	g_array_append_val(d->listeners, l);
+	return l.id;
 }
 
 guint daemon_add_listener(struct daemon *d, daemon_listener fn, void *user_data)
 {
-	struct listener l = {
-	    .id = ++d->next_listener,
-	    .fn = fn,
-	    .user_data = user_data,
-	};
+	return daemon_add(d, (struct listener){.fn = fn, .user_data = user_data});
+}
 
-	g_array_append_val(d->listeners, l);
-	return l.id;
+guint daemon_add_reload_listener(struct daemon *d, daemon_reload_listener fn, void *user_data)
+{
+	return daemon_add(d, (struct listener){.reload = fn, .user_data = user_data});
 }
 
 void daemon_remove_listener(struct daemon *d, guint id)
@@ -813,5 +834,6 @@ bool daemon_reload(struct daemon *d, GError **error)
 		account_start(started->pdata[i]);
 	}
 	g_message("configuration reloaded: %u accounts", d->accounts->len);
+	daemon_reloaded(d);
 	return true;
 }

@@ -4,6 +4,7 @@
  * [account], prints watch events with --print-events, and leaves cleanly on
  * SIGTERM/SIGINT (DONE, LOGOUT) within 2 s.
  */
+#include "imapwatch/bus.h"
 #include "imapwatch/daemon.h"
 #include "imapwatch/config.h"
 #include "imapwatch/event.h"
@@ -12,6 +13,7 @@
 #include "imapwatch/notifier.h"
 #include "imapwatch/stream.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <locale.h>
@@ -154,6 +156,13 @@ int main(int argc, char **argv)
 	/* Writes to a closed socket or pipe must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Single instance: decided before any account or state is touched. */
+	struct bus_service *bus = NULL;
+	if (bus_service_create(&bus) == -EEXIST) {
+		fputs("imapwatchd is already running\n", stderr);
+		return 0;
+	}
+
 	struct daemon_options options = {
 	    .trace = trace,
 	    .config_path = config_path,
@@ -171,9 +180,11 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, sigterm_cb, &p);
 	g_unix_signal_add(SIGHUP, sighup_cb, &p);
 	struct sleep_monitor *sleep = sleep_monitor_create(resumed_cb, &p);
+	bus_service_start(bus, p.daemon);
 	daemon_start(p.daemon);
 	g_main_loop_run(p.loop);
 
+	bus_service_destroy(bus);
 	sleep_monitor_destroy(sleep);
 	notifier_destroy(notifier);
 	daemon_destroy(p.daemon);

@@ -679,6 +679,7 @@ class Daemon:
         self.stderr_path = None
         self._queue = queue.Queue()
         self._events = []
+        self._lines = []  # raw stdout line of each event, same order
         self._unparsed = []
         self._reader = None
         self._stderr_file = None
@@ -751,6 +752,7 @@ class Daemon:
             except ValueError:
                 self._unparsed.append(line)
                 continue
+            self._lines.append(line)
             self._queue.put(event)
         self._queue.put(None)  # end of output
 
@@ -777,6 +779,11 @@ class Daemon:
     def events_so_far(self):
         self._drain(0)
         return list(self._events)
+
+    def lines_so_far(self):
+        """The raw JSON lines of events_so_far(), byte for byte (decoded)."""
+        self._drain(0)
+        return list(self._lines[:len(self._events)])
 
     def mark(self):
         """Index to pass as `since` so that only later events count."""

@@ -4,8 +4,7 @@ good (TLS details, capabilities, folders), and a wrong password, an
 untrusted CA, a missing folder, a failing password_command and a closed port
 each fail with the right advice. The password never appears in the output.
 
-The doctor runs as imapwatch-test-doctor (IMAPWATCH_TEST_DOCTOR), which
-calls doctor_run() as `imapwatch doctor` does.
+The doctor is the real command-line tool (IMAPWATCH, set by ctest).
 """
 
 import os
@@ -19,10 +18,9 @@ TIMEOUT = 90
 
 
 def doctor_binary():
-    path = os.environ.get("IMAPWATCH_TEST_DOCTOR")
+    path = os.environ.get("IMAPWATCH")
     if not path or not os.access(path, os.X_OK):
-        raise h.HarnessError("IMAPWATCH_TEST_DOCTOR is not set to the built "
-                             "imapwatch-test-doctor")
+        raise h.HarnessError("IMAPWATCH is not set to the built imapwatch")
     return path
 
 
@@ -65,7 +63,7 @@ class DoctorTest(unittest.TestCase):
                 f.write("\n".join(lines) + "\n")
             env = dict(os.environ)
             env.update({"XDG_CONFIG_HOME": tmp, "XDG_STATE_HOME": tmp})
-            proc = subprocess.run([doctor_binary(), "--config", path, *args],
+            proc = subprocess.run([doctor_binary(), "doctor", "--config", path, *args],
                                   stdin=subprocess.DEVNULL,
                                   capture_output=True, timeout=TIMEOUT, env=env)
         out = proc.stdout.decode("utf-8")

@@ -431,11 +431,9 @@ class ActivationTest(Installed):
         self.assertIn('"version"', proc.stdout)
         self.assertEqual(len(self.bus.daemons()), 1, "activation started no daemon")
 
-    @unittest.expectedFailure  # until imapwatchd owns org.imapwatch.Daemon1
     def test_method_call_starts_the_daemon(self):
         self.activate()
 
-    @unittest.expectedFailure  # until imapwatchd owns org.imapwatch.Daemon1
     def test_second_start_exits_quietly(self):
         self.activate()
         owner = self.bus.name_owner()
