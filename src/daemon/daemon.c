@@ -433,6 +433,7 @@ void daemon_message_free(struct daemon_message *m)
 
 struct list_context {
 	GPtrArray *out;
+	bool unseen_only;
 	const char *account;
 	const char *folder;
 	uint32_t uidvalidity;
@@ -466,11 +467,12 @@ static gint message_cmp_newest(gconstpointer a, gconstpointer b)
 	return (x->date < y->date) - (x->date > y->date);
 }
 
-GPtrArray *daemon_list_messages(struct daemon *d, const char *account, const char *folder,
-                                bool unseen_only, GError **error)
+/* Calls fn for every watched folder of account ("" = all) and folder ("" =
+ * all). False with NO_SUCH_ACCOUNT if the names match nothing. */
+static bool daemon_foreach_folder(struct daemon *d, const char *account, const char *folder,
+                                  void (*fn)(struct account *a, struct mailbox *mb, void *data),
+                                  void *data, GError **error)
 {
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)daemon_message_free);
 	bool account_found = account[0] == '\0';
 	bool folder_found = folder[0] == '\0';
 
@@ -488,24 +490,44 @@ GPtrArray *daemon_list_messages(struct daemon *d, const char *account, const cha
 				continue;
 			}
 			folder_found = true;
-			struct list_context ctx = {
-			    .out = out,
-			    .account = account_get_name(a),
-			    .folder = mailbox_get_folder(mb),
-			    .uidvalidity = mailbox_get_uidvalidity(mb),
-			};
-			mailbox_foreach_message(mb, unseen_only, list_one, &ctx);
+			fn(a, mb, data);
 		}
 	}
 	if (!account_found) {
 		g_set_error(error, DAEMON_ERROR, DAEMON_ERROR_NO_SUCH_ACCOUNT,
 		            "no account named '%s'", account);
-		return NULL;
+		return false;
 	}
 	if (!folder_found) {
 		g_set_error(error, DAEMON_ERROR, DAEMON_ERROR_NO_SUCH_ACCOUNT,
 		            "no watched folder named '%s'%s%s", folder,
 		            account[0] != '\0' ? " in account " : "", account);
+		return false;
+	}
+	return true;
+}
+
+static void list_folder(struct account *a, struct mailbox *mb, void *data)
+{
+	struct list_context *ctx = data;
+
+	ctx->account = account_get_name(a);
+	ctx->folder = mailbox_get_folder(mb);
+	ctx->uidvalidity = mailbox_get_uidvalidity(mb);
+	mailbox_foreach_message(mb, ctx->unseen_only, list_one, ctx);
+}
+
+GPtrArray *daemon_list_messages(struct daemon *d, const char *account, const char *folder,
+                                bool unseen_only, GError **error)
+{
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)daemon_message_free);
+	struct list_context ctx = {
+	    .out = out,
+	    .unseen_only = unseen_only,
+	};
+
+	if (!daemon_foreach_folder(d, account, folder, list_folder, &ctx, error)) {
 		return NULL;
 	}
 	g_ptr_array_sort(out, message_cmp_newest);
@@ -737,36 +759,19 @@ void daemon_mark_read(struct daemon *d, const char *const *ids, daemon_done done
 	mark_start_groups(d, groups, done, user_data);
 }
 
+static void collect_unseen(struct account *a, struct mailbox *mb, void *data)
+{
+	mailbox_get_unseen_uids(mb, group_for(data, a, mb)->uids);
+}
+
 void daemon_mark_all_read(struct daemon *d, const char *account, const char *folder,
                           daemon_done done, void *user_data)
 {
 	g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(mark_group_free);
-	bool account_found = account[0] == '\0';
-	bool folder_found = folder[0] == '\0';
+	GError *error = NULL;
 
-	for (guint i = 0; i < d->accounts->len; i++) {
-		struct account *a = d->accounts->pdata[i];
-
-		if (account[0] != '\0' && strcmp(account_get_name(a), account) != 0) {
-			continue;
-		}
-		account_found = true;
-		for (guint j = 0; j < account_get_n_folders(a); j++) {
-			struct mailbox *mb = account_get_mailbox(a, j);
-
-			if (folder[0] != '\0' && strcmp(mailbox_get_folder(mb), folder) != 0) {
-				continue;
-			}
-			folder_found = true;
-			mailbox_get_unseen_uids(mb, group_for(groups, a, mb)->uids);
-		}
-	}
-	if (!account_found || !folder_found) {
-		done_later(done, user_data,
-		           g_error_new(DAEMON_ERROR, DAEMON_ERROR_NO_SUCH_ACCOUNT,
-		                       !account_found ? "no account named '%s'"
-		                                      : "no watched folder named '%s'",
-		                       !account_found ? account : folder));
+	if (!daemon_foreach_folder(d, account, folder, collect_unseen, groups, &error)) {
+		done_later(done, user_data, error);
 		return;
 	}
 	mark_start_groups(d, groups, done, user_data);
