@@ -78,8 +78,8 @@ void account_check(struct account *account);
  * itself with a round trip within a few seconds (broken ones reconnect at
  * once); folders waiting to retry or in error try again now. */
 void account_probe(struct account *account);
-/* Without a network no reconnect attempts are made; when it returns,
- * account_probe() runs. */
+/* Without a network, failed connections retry only rarely (the caller
+ * runs account_probe() when it returns). */
 void account_set_online(struct account *account, bool online);
 const char *account_get_name(const struct account *account);
 const char *account_state_name(enum account_state state);

@@ -590,10 +590,5 @@ void account_probe(struct account *a)
 
 void account_set_online(struct account *a, bool online)
 {
-	bool was_offline = a->offline;
-
 	a->offline = !online;
-	if (online && was_offline) {
-		account_probe(a);
-	}
 }

@@ -42,13 +42,13 @@ static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields
 {
 	(void)user_data;
 	if (level & G_LOG_LEVEL_DEBUG) {
-		/* -v shows our own debug messages; libraries' ones only when
-		 * G_MESSAGES_DEBUG asks for them, as GLib does by default. */
+		/* -v shows our own debug messages (no domain); libraries' ones
+		 * only when G_MESSAGES_DEBUG asks for them, as GLib does. */
+		const char *domain = log_domain(fields, n_fields);
+
 		if (!verbose ||
-		    g_log_writer_default_would_drop(level, log_domain(fields, n_fields))) {
-			if (!verbose || log_domain(fields, n_fields) != NULL) {
-				return G_LOG_WRITER_HANDLED;
-			}
+		    (domain != NULL && g_log_writer_default_would_drop(level, domain))) {
+			return G_LOG_WRITER_HANDLED;
 		}
 	}
 	if (g_log_writer_is_journald(STDERR_FILENO) &&
