@@ -8,6 +8,8 @@
  */
 #include "imapwatch/imap-action.h"
 
+#include "transcript.h"
+
 #include <glib.h>
 #include <string.h>
 
@@ -15,11 +17,6 @@
 #define PLAIN_IR "AGFsaWNlAHMzY3JldCBwYXNz" /* base64("\0alice\0s3cret pass") */
 /* base64("user=alice\1auth=Bearer s3cret pass\1\1") */
 #define XOAUTH2_IR "dXNlcj1hbGljZQFhdXRoPUJlYXJlciBzM2NyZXQgcGFzcwEB"
-
-struct step {
-	const char *server; /* bytes the server sends, or <TLS> / <CLOSE> */
-	const char *client; /* exact bytes the client must have sent after it */
-};
 
 struct transcript {
 	const char *name;
@@ -36,55 +33,12 @@ struct transcript {
 };
 
 struct harness {
-	GString *sent;
-	GString *all_sent;
-	GString *trace;
-	char *outcome;
-	int start_tls_calls;
+	struct transcript_recorder rec; /* first: the recorder callbacks take the harness */
 };
 
-static void h_send(const char *data, size_t len, void *user_data)
-{
-	struct harness *h = user_data;
-
-	g_string_append_len(h->sent, data, len);
-	g_string_append_len(h->all_sent, data, len);
-}
-
-static void h_start_tls(void *user_data)
-{
-	struct harness *h = user_data;
-
-	h->start_tls_calls++;
-}
-
-static void h_trace(bool outgoing, const char *line, void *user_data)
-{
-	struct harness *h = user_data;
-
-	g_string_append_printf(h->trace, "%s %s\n", outgoing ? "C:" : "S:", line);
-}
-
-static void h_failed(enum imap_failure failure, const char *message, void *user_data)
-{
-	struct harness *h = user_data;
-	static const char *const names[] = {"transient", "permanent", "resource"};
-
-	g_assert_null(h->outcome);
-	h->outcome = g_strdup_printf("failed:%s:%s", names[failure], message);
-}
-
-static void h_finished(void *user_data)
-{
-	struct harness *h = user_data;
-
-	g_assert_null(h->outcome);
-	h->outcome = g_strdup("finished");
-}
-
 static const struct imap_action_ops ops = {
-    .failed = h_failed,
-    .finished = h_finished,
+    .failed = recorder_failed,
+    .finished = recorder_finished,
 };
 
 /* W3/W4/M6: the only change ever sent is +FLAGS.SILENT (\Seen). */
@@ -143,40 +97,17 @@ static struct imap_action *action_new(const struct transcript *t, struct harness
 	};
 
 	*io = (struct imap_login_io){
-	    .send = h_send,
-	    .start_tls = h_start_tls,
-	    .trace = h_trace,
+	    .send = recorder_send,
+	    .start_tls = recorder_start_tls,
+	    .trace = recorder_trace,
 	    .user_data = h,
 	};
 	return imap_action_create(&config, io, &ops, h);
 }
 
-static void harness_init(struct harness *h)
+static void action_feed(void *action, const char *data, size_t len)
 {
-	*h = (struct harness){
-	    .sent = g_string_new(NULL),
-	    .all_sent = g_string_new(NULL),
-	    .trace = g_string_new(NULL),
-	};
-}
-
-static void harness_clear(struct harness *h)
-{
-	g_string_free(h->sent, TRUE);
-	g_string_free(h->all_sent, TRUE);
-	g_string_free(h->trace, TRUE);
-	g_free(h->outcome);
-}
-
-static void feed(struct imap_action *a, const char *data, bool byte_by_byte)
-{
-	if (!byte_by_byte) {
-		imap_action_feed(a, data, strlen(data));
-		return;
-	}
-	for (size_t i = 0; data[i] != '\0'; i++) {
-		imap_action_feed(a, &data[i], 1);
-	}
+	imap_action_feed(action, data, len);
 }
 
 static void run_transcript(const struct transcript *t, bool byte_by_byte)
@@ -184,43 +115,30 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	struct harness h;
 	struct imap_login_io io;
 
-	harness_init(&h);
+	recorder_init(&h.rec);
 	struct imap_action *a = action_new(t, &h, &io);
 	for (const struct step *s = t->steps; s->server != NULL; s++) {
 		if (strcmp(s->server, "<TLS>") == 0) {
-			g_assert_cmpint(h.start_tls_calls, ==, 1);
+			g_assert_cmpint(h.rec.start_tls_calls, ==, 1);
 			imap_action_tls_ready(a);
 		} else if (strcmp(s->server, "<CLOSE>") == 0) {
 			imap_action_transport_closed(a, "server closed the connection");
 		} else {
-			feed(a, s->server, byte_by_byte);
+			transcript_feed(action_feed, a, s->server, byte_by_byte);
 		}
-		if (g_strcmp0(h.sent->str, s->client) != 0) {
-			g_error(
-			    "%s (%s), step %zd: after server\n%s\nexpected client\n%s\ngot\n%s\n"
-			    "outcome: %s",
-			    t->name, byte_by_byte ? "byte by byte" : "whole", s - t->steps,
-			    s->server, s->client, h.sent->str, h.outcome);
-		}
-		g_string_truncate(h.sent, 0);
+		transcript_check_step(&h.rec, t->name, byte_by_byte, t->steps, s);
 	}
-	if (t->outcome == NULL) {
-		g_assert_null(h.outcome);
-		g_assert_true(imap_action_is_running(a));
-	} else if (h.outcome == NULL || !g_str_has_prefix(h.outcome, t->outcome)) {
-		g_error("%s: expected outcome '%s', got '%s'", t->name, t->outcome, h.outcome);
-	} else {
-		g_assert_false(imap_action_is_running(a));
-	}
+	transcript_check_outcome(&h.rec, t->name, t->outcome);
+	g_assert_cmpint(imap_action_is_running(a), ==, t->outcome == NULL);
 	if (t->outcome != NULL && g_str_has_prefix(t->outcome, "failed") &&
-	    strstr(h.outcome, "nothing was changed") != NULL) {
-		g_assert_null(strstr(h.all_sent->str, "STORE"));
+	    strstr(h.rec.outcome, "nothing was changed") != NULL) {
+		g_assert_null(strstr(h.rec.all_sent->str, "STORE"));
 	}
-	assert_only_marks_seen(h.all_sent->str);
-	assert_no_secrets(h.trace->str);
+	assert_only_marks_seen(h.rec.all_sent->str);
+	assert_no_secrets(h.rec.trace->str);
 
 	imap_action_destroy(a);
-	harness_clear(&h);
+	recorder_clear(&h.rec);
 }
 
 static void test_transcript(gconstpointer data)
@@ -628,29 +546,32 @@ static void run_split(bool byte_by_byte)
 	    .n_uids = input->len,
 	};
 
-	harness_init(&h);
+	recorder_init(&h.rec);
 	struct imap_action *a = action_new(&t, &h, &io);
-	feed(a, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n", byte_by_byte);
-	feed(a, "A1 OK [CAPABILITY IMAP4rev1 UNSELECT] in\r\n", byte_by_byte);
-	g_string_truncate(h.sent, 0);
-	feed(a, "* OK [UIDVALIDITY 5] x\r\nA2 OK [READ-WRITE] done\r\n", byte_by_byte);
-	while (g_str_has_prefix(h.sent->str, "A") && strstr(h.sent->str, " UID STORE ")) {
+	transcript_feed(action_feed, a, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
+	                byte_by_byte);
+	transcript_feed(action_feed, a, "A1 OK [CAPABILITY IMAP4rev1 UNSELECT] in\r\n",
+	                byte_by_byte);
+	g_string_truncate(h.rec.sent, 0);
+	transcript_feed(action_feed, a, "* OK [UIDVALIDITY 5] x\r\nA2 OK [READ-WRITE] done\r\n",
+	                byte_by_byte);
+	while (g_str_has_prefix(h.rec.sent->str, "A") && strstr(h.rec.sent->str, " UID STORE ")) {
 		g_autoptr(GMatchInfo) match = NULL;
 
-		g_assert_cmpuint(h.sent->len, <, 8000);
-		g_assert_true(g_regex_match(store, h.sent->str, 0, &match));
+		g_assert_cmpuint(h.rec.sent->len, <, 8000);
+		g_assert_true(g_regex_match(store, h.rec.sent->str, 0, &match));
 		g_autofree char *tag = g_match_info_fetch(match, 1);
 		g_autofree char *set = g_match_info_fetch(match, 2);
 		g_autofree char *reply = g_strdup_printf("%s OK done\r\n", tag);
 
 		parse_set(set, stored);
 		commands++;
-		g_string_truncate(h.sent, 0);
-		feed(a, reply, byte_by_byte);
+		g_string_truncate(h.rec.sent, 0);
+		transcript_feed(action_feed, a, reply, byte_by_byte);
 	}
 	g_assert_cmpuint(commands, >=, 3);
 	g_autofree char *unselect = g_strdup_printf("A%u UNSELECT\r\n", 3 + commands);
-	g_assert_cmpstr(h.sent->str, ==, unselect);
+	g_assert_cmpstr(h.rec.sent->str, ==, unselect);
 	g_assert_cmpuint(stored->len, ==, input->len);
 	for (size_t i = 1; i < stored->len; i++) {
 		/* In order, no duplicates: the chunks follow the sorted set. */
@@ -659,9 +580,9 @@ static void run_split(bool byte_by_byte)
 	}
 	g_assert_cmpuint(g_array_index(stored, uint32_t, 0), ==, 10);
 	g_assert_cmpuint(g_array_index(stored, uint32_t, stored->len - 1), ==, 4000000000u + 11998);
-	assert_only_marks_seen(h.all_sent->str);
+	assert_only_marks_seen(h.rec.all_sent->str);
 	imap_action_destroy(a);
-	harness_clear(&h);
+	recorder_clear(&h.rec);
 }
 
 static void test_split(void)

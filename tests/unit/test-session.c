@@ -6,13 +6,10 @@
  */
 #include "imapwatch/imap-session.h"
 
+#include "transcript.h"
+
 #include <glib.h>
 #include <string.h>
-
-struct step {
-	const char *server; /* bytes the server sends ("" = none) */
-	const char *client; /* exact bytes the client must have sent after it */
-};
 
 struct transcript {
 	const char *name;
@@ -33,36 +30,10 @@ struct transcript {
 };
 
 struct harness {
-	GString *sent;
-	GString *all_sent;
+	struct transcript_recorder rec; /* first: the recorder callbacks take the harness */
 	GString *events;
-	GString *trace;
-	char *outcome;
-	int start_tls_calls;
 	struct imap_session *session;
 };
-
-static void h_send(const char *data, size_t len, void *user_data)
-{
-	struct harness *h = user_data;
-
-	g_string_append_len(h->sent, data, len);
-	g_string_append_len(h->all_sent, data, len);
-}
-
-static void h_start_tls(void *user_data)
-{
-	struct harness *h = user_data;
-
-	h->start_tls_calls++;
-}
-
-static void h_trace(bool outgoing, const char *line, void *user_data)
-{
-	struct harness *h = user_data;
-
-	g_string_append_printf(h->trace, "%s %s\n", outgoing ? "C:" : "S:", line);
-}
 
 static void h_phase(enum imap_session_phase phase, void *user_data)
 {
@@ -70,31 +41,19 @@ static void h_phase(enum imap_session_phase phase, void *user_data)
 	(void)user_data;
 }
 
-static void h_failed(enum imap_failure failure, const char *message, void *user_data)
-{
-	struct harness *h = user_data;
-	static const char *const names[] = {"transient", "permanent", "resource"};
-
-	g_assert_null(h->outcome);
-	h->outcome = g_strdup_printf("failed:%s:%s", names[failure], message);
-}
-
-static void h_finished(void *user_data)
-{
-	struct harness *h = user_data;
-
-	g_assert_null(h->outcome);
-	h->outcome = g_strdup("finished");
-}
-
 static const struct imap_session_ops ops = {
-    .send = h_send,
-    .start_tls = h_start_tls,
-    .trace = h_trace,
+    .send = recorder_send,
+    .start_tls = recorder_start_tls,
+    .trace = recorder_trace,
     .phase_changed = h_phase,
-    .failed = h_failed,
-    .finished = h_finished,
+    .failed = recorder_failed,
+    .finished = recorder_finished,
 };
+
+static void session_feed(void *session, const char *data, size_t len)
+{
+	imap_session_feed(session, data, len);
+}
 
 static void sink(const struct watch_event *event, void *user_data)
 {
@@ -123,23 +82,16 @@ static void assert_never_modifies(const char *sent)
 
 static void harness_init(struct harness *h)
 {
-	*h = (struct harness){
-	    .sent = g_string_new(NULL),
-	    .all_sent = g_string_new(NULL),
-	    .events = g_string_new(NULL),
-	    .trace = g_string_new(NULL),
-	};
+	*h = (struct harness){.events = g_string_new(NULL)};
+	recorder_init(&h->rec);
 }
 
 static void harness_finish(struct harness *h, struct mailbox *mailbox)
 {
 	imap_session_destroy(h->session);
 	mailbox_destroy(mailbox);
-	g_string_free(h->sent, TRUE);
-	g_string_free(h->all_sent, TRUE);
 	g_string_free(h->events, TRUE);
-	g_string_free(h->trace, TRUE);
-	g_free(h->outcome);
+	recorder_clear(&h->rec);
 }
 
 static void run_transcript(const struct transcript *t, bool byte_by_byte)
@@ -162,7 +114,7 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	h.session = imap_session_create(&config, mailbox, &ops, &h);
 	for (const struct step *s = t->steps; s->server != NULL; s++) {
 		if (strcmp(s->server, "<TLS>") == 0) {
-			g_assert_cmpint(h.start_tls_calls, ==, 1);
+			g_assert_cmpint(h.rec.start_tls_calls, ==, 1);
 			imap_session_tls_ready(h.session);
 		} else if (strcmp(s->server, "<CLOSE>") == 0) {
 			imap_session_transport_closed(h.session, "server closed the connection");
@@ -172,34 +124,19 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 			imap_session_refresh(h.session);
 		} else if (strcmp(s->server, "<LOGOUT>") == 0) {
 			imap_session_logout(h.session);
-		} else if (byte_by_byte) {
-			for (size_t i = 0; s->server[i] != '\0'; i++) {
-				imap_session_feed(h.session, &s->server[i], 1);
-			}
 		} else {
-			imap_session_feed(h.session, s->server, strlen(s->server));
+			transcript_feed(session_feed, h.session, s->server, byte_by_byte);
 		}
-		if (g_strcmp0(h.sent->str, s->client) != 0) {
-			g_error(
-			    "%s (%s), step %zd: after server\n%s\nexpected client\n%s\ngot\n%s\n"
-			    "outcome: %s",
-			    t->name, byte_by_byte ? "byte by byte" : "whole", s - t->steps,
-			    s->server, s->client, h.sent->str, h.outcome);
-		}
-		g_string_truncate(h.sent, 0);
+		transcript_check_step(&h.rec, t->name, byte_by_byte, t->steps, s);
 	}
 	g_assert_cmpstr(h.events->str, ==, t->events);
-	if (t->outcome == NULL) {
-		g_assert_null(h.outcome);
-	} else if (h.outcome == NULL || !g_str_has_prefix(h.outcome, t->outcome)) {
-		g_error("%s: expected outcome '%s', got '%s'", t->name, t->outcome, h.outcome);
-	}
+	transcript_check_outcome(&h.rec, t->name, t->outcome);
 	g_assert_cmpstr(mailbox_get_special_use(mailbox), ==, t->special_use);
-	assert_never_modifies(h.all_sent->str);
+	assert_never_modifies(h.rec.all_sent->str);
 	/* Secrets never reach the trace (issue: --trace-imap redacts). */
-	g_assert_null(strstr(h.trace->str, config.password));
+	g_assert_null(strstr(h.rec.trace->str, config.password));
 	g_autofree char *b64 = g_base64_encode((const guchar *)"\0alice\0s3cret pass", 18);
-	g_assert_null(strstr(h.trace->str, b64));
+	g_assert_null(strstr(h.rec.trace->str, b64));
 
 	harness_finish(&h, mailbox);
 }
@@ -663,7 +600,8 @@ static struct mailbox *limits_start(struct harness *h, unsigned count)
 	    g_strdup_printf("* %u EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA2 OK done\r\n", count);
 	feed_str(h, examine);
 	if (count > 0) {
-		g_assert_true(g_str_has_suffix(h->sent->str, "A3 UID FETCH 1:* (UID FLAGS)\r\n"));
+		g_assert_true(
+		    g_str_has_suffix(h->rec.sent->str, "A3 UID FETCH 1:* (UID FLAGS)\r\n"));
 		/* One FETCH a message: more than IMAP_LOGIN_UNTAGGED_LIMIT
 		 * responses for one command when the folder is large. */
 		g_autoptr(GString) listing = g_string_new(NULL);
@@ -674,8 +612,8 @@ static struct mailbox *limits_start(struct harness *h, unsigned count)
 		g_string_append(listing, "A3 OK done\r\n");
 		imap_session_feed(h->session, listing->str, listing->len);
 	}
-	g_assert_null(h->outcome);
-	g_assert_true(g_str_has_suffix(h->sent->str, " IDLE\r\n"));
+	g_assert_null(h->rec.outcome);
+	g_assert_true(g_str_has_suffix(h->rec.sent->str, " IDLE\r\n"));
 	feed_str(h, "+ idling\r\n");
 	g_assert_cmpint(imap_session_get_phase(h->session), ==, IMAP_SESSION_PHASE_IDLE);
 	return mailbox;
@@ -694,13 +632,13 @@ static void flood_check(unsigned count, size_t limit)
 		g_string_append(flood, line);
 	}
 	imap_session_feed(h.session, flood->str, flood->len);
-	g_assert_null(h.outcome);
+	g_assert_null(h.rec.outcome);
 	feed_str(&h, line);
 	g_autofree char *expected = g_strdup_printf(
 	    "failed:transient:server sent more than %zu responses without completing a command",
 	    limit);
-	g_assert_nonnull(h.outcome);
-	g_assert_true(g_str_has_prefix(h.outcome, expected));
+	g_assert_nonnull(h.rec.outcome);
+	g_assert_true(g_str_has_prefix(h.rec.outcome, expected));
 	harness_finish(&h, mailbox);
 }
 
@@ -722,7 +660,7 @@ static void test_untagged_limit_follows_exists(void)
 /* The tag of the last command the client sent ("A5 UID FETCH ..." → "A5"). */
 static char *last_tag(const struct harness *h)
 {
-	g_auto(GStrv) lines = g_strsplit(h->sent->str, "\r\n", -1);
+	g_auto(GStrv) lines = g_strsplit(h->rec.sent->str, "\r\n", -1);
 	guint n = g_strv_length(lines);
 
 	g_assert_cmpuint(n, >=, 2);
@@ -740,11 +678,11 @@ static void test_new_in_bursts(void)
 	g_autofree char *idle_tag = last_tag(&h);
 	g_autofree char *exists = g_strdup_printf("* %u EXISTS\r\n", total + 1);
 	feed_str(&h, exists);
-	g_assert_true(g_str_has_suffix(h.sent->str, "DONE\r\n"));
-	g_string_truncate(h.sent, 0);
+	g_assert_true(g_str_has_suffix(h.rec.sent->str, "DONE\r\n"));
+	g_string_truncate(h.rec.sent, 0);
 	g_autofree char *idle_done = g_strdup_printf("%s OK done\r\n", idle_tag);
 	feed_str(&h, idle_done);
-	g_assert_true(g_str_has_prefix(strchr(h.sent->str, ' '), " UID FETCH 2:* "));
+	g_assert_true(g_str_has_prefix(strchr(h.rec.sent->str, ' '), " UID FETCH 2:* "));
 
 	for (unsigned round = 0; round < 2; round++) {
 		g_autofree char *tag = last_tag(&h);
@@ -757,15 +695,15 @@ static void test_new_in_bursts(void)
 			                       uid, uid);
 		}
 		g_string_append_printf(reply, "%s OK done\r\n", tag);
-		g_string_truncate(h.sent, 0);
+		g_string_truncate(h.rec.sent, 0);
 		imap_session_feed(h.session, reply->str, reply->len);
-		g_assert_null(h.outcome);
+		g_assert_null(h.rec.outcome);
 		if (round == 0) {
 			g_autofree char *next =
 			    g_strdup_printf(" UID FETCH %u:* ", MAILBOX_MAX_PENDING + 2);
-			g_assert_true(g_str_has_prefix(strchr(h.sent->str, ' '), next));
+			g_assert_true(g_str_has_prefix(strchr(h.rec.sent->str, ' '), next));
 		} else {
-			g_assert_true(g_str_has_suffix(h.sent->str, " IDLE\r\n"));
+			g_assert_true(g_str_has_suffix(h.rec.sent->str, " IDLE\r\n"));
 		}
 	}
 	g_assert_cmpuint(mailbox_get_watermark(mailbox), ==, total + 1);
