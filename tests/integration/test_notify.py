@@ -6,7 +6,11 @@ Other devices are simulated with doveadm. Waits are bounded waits on the
 daemon's output, on dunstctl answers or on bus traffic, never sleeps.
 """
 
+import json
 import os
+import queue
+import subprocess
+import threading
 import shutil
 import signal
 import statistics
@@ -325,13 +329,42 @@ class ServerTest(NotifyTestCase):
 
         normal = latencies(5)
         desk.close_all()
+        # D-Bus listeners and the CLI must not wait for the notifier either.
+        cli = os.environ["IMAPWATCH"]
+        cli_env = dict(os.environ, **desk.env)
+        monitor = subprocess.Popen([cli, "monitor", "--json"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=cli_env, text=True)
+        self.addCleanup(monitor.wait, 5)
+        self.addCleanup(monitor.terminate)
+        monitor.stderr.readline()  # "monitoring ...": subscribed
+        signalled = queue.Queue()
+        threading.Thread(target=lambda: [signalled.put(json.loads(line))
+                                         for line in monitor.stdout], daemon=True).start()
         # A server that takes the calls and never answers: dunst, stopped.
         # The bus still accepts every call for it.
         os.kill(desk.dunst.pid, signal.SIGSTOP)
         try:
             hung = latencies(10)
+            t0 = time.monotonic()
+            status = subprocess.run([cli, "status", "--json"], capture_output=True, text=True,
+                                    env=cli_env, timeout=10)
+            status_time = time.monotonic() - t0
+            # Every delivery during the hang reached the D-Bus listener.
+            seen = set()
+            deadline = time.monotonic() + EVENT_TIMEOUT
+            while len(seen) < 10 and time.monotonic() < deadline:
+                try:
+                    ev = signalled.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if ev["event"] == "new" and ev["subject"].startswith("latency "):
+                    seen.add(ev["subject"])
         finally:
             os.kill(desk.dunst.pid, signal.SIGCONT)
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertEqual(json.loads(status.stdout)["accounts"][0]["state"], "idle")
+        self.assertLess(status_time, 2.0)
+        self.assertGreaterEqual(len(seen), 10, seen)
         print(f"\ndelivery -> event: normal median {statistics.median(normal) * 1000:.0f} ms, "
               f"server hung median {statistics.median(hung) * 1000:.0f} ms, "
               f"max {max(hung) * 1000:.0f} ms")
