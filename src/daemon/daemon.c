@@ -41,6 +41,7 @@ struct daemon {
 
 	GNetworkMonitor *network;
 	gulong network_handler;
+	gulong network_notify_handler;
 	guint network_debounce;
 	bool online;
 };
@@ -185,14 +186,28 @@ static gboolean network_settled(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void network_changed(GNetworkMonitor *monitor, gboolean available, gpointer user_data)
+static void network_debounce(struct daemon *d)
 {
-	struct daemon *d = user_data;
-
-	(void)monitor;
-	(void)available;
 	g_clear_handle_id(&d->network_debounce, g_source_remove);
 	d->network_debounce = g_timeout_add(500, network_settled, d);
+}
+
+/* Routes changed (GIO's netlink monitor, also under NetworkManager). */
+static void network_changed(GNetworkMonitor *monitor, gboolean available, gpointer user_data)
+{
+	(void)monitor;
+	(void)available;
+	network_debounce(user_data);
+}
+
+/* With NetworkManager, availability follows its State property, which can
+ * change without a route change (and after one: connecting, then
+ * connected); only a notify tells. */
+static void network_available_notify(GObject *monitor, GParamSpec *pspec, gpointer user_data)
+{
+	(void)monitor;
+	(void)pspec;
+	network_debounce(user_data);
 }
 
 void daemon_probe(struct daemon *d)
@@ -208,6 +223,8 @@ void daemon_start(struct daemon *d)
 	d->online = g_network_monitor_get_network_available(d->network);
 	d->network_handler =
 	    g_signal_connect(d->network, "network-changed", G_CALLBACK(network_changed), d);
+	d->network_notify_handler = g_signal_connect(d->network, "notify::network-available",
+	                                             G_CALLBACK(network_available_notify), d);
 	for (guint i = 0; i < d->accounts->len; i++) {
 		account_set_online(d->accounts->pdata[i], d->online);
 		account_start(d->accounts->pdata[i]);
@@ -276,6 +293,7 @@ void daemon_destroy(struct daemon *d)
 	g_clear_handle_id(&d->network_debounce, g_source_remove);
 	if (d->network != NULL) {
 		g_clear_signal_handler(&d->network_handler, d->network);
+		g_clear_signal_handler(&d->network_notify_handler, d->network);
 		g_object_unref(d->network);
 	}
 	g_clear_handle_id(&d->stop_timer, g_source_remove);

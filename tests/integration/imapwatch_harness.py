@@ -810,6 +810,30 @@ class Daemon:
         except (OSError, TypeError):
             return ""
 
+    def log_mark(self):
+        """Offset to pass as `since` to wait_log() so that only later log
+        lines count."""
+        try:
+            return os.path.getsize(self.stderr_path)
+        except (OSError, TypeError):
+            return 0
+
+    def wait_log(self, text, timeout=10.0, since=0):
+        """Wait until `text` appears in the log (stderr) after offset
+        `since`; polls the file, bounded by timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(self.stderr_path, "rb") as f:
+                    f.seek(since)
+                    if text in f.read().decode(errors="replace"):
+                        return
+            except (OSError, TypeError):
+                pass
+            if time.monotonic() >= deadline or self.proc.poll() is not None:
+                raise AssertionError(f"'{text}' never logged\n{self.describe()}")
+            time.sleep(0.05)  # polling a file for a condition, bounded
+
     def wait_for(self, predicate, timeout=10.0, since=0, what=None):
         """First event at index >= since matching predicate; fails on timeout."""
         deadline = time.monotonic() + timeout
