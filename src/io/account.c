@@ -21,7 +21,8 @@ struct folder {
 	struct connection *connection;
 	enum account_state state; /* this folder's share of the account state */
 	char *detail;
-	unsigned attempt; /* failed attempts since the last good sync */
+	unsigned attempt;     /* failures since the last stable connection */
+	gint64 serving_since; /* monotonic µs when it went idle/polling, or 0 */
 	guint retry_source;
 };
 
@@ -265,6 +266,14 @@ static gboolean retry_cb(gpointer data)
 
 static void check_stopped(struct account *a);
 
+/* In service from the first IDLE (or poll) of a connection on. */
+static void folder_serving(struct folder *f)
+{
+	if (f->serving_since == 0) {
+		f->serving_since = g_get_monotonic_time();
+	}
+}
+
 static void conn_phase_changed(struct connection *c, enum imap_session_phase phase, void *user_data)
 {
 	struct folder *f = user_data;
@@ -281,11 +290,11 @@ static void conn_phase_changed(struct connection *c, enum imap_session_phase pha
 		folder_set_state(f, ACCOUNT_STATE_SYNCING, NULL);
 		break;
 	case IMAP_SESSION_PHASE_IDLE:
-		f->attempt = 0;
+		folder_serving(f);
 		folder_set_state(f, ACCOUNT_STATE_IDLE, NULL);
 		break;
 	case IMAP_SESSION_PHASE_POLLING:
-		f->attempt = 0;
+		folder_serving(f);
 		folder_set_state(f, ACCOUNT_STATE_POLLING, NULL);
 		break;
 	case IMAP_SESSION_PHASE_LOGOUT:
@@ -310,6 +319,11 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		check_stopped(a);
 		return;
 	}
+	if (f->serving_since != 0 &&
+	    g_get_monotonic_time() - f->serving_since >= (gint64)BACKOFF_STABLE_MS * 1000) {
+		f->attempt = 0;
+	}
+	f->serving_since = 0;
 	if (failure == IMAP_FAILURE_PERMANENT) {
 		/* No retry until the user acts (L5, A6). */
 		folder_set_state(f, ACCOUNT_STATE_ERROR, message);
@@ -359,6 +373,7 @@ static void folder_connect(struct folder *f)
 	    .trace = a->options.trace,
 	};
 
+	f->serving_since = 0;
 	f->connection = connection_create(&params, &connection_ops, f);
 	folder_set_state(f, ACCOUNT_STATE_CONNECTING, NULL);
 	connection_start(f->connection);

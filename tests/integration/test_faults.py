@@ -5,6 +5,7 @@ reconnects and every message delivered is reported exactly once; the
 mailbox holds only what the test put there."""
 
 import collections
+import re
 import unittest
 
 import imapwatch_harness as h
@@ -124,6 +125,28 @@ class FaultTest(unittest.TestCase):
         removed = self.daemon.find(is_event("removed", uid=gone), since=since)
         self.assertEqual((len(changed), len(removed)), (1, 1))
         self.assertEqual(dovecot.state(self.USER, "INBOX")[keep], frozenset({"\\Seen"}))
+        self.daemon.stop()
+
+    def test_drops_right_after_idle_are_not_hammered(self):
+        """A server that drops every session as soon as it idles: each
+        connection reaches idle, so only a connection that stayed up for a
+        while (BACKOFF_STABLE_MS) may start the backoff afresh; these keep
+        doubling it (1 s, 2 s, 4 s, 8 s nominal; the delay lies in [d/2, d])."""
+        delays = []
+        for conn in range(4):
+            since = self.daemon.mark()
+            self.proxy.close(conn)
+            ev = self.daemon.wait_for(is_account_state("acct", "backoff"),
+                                      timeout=EVENT_TIMEOUT, since=since)
+            delays.append(int(re.search(r"retrying in (\d+) s", ev["detail"]).group(1)))
+            self.daemon.wait_for(is_account_state("acct", "idle"), timeout=RECOVER_TIMEOUT,
+                                 since=since)
+        self.assertEqual(delays[0], 1, delays)
+        self.assertGreaterEqual(delays[2], 2, delays)
+        self.assertGreaterEqual(delays[3], 4, delays)
+        self.assertEqual(self.proxy.connections_total, 5)
+        uid = self.deliver("still watching")
+        self.daemon.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         self.daemon.stop()
 
     def test_backoff_detail_names_the_failure(self):
