@@ -81,6 +81,7 @@ class _Conn:
         self.down = _Flow()    # upstream -> client
         self.masks = {}        # side -> registered selector events
         self.first_eof = None  # side that sent EOF first
+        self.armed = False     # blackhole at the next client data
 
 
 def _stats(refused=False):
@@ -187,6 +188,13 @@ class FaultProxy:
         either side (and data still queued) is discarded, EOF and errors are
         held back. Without an index, new connections start blackholed too."""
         self._call(self._set_blackhole, conn, True)
+
+    def blackhole_on_client_data(self, conn=None):
+        """Arm a blackhole for the next bytes the client sends: they are
+        dropped, and from then on the connection is blackholed as by
+        blackhole(conn). Under TLS the proxy cannot read the command, but
+        on an idling connection the next client bytes are the DONE."""
+        self._call(self._for_each, conn, lambda c: setattr(c, "armed", True))
 
     def unblackhole(self, conn=None):
         """Forward again; what was dropped stays lost. A held-back EOF or
@@ -508,6 +516,9 @@ class FaultProxy:
                 flow.push(time.monotonic() + conn.delay, None)
             return
         up = side == "client"
+        if up and conn.armed:
+            conn.armed = False
+            self._blackhole_conn(conn, True)
         with self._cond:
             stats = self._stats[conn.index]
             stats["read_up" if up else "read_down"] += len(data)

@@ -268,6 +268,20 @@ class FaultProxyTest(unittest.TestCase):
         self.assertTrue(lines[-1].startswith(b"b OK"), lines)
         self.assertFalse(any(l.startswith(b"a ") for l in lines), lines)
 
+    def test_blackhole_on_client_data(self):
+        c = self.client(self.plain, user="user1")
+        self.plain.blackhole_on_client_data(0)
+        # Until the client speaks, the connection works both ways.
+        self.assertEqual(self.plain.info(0)["dropped_up"], 0)
+        sent = c.send("a NOOP\r\n")
+        self.plain.wait_until(lambda p: p.info(0)["dropped_up"] >= sent,
+                              what="NOOP dropped")
+        self.assertEqual(self.plain.info(0)["bytes_up"], self.plain.info(0)["read_up"] - sent)
+        c.sock.settimeout(SILENCE)
+        with self.assertRaises(TimeoutError):
+            c.sock.recv(100)
+        self.assertTrue(self.plain.info(0)["open"])
+
     def test_blackhole_applies_to_new_connections(self):
         self.plain.blackhole()
         c = Client(self.plain.port, tls=False)
