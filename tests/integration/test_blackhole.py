@@ -26,18 +26,10 @@ IDLE_REFRESH = 60
 RESPONSE_TIMEOUT = 30
 MARGIN = 5.0
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 class BlackholeTest(unittest.TestCase):

@@ -29,18 +29,10 @@ XML_PATH = os.path.join(SOURCE_DIR, "data", "org.imapwatch.Daemon1.xml")
 MESSAGE_KEYS = {"id", "account", "folder", "uid", "uidvalidity", "message_id",
                 "from_name", "from_addr", "subject", "date", "flags", "seen"}
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 def account(user, folders=("INBOX",), password=None):

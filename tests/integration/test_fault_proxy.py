@@ -16,18 +16,10 @@ IO_TIMEOUT = 10.0
 # How long a blackholed command must stay unanswered.
 SILENCE = 1.0
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 class ProxyIMAP4_SSL(imaplib.IMAP4_SSL):

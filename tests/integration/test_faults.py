@@ -17,18 +17,10 @@ EVENT_TIMEOUT = 10.0
 # Backoff starts at 1 s and doubles; a few retries fit comfortably.
 RECOVER_TIMEOUT = 30.0
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 class FaultTest(unittest.TestCase):

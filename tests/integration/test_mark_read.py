@@ -17,18 +17,10 @@ import imapwatch_harness as h
 
 TOOL_TIMEOUT = 90.0  # the request's own deadline is 60 s
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 def tool_path():

@@ -17,18 +17,10 @@ CONNECT_TIMEOUT = 20.0
 EVENT_TIMEOUT = 10.0
 QUIET_WINDOW = 1.5
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 class RestartTest(unittest.TestCase):

@@ -17,18 +17,10 @@ CONNECT_TIMEOUT = 20.0
 EVENT_TIMEOUT = 10.0
 PROBE_DETECT = 10.0 + 5.0  # the probe's own timeout plus margin
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 class SleepTest(unittest.TestCase):

@@ -22,18 +22,10 @@ QUIET_WINDOW = 1.0
 
 UNICODE_FOLDER = "Ünïcødé/Sub"
 
-dovecot = None
-
-
-def setUpModule():
-    global dovecot
-    dovecot = h.Dovecot()
-    dovecot.start()
-
-
-def tearDownModule():
-    if dovecot:
-        dovecot.stop()
+# One server for the module's tests, started before the first.
+dovecot = h.Dovecot()
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
 
 
 def account(user, security="tls", folders=("INBOX",), server=None, **extra):
