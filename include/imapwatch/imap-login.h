@@ -176,8 +176,8 @@ char *imap_login_describe_close(const struct imap_login *login, const char *mess
                                 enum imap_failure *failure);
 
 /* A6: the failure class for a tagged NO with this response code (may be
- * NULL): [UNAVAILABLE], [LIMIT], [INUSE], [OVERQUOTA] are RESOURCE, anything
- * else PERMANENT. */
+ * NULL): [UNAVAILABLE], [LIMIT], [INUSE], [OVERQUOTA] are RESOURCE,
+ * [SERVERBUG] TRANSIENT, anything else PERMANENT. */
 enum imap_failure imap_login_failure_for_code(const char *code);
 
 typedef struct imap_login imap_login;

@@ -455,6 +455,11 @@ enum imap_failure imap_login_failure_for_code(const char *code)
 	                     strcmp(code, "INUSE") == 0 || strcmp(code, "OVERQUOTA") == 0)) {
 		return IMAP_FAILURE_RESOURCE;
 	}
+	/* RFC 5530: the server hit a bug of its own; nothing the user can
+	 * change, and it may well pass. */
+	if (code != NULL && strcmp(code, "SERVERBUG") == 0) {
+		return IMAP_FAILURE_TRANSIENT;
+	}
 	return IMAP_FAILURE_PERMANENT;
 }
 
