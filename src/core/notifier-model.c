@@ -526,6 +526,7 @@ void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev,
 		account_state(m, ev, ops);
 		return;
 	case WATCH_EVENT_UNSEEN:
+	case WATCH_EVENT_RESET:
 		return;
 	}
 }

@@ -465,6 +465,8 @@ static void event_line(GString *out, const struct watch_event *ev, bool colour)
 	case WATCH_EVENT_UNSEEN:
 		g_string_append_printf(out, "  %" G_GUINT32_FORMAT " unseen", ev->count);
 		break;
+	case WATCH_EVENT_RESET:
+		break;
 	case WATCH_EVENT_STATE:
 		g_string_append_printf(out, "  %s%s%s", ev->state,
 		                       ev->detail[0] != '\0' ? ": " : "", ev->detail);

@@ -233,6 +233,8 @@ static void signals_on_event(const struct watch_event *event, void *user_data)
 	case WATCH_EVENT_UNSEEN:
 		unseen_set(bus, event->account, event->folder, event->count);
 		break;
+	case WATCH_EVENT_RESET:
+		return;
 	case WATCH_EVENT_STATE:
 		/* At once, but after what happened before it. */
 		bus_signals_flush(bus);

@@ -29,6 +29,10 @@ static void sink(const struct watch_event *ev, void *user_data)
 	case WATCH_EVENT_UNSEEN:
 		g_string_append_printf(fx->log, "unseen %u|", ev->count);
 		break;
+	case WATCH_EVENT_RESET:
+		g_string_append_printf(fx->log, "reset %u<-%u %u/%u|", ev->uidvalidity,
+		                       ev->previous_uidvalidity, ev->unseen, ev->count);
+		break;
 	case WATCH_EVENT_STATE:
 		g_assert_not_reached();
 	}
