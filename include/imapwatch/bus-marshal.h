@@ -33,6 +33,7 @@ void bus_marshal_close(DBusMessageIter *parent, DBusMessageIter *child);
 
 /* Basic values (dbus_message_iter_append_basic), strings made valid. */
 void bus_marshal_string(DBusMessageIter *iter, const char *value);
+void bus_marshal_uint32(DBusMessageIter *iter, uint32_t value);
 void bus_marshal_strv(DBusMessageIter *iter, const char *const *values); /* as */
 
 /* A variant holding a u, an as, or an s (property values). */

@@ -11,10 +11,10 @@
  * Watch events become signals in batches: message events are collected and
  * sent when the main loop is idle, at most BUS_SIGNAL_MAX_MESSAGES per
  * signal and in the order they happened; UnseenCountChanged is sent once
- * per folder per batch with the latest count; AccountStateChanged is sent
- * at once, after the batch collected before it. Signals already collected
- * are sent before the reply to any method call, so a reply never describes
- * a state that signals have not yet announced.
+ * per folder per batch with the latest count; AccountStateChanged and
+ * FolderReset are sent at once, after the batch collected before them.
+ * Signals already collected are sent before the reply to any method call,
+ * so a reply never describes a state that signals have not yet announced.
  *
  * After bus_service_create() nothing here blocks: calls are answered from
  * the main loop, MarkRead and MarkAllRead once the server has answered.

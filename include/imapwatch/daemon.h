@@ -59,7 +59,7 @@ struct daemon_account_status {
 	enum account_state state;
 	char *detail;           /* reason for backoff / error, else "" */
 	gint64 connected_since; /* Unix seconds every folder has been watched since, 0 if not */
-	gint64 last_event;      /* Unix seconds of the last new/changed/removed event, 0 if none */
+	gint64 last_event;      /* Unix seconds of the last message or reset event, 0 if none */
 	GPtrArray *folders;     /* struct daemon_folder_status * */
 };
 

@@ -19,6 +19,10 @@ enum watch_event_type {
 	WATCH_EVENT_REMOVED,
 	WATCH_EVENT_UNSEEN,
 	WATCH_EVENT_STATE,
+	/* The folder's UIDVALIDITY changed (M3, N2): every message id under
+	 * the previous value is void, and what the folder holds now is the new
+	 * baseline, summed up here instead of reported one by one. */
+	WATCH_EVENT_RESET,
 };
 
 /* Borrowed pointers throughout: an event lives only during the call that
@@ -27,8 +31,9 @@ struct watch_event {
 	enum watch_event_type type;
 	const char *account;
 	const char *folder; /* UTF-8; not used by STATE */
-	/* NEW, CHANGED, REMOVED */
+	/* NEW, CHANGED, REMOVED; RESET: the folder's new UIDVALIDITY */
 	uint32_t uidvalidity;
+	/* NEW, CHANGED, REMOVED */
 	uint32_t uid;
 	/* NEW */
 	const char *message_id;
@@ -41,8 +46,12 @@ struct watch_event {
 	/* NEW, CHANGED: NULL-terminated flag names as the server sent them */
 	const char *const *flags;
 	bool seen;
-	/* UNSEEN */
+	/* UNSEEN: unseen messages in the folder; RESET: messages in the folder */
 	uint32_t count;
+	/* RESET: the UIDVALIDITY before the change (ids with it are void), and
+	 * how many of the count messages are unseen */
+	uint32_t previous_uidvalidity;
+	uint32_t unseen;
 	/* STATE */
 	const char *state;
 	const char *detail;

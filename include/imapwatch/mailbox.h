@@ -21,7 +21,11 @@
  *   that disappeared meanwhile become "removed", flags that differ become
  *   "changed" (L6, I7).
  * - A different UIDVALIDITY forgets everything and re-baselines without
- *   reporting old messages as new (M3, N2).
+ *   reporting old messages as new or removed (M3, N2): when the selection
+ *   completes, one "reset" event sums up the new baseline (its message and
+ *   unseen counts) and names the previous UIDVALIDITY, before the unseen
+ *   count. A selection aborted before that reports it at the next one that
+ *   completes, still naming the value reported last.
  */
 
 #include "imapwatch/event.h"
@@ -51,13 +55,17 @@ void mailbox_restore(struct mailbox *mailbox, uint32_t uidvalidity, uint32_t wat
 /* A new EXAMINE starts: sequence numbers of the previous selection are void. */
 void mailbox_select_begin(struct mailbox *mailbox);
 /* [UIDVALIDITY n] of the selection. Returns true if it differs from the
- * known value (the model then forgot its messages and watermark). */
+ * known value (restored or from an earlier selection): the model then
+ * forgot its messages and watermark, and mailbox_select_end() reports the
+ * reset. */
 bool mailbox_set_uidvalidity(struct mailbox *mailbox, uint32_t uidvalidity);
 /* [UIDNEXT n], a hint only (M4). */
 void mailbox_set_uidnext(struct mailbox *mailbox, uint32_t uidnext);
 /* The selection is complete and the full flag listing ("UID FETCH 1:*
  * (UID FLAGS)") was applied: compares with what was known before and
- * reports removed/changed; on the first selection sets the baseline. */
+ * reports removed/changed; on the first selection sets the baseline; after
+ * a UIDVALIDITY change sets it too and reports one reset. Then the unseen
+ * count if it changed. */
 void mailbox_select_end(struct mailbox *mailbox);
 
 /* HIGHESTMODSEQ of the selection ([HIGHESTMODSEQ n]; 0 for NOMODSEQ or

@@ -23,6 +23,11 @@
  * - Withdrawal: a message that becomes \Seen or is removed closes its
  *   popup, or leaves the summary it is in (updated only if still shown);
  *   a summary with no message left closes.
+ * - Reset (the folder's UIDVALIDITY changed): every message of the folder
+ *   under another UIDVALIDITY is withdrawn at once (its id and its "mark
+ *   as read" mean nothing now), and one popup per folder says that the
+ *   server reset it and how many messages, and unseen ones, it holds —
+ *   never one popup per message.
  * - Text: every string is sanitized (controls, bidi overrides) and cut at
  *   a character boundary with an ellipsis; markup is NOT escaped here
  *   (only the notifier knows whether the server renders body markup).
@@ -68,13 +73,15 @@ enum notifier_op_type {
  * strings; free with notifier_op_free(). */
 struct notifier_op {
 	enum notifier_op_type type;
-	guint64 slot;       /* > 0 */
-	char *summary;      /* SHOW: plain text, one line */
-	char *body;         /* SHOW: plain text, lines separated by '\n', may be "" */
-	guint count;        /* SHOW: messages in the popup (> 1: a summary) */
-	bool sound;         /* SHOW: new mail (not a withdrawal): play the sound */
-	bool only_if_shown; /* SHOW: an update after a withdrawal; drop it if the
-	                     * popup is gone (expired or dismissed) */
+	guint64 slot;         /* > 0 */
+	char *summary;        /* SHOW: plain text, one line */
+	char *body;           /* SHOW: plain text, lines separated by '\n', may be "" */
+	const char *category; /* SHOW: freedesktop category ("email.arrived", …), static */
+	guint count;          /* SHOW: messages in the popup (> 1: a summary; 0: no
+	                       * message actions) */
+	bool sound;           /* SHOW: new mail (not a withdrawal): play the sound */
+	bool only_if_shown;   /* SHOW: an update after a withdrawal; drop it if the
+	                       * popup is gone (expired or dismissed) */
 };
 
 void notifier_op_free(struct notifier_op *op);
@@ -100,10 +107,17 @@ void notifier_model_set_options(struct notifier_model *model,
 /* Feeds one watch event that happened at now (monotonic µs); appends the
  * resulting struct notifier_op * to ops (which should free them with
  * notifier_op_free). The caller has already dropped NEW events of folders
- * that must not notify; CHANGED and REMOVED are always fed. Other event
- * types are ignored. */
+ * that must not notify; CHANGED and REMOVED are always fed. RESET goes to
+ * notifier_model_reset(); other event types are ignored. */
 void notifier_model_feed(struct notifier_model *model, const struct watch_event *event, gint64 now,
                          GPtrArray *ops);
+
+/* A RESET event: withdraws the popups of the folder's messages under any
+ * other UIDVALIDITY (closed, or summaries updated if still shown) and, if
+ * announce (the folder may notify, as for new mail), shows or updates the
+ * folder's one reset popup. Appends to ops as notifier_model_feed(). */
+void notifier_model_reset(struct notifier_model *model, const struct watch_event *event,
+                          bool announce, GPtrArray *ops);
 
 /* The popup of slot is gone (expired, dismissed): a single message's
  * popup is no longer tracked; a summary keeps its messages, so that the

@@ -6,7 +6,7 @@
 static const char *const type_names[] = {
     [WATCH_EVENT_NEW] = "new",         [WATCH_EVENT_CHANGED] = "changed",
     [WATCH_EVENT_REMOVED] = "removed", [WATCH_EVENT_UNSEEN] = "unseen",
-    [WATCH_EVENT_STATE] = "state",
+    [WATCH_EVENT_STATE] = "state",     [WATCH_EVENT_RESET] = "reset",
 };
 
 const char *watch_event_type_name(enum watch_event_type type)
@@ -75,6 +75,14 @@ char *watch_event_to_json(const struct watch_event *ev)
 	json_append_member(out, "folder", ev->folder);
 	if (ev->type == WATCH_EVENT_UNSEEN) {
 		g_string_append_printf(out, ",\"count\":%" PRIu32 "}", ev->count);
+		return g_string_free(out, FALSE);
+	}
+	if (ev->type == WATCH_EVENT_RESET) {
+		g_string_append_printf(
+		    out,
+		    ",\"uidvalidity\":%" PRIu32 ",\"previous_uidvalidity\":%" PRIu32
+		    ",\"count\":%" PRIu32 ",\"unseen\":%" PRIu32 "}",
+		    ev->uidvalidity, ev->previous_uidvalidity, ev->count, ev->unseen);
 		return g_string_free(out, FALSE);
 	}
 

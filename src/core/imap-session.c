@@ -471,7 +471,7 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 			if (mailbox_set_uidvalidity(s->mailbox, value)) {
 				s->incremental = false;
 				g_message("UIDVALIDITY of folder '%s' of account '%s' changed; "
-				          "starting afresh without reporting old messages",
+				          "starting afresh, its messages summed up in one reset",
 				          mailbox_get_folder(s->mailbox), s->account);
 			}
 		} else if (value != mailbox_get_uidvalidity(s->mailbox)) {

@@ -37,6 +37,10 @@ struct mailbox {
 
 	bool have_uidvalidity;
 	uint32_t uidvalidity;
+	/* The UIDVALIDITY changed and the re-baseline is not reported yet:
+	 * reset_from is the value the outputs last knew. */
+	bool reset_pending;
+	uint32_t reset_from;
 	bool have_watermark;
 	uint32_t watermark;
 	uint32_t uidnext;
@@ -299,7 +303,13 @@ bool mailbox_set_uidvalidity(struct mailbox *mb, uint32_t uidvalidity)
 	bool changed = mb->have_uidvalidity && mb->uidvalidity != uidvalidity;
 
 	if (changed) {
-		/* M3/N2: old UIDs mean nothing now; re-baseline silently. */
+		/* M3/N2: old UIDs mean nothing now; re-baseline, and sum it up
+		 * in one reset event when the selection completes. A selection
+		 * that was aborted before keeps the value reported last. */
+		if (!mb->reset_pending) {
+			mb->reset_pending = true;
+			mb->reset_from = mb->uidvalidity;
+		}
 		forget_messages(mb);
 		mb->modseq = 0;
 		mb->have_watermark = false;
@@ -335,6 +345,27 @@ static const struct entry *prev_find(const struct mailbox *mb, uint32_t uid)
 		}
 	}
 	return NULL;
+}
+
+/* N2: one summary of the new baseline instead of a "new" event for each of
+ * its messages. Sent before the selection's unseen count, which then agrees
+ * with it. */
+static void emit_reset(struct mailbox *mb)
+{
+	if (!mb->reset_pending) {
+		return;
+	}
+	mb->reset_pending = false;
+	struct watch_event ev = {
+	    .type = WATCH_EVENT_RESET,
+	    .account = mb->account,
+	    .folder = mb->folder,
+	    .uidvalidity = mb->uidvalidity,
+	    .previous_uidvalidity = mb->reset_from,
+	    .count = mailbox_get_exists(mb),
+	    .unseen = mailbox_get_unseen(mb),
+	};
+	mb->sink(&ev, mb->user_data);
 }
 
 static int entry_cmp_uid(gconstpointer a, gconstpointer b)
@@ -395,6 +426,7 @@ void mailbox_select_end(struct mailbox *mb)
 	 * reports mail that came while we were not running. */
 	mb->catchup = mb->restored && !mb->synced && mailbox_wants_new(mb);
 	mb->synced = true;
+	emit_reset(mb);
 	mailbox_flush_unseen(mb);
 }
 

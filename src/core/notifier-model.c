@@ -38,10 +38,16 @@ struct folder {
 	guint in_burst;     /* new messages in the current burst */
 	GPtrArray *singles; /* struct slot * of the current burst, unowned */
 	struct slot *summary;
+	guint64 reset_slot; /* the popup saying the server reset it, 0 if none */
 };
 
 /* Characters of an account's error shown in its popup. */
 #define NOTIFIER_ERROR_DETAIL_CHARS 200
+
+/* Freedesktop notification categories. */
+#define CATEGORY_NEW_MAIL "email.arrived"
+#define CATEGORY_MAIL     "email"
+#define CATEGORY_ERROR    "network.error"
 
 struct notifier_model {
 	struct notifier_model_options options;
@@ -225,6 +231,7 @@ static struct notifier_op *op_show(const struct notifier_model *m, const struct 
 
 	op->type = NOTIFIER_OP_SHOW;
 	op->slot = s->id;
+	op->category = CATEGORY_NEW_MAIL;
 	op->count = n;
 	op->sound = sound && m->options.sound;
 	op->only_if_shown = only_if_shown;
@@ -258,6 +265,20 @@ static struct notifier_op *op_show(const struct notifier_model *m, const struct 
 		append_newest(m, s, body);
 	}
 	op->body = g_string_free(body, FALSE);
+	return op;
+}
+
+/* A popup about no message in particular (no actions, no sound); takes
+ * summary and body. */
+static struct notifier_op *op_notice(guint64 slot, const char *category, char *summary, char *body)
+{
+	struct notifier_op *op = g_new0(struct notifier_op, 1);
+
+	op->type = NOTIFIER_OP_SHOW;
+	op->slot = slot;
+	op->category = category;
+	op->summary = summary;
+	op->body = body;
 	return op;
 }
 
@@ -435,17 +456,21 @@ static void new_message(struct notifier_model *m, struct entry *e, gint64 now, G
 	g_ptr_array_add(ops, op_show(m, f->summary, true, false));
 }
 
-static void withdraw(struct notifier_model *m, const char *id, GPtrArray *ops)
+/* Takes an entry out of its slot (freed); returns the slot, which the
+ * caller settles with slot_settle(). */
+static struct slot *entry_remove(struct notifier_model *m, struct entry *e)
 {
-	struct entry *e = g_hash_table_lookup(m->entries, id);
-	struct slot *s;
+	struct slot *s = e->slot;
 
-	if (e == NULL) {
-		return;
-	}
-	s = e->slot;
-	g_hash_table_remove(m->entries, id);
+	g_hash_table_remove(m->entries, e->message.id);
 	g_ptr_array_remove(s->entries, e);
+	return s;
+}
+
+/* After withdrawals: a slot with no message left closes, another one is
+ * updated if still shown. */
+static void slot_settle(struct notifier_model *m, struct slot *s, GPtrArray *ops)
+{
 	if (s->entries->len == 0) {
 		guint64 slot = s->id;
 
@@ -454,6 +479,79 @@ static void withdraw(struct notifier_model *m, const char *id, GPtrArray *ops)
 		return;
 	}
 	g_ptr_array_add(ops, op_show(m, s, false, true));
+}
+
+static void withdraw(struct notifier_model *m, const char *id, GPtrArray *ops)
+{
+	struct entry *e = g_hash_table_lookup(m->entries, id);
+
+	if (e != NULL) {
+		slot_settle(m, entry_remove(m, e), ops);
+	}
+}
+
+static gint slot_cmp_id(gconstpointer a, gconstpointer b)
+{
+	guint64 x = (*(struct slot *const *)a)->id;
+	guint64 y = (*(struct slot *const *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* M3: every popup about a message of the folder under another UIDVALIDITY
+ * goes at once; each popup touched is settled once, oldest first. */
+static void withdraw_folder(struct notifier_model *m, const struct watch_event *ev, GPtrArray *ops)
+{
+	g_autoptr(GPtrArray) gone = g_ptr_array_new();
+	g_autoptr(GPtrArray) touched = g_ptr_array_new();
+	GHashTableIter iter;
+	struct entry *e;
+
+	g_hash_table_iter_init(&iter, m->entries);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&e)) {
+		if (e->message.uidvalidity != ev->uidvalidity &&
+		    strcmp(e->message.account, ev->account) == 0 &&
+		    strcmp(e->message.folder, ev->folder) == 0) {
+			g_ptr_array_add(gone, e);
+		}
+	}
+	for (guint i = 0; i < gone->len; i++) {
+		struct slot *s = entry_remove(m, gone->pdata[i]);
+
+		if (!g_ptr_array_find(touched, s, NULL)) {
+			g_ptr_array_add(touched, s);
+		}
+	}
+	g_ptr_array_sort(touched, slot_cmp_id);
+	for (guint i = 0; i < touched->len; i++) {
+		slot_settle(m, touched->pdata[i], ops);
+	}
+}
+
+/* One popup per folder, updated in place by a later reset: what the folder
+ * holds now, in counts only (nothing about a message, whatever the
+ * notification_content), no sound and no actions. */
+static void reset_show(struct notifier_model *m, const struct watch_event *ev, GPtrArray *ops)
+{
+	g_autofree char *location = location_of(ev->account, ev->folder);
+	struct folder *f = folder_get(m, location);
+
+	if (f->reset_slot == 0) {
+		f->reset_slot = ++m->next_slot;
+	}
+	g_ptr_array_add(ops, op_notice(f->reset_slot, CATEGORY_MAIL,
+	                               g_strdup_printf("%s was reset by the server", location),
+	                               g_strdup_printf("It now holds %u %s, %u unread", ev->count,
+	                                               messages_word(ev->count), ev->unseen)));
+}
+
+void notifier_model_reset(struct notifier_model *m, const struct watch_event *ev, bool announce,
+                          GPtrArray *ops)
+{
+	withdraw_folder(m, ev, ops);
+	if (announce) {
+		reset_show(m, ev, ops);
+	}
 }
 
 /* An account that stops in state "error" (password rejected, certificate
@@ -467,25 +565,19 @@ static void account_state(struct notifier_model *m, const struct watch_event *ev
 		if (slot != NULL) {
 			return;
 		}
-		struct notifier_op *op = g_new0(struct notifier_op, 1);
 		g_autofree char *name = notifier_model_clip(ev->account, NOTIFIER_MODEL_NAME_CHARS);
 
 		slot = g_new(guint64, 1);
 		*slot = ++m->next_slot;
 		g_hash_table_insert(m->errors, g_strdup(ev->account), slot);
-		op->type = NOTIFIER_OP_SHOW;
-		op->slot = *slot;
-		op->summary = g_strdup_printf("Mail account %s needs attention", name);
-		op->body = notifier_model_clip(ev->detail != NULL ? ev->detail : "",
-		                               NOTIFIER_ERROR_DETAIL_CHARS);
-		g_ptr_array_add(ops, op);
+		g_ptr_array_add(ops,
+		                op_notice(*slot, CATEGORY_ERROR,
+		                          g_strdup_printf("Mail account %s needs attention", name),
+		                          notifier_model_clip(ev->detail != NULL ? ev->detail : "",
+		                                              NOTIFIER_ERROR_DETAIL_CHARS)));
 	} else if (slot != NULL &&
 	           (g_strcmp0(ev->state, "idle") == 0 || g_strcmp0(ev->state, "polling") == 0)) {
-		struct notifier_op *op = g_new0(struct notifier_op, 1);
-
-		op->type = NOTIFIER_OP_CLOSE;
-		op->slot = *slot;
-		g_ptr_array_add(ops, op);
+		g_ptr_array_add(ops, op_close(*slot));
 		g_hash_table_remove(m->errors, ev->account);
 	}
 }
@@ -526,6 +618,7 @@ void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev,
 		account_state(m, ev, ops);
 		return;
 	case WATCH_EVENT_UNSEEN:
+	case WATCH_EVENT_RESET:
 		return;
 	}
 }

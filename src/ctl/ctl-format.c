@@ -208,3 +208,21 @@ void ctl_format_event_from_dict(GVariant *dict, enum watch_event_type type,
 	    .seen = dict_bool(dict, "seen"),
 	};
 }
+
+bool ctl_format_event_from_reset(GVariant *args, struct watch_event *event)
+{
+	if (!g_variant_is_of_type(args, G_VARIANT_TYPE("(ssuuuu)"))) {
+		return false;
+	}
+	*event = (struct watch_event){.type = WATCH_EVENT_RESET};
+	g_variant_get(args, "(&s&suuuu)", &event->account, &event->folder, &event->uidvalidity,
+	              &event->previous_uidvalidity, &event->count, &event->unseen);
+	return true;
+}
+
+char *ctl_format_reset_text(const struct watch_event *event)
+{
+	return g_strdup_printf(
+	    "was reset by the server: %" G_GUINT32_FORMAT " %s, %" G_GUINT32_FORMAT " unread",
+	    event->count, event->count == 1 ? "message" : "messages", event->unseen);
+}

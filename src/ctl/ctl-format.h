@@ -12,6 +12,7 @@
 #include "imapwatch/event.h"
 
 #include <glib.h>
+#include <stdbool.h>
 
 /* "never" (when is 0), "just now", "42 s ago", "5 min ago", "3 h ago",
  * "2 days ago"; "in the future" for clocks that disagree. New string. */
@@ -35,5 +36,14 @@ void ctl_format_json(GString *out, GVariant *value);
  * "" / 0 / false. */
 void ctl_format_event_from_dict(GVariant *dict, enum watch_event_type type,
                                 struct watch_event *event, const char ***flags);
+
+/* A reset event rebuilt from the arguments of the FolderReset signal,
+ * (ssuuuu): the strings borrow from args. False, with event untouched, if
+ * args has another type. */
+bool ctl_format_event_from_reset(GVariant *args, struct watch_event *event);
+
+/* What a reset event means, for people, to follow "ACCOUNT/FOLDER": "was
+ * reset by the server: 12 messages, 3 unread". New string. */
+char *ctl_format_reset_text(const struct watch_event *event);
 
 #endif

@@ -426,6 +426,20 @@ static void paint(GString *out, bool colour, const char *sgr, const char *text)
 	}
 }
 
+static const char *event_colour(const struct watch_event *ev)
+{
+	switch (ev->type) {
+	case WATCH_EVENT_NEW:
+		return SGR_GREEN;
+	case WATCH_EVENT_STATE:
+		return state_colour(ev->state);
+	case WATCH_EVENT_RESET:
+		return SGR_YELLOW;
+	default:
+		return NULL;
+	}
+}
+
 /* One line for people: time, kind, where, what. */
 static void event_line(GString *out, const struct watch_event *ev, bool colour)
 {
@@ -435,11 +449,7 @@ static void event_line(GString *out, const struct watch_event *ev, bool colour)
 	g_autofree char *padded = g_strdup_printf("%-7s", kind);
 
 	g_string_append_printf(out, "%s ", clock);
-	paint(out, colour,
-	      ev->type == WATCH_EVENT_NEW     ? SGR_GREEN
-	      : ev->type == WATCH_EVENT_STATE ? state_colour(ev->state)
-	                                      : NULL,
-	      padded);
+	paint(out, colour, event_colour(ev), padded);
 	g_string_append_printf(out, " %s", ev->account);
 	if (ev->type != WATCH_EVENT_STATE) {
 		g_string_append_printf(out, "/%s", ev->folder);
@@ -465,6 +475,13 @@ static void event_line(GString *out, const struct watch_event *ev, bool colour)
 	case WATCH_EVENT_UNSEEN:
 		g_string_append_printf(out, "  %" G_GUINT32_FORMAT " unseen", ev->count);
 		break;
+	case WATCH_EVENT_RESET: {
+		/* A sentence: "work/INBOX was reset by the server: …". */
+		g_autofree char *text = ctl_format_reset_text(ev);
+
+		g_string_append_printf(out, " %s", text);
+		break;
+	}
 	case WATCH_EVENT_STATE:
 		g_string_append_printf(out, "  %s%s%s", ev->state,
 		                       ev->detail[0] != '\0' ? ": " : "", ev->detail);
@@ -508,12 +525,17 @@ static void monitor_signal_text(struct monitor *m, GString *out, const char *mem
 		}
 		return;
 	}
+	struct watch_event reset;
+
 	if (strcmp(member, "UnseenCountChanged") == 0 &&
 	    g_variant_is_of_type(args, G_VARIANT_TYPE("(ssu)"))) {
 		struct watch_event ev = {.type = WATCH_EVENT_UNSEEN};
 
 		g_variant_get(args, "(&s&su)", &ev.account, &ev.folder, &ev.count);
 		monitor_event(m, out, &ev);
+	} else if (strcmp(member, "FolderReset") == 0 &&
+	           ctl_format_event_from_reset(args, &reset)) {
+		monitor_event(m, out, &reset);
 	} else if (strcmp(member, "AccountStateChanged") == 0 &&
 	           g_variant_is_of_type(args, G_VARIANT_TYPE("(sss)"))) {
 		struct watch_event ev = {.type = WATCH_EVENT_STATE};

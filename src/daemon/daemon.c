@@ -55,7 +55,7 @@ static void daemon_event(const struct watch_event *event, void *user_data)
 	struct daemon *d = user_data;
 
 	if (event->type == WATCH_EVENT_NEW || event->type == WATCH_EVENT_CHANGED ||
-	    event->type == WATCH_EVENT_REMOVED) {
+	    event->type == WATCH_EVENT_REMOVED || event->type == WATCH_EVENT_RESET) {
 		gint64 *when = g_new(gint64, 1);
 
 		*when = g_get_real_time() / G_USEC_PER_SEC;

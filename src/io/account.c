@@ -183,6 +183,7 @@ static void account_save(struct account *a)
 		struct state_folder *sf =
 		    state_account_get_folder(a->saved, mailbox_get_folder(f->mailbox), true);
 		if (sf->uidvalidity != mailbox_get_uidvalidity(f->mailbox)) {
+			/* M3: nothing keyed by the old UIDVALIDITY survives. */
 			g_array_set_size(sf->shown, 0);
 			sf->highestmodseq = 0;
 			sf->uidnext = 0;
@@ -247,7 +248,10 @@ static void mailbox_event(const struct watch_event *event, void *user_data)
 {
 	struct folder *f = user_data;
 
-	if (event->type == WATCH_EVENT_NEW || event->type == WATCH_EVENT_UNSEEN) {
+	/* New mail moved the watermark; a reset brought a new UIDVALIDITY and
+	 * baseline, which account_save() writes over the old ones (N1, N2). */
+	if (event->type == WATCH_EVENT_NEW || event->type == WATCH_EVENT_UNSEEN ||
+	    event->type == WATCH_EVENT_RESET) {
 		account_save_soon(f->account);
 	}
 	f->account->sink(event, f->account->user_data);

@@ -54,6 +54,13 @@ static void bus_marshal_basic(DBusMessageIter *iter, int type, const void *value
 	bus_marshal_ok(dbus_message_iter_append_basic(iter, type, value));
 }
 
+void bus_marshal_uint32(DBusMessageIter *iter, uint32_t value)
+{
+	dbus_uint32_t v = value;
+
+	bus_marshal_basic(iter, DBUS_TYPE_UINT32, &v);
+}
+
 void bus_marshal_strv(DBusMessageIter *iter, const char *const *values)
 {
 	DBusMessageIter array;
@@ -68,10 +75,9 @@ void bus_marshal_strv(DBusMessageIter *iter, const char *const *values)
 void bus_marshal_variant_uint32(DBusMessageIter *iter, uint32_t value)
 {
 	DBusMessageIter variant;
-	dbus_uint32_t v = value;
 
 	bus_marshal_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_UINT32_AS_STRING, &variant);
-	bus_marshal_basic(&variant, DBUS_TYPE_UINT32, &v);
+	bus_marshal_uint32(&variant, value);
 	bus_marshal_close(iter, &variant);
 }
 

@@ -167,13 +167,11 @@ static void signals_emit_unseen(struct bus_signals *bus, const struct unseen_ent
 {
 	g_autoptr(DBusMessage) signal = signals_new(BUS_INTERFACE, "UnseenCountChanged");
 	DBusMessageIter args;
-	dbus_uint32_t count = e->count;
 
 	dbus_message_iter_init_append(signal, &args);
 	bus_marshal_string(&args, e->account);
 	bus_marshal_string(&args, e->folder);
-	bus_marshal_oom_if(!dbus_message_iter_append_basic(&args, DBUS_TYPE_UINT32, &count),
-	                   "building a D-Bus signal");
+	bus_marshal_uint32(&args, e->count);
 	bus_marshal_send(bus->conn, signal);
 }
 
@@ -217,6 +215,23 @@ static void signals_emit_state(struct bus_signals *bus, const struct watch_event
 	bus_marshal_send(bus->conn, signal);
 }
 
+/* FolderReset: listeners drop the folder's message ids of other
+ * UIDVALIDITYs; the messages it holds now are not announced one by one. */
+static void signals_emit_reset(struct bus_signals *bus, const struct watch_event *event)
+{
+	g_autoptr(DBusMessage) signal = signals_new(BUS_INTERFACE, "FolderReset");
+	DBusMessageIter args;
+
+	dbus_message_iter_init_append(signal, &args);
+	bus_marshal_string(&args, event->account);
+	bus_marshal_string(&args, event->folder);
+	bus_marshal_uint32(&args, event->uidvalidity);
+	bus_marshal_uint32(&args, event->previous_uidvalidity);
+	bus_marshal_uint32(&args, event->count);
+	bus_marshal_uint32(&args, event->unseen);
+	bus_marshal_send(bus->conn, signal);
+}
+
 static void signals_on_event(const struct watch_event *event, void *user_data)
 {
 	struct bus_signals *bus = user_data;
@@ -237,6 +252,12 @@ static void signals_on_event(const struct watch_event *event, void *user_data)
 		/* At once, but after what happened before it. */
 		bus_signals_flush(bus);
 		signals_emit_state(bus, event);
+		return;
+	case WATCH_EVENT_RESET:
+		/* The same: message signals of the old UIDVALIDITY go first,
+		 * the unseen count of the new baseline follows. */
+		bus_signals_flush(bus);
+		signals_emit_reset(bus, event);
 		return;
 	}
 	if (bus->flush_source == 0) {

@@ -21,7 +21,6 @@
 /* Must match the .desktop file we ship (data/imapwatchd.desktop). */
 #define DESKTOP_ENTRY "imapwatchd"
 #define ICON          "mail-unread"
-#define CATEGORY      "email.arrived"
 #define SOUND         "message-new-email"
 /* A burst is over after this long without new mail in its folder. */
 #define BURST_WINDOW (30 * G_USEC_PER_SEC)
@@ -266,8 +265,7 @@ static void popup_set_details(struct notifier *n, struct popup *p, const struct 
 	NotifyNotification *notification = p->notification;
 
 	notify_notification_clear_hints(notification);
-	/* A popup about no message (count 0) is an account error. */
-	notify_notification_set_category(notification, op->count > 0 ? CATEGORY : "network.error");
+	notify_notification_set_category(notification, op->category);
 	notify_notification_set_hint_string(notification, "desktop-entry", DESKTOP_ENTRY);
 	if (op->sound) {
 		notify_notification_set_hint_string(notification, "sound-name", SOUND);
@@ -518,6 +516,16 @@ static bool quiet_special_use(struct notifier *n, const struct config_account *a
 	         g_strv_contains((const char *const *)a->notify_folders, folder));
 }
 
+/* Whether news of the event's folder (new mail, a reset) may show a popup. */
+static bool folder_notifies(struct notifier *n, const struct config *cfg,
+                            const struct watch_event *event)
+{
+	const struct config_account *a = config_find_account(cfg, event->account);
+
+	return a != NULL && config_account_notifies(a, event->folder) &&
+	       !quiet_special_use(n, a, event->folder);
+}
+
 static void on_event(const struct watch_event *event, void *user_data)
 {
 	struct notifier *n = user_data;
@@ -525,24 +533,23 @@ static void on_event(const struct watch_event *event, void *user_data)
 	struct notifier_model_options options;
 	g_autoptr(GPtrArray) ops = NULL;
 
-	if (!cfg->notifications) {
+	if (!cfg->notifications || event->type == WATCH_EVENT_UNSEEN) {
 		return;
 	}
-	if (event->type == WATCH_EVENT_NEW) {
-		const struct config_account *a = config_find_account(cfg, event->account);
-
-		if (a == NULL || !config_account_notifies(a, event->folder) ||
-		    quiet_special_use(n, a, event->folder)) {
-			return;
-		}
-	} else if (event->type == WATCH_EVENT_UNSEEN) {
+	if (event->type == WATCH_EVENT_NEW && !folder_notifies(n, cfg, event)) {
 		return;
 	}
 	/* Cheap, and a reload changes them. */
 	options_from_config(cfg, &options);
 	notifier_model_set_options(n->model, &options);
 	ops = g_ptr_array_new();
-	notifier_model_feed(n->model, event, g_get_monotonic_time(), ops);
+	if (event->type == WATCH_EVENT_RESET) {
+		/* The old popups go in any folder; the summary only where new
+		 * mail would show. */
+		notifier_model_reset(n->model, event, folder_notifies(n, cfg, event), ops);
+	} else {
+		notifier_model_feed(n->model, event, g_get_monotonic_time(), ops);
+	}
 	for (guint i = 0; i < ops->len; i++) {
 		queue_push(n, ops->pdata[i]);
 	}

@@ -29,7 +29,8 @@
  * - events carry the account and folder, valid UTF-8 everywhere, clean
  *   display text from headers, uid != 0 for message events, and within one
  *   UIDVALIDITY the "new" UIDs strictly increase, so none is reported twice,
- *   also across reconnects.
+ *   also across reconnects; a reset counts no more unseen messages than
+ *   messages.
  */
 #include "fuzz.h"
 
@@ -286,6 +287,14 @@ static void sink(const struct watch_event *ev, void *user_data)
 		FUZZ_CHECK(ev->uid != 0);
 		break;
 	case WATCH_EVENT_UNSEEN:
+		break;
+	case WATCH_EVENT_RESET:
+		/* The new baseline is summed up, not reported: "new" UIDs of
+		 * the new UIDVALIDITY start over above it. */
+		FUZZ_CHECK(ev->unseen <= ev->count);
+		h->have_uidvalidity = true;
+		h->uidvalidity = ev->uidvalidity;
+		h->last_new_uid = 0;
 		break;
 	default:
 		FUZZ_CHECK_MSG(false, "event type %d from the mailbox", ev->type);

@@ -646,6 +646,76 @@ class ServiceTest(BusTestCase):
         self.assertNotIn("\x1b", line)
 
 
+class FolderResetTest(BusTestCase):
+    """A folder recreated by another client: one FolderReset, after which
+    the old ids are void, and imapwatch monitor shows it both ways."""
+
+    @classmethod
+    def setUpClass(cls):
+        dovecot.create_folder("user8", "Scratch")
+        cls.start_bus({"again": account("user8", ["Scratch"])})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_bus()
+
+    def monitor_cli(self, *args):
+        proc = subprocess.Popen([cli_binary(), "monitor", *args], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=self.bus.env(), bufsize=0)
+        self.addCleanup(lambda: (proc.poll() is None and proc.kill(), proc.wait(),
+                                 proc.stdout.close(), proc.stderr.close()))
+        self.assertIn("monitoring", read_stderr_line(proc, EVENT_TIMEOUT))
+        return proc
+
+    def test_folder_reset(self):
+        old_uid, _ = deliver("user8", "Scratch", "before the reset")
+        self.daemon.wait_for(is_event("new", uid=old_uid), timeout=EVENT_TIMEOUT)
+        old = dovecot.status("user8", "Scratch")["uidvalidity"]
+        old_id = f"again/Scratch/{old}/{old_uid}"
+        as_json = self.monitor_cli("--json")
+        as_text = self.monitor_cli()
+        since = self.monitor.mark()
+        mark = self.daemon.mark()
+
+        dovecot.doveadm("mailbox", "delete", "-u", "user8", "Scratch")
+        dovecot.create_folder("user8", "Scratch")
+        for i in range(3):
+            deliver("user8", "Scratch", f"refilled {i}")
+        new = dovecot.status("user8", "Scratch")["uidvalidity"]
+        args = self.monitor.wait_for("FolderReset", timeout=30, since=since)
+        self.assertEqual(args, ("again", "Scratch", new, old, 3, 3))
+        self.monitor.wait_for("UnseenCountChanged", lambda a: a == ("again", "Scratch", 3),
+                              since=since)
+        signals = self.monitor.signals(since)
+        members = [m for m, _ in signals]
+        # Once, before the new unseen count, and no message by message.
+        self.assertEqual(members.count("FolderReset"), 1)
+        self.assertLess(members.index("FolderReset"),
+                        signals.index(("UnseenCountChanged", ("again", "Scratch", 3))))
+        self.assertEqual(self.monitor.messages("MessagesAdded", since), [])
+
+        # The old id is void; the listing has the new ones.
+        self.assert_bus_error("org.imapwatch.Error.NoSuchMessage", "MarkRead", [old_id])
+        listed = self.call("ListMessages", "again", "Scratch", False)[0]
+        self.assertTrue(listed)
+        self.assertEqual({d["uidvalidity"] for d in listed}, {new})
+
+        # imapwatch monitor --json prints what --print-events printed.
+        printed = self.daemon.wait_for(is_event("reset"), since=mark)
+        want = next(line for line in self.daemon.lines_so_far()[mark:]
+                    if json.loads(line) == printed)
+        line = "{}"
+        while json.loads(line).get("event") != "reset":
+            line = read_line(as_json, EVENT_TIMEOUT)
+        self.assertEqual(line, want)
+        line = ""
+        while " reset " not in line:
+            line = read_line(as_text, EVENT_TIMEOUT)
+        self.assertRegex(line, r"^\d\d:\d\d:\d\d reset\s+again/Scratch was reset by the "
+                               r"server: 3 messages, 3 unread$")
+
+
 class ExitCodeTest(BusTestCase):
     """Exit code 3 without a daemon (and no activation), 1 with an account
     in error."""

@@ -450,6 +450,41 @@ class ControlsTest(NotifyTestCase):
         self.assertEqual(desk.displayed(), 0)
 
 
+class ResetTest(NotifyTestCase):
+    def test_reset_withdraws_and_says_so_once(self):
+        """A folder recreated by another client: the popup of its old
+        message goes, one popup gives the counts, none per message."""
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        dovecot.create_folder("user2", "Scratch")
+        d = self.daemon(desk, {"work": account("user2", ["Scratch"])})
+        uid, _ = self.deliver("user2", "soon void", folder="Scratch")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        before = len(mon.wait_notifies(1))
+        since = d.mark()
+
+        dovecot.doveadm("mailbox", "delete", "-u", "user2", "Scratch")
+        dovecot.create_folder("user2", "Scratch")
+        for i in range(3):
+            self.deliver("user2", f"refilled {i}", folder="Scratch")
+        d.wait_for(is_event("reset"), timeout=30, since=since)
+        [call] = mon.wait_notifies(before + 1)[before:]
+        self.assertEqual(call["summary"], "work/Scratch was reset by the server")
+        self.assertEqual(call["body"], "It now holds 3 messages, 3 unread")
+        self.assertEqual(call["hints"]["category"], "email")
+        self.assertNotIn("sound-name", call["hints"])
+        self.assertEqual(call["actions"], {})
+        closes = [m for m in mon.collect() if m["member"] == "CloseNotification"]
+        self.assertEqual(len(closes), 1)
+        desk.wait_displayed(1)
+        d.assert_no_event(is_event("new"), within=1.0, since=since)
+        self.assertEqual(len(mon.notifies()), before + 1)
+        desk.close_all()
+        self.assertEqual(desk.history()[0]["summary"], "work/Scratch was reset by the server")
+        d.stop()
+
+
 class StartupTest(NotifyTestCase):
     def test_catchup_summary(self):
         state = tempfile.mkdtemp(prefix="imapwatch-state-")

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Recovery without restarts: a folder deleted and recreated (UIDVALIDITY
-changes) is re-baselined without a flood; an account whose password was
-rejected stays in error without retrying, and recovers after the config is
-fixed and SIGHUP reloads it; other accounts are not disturbed by the
-reload."""
+changes) is re-baselined with one "reset" event, not a flood; an account
+whose password was rejected stays in error without retrying, and recovers
+after the config is fixed and SIGHUP reloads it; other accounts are not
+disturbed by the reload."""
 
 import os
 import signal
@@ -55,16 +55,27 @@ class RecoveryTest(unittest.TestCase):
         new_validity = dovecot.status(user, "Scratch")["uidvalidity"]
         self.assertNotEqual(old_validity, new_validity)
         # The daemon notices (BYE, error or resync), re-baselines, and goes
-        # back to idle without reporting the three as new.
+        # back to idle: one summary of the three, none of them as new.
+        reset = d.wait_for(is_event("reset", folder="Scratch"), timeout=RECOVER_TIMEOUT,
+                           since=since)
+        self.assertEqual(reset, {"event": "reset", "account": "acct", "folder": "Scratch",
+                                 "uidvalidity": new_validity,
+                                 "previous_uidvalidity": old_validity, "count": 3,
+                                 "unseen": 3})
+        # The unseen count follows it and agrees with it.
+        events = d.events_so_far()
+        at = next(i for i in range(since, len(events)) if events[i] is reset)
         d.wait_for(lambda e: e.get("event") == "unseen" and e.get("folder") == "Scratch"
-                   and e.get("count") == 3, timeout=RECOVER_TIMEOUT, since=since)
+                   and e.get("count") == 3, timeout=RECOVER_TIMEOUT, since=at + 1)
         d.wait_for(is_account_state("acct", "idle"), timeout=RECOVER_TIMEOUT, since=since)
         self.assertEqual(d.find(is_event("new"), since=since), [])
         # Fresh mail in the recreated folder is news, under the new UIDVALIDITY.
         fresh = dovecot.deliver(user, "Scratch", h.make_message(subject="fresh")[0])
         ev = d.wait_for(is_event("new", uid=fresh), timeout=EVENT_TIMEOUT, since=since)
         self.assertEqual(ev["uidvalidity"], new_validity)
+        self.assertNotIn("catchup", ev)
         self.assertEqual(len(d.find(is_event("new"), since=since)), 1)
+        self.assertEqual(len(d.find(is_event("reset"), since=since)), 1)
         d.stop()
 
     def test_rejected_password_waits_then_reload_fixes_it(self):

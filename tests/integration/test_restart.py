@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Restarts: mail that arrived while imapwatchd was not running is reported
 once (as catch-up), mail reported before is never reported again — after a
-clean SIGTERM and after SIGKILL (once the state was saved)."""
+clean SIGTERM and after SIGKILL (once the state was saved); a folder
+recreated meanwhile is one "reset", not a catch-up flood."""
 
 import os
 import re
@@ -30,10 +31,10 @@ class RestartTest(unittest.TestCase):
         self.state_home = tempfile.mkdtemp(prefix="imapwatch-state-")
         self.addCleanup(shutil.rmtree, self.state_home, True)
 
-    def start(self, user):
+    def start(self, user, folder="INBOX"):
         d = h.Daemon({"acct": {
             "host": "localhost", "port": dovecot.imaps_port, "username": user,
-            "password": dovecot.users[user], "folders": "INBOX",
+            "password": dovecot.users[user], "folders": folder,
             "tls_ca_file": h.certs().ca,
         }}, env={"XDG_STATE_HOME": self.state_home})
         d.start()
@@ -41,29 +42,34 @@ class RestartTest(unittest.TestCase):
         d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
         return d
 
-    def deliver(self, user, subject):
+    def deliver(self, user, subject, folder="INBOX"):
         raw, _ = h.make_message(subject=subject)
-        return dovecot.deliver(user, "INBOX", raw)
+        return dovecot.deliver(user, folder, raw)
 
-    def saved_watermark(self):
+    def saved_value(self, key):
         path = os.path.join(self.state_home, "imapwatch", "acct.state")
         try:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
         except FileNotFoundError:
             return None
-        m = re.search(r"^watermark (\d+)$", text, re.M)
+        m = re.search(rf"^{key} (\d+)$", text, re.M)
         return int(m.group(1)) if m else None
 
-    def wait_saved(self, uid, timeout=10.0):
+    def saved_watermark(self):
+        return self.saved_value("watermark")
+
+    def wait_saved(self, uid, timeout=10.0, uidvalidity=None):
         """Synchronise on the state file, not on time."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             w = self.saved_watermark()
-            if w is not None and w >= uid:
+            if w is not None and w >= uid and \
+                    uidvalidity in (None, self.saved_value("uidvalidity")):
                 return
             time.sleep(0.05)  # polling a file for a condition, bounded
-        self.fail(f"state never recorded watermark {uid} (now {self.saved_watermark()})")
+        self.fail(f"state never recorded watermark {uid} and uidvalidity {uidvalidity} "
+                  f"(now {self.saved_watermark()}, {self.saved_value('uidvalidity')})")
 
     def test_clean_restart_catches_up_once(self):
         user = "user3"
@@ -107,6 +113,45 @@ class RestartTest(unittest.TestCase):
         self.assertIs(ev.get("catchup"), True)
         d2.assert_no_event(is_event("new", uid=a), within=QUIET_WINDOW)
         d2.stop()
+
+    def test_folder_recreated_while_stopped_is_one_reset(self):
+        """The stored UIDVALIDITY is stale: the folder's messages are the new
+        baseline, summed up once, and the state file takes the new
+        UIDVALIDITY and watermark, so the next start says nothing."""
+        user = "user6"
+        dovecot.create_folder(user, "Scratch")
+        d = self.start(user, "Scratch")
+        a = self.deliver(user, "before", "Scratch")
+        d.wait_for(is_event("new", uid=a), timeout=EVENT_TIMEOUT)
+        d.stop()
+        old = dovecot.status(user, "Scratch")["uidvalidity"]
+        self.assertEqual((self.saved_value("uidvalidity"), self.saved_watermark()), (old, a))
+
+        # While nobody watches, another client recreates the folder.
+        dovecot.doveadm("mailbox", "delete", "-u", user, "Scratch")
+        dovecot.create_folder(user, "Scratch")
+        refilled = [self.deliver(user, f"refilled {i}", "Scratch") for i in range(3)]
+        new = dovecot.status(user, "Scratch")["uidvalidity"]
+        self.assertNotEqual(old, new)
+
+        d2 = self.start(user, "Scratch")
+        ev = d2.wait_for(is_event("reset"), timeout=EVENT_TIMEOUT)
+        self.assertEqual(ev, {"event": "reset", "account": "acct", "folder": "Scratch",
+                              "uidvalidity": new, "previous_uidvalidity": old, "count": 3,
+                              "unseen": 3})
+        d2.wait_for(is_event("unseen", folder="Scratch", count=3), timeout=EVENT_TIMEOUT)
+        d2.assert_no_event(is_event("new"), within=QUIET_WINDOW)
+        self.assertEqual(len(d2.find(is_event("reset"))), 1)
+        self.wait_saved(max(refilled), uidvalidity=new)
+        d2.stop()
+
+        d3 = self.start(user, "Scratch")
+        d3.assert_no_event(lambda e: e["event"] in ("reset", "new"), within=QUIET_WINDOW)
+        live = self.deliver(user, "live", "Scratch")
+        ev = d3.wait_for(is_event("new", uid=live), timeout=EVENT_TIMEOUT)
+        self.assertEqual(ev["uidvalidity"], new)
+        self.assertNotIn("catchup", ev)
+        d3.stop()
 
     def test_corrupt_state_is_set_aside(self):
         user = "user5"

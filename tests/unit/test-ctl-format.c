@@ -170,6 +170,53 @@ static void test_event_from_dict(void)
 	}
 }
 
+/* FolderReset's arguments: the same JSON as --print-events, and a line
+ * for people. */
+static void test_reset(void)
+{
+	static const struct {
+		const char *args;
+		const char *json;
+		const char *text;
+	} cases[] = {
+	    {"('work', 'INBOX', uint32 1700000002, uint32 1700000001, uint32 12, uint32 3)",
+	     "{\"event\":\"reset\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":"
+	     "1700000002,\"previous_uidvalidity\":1700000001,\"count\":12,\"unseen\":3}",
+	     "was reset by the server: 12 messages, 3 unread"},
+	    {"('w', 'Lists/dev \"x\"', uint32 9, uint32 7, uint32 1, uint32 0)",
+	     "{\"event\":\"reset\",\"account\":\"w\",\"folder\":\"Lists/dev \\\"x\\\"\","
+	     "\"uidvalidity\":9,\"previous_uidvalidity\":7,\"count\":1,\"unseen\":0}",
+	     "was reset by the server: 1 message, 0 unread"},
+	};
+	static const char *const wrong[] = {
+	    "('w', 'INBOX', uint32 3)",
+	    "('w', 'INBOX', uint32 9, uint32 7, uint32 1)",
+	    "('w', 'INBOX', 9, 7, 1, 0)",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) args = g_variant_parse(NULL, cases[i].args, NULL, NULL, &error);
+		struct watch_event ev;
+
+		g_assert_no_error(error);
+		g_assert_true(ctl_format_event_from_reset(args, &ev));
+		g_autofree char *json = watch_event_to_json(&ev);
+		g_autofree char *text = ctl_format_reset_text(&ev);
+		g_assert_cmpstr(json, ==, cases[i].json);
+		g_assert_cmpstr(text, ==, cases[i].text);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(wrong); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) args = g_variant_parse(NULL, wrong[i], NULL, NULL, &error);
+		struct watch_event ev = {.type = WATCH_EVENT_STATE};
+
+		g_assert_no_error(error);
+		g_assert_false(ctl_format_event_from_reset(args, &ev));
+		g_assert_cmpint(ev.type, ==, WATCH_EVENT_STATE);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -180,5 +227,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ctl-format/table-colour", test_table_colour);
 	g_test_add_func("/ctl-format/json", test_json);
 	g_test_add_func("/ctl-format/event-from-dict", test_event_from_dict);
+	g_test_add_func("/ctl-format/reset", test_reset);
 	return g_test_run();
 }

@@ -38,6 +38,7 @@ static const struct {
     {"MessagesChanged", "aa{sv}:messages"},
     {"MessagesRemoved", "aa{sv}:messages"},
     {"AccountStateChanged", "s:account,s:state,s:detail"},
+    {"FolderReset", "s:account,s:folder,u:uidvalidity,u:previous_uidvalidity,u:count,u:unseen"},
     {"UnseenCountChanged", "s:account,s:folder,u:count"},
 };
 

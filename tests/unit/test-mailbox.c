@@ -29,6 +29,11 @@ static void sink(const struct watch_event *ev, void *user_data)
 	case WATCH_EVENT_UNSEEN:
 		g_string_append_printf(fx->log, "unseen %u|", ev->count);
 		break;
+	case WATCH_EVENT_RESET:
+		g_string_append_printf(fx->log, "reset %u from %u: %u messages %u unseen|",
+		                       ev->uidvalidity, ev->previous_uidvalidity, ev->count,
+		                       ev->unseen);
+		break;
 	case WATCH_EVENT_STATE:
 		g_assert_not_reached();
 	}
@@ -265,8 +270,9 @@ static void test_uidvalidity_change_rebaselines(struct fixture *fx, gconstpointe
 	fetch_flags(fx, 1, 100, NONE);
 	fetch_flags(fx, 2, 101, NONE);
 	mailbox_select_end(fx->mb);
-	/* No flood of "new" and no "removed" for the old UIDs (N2). */
-	assert_log(fx, "unseen 2|");
+	/* No flood of "new" and no "removed" for the old UIDs (N2): one
+	 * summary, then the unseen count that agrees with it. */
+	assert_log(fx, "reset 2 from 1: 2 messages 2 unseen|unseen 2|");
 	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 101);
 	g_assert_cmpuint(mailbox_get_uidvalidity(fx->mb), ==, 2);
 	g_assert_false(mailbox_wants_new(fx->mb));
@@ -289,10 +295,102 @@ static void test_uidvalidity_after_exists(struct fixture *fx, gconstpointer data
 	fetch_flags(fx, 2, 2, NONE);
 	fetch_flags(fx, 3, 3, SEEN);
 	mailbox_select_end(fx->mb);
-	assert_log(fx, "unseen 2|");
+	assert_log(fx, "reset 2 from 1: 3 messages 2 unseen|unseen 2|");
 	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 3);
 	mailbox_expunge(fx->mb, 3);
 	assert_log(fx, "removed 3|");
+}
+
+/* The reset is reported once; later selections of the same UIDVALIDITY
+ * compare as usual, and mail above the new baseline is news. */
+static void test_reset_once_then_news(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t before[] = {5, 6};
+	static const uint32_t after[] = {1, 2, 3};
+
+	(void)data;
+	select_with(fx, 1, before, 2);
+	assert_log(fx, "unseen 1|");
+	select_with(fx, 2, after, 3);
+	/* The unseen count did not change: the reset alone says it. */
+	assert_log(fx, "reset 2 from 1: 3 messages 1 unseen|");
+	g_assert_false(mailbox_wants_new(fx->mb));
+	select_with(fx, 2, after, 3);
+	assert_log(fx, "");
+	mailbox_exists(fx->mb, 4);
+	g_assert_true(mailbox_wants_new(fx->mb));
+	fetch_header(fx, 4, 4, "four");
+	mailbox_new_end(fx->mb);
+	assert_log(fx, "new 4 four|unseen 2|");
+}
+
+/* A re-baseline whose selection is aborted (the connection dropped after
+ * [UIDVALIDITY]) is reported by the next selection that completes, naming
+ * the UIDVALIDITY the outputs knew — also across a second change. */
+static void test_reset_after_abort(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2};
+
+	(void)data;
+	select_with(fx, 1, uids, 2);
+	assert_log(fx, "unseen 1|");
+	mailbox_select_begin(fx->mb);
+	mailbox_exists(fx->mb, 2);
+	g_assert_true(mailbox_set_uidvalidity(fx->mb, 2));
+	mailbox_abort(fx->mb);
+	assert_log(fx, "");
+	g_assert_false(mailbox_is_synced(fx->mb));
+
+	mailbox_select_begin(fx->mb);
+	g_assert_false(mailbox_set_uidvalidity(fx->mb, 2));
+	mailbox_abort(fx->mb);
+	assert_log(fx, "");
+
+	mailbox_select_begin(fx->mb);
+	mailbox_exists(fx->mb, 1);
+	g_assert_true(mailbox_set_uidvalidity(fx->mb, 3));
+	fetch_flags(fx, 1, 1, NONE);
+	mailbox_select_end(fx->mb);
+	assert_log(fx, "reset 3 from 1: 1 messages 1 unseen|");
+	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 1);
+	g_assert_false(mailbox_wants_new(fx->mb));
+}
+
+/* After a restart the stored UIDVALIDITY is the old one: the folder was
+ * recreated while imapwatch was not running. One reset, no catch-up flood. */
+static void test_reset_after_restore(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2, 3};
+
+	(void)data;
+	mailbox_restore(fx->mb, 3, 8);
+	select_with(fx, 5, uids, 3);
+	assert_log(fx, "reset 5 from 3: 3 messages 1 unseen|unseen 1|");
+	g_assert_cmpuint(mailbox_get_uidvalidity(fx->mb), ==, 5);
+	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 3);
+	g_assert_false(mailbox_wants_new(fx->mb));
+	/* The first mail after that is plain news, not catch-up. */
+	mailbox_exists(fx->mb, 4);
+	fetch_header(fx, 4, 4, "four");
+	mailbox_new_end(fx->mb);
+	assert_log(fx, "new 4 four|unseen 2|");
+}
+
+/* A folder recreated empty: the reset says so; UIDNEXT sets the baseline. */
+static void test_reset_to_empty(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2};
+
+	(void)data;
+	select_with(fx, 1, uids, 2);
+	assert_log(fx, "unseen 1|");
+	mailbox_select_begin(fx->mb);
+	mailbox_exists(fx->mb, 0);
+	g_assert_true(mailbox_set_uidvalidity(fx->mb, 2));
+	mailbox_set_uidnext(fx->mb, 4);
+	mailbox_select_end(fx->mb);
+	assert_log(fx, "reset 2 from 1: 0 messages 0 unseen|unseen 0|");
+	g_assert_cmpuint(mailbox_get_watermark(fx->mb), ==, 3);
 }
 
 static void test_recent_is_not_a_change(struct fixture *fx, gconstpointer data)
@@ -477,6 +575,10 @@ int main(int argc, char **argv)
 	ADD("/mailbox/restored-watermark", test_restored_watermark);
 	ADD("/mailbox/details", test_details);
 	ADD("/mailbox/uidvalidity-after-exists", test_uidvalidity_after_exists);
+	ADD("/mailbox/reset-once-then-news", test_reset_once_then_news);
+	ADD("/mailbox/reset-after-abort", test_reset_after_abort);
+	ADD("/mailbox/reset-after-restore", test_reset_after_restore);
+	ADD("/mailbox/reset-to-empty", test_reset_to_empty);
 	ADD("/mailbox/burst-is-bounded", test_burst_is_bounded);
 	ADD("/mailbox/text-is-bounded", test_text_is_bounded);
 #undef ADD
