@@ -509,6 +509,21 @@ service anvil {{
             args.append("-s")
         self.doveadm(*args, folder)
 
+    def recreate_folder(self, user, folder, subjects, proxy):
+        """Another client deletes `folder` and creates it again holding one
+        unseen message per subject (a new UIDVALIDITY). The daemon, which
+        reaches the server through the FaultProxy `proxy`, hears nothing of
+        it meanwhile (black hole: it could otherwise look at the folder
+        half made); then its connections close, and the next one finds the
+        folder complete. Returns the new UIDs."""
+        proxy.blackhole()
+        self.doveadm("mailbox", "delete", "-u", user, folder)
+        self.create_folder(user, folder)
+        uids = [self.deliver(user, folder, make_message(subject=s)[0]) for s in subjects]
+        proxy.unblackhole()
+        proxy.close()
+        return uids
+
     def folders(self, user):
         """Folder names (UTF-8) as doveadm lists them."""
         out = self.doveadm("mailbox", "list", "-u", user)

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 
 import bus_harness as b
 import imapwatch_harness as h
+from fault_proxy import FaultProxy
 from imapwatch_harness import is_account_state, is_event
 
 CONNECT_TIMEOUT = 20.0
@@ -653,11 +654,20 @@ class FolderResetTest(BusTestCase):
     @classmethod
     def setUpClass(cls):
         dovecot.create_folder("user8", "Scratch")
-        cls.start_bus({"again": account("user8", ["Scratch"])})
+        cls.proxy = FaultProxy("127.0.0.1", dovecot.imaps_port)
+        cls.proxy.start()
+        try:
+            cls.start_bus({"again": dict(account("user8", ["Scratch"]), port=cls.proxy.port)})
+        except BaseException:
+            cls.proxy.stop()
+            raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.stop_bus()
+        try:
+            cls.stop_bus()
+        finally:
+            cls.proxy.stop()
 
     def monitor_cli(self, *args):
         proc = subprocess.Popen([cli_binary(), "monitor", *args], stdin=subprocess.DEVNULL,
@@ -678,10 +688,8 @@ class FolderResetTest(BusTestCase):
         since = self.monitor.mark()
         mark = self.daemon.mark()
 
-        dovecot.doveadm("mailbox", "delete", "-u", "user8", "Scratch")
-        dovecot.create_folder("user8", "Scratch")
-        for i in range(3):
-            deliver("user8", "Scratch", f"refilled {i}")
+        dovecot.recreate_folder("user8", "Scratch", [f"refilled {i}" for i in range(3)],
+                                self.proxy)
         new = dovecot.status("user8", "Scratch")["uidvalidity"]
         args = self.monitor.wait_for("FolderReset", timeout=30, since=since)
         self.assertEqual(args, ("again", "Scratch", new, old, 3, 3))

@@ -19,6 +19,7 @@ import time
 import unittest
 
 import imapwatch_harness as h
+from fault_proxy import FaultProxy
 from imapwatch_harness import is_account_state, is_event
 
 CONNECT_TIMEOUT = 20.0
@@ -457,17 +458,17 @@ class ResetTest(NotifyTestCase):
         desk = self.desktop()
         mon = self.monitor(desk)
         dovecot.create_folder("user2", "Scratch")
-        d = self.daemon(desk, {"work": account("user2", ["Scratch"])})
+        proxy = FaultProxy("127.0.0.1", dovecot.imaps_port)
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        d = self.daemon(desk, {"work": account("user2", ["Scratch"], port=proxy.port)})
         uid, _ = self.deliver("user2", "soon void", folder="Scratch")
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         desk.wait_displayed(1)
         before = len(mon.wait_notifies(1))
         since = d.mark()
 
-        dovecot.doveadm("mailbox", "delete", "-u", "user2", "Scratch")
-        dovecot.create_folder("user2", "Scratch")
-        for i in range(3):
-            self.deliver("user2", f"refilled {i}", folder="Scratch")
+        dovecot.recreate_folder("user2", "Scratch", [f"refilled {i}" for i in range(3)], proxy)
         d.wait_for(is_event("reset"), timeout=30, since=since)
         [call] = mon.wait_notifies(before + 1)[before:]
         self.assertEqual(call["summary"], "work/Scratch was reset by the server")

@@ -10,6 +10,7 @@ import signal
 import unittest
 
 import imapwatch_harness as h
+from fault_proxy import FaultProxy
 from imapwatch_harness import is_account_state, is_event
 
 CONNECT_TIMEOUT = 20.0
@@ -40,7 +41,10 @@ class RecoveryTest(unittest.TestCase):
     def test_uidvalidity_change_rebaselines_quietly(self):
         user = "user8"
         dovecot.create_folder(user, "Scratch")
-        d = self.start({"acct": account(user, folders="Scratch")})
+        proxy = FaultProxy("127.0.0.1", dovecot.imaps_port)
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        d = self.start({"acct": dict(account(user, folders="Scratch"), port=proxy.port)})
         d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
         old_validity = dovecot.status(user, "Scratch")["uidvalidity"]
         first = dovecot.deliver(user, "Scratch", h.make_message(subject="old")[0])
@@ -48,14 +52,11 @@ class RecoveryTest(unittest.TestCase):
 
         since = d.mark()
         # Another client deletes and recreates the folder with three messages.
-        dovecot.doveadm("mailbox", "delete", "-u", user, "Scratch")
-        dovecot.create_folder(user, "Scratch")
-        for i in range(3):
-            dovecot.deliver(user, "Scratch", h.make_message(subject=f"refilled {i}")[0])
+        dovecot.recreate_folder(user, "Scratch", [f"refilled {i}" for i in range(3)], proxy)
         new_validity = dovecot.status(user, "Scratch")["uidvalidity"]
         self.assertNotEqual(old_validity, new_validity)
-        # The daemon notices (BYE, error or resync), re-baselines, and goes
-        # back to idle: one summary of the three, none of them as new.
+        # The daemon reconnects, re-baselines, and goes back to idle: one
+        # summary of the three, none of them as new.
         reset = d.wait_for(is_event("reset", folder="Scratch"), timeout=RECOVER_TIMEOUT,
                            since=since)
         self.assertEqual(reset, {"event": "reset", "account": "acct", "folder": "Scratch",
