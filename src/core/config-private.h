@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_CONFIG_PRIVATE_H
+#define IMAPWATCH_CONFIG_PRIVATE_H
+
+/*
+ * Shared by the parts of the config module, not for other modules:
+ * config-ini.c reads the text into groups of raw entries and words the
+ * errors, config-value.c checks one value, config-keys.c knows the names of
+ * keys and values, config.c builds struct config and holds the rest of the
+ * public entry points.
+ */
+
+#include "imapwatch/config.h"
+
+/* ---- config-ini.c: the line-oriented reader ---- */
+
+struct config_ini_entry {
+	char *key;
+	char *value;  /* trimmed, escapes not yet resolved */
+	guint line;   /* 1-based */
+	guint column; /* 1-based column of the value's first byte */
+};
+
+struct config_ini_group {
+	char *name;
+	guint line;
+	GPtrArray *entries; /* struct config_ini_entry *, in file order */
+};
+
+/* State shared by the reader and the checks: where messages point to. */
+struct config_parse {
+	const char *path;
+	GError **error;
+};
+
+/* Frees s after wiping it. Accepts NULL. */
+void config_secret_free(char *s);
+
+/* Sets the error "PATH:LINE: [GROUP] key 'KEY': MESSAGE"; parts that are
+ * 0 / NULL are left out. Always returns false so callers can
+ * "return config_fail()". */
+bool config_fail(struct config_parse *p, guint line, const char *group, const char *key,
+                 const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+/* Trims blanks (not newlines) off [*start, *end) in place. */
+void config_span_trim(const char **start, const char **end);
+
+/* The entry for key in group, or NULL. */
+struct config_ini_entry *config_ini_find_entry(const struct config_ini_group *group,
+                                               const char *key);
+
+/* Splits data into groups of raw entries (struct config_ini_group *, in file order;
+ * the array frees them). Returns NULL after config_fail(). */
+GPtrArray *config_ini_read(struct config_parse *p, const char *data, gsize len);
+
+/* ---- config-value.c: values; each returns false after config_fail() ---- */
+
+bool config_value_string(struct config_parse *p, const char *group,
+                         const struct config_ini_entry *entry, char **out);
+bool config_value_bool(struct config_parse *p, const char *group,
+                       const struct config_ini_entry *entry, bool *out);
+/* names is NULL-terminated and indexed by the enum value. */
+bool config_value_choice(struct config_parse *p, const char *group,
+                         const struct config_ini_entry *entry, const char *const *names,
+                         guint *out);
+bool config_value_duration(struct config_parse *p, const char *group,
+                           const struct config_ini_entry *entry, guint min, guint max, guint *out);
+bool config_value_port(struct config_parse *p, const char *group,
+                       const struct config_ini_entry *entry, uint16_t *out);
+bool config_value_count(struct config_parse *p, const char *group,
+                        const struct config_ini_entry *entry, guint min, guint max, guint *out);
+/* empty_hint completes "the list is empty; ". */
+bool config_value_folders(struct config_parse *p, const char *group,
+                          const struct config_ini_entry *entry, const char *empty_hint,
+                          char ***out);
+bool config_value_fingerprint(struct config_parse *p, const char *group,
+                              const struct config_ini_entry *entry,
+                              uint8_t out[CONFIG_FINGERPRINT_LEN]);
+bool config_value_ca_file(struct config_parse *p, const char *group,
+                          const struct config_ini_entry *entry, char **out);
+bool config_value_open_command(struct config_parse *p, const char *group,
+                               const struct config_ini_entry *entry, char **out);
+
+/* ---- config-keys.c: names ---- */
+
+/* NULL-terminated, indexed by the enum value. */
+extern const char *const config_security_names[];
+extern const char *const config_auth_names[];
+extern const char *const config_startup_names[];
+extern const char *const config_content_names[];
+
+enum config_daemon_key {
+	CONFIG_DAEMON_KEY_NOTIFICATIONS,
+	CONFIG_DAEMON_KEY_STARTUP,
+	CONFIG_DAEMON_KEY_IDLE_REFRESH,
+	CONFIG_DAEMON_KEY_PASSWORD_TIMEOUT,
+	CONFIG_DAEMON_KEY_NOTIFY_MAX,
+	CONFIG_DAEMON_KEY_NOTIFICATION_SOUND,
+	CONFIG_DAEMON_KEY_NOTIFICATION_CONTENT,
+};
+
+extern const char *const config_daemon_keys[];
+
+enum config_account_key {
+	CONFIG_ACCOUNT_KEY_HOST,
+	CONFIG_ACCOUNT_KEY_PORT,
+	CONFIG_ACCOUNT_KEY_SECURITY,
+	CONFIG_ACCOUNT_KEY_ALLOW_PLAINTEXT,
+	CONFIG_ACCOUNT_KEY_USERNAME,
+	CONFIG_ACCOUNT_KEY_PASSWORD,
+	CONFIG_ACCOUNT_KEY_PASSWORD_COMMAND,
+	CONFIG_ACCOUNT_KEY_AUTH,
+	CONFIG_ACCOUNT_KEY_FOLDERS,
+	CONFIG_ACCOUNT_KEY_TLS_CA_FILE,
+	CONFIG_ACCOUNT_KEY_TLS_FINGERPRINT,
+	CONFIG_ACCOUNT_KEY_IDLE_REFRESH,
+	CONFIG_ACCOUNT_KEY_NOTIFY,
+	CONFIG_ACCOUNT_KEY_NOTIFY_FOLDERS,
+	CONFIG_ACCOUNT_KEY_OPEN_COMMAND,
+};
+
+extern const char *const config_account_keys[];
+
+/* The index of key in the NULL-terminated keys, or -1. */
+int config_key_index(const char *const *keys, const char *key);
+
+/* config_fail() for a key that is not one of the group's, with a hint. */
+bool config_unknown_key_fail(struct config_parse *p, const char *group,
+                             const struct config_ini_entry *entry, bool in_daemon);
+/* config_fail() for a group that is neither [daemon] nor [account NAME]. */
+bool config_unknown_group_fail(struct config_parse *p, const struct config_ini_group *group);
+
+const char *config_startup_name(enum config_startup startup);
+const char *config_content_name(enum config_content content);
+
+#endif

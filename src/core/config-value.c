@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One value of one key: escapes, strings, booleans, choices, durations,
+ * numbers, folder lists, fingerprints, file names and commands. Each
+ * config_value_*() sets *out and returns true, or returns false after
+ * config_fail() with the line and key of the entry.
+ */
+#include "core/config-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+/* Resolves GKeyFile escapes in raw[0..len). \; is allowed only in list
+ * items. Returns a new string, or NULL with *bad set to the offset of the
+ * offending backslash. The result is allocated once at its final size so
+ * that no partial copy of a secret is left behind by a realloc. */
+static char *value_unescape(const char *raw, gsize len, bool list_item, gsize *bad)
+{
+	char *out = g_malloc(len + 1);
+	char *q = out;
+
+	for (gsize i = 0; i < len; i++) {
+		if (raw[i] != '\\') {
+			*q++ = raw[i];
+			continue;
+		}
+		if (i + 1 == len) {
+			*bad = i;
+			explicit_bzero(out, len + 1);
+			g_free(out);
+			return NULL;
+		}
+		switch (raw[++i]) {
+		case 's':
+			*q++ = ' ';
+			break;
+		case 'n':
+			*q++ = '\n';
+			break;
+		case 't':
+			*q++ = '\t';
+			break;
+		case 'r':
+			*q++ = '\r';
+			break;
+		case '\\':
+			*q++ = '\\';
+			break;
+		case ';':
+			if (list_item) {
+				*q++ = ';';
+				break;
+			}
+			/* fall through */
+		default:
+			*bad = i - 1;
+			explicit_bzero(out, len + 1);
+			g_free(out);
+			return NULL;
+		}
+	}
+	*q = '\0';
+	return out;
+}
+
+static bool escape_fail(struct config_parse *p, const char *group,
+                        const struct config_ini_entry *entry, gsize offset)
+{
+	/* The value itself is not quoted: it may be a password. */
+	return config_fail(p, entry->line, group, entry->key,
+	                   "invalid escape sequence at column %u; the escapes are \\s \\n \\t \\r "
+	                   "and \\\\ (write \\\\ for a backslash)",
+	                   entry->column + (guint)offset);
+}
+
+bool config_value_string(struct config_parse *p, const char *group,
+                         const struct config_ini_entry *entry, char **out)
+{
+	gsize bad = 0;
+	char *s;
+
+	if (entry->value[0] == '\0') {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "has no value; give one or remove the line");
+	}
+	s = value_unescape(entry->value, strlen(entry->value), false, &bad);
+	if (!s) {
+		return escape_fail(p, group, entry, bad);
+	}
+	config_secret_free(*out);
+	*out = s;
+	return true;
+}
+
+bool config_value_bool(struct config_parse *p, const char *group,
+                       const struct config_ini_entry *entry, bool *out)
+{
+	const char *v = entry->value;
+
+	/* The spellings GKeyFile accepts. */
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+		*out = true;
+		return true;
+	}
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+		*out = false;
+		return true;
+	}
+	return config_fail(p, entry->line, group, entry->key,
+	                   "'%s' is not a boolean; write true or false", v);
+}
+
+/* names is NULL-terminated and indexed by the enum value. */
+bool config_value_choice(struct config_parse *p, const char *group,
+                         const struct config_ini_entry *entry, const char *const *names, guint *out)
+{
+	g_autofree char *list = NULL;
+
+	for (guint i = 0; names[i]; i++) {
+		if (strcmp(entry->value, names[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	list = g_strjoinv(", ", (char **)names);
+	return config_fail(p, entry->line, group, entry->key, "'%s' is not one of %s", entry->value,
+	                   list);
+}
+
+static bool all_digits(const char *s)
+{
+	if (*s == '\0') {
+		return false;
+	}
+	for (; *s; s++) {
+		if (!g_ascii_isdigit(*s)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool config_value_duration(struct config_parse *p, const char *group,
+                           const struct config_ini_entry *entry, guint min, guint max, guint *out)
+{
+	g_autofree char *min_s = config_format_duration(min);
+	g_autofree char *max_s = config_format_duration(max);
+	guint64 n = 0;
+	guint seconds = 0;
+
+	if (all_digits(entry->value)) {
+		g_autofree char *hint = NULL;
+
+		if (!g_ascii_string_to_unsigned(entry->value, 10, 0, G_MAXUINT, &n, NULL)) {
+			n = max;
+		}
+		hint = config_format_duration((guint)n);
+		return config_fail(p, entry->line, group, entry->key,
+		                   "'%s' has no unit; write %s, not %s (units: s, m, h)",
+		                   entry->value, hint, entry->value);
+	}
+	if (!config_parse_duration(entry->value, &seconds)) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "'%s' is not a duration; write it like 30s, 9m, 1h or 1h30m",
+		                   entry->value);
+	}
+	if (seconds < min || seconds > max) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "%s is out of range; use a value from %s to %s", entry->value,
+		                   min_s, max_s);
+	}
+	*out = seconds;
+	return true;
+}
+
+bool config_value_port(struct config_parse *p, const char *group,
+                       const struct config_ini_entry *entry, uint16_t *out)
+{
+	guint64 n = 0;
+
+	if (!all_digits(entry->value) ||
+	    !g_ascii_string_to_unsigned(entry->value, 10, 1, 65535, &n, NULL)) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "'%s' is not a port number from 1 to 65535", entry->value);
+	}
+	*out = (uint16_t)n;
+	return true;
+}
+
+bool config_value_count(struct config_parse *p, const char *group,
+                        const struct config_ini_entry *entry, guint min, guint max, guint *out)
+{
+	guint64 n = 0;
+
+	if (!all_digits(entry->value) ||
+	    !g_ascii_string_to_unsigned(entry->value, 10, min, max, &n, NULL)) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "'%s' is not a number from %u to %u", entry->value, min, max);
+	}
+	*out = (guint)n;
+	return true;
+}
+
+/* The folders list: items split at unescaped ';', trimmed, "inbox" in any
+ * case normalised to INBOX (RFC 3501 §5.1: INBOX is case-insensitive). */
+bool config_value_folders(struct config_parse *p, const char *group,
+                          const struct config_ini_entry *entry, const char *empty_hint, char ***out)
+{
+	g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func(g_free);
+	const char *v = entry->value;
+	const char *item = v;
+	guint n = 0;
+
+	for (const char *c = v;; c++) {
+		const char *start = item;
+		const char *end = c;
+		gsize bad = 0;
+		char *name;
+
+		if (*c == '\\' && c[1] != '\0') {
+			c++;
+			continue;
+		}
+		if (*c != ';' && *c != '\0') {
+			continue;
+		}
+		n++;
+		item = c + 1;
+		config_span_trim(&start, &end);
+		/* One trailing ';' is how GKeyFile itself writes lists. */
+		if (start == end && *c == '\0' && n > 1 && c > v && c[-1] == ';') {
+			break;
+		}
+		if (start == end) {
+			if (*c == '\0' && n == 1) {
+				return config_fail(p, entry->line, group, entry->key,
+				                   "the list is empty; %s", empty_hint);
+			}
+			return config_fail(p, entry->line, group, entry->key,
+			                   "entry %u of the list is empty; remove the extra ';'",
+			                   n);
+		}
+		name = value_unescape(start, (gsize)(end - start), true, &bad);
+		if (!name) {
+			return escape_fail(p, group, entry, (gsize)(start - v) + bad);
+		}
+		g_ptr_array_add(folders, name);
+		for (const char *k = name; *k; k++) {
+			if (g_ascii_iscntrl(*k)) {
+				return config_fail(p, entry->line, group, entry->key,
+				                   "folder '%s' contains a control character",
+				                   name);
+			}
+		}
+		if (g_ascii_strcasecmp(name, "INBOX") == 0) {
+			memcpy(name, "INBOX", 5);
+		}
+		for (guint i = 0; i + 1 < folders->len; i++) {
+			if (strcmp(folders->pdata[i], name) == 0) {
+				return config_fail(p, entry->line, group, entry->key,
+				                   "folder '%s' is listed twice", name);
+			}
+		}
+		if (*c == '\0') {
+			break;
+		}
+	}
+	g_ptr_array_add(folders, NULL);
+	g_strfreev(*out);
+	*out = (char **)g_ptr_array_free(g_steal_pointer(&folders), FALSE);
+	return true;
+}
+
+/* "sha256:" and 64 hex digits, colons between bytes allowed (as openssl
+ * x509 -fingerprint prints them). */
+bool config_value_fingerprint(struct config_parse *p, const char *group,
+                              const struct config_ini_entry *entry,
+                              uint8_t out[CONFIG_FINGERPRINT_LEN])
+{
+	g_autofree char *raw = NULL;
+	size_t n = 0;
+
+	if (!config_value_string(p, group, entry, &raw)) {
+		return false;
+	}
+	const char *hex = raw;
+	if (g_ascii_strncasecmp(hex, "sha256:", 7) != 0) {
+		return config_fail(
+		    p, entry->line, group, entry->key,
+		    "write sha256: followed by the certificate's SHA-256 fingerprint in hex "
+		    "(openssl x509 -noout -fingerprint -sha256 -in cert.pem)");
+	}
+	for (hex += 7; *hex != '\0'; hex++) {
+		if (*hex == ':') {
+			continue;
+		}
+		int hi = g_ascii_xdigit_value(hex[0]);
+		int lo = hex[1] != '\0' ? g_ascii_xdigit_value(hex[1]) : -1;
+		if (hi < 0 || lo < 0 || n == CONFIG_FINGERPRINT_LEN) {
+			break;
+		}
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		hex++;
+	}
+	if (*hex != '\0' || n != CONFIG_FINGERPRINT_LEN) {
+		return config_fail(
+		    p, entry->line, group, entry->key,
+		    "a SHA-256 fingerprint is 32 bytes: 64 hex digits after sha256:");
+	}
+	return true;
+}
+
+bool config_value_ca_file(struct config_parse *p, const char *group,
+                          const struct config_ini_entry *entry, char **out)
+{
+	g_autofree char *raw = NULL;
+	g_autofree char *path = NULL;
+	GStatBuf st;
+
+	if (!config_value_string(p, group, entry, &raw)) {
+		return false;
+	}
+	if (g_str_has_prefix(raw, "~/")) {
+		path = g_build_filename(g_get_home_dir(), raw + 2, NULL);
+	} else if (g_path_is_absolute(raw)) {
+		path = g_strdup(raw);
+	} else {
+		/* The daemon's working directory is arbitrary (systemd uses /). */
+		return config_fail(
+		    p, entry->line, group, entry->key,
+		    "'%s' is a relative path; write an absolute path or one starting "
+		    "with ~/",
+		    raw);
+	}
+	/* Checked now so that a typo shows up in --check-config rather than as
+	 * a TLS failure later. */
+	if (g_stat(path, &st) != 0 || access(path, R_OK) != 0) {
+		int err = errno;
+
+		return config_fail(p, entry->line, group, entry->key, "cannot read '%s': %s", path,
+		                   g_strerror(err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "'%s' is not a regular file; give the CA certificate file (PEM)",
+		                   path);
+	}
+	g_free(*out);
+	*out = g_steal_pointer(&path);
+	return true;
+}
+
+bool config_value_open_command(struct config_parse *p, const char *group,
+                               const struct config_ini_entry *entry, char **out)
+{
+	g_autofree char *command = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) argv = NULL;
+
+	if (!config_value_string(p, group, entry, &command)) {
+		return false;
+	}
+	/* Checked with sample values so that a mistake shows up now, not on
+	 * the first click. */
+	argv = config_expand_open_command(command, "a", "f", 1, "<m>", &error);
+	if (!argv) {
+		return config_fail(p, entry->line, group, entry->key, "%s", error->message);
+	}
+	g_free(*out);
+	*out = g_steal_pointer(&command);
+	return true;
+}
+
+char **config_expand_open_command(const char *command, const char *account, const char *folder,
+                                  uint32_t uid, const char *message_id, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_auto(GStrv) words = NULL;
+	g_autofree char *uid_s = uid ? g_strdup_printf("%u", uid) : g_strdup("");
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+
+	/* GLib's own message quotes the whole command and is translated;
+	 * ours stays short and stable. */
+	if (!g_shell_parse_argv(command, NULL, &words, &local)) {
+		g_set_error_literal(error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+		                    g_error_matches(local, G_SHELL_ERROR, G_SHELL_ERROR_BAD_QUOTING)
+		                        ? "a quote is not closed, or a backslash ends the command; "
+		                          "quote words as in a shell"
+		                        : "no command to run");
+		return NULL;
+	}
+	for (guint i = 0; words[i]; i++) {
+		GString *word = g_string_new(NULL);
+
+		for (const char *c = words[i]; *c; c++) {
+			const char *value = NULL;
+
+			if (*c != '%') {
+				g_string_append_c(word, *c);
+				continue;
+			}
+			switch (c[1]) {
+			case 'a':
+				value = account;
+				break;
+			case 'f':
+				value = folder;
+				break;
+			case 'u':
+				value = uid_s;
+				break;
+			case 'm':
+				value = message_id;
+				break;
+			case '%':
+				value = "%";
+				break;
+			default:
+				g_set_error(
+				    error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+				    "'%%%.1s' is not a placeholder; the placeholders are %%a "
+				    "(account), %%f (folder), %%u (UID), %%m (Message-ID) and "
+				    "%%%% (a percent sign)",
+				    c + 1);
+				g_string_free(word, TRUE);
+				return NULL;
+			}
+			g_string_append(word, value ? value : "");
+			c++;
+		}
+		g_ptr_array_add(out, g_string_free(word, FALSE));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+}
+
+bool config_parse_duration(const char *s, guint *seconds)
+{
+	static const struct {
+		char unit;
+		guint factor;
+	} units[] = {{'h', 3600}, {'m', 60}, {'s', 1}};
+	guint64 total = 0;
+	gsize next_unit = 0;
+
+	if (!s || *s == '\0') {
+		return false;
+	}
+	while (*s) {
+		guint64 n = 0;
+		bool found = false;
+
+		if (!g_ascii_isdigit(*s)) {
+			return false;
+		}
+		for (; g_ascii_isdigit(*s); s++) {
+			n = n * 10 + (guint64)(*s - '0');
+			if (n > G_MAXUINT) {
+				return false;
+			}
+		}
+		/* Units in the order h, m, s, each at most once: "1h30m". */
+		for (; next_unit < G_N_ELEMENTS(units); next_unit++) {
+			if (*s == units[next_unit].unit) {
+				total += n * units[next_unit].factor;
+				next_unit++;
+				found = true;
+				break;
+			}
+		}
+		if (!found || total > G_MAXUINT) {
+			return false;
+		}
+		s++;
+	}
+	*seconds = (guint)total;
+	return true;
+}
+
+char *config_format_duration(guint seconds)
+{
+	GString *out = g_string_new(NULL);
+
+	if (seconds >= 3600) {
+		g_string_append_printf(out, "%uh", seconds / 3600);
+	}
+	if (seconds % 3600 >= 60) {
+		g_string_append_printf(out, "%um", seconds % 3600 / 60);
+	}
+	if (seconds % 60 != 0 || seconds == 0) {
+		g_string_append_printf(out, "%us", seconds % 60);
+	}
+	return g_string_free(out, FALSE);
+}
