@@ -36,6 +36,10 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The daemon restarts its backoff after a connection served this long (30 s).
+STABLE_S = 31
+# How long the "drops every session" server is watched.
+FLAP_S = 60
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import imapwatch_harness as h  # noqa: E402
 import bus_harness as b  # noqa: E402
@@ -358,9 +362,10 @@ def cmd_wakeups(args):
 
 
 def cmd_recovery(args):
-    """Server restart (connections dropped) -> idle again, and a black-holed
-    connection (packets silently dropped) -> detected, with idle_refresh =
-    1m."""
+    """Server restart (connections dropped after a stable period) -> idle
+    again; a server that drops every session right after IDLE -> how often
+    it is reconnected to; a black-holed connection (packets silently
+    dropped) -> detected, with idle_refresh = 1m."""
     from fault_proxy import FaultProxy
     with h.Dovecot() as dc, FaultProxy("127.0.0.1", dc.imaps_port) as proxy:
         config = ("[daemon]\nnotifications = false\nidle_refresh = 1m\n\n" +
@@ -372,6 +377,9 @@ def cmd_recovery(args):
             w.wait(state("idle"))
             times = []
             for _ in range(args.n):
+                # A connection in service for 30 s starts the backoff afresh,
+                # as after any real period of calm.
+                time.sleep(STABLE_S)
                 t0 = time.monotonic()
                 dc.kick("user1")
                 w.wait(state("backoff"))
@@ -379,6 +387,20 @@ def cmd_recovery(args):
                 times.append((t1 - t0) * 1000)
             print(f"server drops the connection -> idle again ({args.n} times): "
                   f"median {statistics.median(times):.0f} ms, max {max(times):.0f} ms")
+
+            time.sleep(STABLE_S)
+            first = proxy.connections_total
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < FLAP_S:
+                proxy.close(proxy.connections_total - 1)
+                w.wait(state("backoff"))
+                w.wait(state("idle"), timeout=STABLE_S * 12)
+            n = proxy.connections_total - first
+            print(f"server dropping every session at IDLE: {n} reconnects in "
+                  f"{time.monotonic() - t0:.0f} s (backoff doubling, not reset by a "
+                  f"short-lived connection)")
+
+            time.sleep(STABLE_S)
             t0 = time.monotonic()
             proxy.blackhole(proxy.connections_total - 1)
             t1, ev = w.wait(state("backoff"), timeout=200)
@@ -397,7 +419,7 @@ def main():
     mem = sub.add_parser("memory")
     mem.add_argument("--accounts", type=int, default=10)
     rec = sub.add_parser("recovery")
-    rec.add_argument("-n", type=int, default=10)
+    rec.add_argument("-n", type=int, default=5)
     wk = sub.add_parser("wakeups")
     wk.add_argument("-s", type=int, default=60)
     nl = sub.add_parser("notify-latency")
