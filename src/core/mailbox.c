@@ -1,157 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/mailbox.h"
+#include "mailbox-private.h"
 
 #include <string.h>
-
-enum {
-	FLAG_SEEN = 1 << 0,
-	FLAG_ANSWERED = 1 << 1,
-	FLAG_FLAGGED = 1 << 2,
-	FLAG_DELETED = 1 << 3,
-	FLAG_DRAFT = 1 << 4,
-	FLAG_KNOWN = 1 << 15, /* flags of this entry have been seen */
-};
-
-/* One message of the current selection; the array index is seq - 1. */
-struct entry {
-	uint32_t uid; /* 0 while unknown (announced by EXISTS, not fetched) */
-	uint16_t flags;
-	uint32_t keywords; /* order-independent hash of the keyword flags */
-};
-
-/* A message above the watermark, collected during a header fetch. */
-struct pending {
-	uint32_t uid;
-	char **flags;
-	bool seen;
-	bool has_header;
-	struct header_fields header;
-	gint64 internaldate;
-};
-
-struct mailbox {
-	char *account;
-	char *folder;
-	mailbox_sink sink;
-	void *user_data;
-
-	bool have_uidvalidity;
-	uint32_t uidvalidity;
-	/* The UIDVALIDITY changed and the re-baseline is not reported yet:
-	 * reset_from is the value the outputs last knew. */
-	bool reset_pending;
-	uint32_t reset_from;
-	bool have_watermark;
-	uint32_t watermark;
-	uint32_t uidnext;
-	uint64_t modseq;   /* HIGHESTMODSEQ of the last selection, 0 = none */
-	char *special_use; /* "\\Junk", … from LIST (RFC 6154), NULL if none */
-
-	GArray *seq;  /* struct entry */
-	GArray *prev; /* struct entry sorted by UID, during a selection only */
-	bool selecting;
-	bool synced;
-	bool restored;         /* state came from disk; the first sync catches up */
-	bool catchup;          /* the next new_end reports mail from while we were away */
-	GTree *pending;        /* uid → struct pending, at most MAILBOX_MAX_PENDING */
-	bool pending_overflow; /* the fetch returned more: fetch again */
-	GHashTable *details;   /* uid → struct mailbox_message, bounded */
-
-	bool unseen_sent;
-	uint32_t unseen_last;
-};
-
-static void message_free(gpointer p)
-{
-	struct mailbox_message *m = p;
-
-	g_free(m->message_id);
-	g_free(m->from_name);
-	g_free(m->from_addr);
-	g_free(m->subject);
-	g_strfreev(m->flags);
-	g_free(m);
-}
-
-/* Keeps at most MAILBOX_MAX_DETAILS: the oldest seen message goes first,
- * else the oldest one. */
-static void details_trim(struct mailbox *mb)
-{
-	while (g_hash_table_size(mb->details) > MAILBOX_MAX_DETAILS) {
-		GHashTableIter it;
-		gpointer value;
-		uint32_t oldest_seen = UINT32_MAX;
-		uint32_t oldest = UINT32_MAX;
-
-		g_hash_table_iter_init(&it, mb->details);
-		while (g_hash_table_iter_next(&it, NULL, &value)) {
-			const struct mailbox_message *m = value;
-
-			oldest = MIN(oldest, m->uid);
-			if (m->seen) {
-				oldest_seen = MIN(oldest_seen, m->uid);
-			}
-		}
-		g_hash_table_remove(
-		    mb->details,
-		    GUINT_TO_POINTER(oldest_seen != UINT32_MAX ? oldest_seen : oldest));
-	}
-}
-
-/* A copy of header text (valid UTF-8) cut to MAILBOX_MAX_TEXT characters:
- * what the model keeps per message stays bounded whatever the server sends. */
-static char *text_dup(const char *s)
-{
-	if (s == NULL) {
-		return g_strdup("");
-	}
-	/* No more bytes than the limit: no more characters either. */
-	if (strlen(s) > MAILBOX_MAX_TEXT && g_utf8_strlen(s, -1) > MAILBOX_MAX_TEXT) {
-		return g_utf8_substring(s, 0, MAILBOX_MAX_TEXT);
-	}
-	return g_strdup(s);
-}
-
-static void details_add(struct mailbox *mb, uint32_t uid, const struct header_fields *h,
-                        gint64 internaldate, const char *const *flags, bool seen)
-{
-	struct mailbox_message *m = g_new0(struct mailbox_message, 1);
-
-	m->uid = uid;
-	m->message_id = text_dup(h != NULL ? h->message_id : NULL);
-	m->from_name = text_dup(h != NULL ? h->from_name : NULL);
-	m->from_addr = text_dup(h != NULL ? h->from_addr : NULL);
-	m->subject = text_dup(h != NULL ? h->subject : NULL);
-	m->date = h != NULL && h->date != 0 ? h->date : internaldate;
-	m->flags = flags != NULL ? g_strdupv((char **)flags) : g_new0(char *, 1);
-	m->seen = seen;
-	g_hash_table_replace(mb->details, GUINT_TO_POINTER(uid), m);
-	details_trim(mb);
-}
-
-static gint uid_cmp(gconstpointer a, gconstpointer b, gpointer user_data)
-{
-	guint x = GPOINTER_TO_UINT(a);
-	guint y = GPOINTER_TO_UINT(b);
-
-	(void)user_data;
-	return (x > y) - (x < y);
-}
-
-static void pending_clear(struct mailbox *mb)
-{
-	g_tree_remove_all(mb->pending);
-	mb->pending_overflow = false;
-}
-
-static void pending_free(gpointer p)
-{
-	struct pending *pending = p;
-
-	g_strfreev(pending->flags);
-	header_fields_clear(&pending->header);
-	g_free(pending);
-}
 
 struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_sink sink,
                                void *user_data)
@@ -163,8 +13,9 @@ struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_
 	mb->sink = sink;
 	mb->user_data = user_data;
 	mb->seq = g_array_new(FALSE, TRUE, sizeof(struct entry));
-	mb->pending = g_tree_new_full(uid_cmp, NULL, NULL, pending_free);
-	mb->details = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, message_free);
+	mb->pending = g_tree_new_full(mailbox_uid_cmp, NULL, NULL, mailbox_pending_free);
+	mb->details =
+	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, mailbox_message_free);
 	return mb;
 }
 
@@ -232,36 +83,6 @@ static bool flags_differ(const struct entry *a, uint16_t bits, uint32_t keywords
 {
 	return (a->flags & FLAG_KNOWN) && (a->flags != bits || a->keywords != keywords);
 }
-
-static void emit_message(struct mailbox *mb, enum watch_event_type type, uint32_t uid,
-                         const char *const *flags, bool seen)
-{
-	static const char *const no_flags[] = {NULL};
-
-	if (type == WATCH_EVENT_REMOVED) {
-		g_hash_table_remove(mb->details, GUINT_TO_POINTER(uid));
-	} else if (type == WATCH_EVENT_CHANGED) {
-		struct mailbox_message *m = g_hash_table_lookup(mb->details, GUINT_TO_POINTER(uid));
-
-		if (m != NULL) {
-			g_strfreev(m->flags);
-			m->flags = g_strdupv((char **)(flags != NULL ? flags : no_flags));
-			m->seen = seen;
-		}
-	}
-	struct watch_event ev = {
-	    .type = type,
-	    .account = mb->account,
-	    .folder = mb->folder,
-	    .uidvalidity = mb->uidvalidity,
-	    .uid = uid,
-	    .flags = flags != NULL ? flags : no_flags,
-	    .seen = seen,
-	};
-
-	mb->sink(&ev, mb->user_data);
-}
-
 static void forget_messages(struct mailbox *mb)
 {
 	g_hash_table_remove_all(mb->details);
@@ -273,7 +94,7 @@ static void forget_messages(struct mailbox *mb)
 	if (mb->prev != NULL) {
 		g_array_set_size(mb->prev, 0);
 	}
-	pending_clear(mb);
+	mailbox_pending_clear(mb);
 }
 
 void mailbox_select_begin(struct mailbox *mb)
@@ -294,7 +115,7 @@ void mailbox_select_begin(struct mailbox *mb)
 	}
 	mb->prev = prev;
 	g_array_set_size(mb->seq, 0);
-	pending_clear(mb);
+	mailbox_pending_clear(mb);
 	mb->selecting = true;
 }
 
@@ -346,28 +167,6 @@ static const struct entry *prev_find(const struct mailbox *mb, uint32_t uid)
 	}
 	return NULL;
 }
-
-/* N2: one summary of the new baseline instead of a "new" event for each of
- * its messages. Sent before the selection's unseen count, which then agrees
- * with it. */
-static void emit_reset(struct mailbox *mb)
-{
-	if (!mb->reset_pending) {
-		return;
-	}
-	mb->reset_pending = false;
-	struct watch_event ev = {
-	    .type = WATCH_EVENT_RESET,
-	    .account = mb->account,
-	    .folder = mb->folder,
-	    .uidvalidity = mb->uidvalidity,
-	    .previous_uidvalidity = mb->reset_from,
-	    .count = mailbox_get_exists(mb),
-	    .unseen = mailbox_get_unseen(mb),
-	};
-	mb->sink(&ev, mb->user_data);
-}
-
 static int entry_cmp_uid(gconstpointer a, gconstpointer b)
 {
 	uint32_t x = ((const struct entry *)a)->uid;
@@ -414,7 +213,8 @@ void mailbox_select_end(struct mailbox *mb)
 			bool present =
 			    j < now->len && g_array_index(now, struct entry, j).uid == old->uid;
 			if (!present && old->uid <= mb->watermark) {
-				emit_message(mb, WATCH_EVENT_REMOVED, old->uid, NULL, false);
+				mailbox_emit_message(mb, WATCH_EVENT_REMOVED, old->uid, NULL,
+				                     false);
 			}
 		}
 	}
@@ -426,7 +226,7 @@ void mailbox_select_end(struct mailbox *mb)
 	 * reports mail that came while we were not running. */
 	mb->catchup = mb->restored && !mb->synced && mailbox_wants_new(mb);
 	mb->synced = true;
-	emit_reset(mb);
+	mailbox_emit_reset(mb);
 	mailbox_flush_unseen(mb);
 }
 
@@ -448,7 +248,7 @@ static void entry_removed(struct mailbox *mb, const struct entry *e)
 		return;
 	}
 	if (!mb->selecting && mb->have_watermark && e->uid <= mb->watermark) {
-		emit_message(mb, WATCH_EVENT_REMOVED, e->uid, NULL, false);
+		mailbox_emit_message(mb, WATCH_EVENT_REMOVED, e->uid, NULL, false);
 	}
 }
 
@@ -527,47 +327,6 @@ void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, b
 		}
 	}
 }
-
-static void pending_update(struct mailbox *mb, uint32_t uid, const struct mailbox_fetch *f,
-                           uint16_t bits)
-{
-	struct pending *p = g_tree_lookup(mb->pending, GUINT_TO_POINTER(uid));
-
-	if (p == NULL) {
-		if (g_tree_nnodes(mb->pending) >= MAILBOX_MAX_PENDING) {
-			/* One burst at most: keep the lowest UIDs so that the
-			 * watermark never passes a message not yet reported. */
-			GTreeNode *last = g_tree_node_last(mb->pending);
-			gpointer highest = g_tree_node_key(last);
-
-			mb->pending_overflow = true;
-			if (uid > GPOINTER_TO_UINT(highest)) {
-				return;
-			}
-			g_tree_remove(mb->pending, highest);
-		}
-		p = g_new0(struct pending, 1);
-		p->uid = uid;
-		g_tree_insert(mb->pending, GUINT_TO_POINTER(uid), p);
-	}
-	if (f->has_flags) {
-		g_strfreev(p->flags);
-		p->flags = g_strdupv((char **)f->flags);
-		p->seen = (bits & FLAG_SEEN) != 0;
-	}
-	if (f->has_header && !p->has_header) {
-		p->has_header = true;
-		p->header.from_name = text_dup(f->header->from_name);
-		p->header.from_addr = text_dup(f->header->from_addr);
-		p->header.subject = text_dup(f->header->subject);
-		p->header.message_id = text_dup(f->header->message_id);
-		p->header.date = f->header->date;
-	}
-	if (f->internaldate != 0) {
-		p->internaldate = f->internaldate;
-	}
-}
-
 void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 {
 	uint16_t bits = 0;
@@ -595,11 +354,11 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 		const struct entry *old = prev_find(mb, e->uid);
 
 		if (f->has_flags && old != NULL && flags_differ(old, bits, keywords)) {
-			emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
-			             (bits & FLAG_SEEN) != 0);
+			mailbox_emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
+			                     (bits & FLAG_SEEN) != 0);
 		}
 	} else if (mb->have_watermark && e->uid > mb->watermark) {
-		pending_update(mb, e->uid, f, bits);
+		mailbox_pending_update(mb, e->uid, f, bits);
 	} else {
 		if (f->has_header &&
 		    !g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
@@ -609,16 +368,16 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 			 * that a change below is still reported. */
 			bool seen = (e->flags & FLAG_SEEN) != 0;
 
-			details_add(mb, e->uid, f->header, f->internaldate,
-			            f->has_flags ? f->flags : NULL, seen);
+			mailbox_details_add(mb, e->uid, f->header, f->internaldate,
+			                    f->has_flags ? f->flags : NULL, seen);
 		}
 		if (f->has_flags && flags_differ(e, bits, keywords)) {
 			/* Update before emitting so a listener that asks for the
 			 * unseen count sees the new state. */
 			e->flags = bits;
 			e->keywords = keywords;
-			emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
-			             (bits & FLAG_SEEN) != 0);
+			mailbox_emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
+			                     (bits & FLAG_SEEN) != 0);
 		}
 	}
 	if (f->has_flags) {
@@ -646,50 +405,9 @@ uint32_t mailbox_get_fetch_start(const struct mailbox *mb)
 	return mb->watermark == UINT32_MAX ? UINT32_MAX : mb->watermark + 1;
 }
 
-bool mailbox_new_end(struct mailbox *mb)
-{
-	bool more = mb->pending_overflow;
-
-	/* The tree is in UID order (H5). */
-	for (GTreeNode *node = g_tree_node_first(mb->pending); node != NULL;
-	     node = g_tree_node_next(node)) {
-		const struct pending *p = g_tree_node_value(node);
-		static const char *const no_flags[] = {NULL};
-
-		if (p->uid <= mb->watermark) {
-			continue; /* M5: never report a UID twice */
-		}
-		struct watch_event ev = {
-		    .type = WATCH_EVENT_NEW,
-		    .account = mb->account,
-		    .folder = mb->folder,
-		    .uidvalidity = mb->uidvalidity,
-		    .uid = p->uid,
-		    .message_id = p->header.message_id,
-		    .from_name = p->header.from_name,
-		    .from_addr = p->header.from_addr,
-		    .subject = p->header.subject,
-		    .date = p->header.date != 0 ? p->header.date : p->internaldate,
-		    .flags = p->flags != NULL ? (const char *const *)p->flags : no_flags,
-		    .seen = p->seen,
-		    .catchup = mb->catchup,
-		};
-		details_add(mb, p->uid, &p->header, p->internaldate, ev.flags, p->seen);
-		mb->sink(&ev, mb->user_data);
-		mb->watermark = p->uid;
-	}
-	pending_clear(mb);
-	if (!more) {
-		/* The rest of a catch-up is still to come otherwise. */
-		mb->catchup = false;
-	}
-	mailbox_flush_unseen(mb);
-	return more;
-}
-
 void mailbox_abort(struct mailbox *mb)
 {
-	pending_clear(mb);
+	mailbox_pending_clear(mb);
 	if (mb->selecting) {
 		/* Keep what was known before this selection for the next one. */
 		mb->selecting = false;
@@ -735,61 +453,6 @@ bool mailbox_is_synced(const struct mailbox *mb)
 {
 	return mb->synced;
 }
-
-void mailbox_flush_unseen(struct mailbox *mb)
-{
-	if (mb->selecting || !mb->synced) {
-		return;
-	}
-	uint32_t n = mailbox_get_unseen(mb);
-	if (mb->unseen_sent && n == mb->unseen_last) {
-		return;
-	}
-	mb->unseen_sent = true;
-	mb->unseen_last = n;
-	struct watch_event ev = {
-	    .type = WATCH_EVENT_UNSEEN,
-	    .account = mb->account,
-	    .folder = mb->folder,
-	    .count = n,
-	};
-	mb->sink(&ev, mb->user_data);
-}
-
-static gint message_cmp_newest_first(gconstpointer a, gconstpointer b)
-{
-	uint32_t x = (*(const struct mailbox_message *const *)a)->uid;
-	uint32_t y = (*(const struct mailbox_message *const *)b)->uid;
-
-	return (x < y) - (x > y);
-}
-
-void mailbox_foreach_message(const struct mailbox *mb, bool unseen_only, mailbox_message_fn fn,
-                             void *user_data)
-{
-	g_autoptr(GPtrArray) list = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer value;
-
-	g_hash_table_iter_init(&it, mb->details);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		const struct mailbox_message *m = value;
-
-		if (!unseen_only || !m->seen) {
-			g_ptr_array_add(list, value);
-		}
-	}
-	g_ptr_array_sort(list, message_cmp_newest_first);
-	for (guint i = 0; i < list->len; i++) {
-		fn(list->pdata[i], user_data);
-	}
-}
-
-const struct mailbox_message *mailbox_get_message(const struct mailbox *mb, uint32_t uid)
-{
-	return g_hash_table_lookup(mb->details, GUINT_TO_POINTER(uid));
-}
-
 void mailbox_get_unseen_uids(const struct mailbox *mb, GArray *uids)
 {
 	for (guint i = 0; i < mb->seq->len; i++) {

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_MAILBOX_PRIVATE_H
+#define IMAPWATCH_MAILBOX_PRIVATE_H
+
+/*
+ * Shared by the two halves of the mailbox model, not for other modules:
+ * mailbox.c keeps the sequence → UID map and its flags through selections,
+ * EXISTS, EXPUNGE, VANISHED and FETCH; mailbox-message.c keeps the details
+ * of messages, collects the new ones during a header fetch and sends the
+ * watch events.
+ */
+
+#include "imapwatch/mailbox.h"
+
+enum {
+	FLAG_SEEN = 1 << 0,
+	FLAG_ANSWERED = 1 << 1,
+	FLAG_FLAGGED = 1 << 2,
+	FLAG_DELETED = 1 << 3,
+	FLAG_DRAFT = 1 << 4,
+	FLAG_KNOWN = 1 << 15, /* flags of this entry have been seen */
+};
+
+/* One message of the current selection; the array index is seq - 1. */
+struct entry {
+	uint32_t uid; /* 0 while unknown (announced by EXISTS, not fetched) */
+	uint16_t flags;
+	uint32_t keywords; /* order-independent hash of the keyword flags */
+};
+
+/* A message above the watermark, collected during a header fetch. */
+struct pending {
+	uint32_t uid;
+	char **flags;
+	bool seen;
+	bool has_header;
+	struct header_fields header;
+	gint64 internaldate;
+};
+
+struct mailbox {
+	char *account;
+	char *folder;
+	mailbox_sink sink;
+	void *user_data;
+
+	bool have_uidvalidity;
+	uint32_t uidvalidity;
+	/* The UIDVALIDITY changed and the re-baseline is not reported yet:
+	 * reset_from is the value the outputs last knew. */
+	bool reset_pending;
+	uint32_t reset_from;
+	bool have_watermark;
+	uint32_t watermark;
+	uint32_t uidnext;
+	uint64_t modseq;   /* HIGHESTMODSEQ of the last selection, 0 = none */
+	char *special_use; /* "\\Junk", … from LIST (RFC 6154), NULL if none */
+
+	GArray *seq;  /* struct entry */
+	GArray *prev; /* struct entry sorted by UID, during a selection only */
+	bool selecting;
+	bool synced;
+	bool restored;         /* state came from disk; the first sync catches up */
+	bool catchup;          /* the next new_end reports mail from while we were away */
+	GTree *pending;        /* uid → struct pending, at most MAILBOX_MAX_PENDING */
+	bool pending_overflow; /* the fetch returned more: fetch again */
+	GHashTable *details;   /* uid → struct mailbox_message, bounded */
+
+	bool unseen_sent;
+	uint32_t unseen_last;
+};
+
+/* ---- mailbox-message.c ---- */
+
+/* Frees a struct mailbox_message (the values of mb->details). */
+void mailbox_message_free(gpointer p);
+/* Frees a struct pending (the values of mb->pending). */
+void mailbox_pending_free(gpointer p);
+/* Orders the UIDs that key mb->pending. */
+gint mailbox_uid_cmp(gconstpointer a, gconstpointer b, gpointer user_data);
+/* Keeps the details of a message for listings (at most MAILBOX_MAX_DETAILS),
+ * replacing those kept before. */
+void mailbox_details_add(struct mailbox *mb, uint32_t uid, const struct header_fields *h,
+                         gint64 internaldate, const char *const *flags, bool seen);
+/* Forgets the new messages collected so far. */
+void mailbox_pending_clear(struct mailbox *mb);
+/* Collects what a FETCH says of a message above the watermark (bits: its
+ * parsed flags); keeps the lowest MAILBOX_MAX_PENDING UIDs. */
+void mailbox_pending_update(struct mailbox *mb, uint32_t uid, const struct mailbox_fetch *f,
+                            uint16_t bits);
+/* Sends a changed or removed event, updating the details kept first. */
+void mailbox_emit_message(struct mailbox *mb, enum watch_event_type type, uint32_t uid,
+                          const char *const *flags, bool seen);
+/* Sends the reset event if the UIDVALIDITY changed since it was last sent. */
+void mailbox_emit_reset(struct mailbox *mb);
+
+#endif

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: MIT
+"""What every part of the integration-test harness shares: the environment
+switches, the bounds for waits, HarnessError, finding tools, temp dirs,
+running a command and picking a free port.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+
+DEBUG = os.environ.get("IMAPWATCH_TEST_DEBUG", "") not in ("", "0")
+KEEP = os.environ.get("IMAPWATCH_TEST_KEEP", "") not in ("", "0")
+
+# Bounds for waits on readiness and output; none of them is a sleep.
+READY_TIMEOUT = 20.0
+DOVEADM_TIMEOUT = 30.0
+
+
+class HarnessError(RuntimeError):
+    """The test environment itself is broken (missing tool, server won't start)."""
+
+
+def find_tool(name, env_var=None):
+    """Absolute path of a required program; raises HarnessError if missing."""
+    if env_var and os.environ.get(env_var):
+        path = os.environ[env_var]
+        if os.access(path, os.X_OK):
+            return path
+        raise HarnessError(f"{env_var}={path} is not an executable file")
+    search = os.environ.get("PATH", "") + os.pathsep + "/usr/sbin:/usr/bin:/sbin:/bin"
+    path = shutil.which(name, path=search)
+    if path is None:
+        raise HarnessError(
+            f"required program '{name}' not found; run scripts/install-deps")
+    return path
+
+
+def _mkdtemp(prefix):
+    path = tempfile.mkdtemp(prefix=prefix)
+    # Dovecot's auth and login processes run as other users when we are root
+    # and must reach files in here.
+    os.chmod(path, 0o755)
+    return path
+
+
+def _rmtree(path):
+    if path and not KEEP:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _run(argv, *, input=None, timeout=DOVEADM_TIMEOUT, check=True):
+    proc = subprocess.run(argv, input=input, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise HarnessError(
+            f"command failed ({proc.returncode}): {' '.join(map(str, argv))}\n"
+            f"stdout: {proc.stdout.decode(errors='replace')}\n"
+            f"stderr: {proc.stderr.decode(errors='replace')}")
+    return proc
+
+
+def free_port():
+    """A loopback TCP port that was free a moment ago (bind 0, release)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+#include "session-harness.h"
+
+#include <string.h>
+
+static void h_phase(enum imap_session_phase phase, void *user_data)
+{
+	(void)phase;
+	(void)user_data;
+}
+
+const struct imap_session_ops session_harness_ops = {
+    .send = recorder_send,
+    .start_tls = recorder_start_tls,
+    .trace = recorder_trace,
+    .phase_changed = h_phase,
+    .failed = recorder_failed,
+    .finished = recorder_finished,
+};
+
+static void session_feed(void *session, const char *data, size_t len)
+{
+	imap_session_feed(session, data, len);
+}
+
+void session_harness_sink(const struct watch_event *event, void *user_data)
+{
+	struct harness *h = user_data;
+	g_autofree char *json = watch_event_to_json(event);
+
+	g_string_append_printf(h->events, "%s\n", json);
+}
+
+/* The commands that would change a mailbox (W1–W3). */
+static void assert_never_modifies(const char *sent)
+{
+	static const char *const forbidden[] = {" SELECT ", " STORE ", " EXPUNGE", " CLOSE",
+	                                        " COPY ",   " MOVE ",  " APPEND ", " CREATE ",
+	                                        " DELETE ", "BODY[",   "RFC822 ",  "RFC822.TEXT"};
+	g_auto(GStrv) lines = g_strsplit(sent, "\r\n", -1);
+
+	for (size_t i = 0; lines[i] != NULL; i++) {
+		for (size_t j = 0; j < G_N_ELEMENTS(forbidden); j++) {
+			if (strstr(lines[i], forbidden[j]) != NULL) {
+				g_error("client sent a forbidden command: %s", lines[i]);
+			}
+		}
+	}
+}
+
+void session_harness_init(struct harness *h)
+{
+	*h = (struct harness){.events = g_string_new(NULL)};
+	recorder_init(&h->rec);
+}
+
+void session_harness_finish(struct harness *h, struct mailbox *mailbox)
+{
+	imap_session_destroy(h->session);
+	mailbox_destroy(mailbox);
+	g_string_free(h->events, TRUE);
+	recorder_clear(&h->rec);
+}
+
+static void run_transcript(const struct transcript *t, bool byte_by_byte)
+{
+	struct harness h;
+	session_harness_init(&h);
+	struct mailbox *mailbox = mailbox_create("work", "INBOX", session_harness_sink, &h);
+	struct imap_session_config config = {
+	    .account = "work",
+	    .security = t->security,
+	    .auth = t->auth,
+	    .username = "alice",
+	    .password = t->password != NULL ? t->password : "s3cret pass",
+	    .trace = true,
+	};
+
+	if (t->restore_uidvalidity != 0) {
+		mailbox_restore(mailbox, t->restore_uidvalidity, t->restore_watermark);
+	}
+	h.session = imap_session_create(&config, mailbox, &session_harness_ops, &h);
+	for (const struct step *s = t->steps; s->server != NULL; s++) {
+		if (strcmp(s->server, "<TLS>") == 0) {
+			g_assert_cmpint(h.rec.start_tls_calls, ==, 1);
+			imap_session_tls_ready(h.session);
+		} else if (strcmp(s->server, "<CLOSE>") == 0) {
+			imap_session_transport_closed(h.session, "server closed the connection");
+		} else if (strcmp(s->server, "<RESYNC>") == 0) {
+			imap_session_resync(h.session);
+		} else if (strcmp(s->server, "<REFRESH>") == 0) {
+			imap_session_refresh(h.session);
+		} else if (strcmp(s->server, "<LOGOUT>") == 0) {
+			imap_session_logout(h.session);
+		} else {
+			transcript_feed(session_feed, h.session, s->server, byte_by_byte);
+		}
+		transcript_check_step(&h.rec, t->name, byte_by_byte, t->steps, s);
+	}
+	g_assert_cmpstr(h.events->str, ==, t->events);
+	transcript_check_outcome(&h.rec, t->name, t->outcome);
+	g_assert_cmpstr(mailbox_get_special_use(mailbox), ==, t->special_use);
+	assert_never_modifies(h.rec.all_sent->str);
+	/* Secrets never reach the trace (issue: --trace-imap redacts). */
+	g_assert_null(strstr(h.rec.trace->str, config.password));
+	g_autofree char *b64 = g_base64_encode((const guchar *)"\0alice\0s3cret pass", 18);
+	g_assert_null(strstr(h.rec.trace->str, b64));
+
+	session_harness_finish(&h, mailbox);
+}
+
+static void test_transcript(gconstpointer data)
+{
+	run_transcript(data, false);
+	run_transcript(data, true);
+}
+
+void session_add_transcripts(const struct transcript *const *all, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		g_autofree char *path = g_strdup_printf("/session/%s", all[i]->name);
+		g_test_add_data_func(path, all[i], test_transcript);
+	}
+}

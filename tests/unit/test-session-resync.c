@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Session transcripts (session-harness.h) of a folder selected again:
+ * incremental resynchronisation with QRESYNC and with CONDSTORE, and a new
+ * UIDVALIDITY, found live or after a restart.
+ */
+#include "session-harness.h"
+
+/* Check (resync) with QRESYNC: the second selection names the previous
+ * UIDVALIDITY and HIGHESTMODSEQ, learns expunges from VANISHED (EARLIER)
+ * and the UID list, flag changes from FETCH, and lists no flags (N8). */
+static const struct step qresync_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE QRESYNC ESEARCH] in\r\n",
+     "A2 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
+     "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (5))\r\n"
+     "* 3 FETCH (UID 3 FLAGS () MODSEQ (6))\r\nA4 OK\r\n",
+     "A5 UID FETCH 2:3" FETCH_NEW},
+    {"A5 OK\r\n", "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"<RESYNC>", "DONE\r\n"},
+    {"A6 OK\r\n", "A7 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* VANISHED (EARLIER) 2\r\n"
+     "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (12))\r\n* OK [HIGHESTMODSEQ 13] x\r\nA7 OK\r\n",
+     "A8 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A8\") UID ALL 1,3:4\r\nA8 OK\r\n", "A9 UID FETCH 4:*" FETCH_NEW},
+    {"* 3 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
+     "A9 OK\r\n",
+     "A10 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript qresync = {
+    .name = "qresync-resync",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = qresync_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":3,\"id\":\"work/INBOX/7/3\",\"flags\":[\"\\\\Seen\"],\"seen\":true}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":2,\"id\":\"work/INBOX/7/2\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":4,\"id\":\"work/INBOX/7/4\",\"message_id\":\"\",\"from_name\":\"\","
+              "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"flags\":[],\"seen\":false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+};
+
+/* The same with CONDSTORE only: CHANGEDSINCE after the UID list (N7). */
+static const struct step condstore_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE ESEARCH] in\r\n",
+     "A2 ENABLE CONDSTORE\r\n"},
+    {"* ENABLED CONDSTORE\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
+     "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (5))\r\n"
+     "A4 OK\r\n",
+     "A5 UID FETCH 2" FETCH_NEW},
+    {"A5 OK\r\n", "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"<RESYNC>", "DONE\r\n"},
+    {"A6 OK\r\n", "A7 EXAMINE INBOX\r\n"},
+    {"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 12] x\r\nA7 OK\r\n",
+     "A8 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A8\") UID ALL 2\r\nA8 OK\r\n",
+     "A9 UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 10)\r\n"},
+    {"* 1 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (12))\r\nA9 OK\r\n", "A10 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript condstore = {
+    .name = "condstore-resync",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = condstore_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":2,\"id\":\"work/INBOX/7/2\",\"flags\":[\"\\\\Seen\"],\"seen\":true}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":1,\"id\":\"work/INBOX/7/1\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n",
+};
+
+/* Another client deleted and recreated the folder while we idle: Dovecot
+ * complains with an untagged NO, the folder is selected again and has a new
+ * UIDVALIDITY, which voids the QRESYNC parameters (N8). Its messages are the
+ * new baseline: one reset with the counts, no "new" and no "removed" for
+ * them (M3, N2); what arrives afterwards is news under the new UIDVALIDITY. */
+static const struct step reset_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE QRESYNC ESEARCH] in\r\n",
+     "A2 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
+     "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (5))\r\n"
+     "A4 OK\r\n",
+     "A5 UID FETCH 2" FETCH_NEW},
+    {"A5 OK\r\n", "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* NO Mailbox INBOX: Internal error occurred\r\n", "DONE\r\n"},
+    {"A6 OK\r\n", "A7 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 9] x\r\n* OK [UIDNEXT 4] x\r\n* OK [HIGHESTMODSEQ 3] x\r\n"
+     "A7 OK\r\n",
+     "A8 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS () MODSEQ (1))\r\n* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (2))\r\n"
+     "* 3 FETCH (UID 3 FLAGS () MODSEQ (3))\r\nA8 OK\r\n",
+     "A9 UID FETCH 1,3" FETCH_NEW},
+    {"A9 OK\r\n", "A10 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* 4 EXISTS\r\n", "DONE\r\n"},
+    {"A10 OK\r\n", "A11 UID FETCH 4:*" FETCH_NEW},
+    {"* 4 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
+     "A11 OK\r\n",
+     "A12 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript reset = {
+    .name = "uidvalidity-reset",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = reset_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
+              "{\"event\":\"reset\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":9,"
+              "\"previous_uidvalidity\":7,\"count\":3,\"unseen\":2}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":9,"
+              "\"uid\":4,\"id\":\"work/INBOX/9/4\",\"message_id\":\"\",\"from_name\":\"\","
+              "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"flags\":[],\"seen\":false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":3}\n",
+};
+
+/* The folder was recreated while imapwatch was not running: the stored
+ * UIDVALIDITY is the old one. Its stored watermark means nothing now, so
+ * the messages above it are not a catch-up flood but the new baseline. */
+static const struct step reset_restart_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n", "A2 EXAMINE INBOX\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 6] x\r\n* OK [UIDNEXT 4] x\r\nA2 OK done\r\n",
+     "A3 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n* 2 FETCH (UID 2 FLAGS ())\r\n"
+     "* 3 FETCH (UID 3 FLAGS ())\r\nA3 OK done\r\n",
+     "A4 UID FETCH 2:3" FETCH_NEW},
+    {"A4 OK done\r\n", "A5 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {NULL, NULL},
+};
+
+static const struct transcript reset_restart = {
+    .name = "uidvalidity-reset-after-restart",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = reset_restart_steps,
+    .restore_uidvalidity = 5,
+    .restore_watermark = 1,
+    .events = "{\"event\":\"reset\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":6,"
+              "\"previous_uidvalidity\":5,\"count\":3,\"unseen\":2}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n",
+};
+
+int main(int argc, char **argv)
+{
+	static const struct transcript *const all[] = {
+	    &qresync,
+	    &condstore,
+	    &reset,
+	    &reset_restart,
+	};
+
+	g_test_init(&argc, &argv, NULL);
+	session_add_transcripts(all, G_N_ELEMENTS(all));
+	return g_test_run();
+}
