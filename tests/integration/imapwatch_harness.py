@@ -24,8 +24,6 @@ an error. Set IMAPWATCH_TEST_DEBUG=1 for Dovecot debug logs and rawlogs,
 IMAPWATCH_TEST_KEEP=1 to keep temp dirs.
 """
 
-import unittest
-
 from harness_base import (  # noqa: F401
     DEBUG, DOVEADM_TIMEOUT, KEEP, READY_TIMEOUT, HarnessError, _mkdtemp, _rmtree, _run,
     find_tool, free_port)
@@ -37,6 +35,3 @@ from harness_message import encode_word, make_message  # noqa: F401
 from harness_pki import Certs, certs  # noqa: F401
 from harness_secrets import leaks_secret, secret_forms  # noqa: F401
 
-
-class HarnessTestCase(unittest.TestCase):
-    maxDiff = None
