@@ -9,6 +9,9 @@
 - send_raw(): one call with `dbus-send`, which does not check arguments
   against introspection data (for calls with wrong arguments).
 - parse_gvariant(): GVariant text format (what gdbus prints) to Python.
+- What test_dbus and test_cli share: BusTestCase (bus, listener and daemon
+  for a test class), ThreeAccountsTestCase, account(), deliver(), cli(),
+  cli_binary(), read_line(), read_stderr_line().
 """
 
 import os
@@ -18,6 +21,7 @@ import select
 import subprocess
 import threading
 import time
+import unittest
 
 import imapwatch_harness as h
 
@@ -453,3 +457,151 @@ def wait_condition(predicate, timeout, what):
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what}: not true within {timeout}s")
         stop.wait(0.05)
+
+
+# --------------------------------------------------------------------------
+# What test_dbus and test_cli share. Each of them starts its own Dovecot,
+# which the helpers below are given; they hold no server of their own.
+
+
+CONNECT_TIMEOUT = 20.0
+EVENT_TIMEOUT = 10.0
+
+
+def account(dovecot, user, folders=("INBOX",), password=None):
+    """An account dict for h.Daemon: user on dovecot's implicit-TLS port."""
+    return {
+        "host": "localhost",
+        "port": dovecot.imaps_port,
+        "username": user,
+        "password": password or dovecot.users[user],
+        "folders": list(folders),
+        "tls_ca_file": h.certs().ca,
+    }
+
+
+def deliver(dovecot, user, folder, subject, **kwargs):
+    """Delivers a new message; returns (uid, Message-ID)."""
+    msg, message_id = h.make_message(subject=subject, **kwargs)
+    return dovecot.deliver(user, folder, msg), message_id
+
+
+def cli_binary():
+    path = os.environ.get("IMAPWATCH")
+    if not path or not os.access(path, os.X_OK):
+        raise h.HarnessError("IMAPWATCH is not set to the built imapwatch (ctest sets it)")
+    return path
+
+
+def cli(bus, *args, env=None, timeout=90):
+    """Runs imapwatch on the bus; returns (exit code, stdout, stderr)."""
+    proc = subprocess.run([cli_binary(), *args], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=bus.env(**(env or {})), timeout=timeout)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def read_line(proc, timeout):
+    """The next stdout line of proc (without newline); fails after timeout.
+    proc must be unbuffered (bufsize=0), or select() misses buffered lines."""
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        raise AssertionError(f"no output within {timeout}s")
+    line = proc.stdout.readline().decode()
+    if not line:
+        raise AssertionError(f"output ended; stderr: {proc.stderr.read().decode()}")
+    return line.rstrip("\n")
+
+
+def read_stderr_line(proc, timeout):
+    ready, _, _ = select.select([proc.stderr], [], [], timeout)
+    if not ready:
+        raise AssertionError(f"nothing on stderr within {timeout}s")
+    return proc.stderr.readline().decode()
+
+
+class BusTestCase(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def start_bus(cls, accounts, **bus_kwargs):
+        """Bus, listener and daemon for the class; waits until every
+        account is idle."""
+        cls.bus = SessionBus(**bus_kwargs)
+        cls.bus.start()
+        cls.monitor = None
+        cls.daemon = None
+        try:
+            cls.monitor = Monitor(cls.bus).start()
+            cls.daemon = h.Daemon(accounts, env={"DBUS_SESSION_BUS_ADDRESS": cls.bus.address})
+            cls.daemon.start()
+            for name in accounts:
+                cls.daemon.wait_for(h.is_account_state(name, "idle"), timeout=CONNECT_TIMEOUT)
+        except BaseException:
+            cls.stop_bus(failed=True)
+            raise
+
+    @classmethod
+    def stop_bus(cls, failed=False):
+        try:
+            if cls.daemon is not None:
+                if failed:
+                    cls.daemon.kill()
+                else:
+                    cls.daemon.stop()
+        finally:
+            if cls.monitor is not None:
+                cls.monitor.stop()
+            cls.bus.stop()
+
+    def call(self, method, *args, iface=IFACE):
+        return call(self.bus, method, *args, iface=iface)
+
+    def assert_bus_error(self, name, method, *args, iface=IFACE, raw=False):
+        with self.assertRaises(BusError) as cm:
+            if raw:
+                send_raw(self.bus, method, *args, iface=iface)
+            else:
+                self.call(method, *args, iface=iface)
+        self.assertEqual(cm.exception.name, name, cm.exception)
+        # Readable text, not a bare error name.
+        self.assertRegex(cm.exception.text, r"[a-z]+ [a-z]+")
+        return cm.exception.text
+
+    def message_for(self, member, account, folder, uid, since):
+        return self.monitor.wait_for(
+            member, lambda args: any(d["account"] == account and d["folder"] == folder
+                                     and d["uid"] == uid for d in args[0]),
+            timeout=EVENT_TIMEOUT, since=since)
+
+    def find_message(self, args, account, folder, uid):
+        return next(d for d in args[0] if d["account"] == account and d["folder"] == folder
+                    and d["uid"] == uid)
+
+    def assert_dict_matches_event(self, d, ev):
+        """A signal's message dictionary carries the fields of the JSON event."""
+        for key, value in ev.items():
+            if key != "event":
+                self.assertEqual(d[key], value, f"key {key}: {d!r} vs {ev!r}")
+
+
+class ThreeAccountsTestCase(BusTestCase):
+    """One daemon with three accounts on its own bus, for the class:
+    alpha (user1: INBOX and Lists), beta (user2), burst (user3). A subclass
+    sets `server` to its module's Dovecot."""
+
+    ACCOUNTS = ["alpha", "beta", "burst"]
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server.create_folder("user1", "Lists")
+        cls.start_bus({
+            "alpha": account(cls.server, "user1", ["INBOX", "Lists"]),
+            "beta": account(cls.server, "user2"),
+            "burst": account(cls.server, "user3"),
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_bus()

@@ -8,10 +8,10 @@ and `dbus-send`. Other devices are simulated with doveadm. Waits are
 bounded waits on signals or on the daemon's --print-events output.
 """
 
+import functools
 import json
 import os
 import pty
-import select
 import subprocess
 import tempfile
 import unittest
@@ -19,11 +19,11 @@ import xml.etree.ElementTree as ET
 
 import bus_harness as b
 import imapwatch_harness as h
+from bus_harness import CONNECT_TIMEOUT, EVENT_TIMEOUT, cli, cli_binary, read_line, \
+    read_stderr_line
 from fault_proxy import FaultProxy
 from imapwatch_harness import is_account_state, is_event
 
-CONNECT_TIMEOUT = 20.0
-EVENT_TIMEOUT = 10.0
 BURST = 1000
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 XML_PATH = os.path.join(SOURCE_DIR, "data", "org.imapwatch.Daemon1.xml")
@@ -34,32 +34,8 @@ MESSAGE_KEYS = {"id", "account", "folder", "uid", "uidvalidity", "message_id",
 dovecot = h.Dovecot()
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
-
-
-def account(user, folders=("INBOX",), password=None):
-    return {
-        "host": "localhost",
-        "port": dovecot.imaps_port,
-        "username": user,
-        "password": password or dovecot.users[user],
-        "folders": list(folders),
-        "tls_ca_file": h.certs().ca,
-    }
-
-
-def cli_binary():
-    path = os.environ.get("IMAPWATCH")
-    if not path or not os.access(path, os.X_OK):
-        raise h.HarnessError("IMAPWATCH is not set to the built imapwatch (ctest sets it)")
-    return path
-
-
-def cli(bus, *args, env=None, timeout=90):
-    """Runs imapwatch on the bus; returns (exit code, stdout, stderr)."""
-    proc = subprocess.run([cli_binary(), *args], stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=bus.env(**(env or {})), timeout=timeout)
-    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+account = functools.partial(b.account, dovecot)
+deliver = functools.partial(b.deliver, dovecot)
 
 
 def cli_on_tty(bus, *args, env=None):
@@ -89,118 +65,16 @@ def cli_on_tty(bus, *args, env=None):
         os.close(master)
 
 
-def read_line(proc, timeout):
-    """The next stdout line of proc (without newline); fails after timeout.
-    proc must be unbuffered (bufsize=0), or select() misses buffered lines."""
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    if not ready:
-        raise AssertionError(f"no output within {timeout}s")
-    line = proc.stdout.readline().decode()
-    if not line:
-        raise AssertionError(f"output ended; stderr: {proc.stderr.read().decode()}")
-    return line.rstrip("\n")
-
-
-def read_stderr_line(proc, timeout):
-    ready, _, _ = select.select([proc.stderr], [], [], timeout)
-    if not ready:
-        raise AssertionError(f"nothing on stderr within {timeout}s")
-    return proc.stderr.readline().decode()
-
-
 def logins(user):
     """Dovecot's log lines of successful logins of user."""
     return [line for line in dovecot.log_text().splitlines()
             if "Login: user=<" + user + ">" in line]
 
 
-def deliver(user, folder, subject, **kwargs):
-    msg, message_id = h.make_message(subject=subject, **kwargs)
-    return dovecot.deliver(user, folder, msg), message_id
-
-
-class BusTestCase(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def start_bus(cls, accounts, **bus_kwargs):
-        """Bus, listener and daemon for the class; waits until every
-        account is idle."""
-        cls.bus = b.SessionBus(**bus_kwargs)
-        cls.bus.start()
-        cls.monitor = None
-        cls.daemon = None
-        try:
-            cls.monitor = b.Monitor(cls.bus).start()
-            cls.daemon = h.Daemon(accounts, env={"DBUS_SESSION_BUS_ADDRESS": cls.bus.address})
-            cls.daemon.start()
-            for name in accounts:
-                cls.daemon.wait_for(is_account_state(name, "idle"), timeout=CONNECT_TIMEOUT)
-        except BaseException:
-            cls.stop_bus(failed=True)
-            raise
-
-    @classmethod
-    def stop_bus(cls, failed=False):
-        try:
-            if cls.daemon is not None:
-                if failed:
-                    cls.daemon.kill()
-                else:
-                    cls.daemon.stop()
-        finally:
-            if cls.monitor is not None:
-                cls.monitor.stop()
-            cls.bus.stop()
-
-    def call(self, method, *args, iface=b.IFACE):
-        return b.call(self.bus, method, *args, iface=iface)
-
-    def assert_bus_error(self, name, method, *args, iface=b.IFACE, raw=False):
-        with self.assertRaises(b.BusError) as cm:
-            if raw:
-                b.send_raw(self.bus, method, *args, iface=iface)
-            else:
-                self.call(method, *args, iface=iface)
-        self.assertEqual(cm.exception.name, name, cm.exception)
-        # Readable text, not a bare error name.
-        self.assertRegex(cm.exception.text, r"[a-z]+ [a-z]+")
-        return cm.exception.text
-
-    def message_for(self, member, account, folder, uid, since):
-        return self.monitor.wait_for(
-            member, lambda args: any(d["account"] == account and d["folder"] == folder
-                                     and d["uid"] == uid for d in args[0]),
-            timeout=EVENT_TIMEOUT, since=since)
-
-    def find_message(self, args, account, folder, uid):
-        return next(d for d in args[0] if d["account"] == account and d["folder"] == folder
-                    and d["uid"] == uid)
-
-    def assert_dict_matches_event(self, d, ev):
-        """A signal's message dictionary carries the fields of the JSON event."""
-        for key, value in ev.items():
-            if key != "event":
-                self.assertEqual(d[key], value, f"key {key}: {d!r} vs {ev!r}")
-
-
-class ServiceTest(BusTestCase):
+class ServiceTest(b.ThreeAccountsTestCase):
     """One daemon with three accounts on its own bus."""
 
-    ACCOUNTS = ["alpha", "beta", "burst"]
-
-    @classmethod
-    def setUpClass(cls):
-        dovecot.create_folder("user1", "Lists")
-        cls.start_bus({
-            "alpha": account("user1", ["INBOX", "Lists"]),
-            "beta": account("user2"),
-            "burst": account("user3"),
-        })
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stop_bus()
+    server = dovecot
 
     # -- signals
 
@@ -647,7 +521,7 @@ class ServiceTest(BusTestCase):
         self.assertNotIn("\x1b", line)
 
 
-class FolderResetTest(BusTestCase):
+class FolderResetTest(b.BusTestCase):
     """A folder recreated by another client: one FolderReset, after which
     the old ids are void, and imapwatch monitor shows it both ways."""
 
@@ -724,7 +598,7 @@ class FolderResetTest(BusTestCase):
                                r"server: 3 messages, 3 unread$")
 
 
-class ExitCodeTest(BusTestCase):
+class ExitCodeTest(b.BusTestCase):
     """Exit code 3 without a daemon (and no activation), 1 with an account
     in error."""
 
@@ -781,7 +655,7 @@ class ExitCodeTest(BusTestCase):
         self.assertFalse(os.path.exists(self.marker))
 
 
-class ReloadTest(BusTestCase):
+class ReloadTest(b.BusTestCase):
     """Reload adds and removes accounts; the kept one keeps its connection."""
 
     @classmethod
