@@ -49,6 +49,7 @@ class Daemon:
         self.stderr_path = None
         self._queue = queue.Queue()
         self._events = []
+        self._read_at = []  # time.monotonic() each line was read
         self._lines = []  # raw stdout line of each event, same order
         self._unparsed = []
         self._reader = None
@@ -123,6 +124,7 @@ class Daemon:
                 self._unparsed.append(line)
                 continue
             self._lines.append(line)
+            self._read_at.append(time.monotonic())
             self._queue.put(event)
         self._queue.put(None)  # end of output
 
@@ -154,6 +156,13 @@ class Daemon:
         """The raw JSON lines of events_so_far(), byte for byte (decoded)."""
         self._drain(0)
         return list(self._lines[:len(self._events)])
+
+    def read_at(self, event):
+        """time.monotonic() when this event (one of events_so_far()) was
+        read from the daemon's output."""
+        self._drain(0)
+        index = next(i for i, e in enumerate(self._events) if e is event)
+        return self._read_at[index]
 
     def mark(self):
         """Index to pass as `since` so that only later events count."""

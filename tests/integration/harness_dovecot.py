@@ -35,7 +35,7 @@ class Dovecot:
     """
 
     def __init__(self, users=None, cert=None, key=None, plaintext_auth=True,
-                 name="dovecot", special_use=None):
+                 name="dovecot", special_use=None, idle_notify_interval=None):
         self.dovecot = find_tool("dovecot", "DOVECOT")
         self.doveadm_bin = find_tool("doveadm", "DOVEADM")
         self.certs = certs()
@@ -46,6 +46,8 @@ class Dovecot:
         # {folder: "\\Junk"}: RFC 6154 special use, advertised by LIST
         # (Dovecot then announces SPECIAL-USE).
         self.special_use = dict(special_use or {})
+        # Seconds between "* OK Still here" during IDLE (Dovecot: 2 min).
+        self.idle_notify_interval = idle_notify_interval
         self.name = name
         self.dir = None
         self.proc = None
@@ -237,6 +239,8 @@ service postlogin {
         special_use = "".join(
             f'  mailbox "{folder}" {{\n    special_use = {use}\n  }}\n'
             for folder, use in self.special_use.items())
+        idle_notify = (f"  imap_idle_notify_interval = {self.idle_notify_interval} secs\n"
+                       if self.idle_notify_interval else "")
         conf = f"""# imapwatch test instance
 instance_name = {os.path.basename(self.dir)}
 protocols = imap
@@ -286,7 +290,7 @@ namespace inbox {{
 mail_max_userip_connections = 100
 protocol imap {{
   mail_max_userip_connections = 100
-}}
+{idle_notify}}}
 # Take notice of changes by other processes at once (inotify) and also
 # poll often, so that IDLE clients hear of doveadm changes quickly.
 mailbox_idle_check_interval = 1 secs
