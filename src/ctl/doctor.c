@@ -83,19 +83,28 @@ static char *safe(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+/* One output line: the prefix, then the formatted text. */
+G_GNUC_PRINTF(3, 0)
+static void print_line(struct doctor *d, const char *prefix, const char *fmt, va_list ap)
+{
+	g_autofree char *line = g_strdup_vprintf(fmt, ap);
+
+	fprintf(d->out, "%s%s\n", prefix, line);
+	fflush(d->out);
+}
+
 G_GNUC_PRINTF(3, 4)
 static void report(struct doctor *d, enum mark mark, const char *fmt, ...)
 {
+	g_autofree char *prefix = g_strdup_printf("  %s  ", mark_names[mark]);
 	va_list ap;
 
 	if (mark == MARK_FAIL) {
 		d->failures++;
 	}
 	va_start(ap, fmt);
-	g_autofree char *line = g_strdup_vprintf(fmt, ap);
+	print_line(d, prefix, fmt, ap);
 	va_end(ap);
-	fprintf(d->out, "  %s  %s\n", mark_names[mark], line);
-	fflush(d->out);
 }
 
 /* A detail under the previous line. */
@@ -105,10 +114,8 @@ static void detail(struct doctor *d, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	g_autofree char *line = g_strdup_vprintf(fmt, ap);
+	print_line(d, "          ", fmt, ap);
 	va_end(ap);
-	fprintf(d->out, "          %s\n", line);
-	fflush(d->out);
 }
 
 /* What to change, under a failure or warning. */
@@ -118,10 +125,8 @@ static void advise(struct doctor *d, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	g_autofree char *line = g_strdup_vprintf(fmt, ap);
+	print_line(d, "          fix: ", fmt, ap);
 	va_end(ap);
-	fprintf(d->out, "          fix: %s\n", line);
-	fflush(d->out);
 }
 
 static const char *password_key(const struct config_account *a)

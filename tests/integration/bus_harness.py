@@ -184,7 +184,7 @@ def gvariant_arg(v):
 # dbus-daemon
 
 
-class SessionBus:
+class SessionBus(h.Fixture):
     """A private session bus: `with SessionBus() as bus: bus.address`.
 
     services: {bus_name: exec_line} become activatable .service files (to
@@ -197,13 +197,6 @@ class SessionBus:
         self.dir = None
         self.proc = None
         self.address = None
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self):
         self.dir = h._mkdtemp("imapwatch-bus-")

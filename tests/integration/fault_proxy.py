@@ -27,6 +27,8 @@ import struct
 import threading
 import time
 
+from harness_base import Fixture
+
 # Per-direction queue limit: above it the proxy stops reading the source
 # until the destination has taken some (TCP backpressure).
 QUEUE_LIMIT = 1 << 20
@@ -103,7 +105,7 @@ def _stats(refused=False):
     }
 
 
-class FaultProxy:
+class FaultProxy(Fixture):
     """Byte-level TCP proxy with faults: `with FaultProxy(host, port) as p:`.
 
     p.port is the listening port on 127.0.0.1 (valid after start()).
@@ -130,13 +132,6 @@ class FaultProxy:
         self._error = None
 
     # -- lifecycle
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self):
         self._sel = selectors.DefaultSelector()

@@ -23,6 +23,18 @@ class HarnessError(RuntimeError):
     """The test environment itself is broken (missing tool, server won't start)."""
 
 
+class Fixture:
+    """Something a test starts and stops: `with X(...) as x:` calls
+    start() and, on the way out, stop()."""
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 def find_tool(name, env_var=None):
     """Absolute path of a required program; raises HarnessError if missing."""
     if env_var and os.environ.get(env_var):

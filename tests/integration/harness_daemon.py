@@ -11,10 +11,10 @@ import subprocess
 import threading
 import time
 
-from harness_base import HarnessError, _mkdtemp, _rmtree
+from harness_base import Fixture, HarnessError, _mkdtemp, _rmtree
 
 
-class Daemon:
+class Daemon(Fixture):
     """imapwatchd --print-events under test.
 
     accounts: {name: {key: value}} written as [account NAME] groups; list
@@ -54,10 +54,6 @@ class Daemon:
         self._unparsed = []
         self._reader = None
         self._stderr_file = None
-
-    def __enter__(self):
-        self.start()
-        return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:

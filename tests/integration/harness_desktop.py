@@ -14,8 +14,8 @@ import subprocess
 import threading
 import time
 
-from harness_base import (DOVEADM_TIMEOUT, READY_TIMEOUT, HarnessError, _mkdtemp, _rmtree,
-                          find_tool)
+from harness_base import (DOVEADM_TIMEOUT, READY_TIMEOUT, Fixture, HarnessError, _mkdtemp,
+                          _rmtree, find_tool)
 
 
 def _start_with_fd(argv, what, env=None, timeout=READY_TIMEOUT):
@@ -117,7 +117,7 @@ DUNSTRC = """[global]
 """
 
 
-class Desktop:
+class Desktop(Fixture):
     """A private desktop for notification tests: `with Desktop() as d: ...`.
 
     - Xvfb on a free display (-displayfd: the server says which, when ready)
@@ -143,13 +143,6 @@ class Desktop:
         self.dunst = None
         self.env = {}
         self.menu_choice = "Mark"
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)

@@ -13,8 +13,8 @@ import ssl
 import subprocess
 import time
 
-from harness_base import (DEBUG, READY_TIMEOUT, HarnessError, _mkdtemp, _rmtree, _run,
-                          find_tool, free_port)
+from harness_base import (DEBUG, READY_TIMEOUT, Fixture, HarnessError, _mkdtemp, _rmtree,
+                          _run, find_tool, free_port)
 from harness_message import make_message
 from harness_pki import certs
 
@@ -22,7 +22,7 @@ from harness_pki import certs
 DEFAULT_USERS = {f"user{i}": f"secret-{i}" for i in range(1, 9)}
 
 
-class Dovecot:
+class Dovecot(Fixture):
     """A private Dovecot: `with Dovecot() as dc: ...`.
 
     Listeners on 127.0.0.1: dc.imaps_port (implicit TLS) and dc.imap_port
@@ -55,13 +55,6 @@ class Dovecot:
         self.imaps_port = None
 
     # -- lifecycle
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self):
         self.dir = _mkdtemp(f"imapwatch-{self.name}-")

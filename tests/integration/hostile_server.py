@@ -107,7 +107,7 @@ class Conn:
         return [c[2] for c in self.commands if tls is None or c[0] == tls]
 
 
-class HostileServer:
+class HostileServer(h.Fixture):
     """`with HostileServer(scenario) as srv:`; srv.port; srv.conns."""
 
     def __init__(self, scenario):
@@ -123,13 +123,6 @@ class HostileServer:
         c = h.certs()
         self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._ctx.load_cert_chain(c.server_cert, c.server_key)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def start(self):
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
