@@ -321,5 +321,38 @@ class AlertTest(HostileTestCase):
         self.assert_logged_in_over_tls(server)
 
 
+class FailureClassTest(HostileTestCase):
+    """A6/L5: what a refusal means decides the retry. A server that is busy
+    ([UNAVAILABLE], [LIMIT]) is left alone for 15-30 s, not 0.5-1 s; one
+    that hit a bug of its own ([SERVERBUG]) is retried like a dropped
+    connection; a rejected password stops the account."""
+
+    def retry_seconds(self, scenario):
+        server, daemon = self.run_scenario(scenario)
+        ev = daemon.wait_for(is_account_state(ACCOUNT, "backoff"), timeout=CONNECT_TIMEOUT)
+        daemon.stop()
+        self.assert_no_secret_in_clear(server, pre_tls_failure=False)
+        return ev["detail"], int(re.search(r"retrying in (\d+) s", ev["detail"]).group(1))
+
+    def test_busy_server_waits_longer(self):
+        for code in (b"UNAVAILABLE", b"LIMIT"):
+            detail, seconds = self.retry_seconds(Scenario(
+                replies={"AUTHENTICATE": b"{tag} NO [" + code + b"] try later\r\n"}))
+            self.assertIn("temporarily refused", detail)
+            self.assertGreaterEqual(seconds, 15, detail)
+            self.assertLessEqual(seconds, 30, detail)
+
+    def test_server_bug_is_retried_soon(self):
+        detail, seconds = self.retry_seconds(Scenario(
+            replies={"EXAMINE": b"{tag} NO [SERVERBUG] Internal error occurred\r\n"}))
+        self.assertIn("cannot open folder", detail)
+        self.assertEqual(seconds, 1, detail)
+
+    def test_rejected_password_stops(self):
+        self.expect_error(Scenario(
+            replies={"AUTHENTICATE": b"{tag} NO [AUTHENTICATIONFAILED] wrong\r\n"}),
+            "authentication failed")
+
+
 if __name__ == "__main__":
     unittest.main()
