@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/backoff.h"
+#include "imapwatch/core/backoff.h"
 
 uint32_t backoff_delay_ms(unsigned attempt, bool resource, uint32_t random)
 {

@@ -10,7 +10,7 @@
  * public entry points.
  */
 
-#include "imapwatch/config.h"
+#include "imapwatch/core/config.h"
 
 /* ---- config-ini.c: the line-oriented reader ---- */
 

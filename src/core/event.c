@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/event.h"
+#include "imapwatch/core/event.h"
 
 #include <inttypes.h>
 

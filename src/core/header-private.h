@@ -9,7 +9,7 @@
  * Message-ID: and INTERNALDATE.
  */
 
-#include "imapwatch/header.h"
+#include "imapwatch/core/header.h"
 
 /* Whitespace, folding line breaks included. */
 static inline bool header_is_lwsp(char c)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "header-private.h"
+#include "core/header-private.h"
 
 #include <errno.h>
 #include <gmime/gmime.h>

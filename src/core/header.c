@@ -4,7 +4,7 @@
  * display name decoded by header-text.c), Date:, Message-ID:, and IMAP
  * INTERNALDATE.
  */
-#include "header-private.h"
+#include "core/header-private.h"
 
 #include <gmime/gmime.h>
 #include <string.h>

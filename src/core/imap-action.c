@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/imap-action.h"
+#include "imapwatch/core/imap-action.h"
 
-#include "imapwatch/imap-command.h"
-#include "imapwatch/utf7.h"
+#include "imapwatch/core/imap-command.h"
+#include "imapwatch/core/utf7.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

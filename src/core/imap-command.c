@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/imap-command.h"
+#include "imapwatch/core/imap-command.h"
 
 #include <stdlib.h>
 #include <string.h>

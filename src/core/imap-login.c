@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/imap-login.h"
+#include "imapwatch/core/imap-login.h"
 
-#include "imapwatch/imap-command.h"
+#include "imapwatch/core/imap-command.h"
 
 #include <stdarg.h>
 #include <string.h>

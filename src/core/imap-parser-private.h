@@ -8,7 +8,7 @@
  * complete one. Not for other modules.
  */
 
-#include "imapwatch/imap-parser.h"
+#include "imapwatch/core/imap-parser.h"
 
 /*
  * A framed response: every line ends with a single '\n' (CR dropped), and

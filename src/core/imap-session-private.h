@@ -9,9 +9,9 @@
  * for the mailbox model.
  */
 
-#include "imapwatch/imap-login.h"
-#include "imapwatch/imap-parser.h"
-#include "imapwatch/imap-session.h"
+#include "imapwatch/core/imap-login.h"
+#include "imapwatch/core/imap-parser.h"
+#include "imapwatch/core/imap-session.h"
 
 /* In protocol order: message data counts only from S_EXAMINE on
  * (imap-session-untagged.c compares states). */

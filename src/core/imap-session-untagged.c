@@ -8,7 +8,7 @@
  */
 #include "core/imap-session-private.h"
 
-#include "imapwatch/utf7.h"
+#include "imapwatch/core/utf7.h"
 
 #include <inttypes.h>
 #include <string.h>

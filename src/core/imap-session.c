@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/imap-session-private.h"
 
-#include "imapwatch/imap-command.h"
-#include "imapwatch/utf7.h"
+#include "imapwatch/core/imap-command.h"
+#include "imapwatch/core/utf7.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -4,7 +4,7 @@
  * new messages collected during a header fetch and their report in UID
  * order, and the watch events (new, changed, removed, reset, unseen).
  */
-#include "mailbox-private.h"
+#include "core/mailbox-private.h"
 
 #include <string.h>
 

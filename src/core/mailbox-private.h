@@ -10,7 +10,7 @@
  * watch events.
  */
 
-#include "imapwatch/mailbox.h"
+#include "imapwatch/core/mailbox.h"
 
 enum {
 	FLAG_SEEN = 1 << 0,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "mailbox-private.h"
+#include "core/mailbox-private.h"
 
 #include <string.h>
 

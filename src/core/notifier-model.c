@@ -4,9 +4,9 @@
  * a popup is about; slots are popups. Every entry belongs to exactly one
  * slot, and is indexed by its message id so that \Seen and removal find it.
  */
-#include "imapwatch/notifier-model.h"
+#include "imapwatch/core/notifier-model.h"
 
-#include "imapwatch/header.h"
+#include "imapwatch/core/header.h"
 
 #include <string.h>
 

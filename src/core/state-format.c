@@ -10,7 +10,7 @@
  * not half-believed. It is bounded: lines, names, the number of shown UIDs
  * (checked before a range is expanded) and the input size all have limits.
  */
-#include "imapwatch/state-format.h"
+#include "imapwatch/core/state-format.h"
 
 #include <errno.h>
 #include <inttypes.h>

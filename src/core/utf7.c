@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/utf7.h"
+#include "imapwatch/core/utf7.h"
 
 #include <stdbool.h>
 #include <stdint.h>

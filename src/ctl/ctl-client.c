@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "ctl/ctl-client.h"
+#include "imapwatch/ctl/ctl-client.h"
 
-#include "imapwatch/bus.h"
+#include "imapwatch/core/bus-names.h"
 
 #include <dbus/dbus.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "ctl/ctl-format.h"
+#include "imapwatch/ctl/ctl-format.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "ctl/ctl-table.h"
+#include "imapwatch/ctl/ctl-table.h"
 
-#include "ctl/ctl-format.h"
+#include "imapwatch/ctl/ctl-format.h"
 
 struct cell {
 	char *text;

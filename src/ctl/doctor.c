@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/doctor.h"
+#include "imapwatch/ctl/doctor.h"
 
-#include "imapwatch/config.h"
-#include "imapwatch/imap-probe.h"
-#include "imapwatch/password.h"
-#include "imapwatch/stream.h"
+#include "imapwatch/core/config.h"
+#include "imapwatch/core/imap-probe.h"
+#include "imapwatch/io/password.h"
+#include "imapwatch/io/stream.h"
 
 #include <gio/gio.h>
 #include <string.h>

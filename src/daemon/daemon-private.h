@@ -9,7 +9,7 @@
  * outputs ask (status, listings, check, mark as read).
  */
 
-#include "imapwatch/daemon.h"
+#include "imapwatch/daemon/daemon.h"
 
 #include <gio/gio.h>
 

@@ -4,9 +4,9 @@
  * marking as read (one short connection per folder, completed from the
  * loop).
  */
-#include "daemon-private.h"
+#include "daemon/daemon-private.h"
 
-#include "imapwatch/mark-read.h"
+#include "imapwatch/io/mark-read.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "daemon-private.h"
+#include "daemon/daemon-private.h"
 
-#include "imapwatch/state-store.h"
-#include "imapwatch/stream.h"
+#include "imapwatch/io/state-store.h"
+#include "imapwatch/io/stream.h"
 
 #include <errno.h>
 #include <gio/gio.h>

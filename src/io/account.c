@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/account.h"
+#include "imapwatch/io/account.h"
 
-#include "imapwatch/backoff.h"
-#include "imapwatch/connection.h"
-#include "imapwatch/header.h"
-#include "imapwatch/mailbox.h"
-#include "imapwatch/password.h"
-#include "imapwatch/state-store.h"
+#include "imapwatch/core/backoff.h"
+#include "imapwatch/io/connection.h"
+#include "imapwatch/core/header.h"
+#include "imapwatch/core/mailbox.h"
+#include "imapwatch/io/password.h"
+#include "imapwatch/io/state-store.h"
 
 #include <string.h>
 

@@ -30,7 +30,7 @@
  * holds its own reference on what it uses (the source or the context), so
  * teardown is correct in whatever order libdbus frees them.
  */
-#include "imapwatch/bus-loop.h"
+#include "imapwatch/io/bus-loop.h"
 
 #include <errno.h>
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/connection.h"
+#include "imapwatch/io/connection.h"
 
-#include "imapwatch/password.h"
-#include "imapwatch/stream.h"
+#include "imapwatch/io/password.h"
+#include "imapwatch/io/stream.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/log.h"
+#include "imapwatch/io/log.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/mark-read.h"
+#include "imapwatch/io/mark-read.h"
 
-#include "imapwatch/imap-action.h"
-#include "imapwatch/stream.h"
+#include "imapwatch/core/imap-action.h"
+#include "imapwatch/io/stream.h"
 
 #include <gio/gio.h>
 

@@ -15,7 +15,7 @@
  * because a background process the command left behind may hold the pipe
  * open for ever.
  */
-#include "imapwatch/password.h"
+#include "imapwatch/io/password.h"
 
 #include <errno.h>
 #include <stdbool.h>

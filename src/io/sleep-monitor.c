@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/sleep-monitor.h"
+#include "imapwatch/io/sleep-monitor.h"
 
-#include "imapwatch/bus-loop.h"
+#include "imapwatch/io/bus-loop.h"
 
 #define LOGIN1_NAME    "org.freedesktop.login1"
 #define LOGIN1_PATH    "/org/freedesktop/login1"

@@ -16,7 +16,7 @@
  * - Errors that say nothing about the file (out of fds or memory) are
  *   returned instead: setting a good file aside for them would lose state.
  */
-#include "imapwatch/state-store.h"
+#include "imapwatch/io/state-store.h"
 
 #include <dirent.h>
 #include <errno.h>

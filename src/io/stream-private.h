@@ -9,10 +9,11 @@
  * and stream-io.c (the fd watch, handshake steps, writing and reading).
  */
 
-#include "imapwatch/stream.h"
+#include "imapwatch/io/stream.h"
 
 #include <gio/gio.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #define STREAM_READ_SIZE 16384
 
@@ -126,5 +127,24 @@ void stream_watch_fd(struct stream *self);
 bool stream_step_handshake(struct stream *self);
 /* One pass: handshake, write, read, as far as the state allows. */
 void stream_run(struct stream *self);
+
+/* ---- stream-text.c ---- */
+
+/*
+ * Certificates in words, for error messages and the doctor: names, dates
+ * and the reason a verification failed. Text from certificates is cut to
+ * printable ASCII (at most 128 characters a name, 5 names), since a
+ * certificate is attacker-controlled until verified.
+ */
+
+/* "CN=host, O=org" */
+void stream_text_append_name(GString *out, const X509_NAME *name);
+/* "2026-01-02 03:04:05 UTC" */
+void stream_text_append_time(GString *out, const ASN1_TIME *time);
+/* The DNS and IP subjectAltNames, else the CN: "a.example, b.example" */
+void stream_text_append_cert_names(GString *out, X509 *cert);
+/* Why cert (the one verification failed on; NULL if unknown) was refused
+ * for host, in words a user can act on. New string. */
+char *stream_text_describe_verify_error(X509 *cert, const char *host, long error);
 
 #endif

@@ -7,8 +7,6 @@
  */
 #include "io/stream-private.h"
 
-#include "tls-text.h"
-
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -340,16 +338,16 @@ void stream_capture_certificate(struct stream *self)
 	}
 	info = g_new0(struct stream_certificate_info, 1);
 	GString *text = g_string_new(NULL);
-	tls_text_append_name(text, X509_get_subject_name(cert));
+	stream_text_append_name(text, X509_get_subject_name(cert));
 	info->subject = g_strdup(text->str);
 	g_string_truncate(text, 0);
-	tls_text_append_name(text, X509_get_issuer_name(cert));
+	stream_text_append_name(text, X509_get_issuer_name(cert));
 	info->issuer = g_strdup(text->str);
 	g_string_truncate(text, 0);
-	tls_text_append_cert_names(text, cert);
+	stream_text_append_cert_names(text, cert);
 	info->names = g_strdup(text->str);
 	g_string_truncate(text, 0);
-	tls_text_append_time(text, X509_get0_notAfter(cert));
+	stream_text_append_time(text, X509_get0_notAfter(cert));
 	info->not_after = g_string_free(text, FALSE);
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
 		info->not_after_unix = (gint64)timegm(&tm);
@@ -375,7 +373,7 @@ char *stream_tls_failure_message(struct stream *self, int ssl_error, enum stream
 	if (verify != X509_V_OK) {
 		ERR_clear_error();
 		*error_out = STREAM_ERROR_CERTIFICATE;
-		return tls_text_describe_verify_error(self->verify_cert, self->host, verify);
+		return stream_text_describe_verify_error(self->verify_cert, self->host, verify);
 	}
 	*error_out = STREAM_ERROR_TLS;
 	if (ssl_error == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0) {

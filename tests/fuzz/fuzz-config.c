@@ -9,7 +9,7 @@
  */
 #include "fuzz.h"
 
-#include "imapwatch/config.h"
+#include "imapwatch/core/config.h"
 
 #include <string.h>
 

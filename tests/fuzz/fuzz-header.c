@@ -10,7 +10,7 @@
  */
 #include "fuzz.h"
 
-#include "imapwatch/header.h"
+#include "imapwatch/core/header.h"
 
 #include <string.h>
 

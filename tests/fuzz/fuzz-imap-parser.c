@@ -16,7 +16,7 @@
  */
 #include "fuzz.h"
 
-#include "imapwatch/imap-parser.h"
+#include "imapwatch/core/imap-parser.h"
 
 #include <string.h>
 

@@ -34,9 +34,9 @@
  */
 #include "fuzz.h"
 
-#include "imapwatch/imap-command.h"
-#include "imapwatch/imap-session.h"
-#include "imapwatch/utf7.h"
+#include "imapwatch/core/imap-command.h"
+#include "imapwatch/core/imap-session.h"
+#include "imapwatch/core/utf7.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
  */
 #include "fuzz.h"
 
-#include "imapwatch/utf7.h"
+#include "imapwatch/core/utf7.h"
 
 #include <string.h>
 

@@ -10,7 +10,7 @@
  * the command line, where other users could read it. Exits 0 when the
  * messages were marked, 1 with the error on stderr when not, 2 on bad usage.
  */
-#include "imapwatch/mark-read.h"
+#include "imapwatch/io/mark-read.h"
 
 #include <glib.h>
 #include <stdio.h>

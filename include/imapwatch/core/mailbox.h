@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_MAILBOX_H
+#define IMAPWATCH_MAILBOX_H
+
+/*
+ * Mailbox model (pure): what imapwatch knows about one watched folder of one
+ * account, kept across reconnects. It turns protocol facts (EXISTS,
+ * EXPUNGE, VANISHED, FETCH) into watch events: new, changed, removed and
+ * unseen. Never miss, never duplicate (DESIGN.md §3, protocol.md §8–§9):
+ *
+ * - A message is "new" when its UID is above the watermark — the highest
+ *   UID already reported or taken as the baseline (N3, N4). New messages
+ *   are collected during a header fetch and reported in ascending UID order
+ *   when the fetch completes (H5); only then does the watermark advance, so
+ *   an interrupted fetch is simply repeated after a reconnect.
+ * - "UID FETCH w+1:*" may return UID w itself (M5): UIDs at or below the
+ *   watermark are never reported as new.
+ * - The sequence-number → UID map follows EXISTS, EXPUNGE (renumbering, H2)
+ *   and VANISHED (N9), so unsolicited FETCH without UID (H3) is resolved.
+ * - Each (re)selection rebuilds the map from a full flag listing; messages
+ *   that disappeared meanwhile become "removed", flags that differ become
+ *   "changed" (L6, I7).
+ * - A different UIDVALIDITY forgets everything and re-baselines without
+ *   reporting old messages as new or removed (M3, N2): when the selection
+ *   completes, one "reset" event sums up the new baseline (its message and
+ *   unseen counts) and names the previous UIDVALIDITY, before the unseen
+ *   count. A selection aborted before that reports it at the next one that
+ *   completes, still naming the value reported last.
+ */
+
+#include "imapwatch/core/event.h"
+#include "imapwatch/core/header.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mailbox;
+
+/* Receives each event synchronously; the event is valid during the call. */
+typedef void (*mailbox_sink)(const struct watch_event *event, void *user_data);
+
+/* Copies account and folder (UTF-8). */
+struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_sink sink,
+                               void *user_data);
+void mailbox_destroy(struct mailbox *mailbox);
+
+const char *mailbox_get_folder(const struct mailbox *mailbox);
+
+/* Restores persisted state (before the first selection). */
+void mailbox_restore(struct mailbox *mailbox, uint32_t uidvalidity, uint32_t watermark);
+
+/* --- selection --------------------------------------------------------- */
+
+/* A new EXAMINE starts: sequence numbers of the previous selection are void. */
+void mailbox_select_begin(struct mailbox *mailbox);
+/* [UIDVALIDITY n] of the selection. Returns true if it differs from the
+ * known value (restored or from an earlier selection): the model then
+ * forgot its messages and watermark, and mailbox_select_end() reports the
+ * reset. */
+bool mailbox_set_uidvalidity(struct mailbox *mailbox, uint32_t uidvalidity);
+/* [UIDNEXT n], a hint only (M4). */
+void mailbox_set_uidnext(struct mailbox *mailbox, uint32_t uidnext);
+/* The selection is complete and the full flag listing ("UID FETCH 1:*
+ * (UID FLAGS)") was applied: compares with what was known before and
+ * reports removed/changed; on the first selection sets the baseline; after
+ * a UIDVALIDITY change sets it too and reports one reset. Then the unseen
+ * count if it changed. */
+void mailbox_select_end(struct mailbox *mailbox);
+
+/* HIGHESTMODSEQ of the selection ([HIGHESTMODSEQ n]; 0 for NOMODSEQ or
+ * none). A later selection resynchronises from it (N7, N8). */
+void mailbox_set_modseq(struct mailbox *mailbox, uint64_t modseq);
+uint64_t mailbox_get_modseq(const struct mailbox *mailbox);
+/* Incremental resync: every UID of the selection in ascending order (from
+ * UID SEARCH); messages known before keep their flags. False (and nothing
+ * trusted) if the list does not match the selection's size or order. */
+bool mailbox_set_uids(struct mailbox *mailbox, const uint32_t *uids, size_t n_uids);
+/* Appends up to max UIDs at or below the watermark whose flags are not
+ * known in this selection. */
+void mailbox_get_unknown_flags(const struct mailbox *mailbox, size_t max, GArray *uids);
+
+/* The folder's special use from LIST ("\\Junk", "\\Trash", "\\Sent",
+ * "\\Drafts", "\\All"; RFC 6154), or NULL when none is known. */
+void mailbox_set_special_use(struct mailbox *mailbox, const char *use);
+const char *mailbox_get_special_use(const struct mailbox *mailbox);
+
+/* --- untagged data ----------------------------------------------------- */
+
+/* "* n EXISTS" (H1). The map grows to count entries of 12 bytes: the caller
+ * bounds count (IMAP_SESSION_MAX_EXISTS). */
+void mailbox_exists(struct mailbox *mailbox, uint32_t count);
+/* "* n EXPUNGE" (H2). */
+void mailbox_expunge(struct mailbox *mailbox, uint32_t seq);
+/* "* VANISHED [(EARLIER)] uids" (N8, N9). EARLIER does not renumber. */
+void mailbox_vanished(struct mailbox *mailbox, const uint32_t *uids, size_t n_uids, bool earlier);
+
+struct mailbox_fetch {
+	uint32_t seq;
+	bool has_uid;
+	uint32_t uid;
+	bool has_flags;
+	const char *const *flags; /* NULL-terminated */
+	bool has_header;
+	const struct header_fields *header;
+	gint64 internaldate; /* 0 if absent */
+};
+
+/* "* n FETCH (...)". */
+void mailbox_fetch(struct mailbox *mailbox, const struct mailbox_fetch *fetch);
+
+/* --- header fetch of new messages -------------------------------------- */
+
+/* True if messages may exist above the watermark (EXISTS beyond the known
+ * map, or UIDNEXT above watermark + 1), i.e. a header fetch is due. */
+bool mailbox_wants_new(const struct mailbox *mailbox);
+/* First UID to fetch: watermark + 1. */
+uint32_t mailbox_get_fetch_start(const struct mailbox *mailbox);
+/* New messages one header fetch collects at most. A fetch that returns more
+ * keeps the lowest UIDs; mailbox_new_end() then says to fetch again. */
+#define MAILBOX_MAX_PENDING 1000
+/* A header fetch completed: reports collected messages in UID order and
+ * advances the watermark. True if the fetch returned more new messages than
+ * MAILBOX_MAX_PENDING: fetch again from the new watermark. */
+bool mailbox_new_end(struct mailbox *mailbox);
+/* A header fetch failed or the connection dropped: collected messages are
+ * dropped unreported (they are fetched again). */
+void mailbox_abort(struct mailbox *mailbox);
+
+/* --- queries ------------------------------------------------------------ */
+
+uint32_t mailbox_get_uidvalidity(const struct mailbox *mailbox);
+uint32_t mailbox_get_watermark(const struct mailbox *mailbox);
+uint32_t mailbox_get_exists(const struct mailbox *mailbox);
+/* Messages known without \Seen. */
+uint32_t mailbox_get_unseen(const struct mailbox *mailbox);
+/* True once a selection completed (the baseline exists). */
+bool mailbox_is_synced(const struct mailbox *mailbox);
+
+/* --- message details ---------------------------------------------------- */
+
+/* At most this many messages per folder keep their details (seen ones are
+ * dropped first). */
+#define MAILBOX_MAX_DETAILS 1000
+
+/* Characters of a subject, display name, address or Message-ID kept per
+ * message (new events and details); longer text is cut. */
+#define MAILBOX_MAX_TEXT 1000
+
+/* What is known of a message beyond its flags: every message reported as
+ * new, and unseen messages of the baseline once their headers were fetched
+ * (mailbox_get_missing_details). */
+struct mailbox_message {
+	uint32_t uid;
+	char *message_id;
+	char *from_name;
+	char *from_addr;
+	char *subject;
+	gint64 date;
+	char **flags;
+	bool seen;
+};
+
+typedef void (*mailbox_message_fn)(const struct mailbox_message *message, void *user_data);
+/* Calls fn for each message with details, newest (highest UID) first. */
+void mailbox_foreach_message(const struct mailbox *mailbox, bool unseen_only, mailbox_message_fn fn,
+                             void *user_data);
+/* NULL if the message has no details (or does not exist). */
+const struct mailbox_message *mailbox_get_message(const struct mailbox *mailbox, uint32_t uid);
+/* Appends the UIDs of every message known to be unseen. */
+void mailbox_get_unseen_uids(const struct mailbox *mailbox, GArray *uids);
+/* True if the message is in the current map. */
+bool mailbox_has_uid(const struct mailbox *mailbox, uint32_t uid);
+/* Appends up to max UIDs (newest first) of unseen messages at or below the
+ * watermark whose details are not known yet; a header fetch of these
+ * (mailbox_fetch with a header) stores details without reporting them. */
+void mailbox_get_missing_details(const struct mailbox *mailbox, size_t max, GArray *uids);
+
+/* Emits an "unseen" event if the count differs from the last one sent. */
+void mailbox_flush_unseen(struct mailbox *mailbox);
+
+typedef struct mailbox mailbox;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(mailbox, mailbox_destroy)
+
+#endif

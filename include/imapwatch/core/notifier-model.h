@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_NOTIFIER_MODEL_H
+#define IMAPWATCH_NOTIFIER_MODEL_H
+
+/*
+ * What the desktop notifications should say (pure): watch events and the
+ * time in, "show this popup" / "close that popup" operations out. No
+ * libnotify, no threads, no timers: the notifier (src/listeners/notifier.c) runs
+ * the operations on its own thread. A popup is a "slot"; showing a slot
+ * again updates its popup in place.
+ *
+ * Policy:
+ * - A new message gets its own popup at once (never delayed).
+ * - A burst: more than max new messages in one folder, each within window
+ *   of the previous one. The message that goes beyond max folds the
+ *   burst's own popups into the folder's summary popup ("N new messages in
+ *   ACCOUNT/FOLDER" with the newest subjects), which later messages of the
+ *   burst update in place. So a folder never has more than max + 1 popups
+ *   from one burst, and only one once the burst is summed up.
+ * - Catch-up (mail that arrived while imapwatch was not running): with
+ *   startup = summary one popup for all accounts, updated in place as
+ *   accounts finish their first sync; each: like new mail; silent: nothing.
+ * - Withdrawal: a message that becomes \Seen or is removed closes its
+ *   popup, or leaves the summary it is in (updated only if still shown);
+ *   a summary with no message left closes.
+ * - Reset (the folder's UIDVALIDITY changed): every message of the folder
+ *   under another UIDVALIDITY is withdrawn at once (its id and its "mark
+ *   as read" mean nothing now), and one popup per folder says that the
+ *   server reset it and how many messages, and unseen ones, it holds —
+ *   never one popup per message.
+ * - Text: every string is sanitized (controls, bidi overrides) and cut at
+ *   a character boundary with an ellipsis; markup is NOT escaped here
+ *   (only the notifier knows whether the server renders body markup).
+ *
+ * Limits: at most NOTIFIER_MODEL_MAX_SINGLES single-message popups are
+ * tracked (older ones are forgotten, not closed) and a summary keeps the
+ * details of at most NOTIFIER_MODEL_MAX_SUMMED messages (beyond that it
+ * only counts them).
+ */
+
+#include "imapwatch/core/config.h"
+#include "imapwatch/core/event.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NOTIFIER_MODEL_MAX_SINGLES 256
+#define NOTIFIER_MODEL_MAX_SUMMED  1000
+/* Longest subject and sender shown, in characters (not bytes). */
+#define NOTIFIER_MODEL_SUBJECT_CHARS 100
+#define NOTIFIER_MODEL_NAME_CHARS    64
+/* Lines of subjects (or senders) in a summary's body. */
+#define NOTIFIER_MODEL_SUMMARY_LINES 3
+
+struct notifier_model;
+
+struct notifier_model_options {
+	guint max;     /* popups per folder and burst before the summary, ≥ 1 */
+	gint64 window; /* µs without new mail in a folder that ends its burst */
+	enum config_startup startup;
+	enum config_content content;
+	bool show_location; /* more than one folder is watched: say where */
+	bool sound;         /* ask for the new-mail sound on new mail */
+};
+
+enum notifier_op_type {
+	NOTIFIER_OP_SHOW,  /* show the slot's popup, or update it in place */
+	NOTIFIER_OP_CLOSE, /* close the slot's popup */
+};
+
+/* One thing for the notifier thread to do. Immutable once made; owns its
+ * strings; free with notifier_op_free(). */
+struct notifier_op {
+	enum notifier_op_type type;
+	guint64 slot;         /* > 0 */
+	char *summary;        /* SHOW: plain text, one line */
+	char *body;           /* SHOW: plain text, lines separated by '\n', may be "" */
+	const char *category; /* SHOW: freedesktop category ("email.arrived", …), static */
+	guint count;          /* SHOW: messages in the popup (> 1: a summary; 0: no
+	                       * message actions) */
+	bool sound;           /* SHOW: new mail (not a withdrawal): play the sound */
+	bool only_if_shown;   /* SHOW: an update after a withdrawal; drop it if the
+	                       * popup is gone (expired or dismissed) */
+};
+
+void notifier_op_free(struct notifier_op *op);
+
+/* A message a popup is about, for its actions. All strings owned by the
+ * model. */
+struct notifier_message {
+	char *id; /* "account/folder/uidvalidity/uid" */
+	char *account;
+	char *folder;
+	uint32_t uidvalidity;
+	uint32_t uid;
+	char *message_id;
+};
+
+struct notifier_model *notifier_model_create(const struct notifier_model_options *options);
+/* Accepts NULL. */
+void notifier_model_destroy(struct notifier_model *model);
+/* New options (after a reload) apply to the next event. */
+void notifier_model_set_options(struct notifier_model *model,
+                                const struct notifier_model_options *options);
+
+/* Feeds one watch event that happened at now (monotonic µs); appends the
+ * resulting struct notifier_op * to ops (which should free them with
+ * notifier_op_free). The caller has already dropped NEW events of folders
+ * that must not notify; CHANGED and REMOVED are always fed. RESET goes to
+ * notifier_model_reset(); other event types are ignored. */
+void notifier_model_feed(struct notifier_model *model, const struct watch_event *event, gint64 now,
+                         GPtrArray *ops);
+
+/* A RESET event: withdraws the popups of the folder's messages under any
+ * other UIDVALIDITY (closed, or summaries updated if still shown) and, if
+ * announce (the folder may notify, as for new mail), shows or updates the
+ * folder's one reset popup. Appends to ops as notifier_model_feed(). */
+void notifier_model_reset(struct notifier_model *model, const struct watch_event *event,
+                          bool announce, GPtrArray *ops);
+
+/* The popup of slot is gone (expired, dismissed): a single message's
+ * popup is no longer tracked; a summary keeps its messages, so that the
+ * next message of its burst shows it again with the right count, while
+ * withdrawals (only_if_shown) no longer bring it back. Unknown slots are
+ * ignored. */
+void notifier_model_forget(struct notifier_model *model, guint64 slot);
+
+/* Every popup is gone (the notification server went away). */
+void notifier_model_forget_all(struct notifier_model *model);
+
+/* Messages of slot, newest first, or NULL for an unknown slot. A new array
+ * (g_ptr_array_unref) of const struct notifier_message * that the model
+ * owns: valid until the next call that changes the model. */
+GPtrArray *notifier_model_get_messages(struct notifier_model *model, guint64 slot);
+
+/* Ids of the messages still tracked (their popup is shown, or they are in
+ * a summary that may be shown again), sorted. Free with g_strfreev. */
+char **notifier_model_get_shown_ids(struct notifier_model *model);
+
+/* s sanitized (header_sanitize) and cut to at most max_chars characters,
+ * the last being "…" when cut. New string. */
+char *notifier_model_clip(const char *s, guint max_chars);
+
+#endif

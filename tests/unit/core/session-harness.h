@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_TEST_SESSION_HARNESS_H
+#define IMAPWATCH_TEST_SESSION_HARNESS_H
+
+/*
+ * What the session tests share: transcripts (server bytes in, the exact
+ * client bytes expected out, and the watch events that result), each run
+ * twice: server bytes fed whole and fed one byte at a time; and the harness
+ * that drives a session over a mailbox model and records what it sends.
+ */
+
+#include "imapwatch/core/imap-session.h"
+
+#include "transcript.h"
+
+#include <glib.h>
+
+struct transcript {
+	const char *name;
+	enum config_security security;
+	enum config_auth auth;
+	const char *password;
+	const struct step *steps;
+	/* Expected watch events, one JSON object per line. */
+	const char *events;
+	/* Expected end: NULL = still running; else "failed:<class>:<text>" or
+	 * "finished". The text is matched as a substring. */
+	const char *outcome;
+	/* Expected special use of the folder after the run (NULL: none). */
+	const char *special_use;
+	/* Mailbox state before the session, as after an earlier run. */
+	uint32_t restore_uidvalidity;
+	uint32_t restore_watermark;
+};
+
+struct harness {
+	struct transcript_recorder rec; /* first: the recorder callbacks take the harness */
+	GString *events;
+	struct imap_session *session;
+};
+
+#define PLAIN_IR "AGFsaWNlAHMzY3JldCBwYXNz" /* base64("\0alice\0s3cret pass") */
+#define FETCH_NEW                                                                                  \
+	" (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE "         \
+	"MESSAGE-ID)])\r\n"
+
+/* The session callbacks: everything goes to the harness's recorder. */
+extern const struct imap_session_ops session_harness_ops;
+/* A mailbox sink that appends each event as a JSON line to h->events. */
+void session_harness_sink(const struct watch_event *event, void *user_data);
+void session_harness_init(struct harness *h);
+/* Destroys the session and mailbox, frees what the harness recorded. */
+void session_harness_finish(struct harness *h, struct mailbox *mailbox);
+
+/* Registers each transcript as the test /session/NAME. */
+void session_add_transcripts(const struct transcript *const *all, size_t n);
+
+#endif

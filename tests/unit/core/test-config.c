@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: MIT */
+#include "imapwatch/core/config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+/* HOME is pointed here so that "~/config/ca.pem" is the fixture file. */
+#define CA_FILE TEST_DATA_DIR "/config/ca.pem"
+
+static struct config *load(const char *text, GError **error)
+{
+	return config_load_data(text, strlen(text), "test.conf", error);
+}
+
+static const char full_config[] = "# imapwatch config\n"
+                                  "[daemon]\n"
+                                  "notifications = false\n"
+                                  "startup = each\n"
+                                  "idle_refresh = 20m\n"
+                                  "password_timeout = 1m30s\n"
+                                  "notify_max = 5\n"
+                                  "notification_sound = false\n"
+                                  "notification_content = sender\n"
+                                  "\n"
+                                  "[account work]\n"
+                                  "  host = imap.example.com  \n"
+                                  "username = me@example.com\n"
+                                  "password_command = pass show mail/work; true\n"
+                                  "folders = inbox; Lists/dev ;Semi\\;colon;\n"
+                                  "tls_ca_file = ~/config/ca.pem\n"
+                                  "idle_refresh = 5m\n"
+                                  "notify_folders = Lists/dev; inbox\n"
+                                  "open_command = thunderbird -mail 'mid:%m' --x=%%%u\n"
+                                  "\n"
+                                  "[account home]\n"
+                                  "host = mail.example.org\n"
+                                  "security = starttls\n"
+                                  "username = me\n"
+                                  "password = hunter2\n"
+                                  "auth = xoauth2\n"
+                                  "notify = false\n"
+                                  "\n"
+                                  "[account lab]\n"
+                                  "host = 192.0.2.1\n"
+                                  "security = none\n"
+                                  "allow_plaintext = true\n"
+                                  "port = 1143\n"
+                                  "username = test\n"
+                                  "password = \\sp\\\\w\\tx\\s\n";
+
+static void test_config_full(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config) cfg = load(full_config, &error);
+	const struct config_account *a;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(cfg);
+	g_assert_cmpstr(cfg->path, ==, "test.conf");
+	g_assert_false(cfg->notifications);
+	g_assert_cmpint(cfg->startup, ==, CONFIG_STARTUP_EACH);
+	g_assert_cmpuint(cfg->idle_refresh, ==, 20 * 60);
+	g_assert_cmpuint(cfg->password_timeout, ==, 90);
+	g_assert_cmpuint(cfg->accounts->len, ==, 3);
+
+	a = cfg->accounts->pdata[0];
+	g_assert_cmpstr(a->name, ==, "work");
+	g_assert_cmpstr(a->host, ==, "imap.example.com");
+	g_assert_cmpuint(a->port, ==, 993);
+	g_assert_cmpint(a->security, ==, CONFIG_SECURITY_TLS);
+	g_assert_false(a->allow_plaintext);
+	g_assert_cmpstr(a->username, ==, "me@example.com");
+	g_assert_null(a->password);
+	/* ';' is a list separator only in lists. */
+	g_assert_cmpstr(a->password_command, ==, "pass show mail/work; true");
+	g_assert_cmpint(a->auth, ==, CONFIG_AUTH_AUTO);
+	g_assert_cmpuint(g_strv_length(a->folders), ==, 3);
+	g_assert_cmpstr(a->folders[0], ==, "INBOX");
+	g_assert_cmpstr(a->folders[1], ==, "Lists/dev");
+	g_assert_cmpstr(a->folders[2], ==, "Semi;colon");
+	g_assert_cmpstr(a->tls_ca_file, ==, CA_FILE);
+	g_assert_cmpuint(a->idle_refresh, ==, 300);
+	g_assert_true(a->notify);
+	g_assert_cmpuint(g_strv_length(a->notify_folders), ==, 2);
+	g_assert_cmpstr(a->notify_folders[1], ==, "INBOX");
+	g_assert_cmpstr(a->open_command, ==, "thunderbird -mail 'mid:%m' --x=%%%u");
+	g_assert_true(config_account_notifies(a, "INBOX"));
+	g_assert_true(config_account_notifies(a, "Lists/dev"));
+	g_assert_false(config_account_notifies(a, "Semi;colon"));
+	g_assert_cmpuint(cfg->notify_max, ==, 5);
+	g_assert_false(cfg->notification_sound);
+	g_assert_cmpint(cfg->notification_content, ==, CONFIG_CONTENT_SENDER);
+
+	a = cfg->accounts->pdata[1];
+	g_assert_cmpstr(a->name, ==, "home");
+	g_assert_cmpint(a->security, ==, CONFIG_SECURITY_STARTTLS);
+	g_assert_cmpuint(a->port, ==, 143);
+	g_assert_cmpstr(a->password, ==, "hunter2");
+	g_assert_null(a->password_command);
+	g_assert_cmpint(a->auth, ==, CONFIG_AUTH_XOAUTH2);
+	g_assert_cmpstr(a->folders[0], ==, "INBOX");
+	g_assert_null(a->folders[1]);
+	g_assert_null(a->tls_ca_file);
+	g_assert_cmpuint(a->idle_refresh, ==, 20 * 60);
+
+	a = cfg->accounts->pdata[2];
+	g_assert_cmpstr(a->name, ==, "lab");
+	g_assert_cmpint(a->security, ==, CONFIG_SECURITY_NONE);
+	g_assert_true(a->allow_plaintext);
+	g_assert_cmpuint(a->port, ==, 1143);
+	/* Escapes resolved after trimming: \s keeps edge spaces. */
+	g_assert_cmpstr(a->password, ==, " p\\w\tx ");
+
+	g_assert_true(config_find_account(cfg, "home") == cfg->accounts->pdata[1]);
+	g_assert_null(config_find_account(cfg, "nope"));
+}
+
+static void test_config_defaults(void)
+{
+	static const struct {
+		const char *security; /* NULL: key left out */
+		enum config_security expect;
+		guint port;
+	} cases[] = {
+	    {NULL, CONFIG_SECURITY_TLS, 993},
+	    {"tls", CONFIG_SECURITY_TLS, 993},
+	    {"starttls", CONFIG_SECURITY_STARTTLS, 143},
+	    {"none", CONFIG_SECURITY_NONE, 143},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *text = NULL;
+		g_autoptr(config) cfg = NULL;
+		const struct config_account *a;
+
+		text = g_strdup_printf("[account a]\nhost = h\nusername = u\npassword = p\n"
+		                       "allow_plaintext = true\n%s%s\n",
+		                       cases[i].security ? "security = " : "",
+		                       cases[i].security ? cases[i].security : "");
+		cfg = load(text, &error);
+		g_assert_no_error(error);
+		g_assert_true(cfg->notifications);
+		g_assert_cmpint(cfg->startup, ==, CONFIG_STARTUP_SUMMARY);
+		g_assert_cmpuint(cfg->idle_refresh, ==, 540);
+		g_assert_cmpuint(cfg->password_timeout, ==, 30);
+		a = cfg->accounts->pdata[0];
+		g_assert_cmpint(a->security, ==, cases[i].expect);
+		g_assert_cmpuint(a->port, ==, cases[i].port);
+		g_assert_cmpint(a->auth, ==, CONFIG_AUTH_AUTO);
+		g_assert_cmpstr(a->folders[0], ==, "INBOX");
+		g_assert_null(a->folders[1]);
+		g_assert_null(a->tls_ca_file);
+		g_assert_cmpuint(a->idle_refresh, ==, 540);
+		g_assert_cmpuint(cfg->notify_max, ==, 3);
+		g_assert_true(cfg->notification_sound);
+		g_assert_cmpint(cfg->notification_content, ==, CONFIG_CONTENT_FULL);
+		g_assert_true(a->notify);
+		g_assert_null(a->notify_folders);
+		g_assert_null(a->open_command);
+		g_assert_true(config_account_notifies(a, "INBOX"));
+	}
+}
+
+static void test_config_syntax(void)
+{
+	/* GKeyFile details: leading whitespace, CRLF, BOM, '#' after spaces,
+	 * [daemon] after the accounts still sets their idle_refresh, one
+	 * trailing ';' in a list, "1" and "0" as booleans. */
+	static const char text[] = "\xef\xbb\xbf"
+	                           "   # indented comment\r\n"
+	                           "[account a]\r\n"
+	                           "host=h\r\n"
+	                           "username =u\r\n"
+	                           "password= p\r\n"
+	                           "folders = Archive;\r\n"
+	                           "allow_plaintext = 1\r\n"
+	                           "[daemon]\r\n"
+	                           "notifications = 0\r\n"
+	                           "idle_refresh = 2m\r\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config) cfg = load(text, &error);
+	const struct config_account *a;
+
+	g_assert_no_error(error);
+	a = cfg->accounts->pdata[0];
+	g_assert_cmpstr(a->host, ==, "h");
+	g_assert_cmpstr(a->username, ==, "u");
+	g_assert_cmpstr(a->password, ==, "p");
+	g_assert_cmpstr(a->folders[0], ==, "Archive");
+	g_assert_null(a->folders[1]);
+	g_assert_true(a->allow_plaintext);
+	g_assert_false(cfg->notifications);
+	g_assert_cmpuint(a->idle_refresh, ==, 120);
+}
+
+#define ACCOUNT "host = h\nusername = u\npassword = hunter2\n"
+
+static const struct {
+	const char *text;
+	const char *message; /* %s: TEST_DATA_DIR */
+} error_cases[] = {
+    /* The reader. */
+    {"[account a]\n" ACCOUNT "hello\n",
+     "test.conf:5: this line is not a [group], a key = value pair or a # comment"},
+    {"[account a]\n" ACCOUNT "hunter2\n",
+     "test.conf:5: this line is not a [group], a key = value pair or a # comment"},
+    {"[account a]\n; note\n" ACCOUNT, "test.conf:2: comments start with '#', not ';'"},
+    {"host = h\n[account a]\n" ACCOUNT,
+     "test.conf:1: key 'host': appears before any group; put it under [daemon] or "
+     "[account NAME]"},
+    {"[account a]\n = x\n", "test.conf:2: there is no key name before '='"},
+    {"[daemon\n",
+     "test.conf:1: a group header must be a whole line like [daemon] or [account NAME], with "
+     "nothing after the ']'"},
+    {"[account a] # work\n",
+     "test.conf:1: a group header must be a whole line like [daemon] or [account NAME], with "
+     "nothing after the ']'"},
+    {"[account a]\n" ACCOUNT "\n[account a]\n",
+     "test.conf:6: [account a]: this group appears twice (first on line 1); merge the two"},
+    {"[account a]\nhost = h\nhost = i\n",
+     "test.conf:3: [account a] key 'host': set twice in this group (first on line 2); keep "
+     "one"},
+    {"[account a]\nhost = \xff\n",
+     "test.conf:2: this line is not valid UTF-8; save the file as UTF-8"},
+    /* Groups. */
+    {"[deamon]\n", "test.conf:1: unknown group [deamon]; did you mean '[daemon]'?"},
+    {"[Daemon]\n", "test.conf:1: unknown group [Daemon]; did you mean '[daemon]'?"},
+    {"[acount work]\n", "test.conf:1: unknown group [acount work]; did you mean '[account work]'?"},
+    {"[server]\n",
+     "test.conf:1: unknown group [server]; the groups are [daemon] and [account NAME]"},
+    {"[account]\n" ACCOUNT,
+     "test.conf:1: the account has no name; write [account NAME], e.g. [account work]"},
+    {"[account a/b]\n" ACCOUNT,
+     "test.conf:1: [account a/b]: the account name must not contain '/' (it is part of "
+     "message ids like NAME/INBOX/…)"},
+    {"", "test.conf: no [account NAME] group; add one for each mail account to watch"},
+    {"[daemon]\nnotifications = true\n",
+     "test.conf: no [account NAME] group; add one for each mail account to watch"},
+    /* Keys. */
+    {"[account a]\n" ACCOUNT "hots = x\n",
+     "test.conf:5: [account a] key 'hots': unknown key; did you mean 'host'?"},
+    {"[account a]\n" ACCOUNT "Port = 1\n",
+     "test.conf:5: [account a] key 'Port': unknown key; did you mean 'port'?"},
+    {"[account a]\nuser = me\n",
+     "test.conf:2: [account a] key 'user': unknown key; did you mean 'username'?"},
+    {"[account a]\nca_file = x\n",
+     "test.conf:2: [account a] key 'ca_file': unknown key; did you mean 'tls_ca_file'?"},
+    {"[account a]\n" ACCOUNT "tls_fingerprint = md5:00\n",
+     "test.conf:5: [account a] key 'tls_fingerprint': write sha256: followed by the "
+     "certificate's SHA-256 fingerprint in hex (openssl x509 -noout -fingerprint -sha256 -in "
+     "cert.pem)"},
+    {"[account a]\n" ACCOUNT "tls_fingerprint = sha256:AB:CD\n",
+     "test.conf:5: [account a] key 'tls_fingerprint': a SHA-256 fingerprint is 32 bytes: 64 "
+     "hex digits after sha256:"},
+    {"[account a]\nfolder = x\n",
+     "test.conf:2: [account a] key 'folder': unknown key; did you mean 'folders'?"},
+    {"[account a]\nserver = x\n",
+     "test.conf:2: [account a] key 'server': unknown key; the keys here are host, port, "
+     "security, allow_plaintext, username, password, password_command, auth, folders, "
+     "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command"},
+    {"[daemon]\nnotification = false\n",
+     "test.conf:2: [daemon] key 'notification': unknown key; did you mean 'notifications'?"},
+    {"[daemon]\nhost = h\n",
+     "test.conf:2: [daemon] key 'host': this key belongs in an [account NAME] group"},
+    {"[account a]\nstartup = each\n",
+     "test.conf:2: [account a] key 'startup': this key belongs in [daemon]"},
+    /* Values. */
+    {"[account a]\n" ACCOUNT "security = ssl\n",
+     "test.conf:5: [account a] key 'security': 'ssl' is not one of tls, starttls, none"},
+    {"[account a]\n" ACCOUNT "security = none\n",
+     "test.conf:5: [account a] key 'security': security = none is refused unless "
+     "allow_plaintext = true is also set in this group (the password and mail would travel "
+     "unencrypted)"},
+    {"[account a]\n" ACCOUNT "security = none\nallow_plaintext = false\n",
+     "test.conf:5: [account a] key 'security': security = none is refused unless "
+     "allow_plaintext = true is also set in this group (the password and mail would travel "
+     "unencrypted)"},
+    {"[account a]\n" ACCOUNT "allow_plaintext = yes\n",
+     "test.conf:5: [account a] key 'allow_plaintext': 'yes' is not a boolean; write true or "
+     "false"},
+    {"[account a]\n" ACCOUNT "port = 0\n",
+     "test.conf:5: [account a] key 'port': '0' is not a port number from 1 to 65535"},
+    {"[account a]\n" ACCOUNT "port = 65536\n",
+     "test.conf:5: [account a] key 'port': '65536' is not a port number from 1 to 65535"},
+    {"[account a]\n" ACCOUNT "port = +993\n",
+     "test.conf:5: [account a] key 'port': '+993' is not a port number from 1 to 65535"},
+    {"[account a]\n" ACCOUNT "auth = oauth\n",
+     "test.conf:5: [account a] key 'auth': 'oauth' is not one of auto, plain, login, xoauth2, "
+     "oauthbearer"},
+    {"[account a]\n" ACCOUNT "username =\n",
+     "test.conf:5: [account a] key 'username': set twice in this group (first on line 3); "
+     "keep one"},
+    {"[account a]\nhost = h\nusername =\n",
+     "test.conf:3: [account a] key 'username': has no value; give one or remove the line"},
+    {"[account a]\nhost = imaps://h\n",
+     "test.conf:2: [account a] key 'host': 'imaps://h' is not a host name; write only the "
+     "name, like imap.example.com, and the port under 'port'"},
+    {"[account a]\nhost = h\nusername = u\npassword = x\\qhunter2\n",
+     "test.conf:4: [account a] key 'password': invalid escape sequence at column 13; the "
+     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+    {"[account a]\nhost = h\nusername = u\npassword = hunter2\\\n",
+     "test.conf:4: [account a] key 'password': invalid escape sequence at column 19; the "
+     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+    {"[account a]\nhost = h\nusername = u\npassword = a\\;b\n",
+     "test.conf:4: [account a] key 'password': invalid escape sequence at column 13; the "
+     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+    /* Durations. */
+    {"[daemon]\nidle_refresh = 540\n",
+     "test.conf:2: [daemon] key 'idle_refresh': '540' has no unit; write 9m, not 540 (units: "
+     "s, m, h)"},
+    {"[account a]\n" ACCOUNT "idle_refresh = 90\n",
+     "test.conf:5: [account a] key 'idle_refresh': '90' has no unit; write 1m30s, not 90 "
+     "(units: s, m, h)"},
+    {"[daemon]\nidle_refresh = 30m\n",
+     "test.conf:2: [daemon] key 'idle_refresh': 30m is out of range; use a value from 1m to "
+     "29m"},
+    {"[daemon]\nidle_refresh = 59s\n",
+     "test.conf:2: [daemon] key 'idle_refresh': 59s is out of range; use a value from 1m to "
+     "29m"},
+    {"[daemon]\nidle_refresh = 9 min\n",
+     "test.conf:2: [daemon] key 'idle_refresh': '9 min' is not a duration; write it like 30s, "
+     "9m, 1h or 1h30m"},
+    {"[daemon]\npassword_timeout = 0s\n",
+     "test.conf:2: [daemon] key 'password_timeout': 0s is out of range; use a value from 1s to "
+     "10m"},
+    {"[daemon]\nstartup = all\n",
+     "test.conf:2: [daemon] key 'startup': 'all' is not one of summary, each, silent"},
+    /* Notifications. */
+    {"[daemon]\nnotify_max = 0\n",
+     "test.conf:2: [daemon] key 'notify_max': '0' is not a number from 1 to 20"},
+    {"[daemon]\nnotify_max = 21\n",
+     "test.conf:2: [daemon] key 'notify_max': '21' is not a number from 1 to 20"},
+    {"[daemon]\nnotify_max = three\n",
+     "test.conf:2: [daemon] key 'notify_max': 'three' is not a number from 1 to 20"},
+    {"[daemon]\nnotification_sound = off\n",
+     "test.conf:2: [daemon] key 'notification_sound': 'off' is not a boolean; write true or "
+     "false"},
+    {"[daemon]\nnotification_content = subject\n",
+     "test.conf:2: [daemon] key 'notification_content': 'subject' is not one of full, sender, "
+     "count"},
+    {"[daemon]\nnotify = false\n",
+     "test.conf:2: [daemon] key 'notify': this key belongs in an [account NAME] group"},
+    {"[account a]\nnotify_max = 2\n",
+     "test.conf:2: [account a] key 'notify_max': this key belongs in [daemon]"},
+    {"[account a]\n" ACCOUNT "notify = no\n",
+     "test.conf:5: [account a] key 'notify': 'no' is not a boolean; write true or false"},
+    {"[account a]\n" ACCOUNT "notify_folder = INBOX\n",
+     "test.conf:5: [account a] key 'notify_folder': unknown key; did you mean "
+     "'notify_folders'?"},
+    {"[account a]\n" ACCOUNT "notify_folders = Lists\n",
+     "test.conf:5: [account a] key 'notify_folders': folder 'Lists' is not watched; add it to "
+     "folders first"},
+    {"[account a]\n" ACCOUNT "notify_folders =\n",
+     "test.conf:5: [account a] key 'notify_folders': the list is empty; write notify = false "
+     "to have no notifications from this account"},
+    {"[account a]\n" ACCOUNT "notify_folders = INBOX;inbox\n",
+     "test.conf:5: [account a] key 'notify_folders': folder 'INBOX' is listed twice"},
+    {"[account a]\n" ACCOUNT "open_command = mutt -f '=%f\n",
+     "test.conf:5: [account a] key 'open_command': a quote is not closed, or a backslash ends "
+     "the command; quote words as in a shell"},
+    {"[account a]\n" ACCOUNT "open_command = mutt -f %F\n",
+     "test.conf:5: [account a] key 'open_command': '%%F' is not a placeholder; the placeholders "
+     "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},
+    {"[account a]\n" ACCOUNT "open_command = mutt 100%\n",
+     "test.conf:5: [account a] key 'open_command': '%%' is not a placeholder; the placeholders "
+     "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},
+    /* Whole-account checks. */
+    {"[account a]\nusername = u\npassword = p\n",
+     "test.conf:1: [account a]: key 'host' is missing; add host = the IMAP server's name"},
+    {"[account a]\nhost = h\npassword = p\n",
+     "test.conf:1: [account a]: key 'username' is missing; add username = your login name"},
+    {"[account a]\nhost = h\nusername = u\n",
+     "test.conf:1: [account a]: neither password nor password_command is set; add one of them "
+     "(password_command keeps the password out of this file)"},
+    {"[account a]\n" ACCOUNT "password_command = pass x\n",
+     "test.conf:5: [account a] key 'password_command': password is already set on line 4; "
+     "keep only one of password and password_command"},
+    /* Folders. */
+    {"[account a]\n" ACCOUNT "folders = INBOX;;Sent\n",
+     "test.conf:5: [account a] key 'folders': entry 2 of the list is empty; remove the extra "
+     "';'"},
+    {"[account a]\n" ACCOUNT "folders = ;\n",
+     "test.conf:5: [account a] key 'folders': entry 1 of the list is empty; remove the extra "
+     "';'"},
+    {"[account a]\n" ACCOUNT "folders =\n",
+     "test.conf:5: [account a] key 'folders': the list is empty; remove the line to watch "
+     "INBOX"},
+    {"[account a]\n" ACCOUNT "folders = INBOX; Sent; inbox\n",
+     "test.conf:5: [account a] key 'folders': folder 'INBOX' is listed twice"},
+    {"[account a]\n" ACCOUNT "folders = Sent;Sent\n",
+     "test.conf:5: [account a] key 'folders': folder 'Sent' is listed twice"},
+    {"[account a]\n" ACCOUNT "folders = a\\tb\n",
+     "test.conf:5: [account a] key 'folders': folder 'a\tb' contains a control character"},
+    {"[account a]\n" ACCOUNT "folders = Sent;a\\xb\n",
+     "test.conf:5: [account a] key 'folders': invalid escape sequence at column 17; the "
+     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+    /* tls_ca_file. */
+    {"[account a]\n" ACCOUNT "tls_ca_file = ca.pem\n",
+     "test.conf:5: [account a] key 'tls_ca_file': 'ca.pem' is a relative path; write an "
+     "absolute path or one starting with ~/"},
+    {"[account a]\n" ACCOUNT "tls_ca_file = ~/config/missing.pem\n",
+     "test.conf:5: [account a] key 'tls_ca_file': cannot read '%s/config/missing.pem': No "
+     "such file or directory"},
+    {"[account a]\n" ACCOUNT "tls_ca_file = ~/config\n",
+     "test.conf:5: [account a] key 'tls_ca_file': '%s/config' is not a regular file; give the "
+     "CA certificate file (PEM)"},
+};
+
+static void test_config_errors(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(config) cfg = NULL;
+		g_autofree char *expect = NULL;
+
+		g_test_message("case %zu: %s", i, error_cases[i].text);
+		cfg = load(error_cases[i].text, &error);
+		g_assert_null(cfg);
+		g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		expect = g_strdup_printf(error_cases[i].message, TEST_DATA_DIR);
+#pragma GCC diagnostic pop
+		g_assert_cmpstr(error->message, ==, expect);
+		/* No message ever quotes a password. */
+		g_assert_null(strstr(error->message, "hunter2"));
+	}
+}
+
+static void test_config_nul_byte(void)
+{
+	static const char text[] = "[account a]\nhost = h\0x\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config) cfg = config_load_data(text, sizeof(text) - 1, "test.conf", &error);
+
+	g_assert_null(cfg);
+	g_assert_cmpstr(error->message, ==,
+	                "test.conf:2: this line contains a NUL byte; is this a text file?");
+}
+
+static void test_config_describe(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config) cfg = load(full_config, &error);
+	g_autofree char *text = NULL;
+	g_autofree char *expect = NULL;
+
+	g_assert_no_error(error);
+	text = config_describe(cfg);
+	expect = g_strdup_printf("config file: test.conf\n"
+	                         "\n"
+	                         "[daemon]\n"
+	                         "  notifications: false\n"
+	                         "  startup: each\n"
+	                         "  idle_refresh: 20m\n"
+	                         "  password_timeout: 1m30s\n"
+	                         "  notify_max: 5\n"
+	                         "  notification_sound: false\n"
+	                         "  notification_content: sender\n"
+	                         "\n"
+	                         "[account work]\n"
+	                         "  host: imap.example.com\n"
+	                         "  port: 993\n"
+	                         "  security: tls\n"
+	                         "  username: me@example.com\n"
+	                         "  auth: auto\n"
+	                         "  folders: INBOX; Lists/dev; Semi\\;colon\n"
+	                         "  tls_ca_file: %s\n"
+	                         "  idle_refresh: 5m\n"
+	                         "  notify: true\n"
+	                         "  notify_folders: Lists/dev; INBOX\n"
+	                         "  open_command: thunderbird -mail 'mid:%%m' --x=%%%%%%u\n"
+	                         "  password: from command: pass show mail/work; true\n"
+	                         "\n"
+	                         "[account home]\n"
+	                         "  host: mail.example.org\n"
+	                         "  port: 143\n"
+	                         "  security: starttls\n"
+	                         "  username: me\n"
+	                         "  auth: xoauth2\n"
+	                         "  folders: INBOX\n"
+	                         "  tls_ca_file: (not set; system trust store only)\n"
+	                         "  idle_refresh: 20m\n"
+	                         "  notify: false\n"
+	                         "  notify_folders: (not set; every watched folder)\n"
+	                         "  open_command: (not set; the default mail client)\n"
+	                         "  password: (set in config file)\n"
+	                         "\n"
+	                         "[account lab]\n"
+	                         "  host: 192.0.2.1\n"
+	                         "  port: 1143\n"
+	                         "  security: none (plaintext allowed by allow_plaintext)\n"
+	                         "  username: test\n"
+	                         "  auth: auto\n"
+	                         "  folders: INBOX\n"
+	                         "  tls_ca_file: (not set; system trust store only)\n"
+	                         "  idle_refresh: 20m\n"
+	                         "  notify: true\n"
+	                         "  notify_folders: (not set; every watched folder)\n"
+	                         "  open_command: (not set; the default mail client)\n"
+	                         "  password: (set in config file)\n",
+	                         CA_FILE);
+	g_assert_cmpstr(text, ==, expect);
+	g_assert_null(strstr(text, "hunter2"));
+	g_assert_null(strstr(text, "p\\w"));
+}
+
+static void test_config_durations(void)
+{
+	static const struct {
+		const char *text;
+		guint seconds;
+	} good[] = {
+	    {"30s", 30},
+	    {"9m", 540},
+	    {"1h", 3600},
+	    {"1h30m", 5400},
+	    {"1m30s", 90},
+	    {"0s", 0},
+	    {"2h5m7s", 7507},
+	    {"1h7s", 3607},
+	    {"90m", 5400},
+	    {"007s", 7},
+	    {"4294967295s", G_MAXUINT},
+	};
+	static const char *const bad[] = {
+	    "",     "540", "9",    "m",    "9M",          "9 m",      " 9m", "30m1h",
+	    "1h1h", "-5m", "1.5h", "9min", "4294967296s", "1193047h", "h1",  "1hm",
+	};
+	static const struct {
+		guint seconds;
+		const char *text;
+	} format[] = {
+	    {0, "0s"},    {30, "30s"},    {60, "1m"},      {90, "1m30s"},  {540, "9m"},
+	    {3600, "1h"}, {3601, "1h1s"}, {5400, "1h30m"}, {86400, "24h"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+		guint seconds = 12345;
+
+		g_assert_true(config_parse_duration(good[i].text, &seconds));
+		g_assert_cmpuint(seconds, ==, good[i].seconds);
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		guint seconds = 12345;
+
+		g_test_message("bad duration '%s'", bad[i]);
+		g_assert_false(config_parse_duration(bad[i], &seconds));
+		/* Untouched on failure. */
+		g_assert_cmpuint(seconds, ==, 12345);
+	}
+	g_assert_false(config_parse_duration(NULL, NULL));
+	for (gsize i = 0; i < G_N_ELEMENTS(format); i++) {
+		g_autofree char *text = config_format_duration(format[i].seconds);
+		guint back = 0;
+
+		g_assert_cmpstr(text, ==, format[i].text);
+		g_assert_true(config_parse_duration(text, &back));
+		g_assert_cmpuint(back, ==, format[i].seconds);
+	}
+}
+
+static void test_config_file(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("imapwatch-test-config-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "config", NULL);
+	g_autofree char *missing = g_build_filename(dir, "missing", NULL);
+	g_autofree char *expect = NULL;
+	g_autoptr(config) cfg = NULL;
+
+	g_assert_true(g_file_set_contents(path, "[account a]\nhost = h\nusername = u\n", -1, NULL));
+	cfg = config_load_file(path, &error);
+	g_assert_null(cfg);
+	expect = g_strdup_printf("%s:1: [account a]: neither password nor password_command is "
+	                         "set; add one of them (password_command keeps the password out "
+	                         "of this file)",
+	                         path);
+	g_assert_cmpstr(error->message, ==, expect);
+	g_clear_error(&error);
+
+	g_assert_true(g_file_set_contents(path, full_config, -1, NULL));
+	cfg = config_load_file(path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(cfg->path, ==, path);
+	g_assert_cmpuint(cfg->accounts->len, ==, 3);
+
+	g_assert_null(config_load_file(missing, &error));
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_IO);
+	g_free(expect);
+	expect = g_strdup_printf("%s: cannot open: No such file or directory", missing);
+	g_assert_cmpstr(error->message, ==, expect);
+	g_clear_error(&error);
+
+	g_assert_null(config_load_file(dir, &error));
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_IO);
+	g_clear_error(&error);
+
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+static void test_config_open_command(void)
+{
+	static const struct {
+		const char *command;
+		const char *expect; /* words joined with '|' */
+	} cases[] = {
+	    {"mutt -f %f", "mutt|-f|Lists/a b"},
+	    /* A value never becomes two words and never meets a shell. */
+	    {"sh -c 'echo $1' sh %m", "sh|-c|echo $1|sh|<x y>; rm -rf ~"},
+	    {"open '%a:%f/%u' 100%%", "open|work:Lists/a b/42|100%"},
+	    {"x --uid=%u%%u", "x|--uid=42%u"},
+	    {"\"two words\" %a%a", "two words|workwork"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_auto(GStrv) argv = config_expand_open_command(
+		    cases[i].command, "work", "Lists/a b", 42, "<x y>; rm -rf ~", &error);
+		g_autofree char *joined = NULL;
+
+		g_assert_no_error(error);
+		joined = g_strjoinv("|", argv);
+		g_assert_cmpstr(joined, ==, cases[i].expect);
+	}
+
+	/* No UID and no Message-ID give empty strings, never "(null)". */
+	g_auto(GStrv) argv = config_expand_open_command("x %u %m", "a", "f", 0, NULL, NULL);
+	g_assert_cmpstr(argv[1], ==, "");
+	g_assert_cmpstr(argv[2], ==, "");
+	g_assert_null(argv[3]);
+}
+
+static void test_config_names(void)
+{
+	g_autofree char *path = config_default_path();
+
+	g_assert_true(g_str_has_suffix(path, "/imapwatch/config"));
+	g_assert_cmpstr(config_security_name(CONFIG_SECURITY_STARTTLS), ==, "starttls");
+	g_assert_cmpstr(config_security_name((enum config_security)42), ==, "unknown");
+	g_assert_cmpstr(config_auth_name(CONFIG_AUTH_OAUTHBEARER), ==, "oauthbearer");
+	g_assert_cmpstr(config_auth_name((enum config_auth)42), ==, "unknown");
+	config_free(NULL);
+}
+
+int main(int argc, char **argv)
+{
+	/* Before anything asks GLib for the home directory. */
+	g_setenv("HOME", TEST_DATA_DIR, TRUE);
+	g_test_init(&argc, &argv, NULL);
+
+	g_test_add_func("/config/full", test_config_full);
+	g_test_add_func("/config/defaults", test_config_defaults);
+	g_test_add_func("/config/syntax", test_config_syntax);
+	g_test_add_func("/config/errors", test_config_errors);
+	g_test_add_func("/config/nul-byte", test_config_nul_byte);
+	g_test_add_func("/config/describe", test_config_describe);
+	g_test_add_func("/config/durations", test_config_durations);
+	g_test_add_func("/config/file", test_config_file);
+	g_test_add_func("/config/names", test_config_names);
+	g_test_add_func("/config/open-command", test_config_open_command);
+	return g_test_run();
+}
