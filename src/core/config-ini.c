@@ -14,21 +14,11 @@
 
 #include <string.h>
 
-/* Secrets must not survive in freed memory; explicit_bzero() is used because
- * a plain memset() right before free() may be removed by the compiler. */
-void config_secret_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		g_free(s);
-	}
-}
-
 static void ini_entry_free(struct config_ini_entry *entry)
 {
 	g_free(entry->key);
 	/* Any value may be a password. */
-	config_secret_free(entry->value);
+	secret_free(entry->value);
 	g_free(entry);
 }
 

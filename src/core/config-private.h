@@ -11,6 +11,7 @@
  */
 
 #include "imapwatch/core/config.h"
+#include "imapwatch/core/secret.h"
 
 /* ---- config-ini.c: the line-oriented reader ---- */
 
@@ -32,9 +33,6 @@ struct config_parse {
 	const char *path;
 	GError **error;
 };
-
-/* Frees s after wiping it. Accepts NULL. */
-void config_secret_free(char *s);
 
 /* Sets the error "PATH:LINE: [GROUP] key 'KEY': MESSAGE"; parts that are
  * 0 / NULL are left out. Always returns false so callers can

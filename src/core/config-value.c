@@ -91,7 +91,7 @@ bool config_value_string(struct config_parse *p, const char *group,
 	if (!s) {
 		return escape_fail(p, group, entry, bad);
 	}
-	config_secret_free(*out);
+	secret_free(*out);
 	*out = s;
 	return true;
 }

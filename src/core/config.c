@@ -19,6 +19,7 @@
 #define CONFIG_MAX_SIZE (1024 * 1024)
 
 #define DEFAULT_IDLE_REFRESH     (9 * 60)
+#define DEFAULT_POLL_INTERVAL    (2 * 60)
 #define MIN_IDLE_REFRESH         60
 #define MAX_IDLE_REFRESH         (29 * 60)
 #define DEFAULT_PASSWORD_TIMEOUT 30
@@ -41,9 +42,9 @@ static void account_free(struct config_account *account)
 	g_free(account->name);
 	g_free(account->host);
 	g_free(account->username);
-	config_secret_free(account->password);
+	secret_free(account->password);
 	/* A command line can carry a secret too ("echo hunter2"). */
-	config_secret_free(account->password_command);
+	secret_free(account->password_command);
 	g_strfreev(account->folders);
 	g_free(account->tls_ca_file);
 	g_strfreev(account->notify_folders);
@@ -268,6 +269,7 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 	cfg->notifications = true;
 	cfg->startup = CONFIG_STARTUP_SUMMARY;
 	cfg->idle_refresh = DEFAULT_IDLE_REFRESH;
+	cfg->poll_interval = DEFAULT_POLL_INTERVAL;
 	cfg->password_timeout = DEFAULT_PASSWORD_TIMEOUT;
 	cfg->notify_max = DEFAULT_NOTIFY_MAX;
 	cfg->notification_sound = true;
@@ -312,6 +314,7 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 		if (a->idle_refresh == 0) {
 			a->idle_refresh = cfg->idle_refresh;
 		}
+		a->poll_interval = cfg->poll_interval;
 	}
 	return g_steal_pointer(&cfg);
 }

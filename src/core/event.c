@@ -114,3 +114,25 @@ char *watch_event_to_json(const struct watch_event *ev)
 	g_string_append_c(out, '}');
 	return g_string_free(out, FALSE);
 }
+
+const char *watch_state_name(enum watch_state state)
+{
+	static const char *const names[] = {
+	    [WATCH_STATE_DISCONNECTED] = "disconnected",
+	    [WATCH_STATE_CONNECTING] = "connecting",
+	    [WATCH_STATE_AUTHENTICATING] = "authenticating",
+	    [WATCH_STATE_SYNCING] = "syncing",
+	    [WATCH_STATE_IDLE] = "idle",
+	    [WATCH_STATE_POLLING] = "polling",
+	    [WATCH_STATE_BACKOFF] = "backoff",
+	    [WATCH_STATE_ERROR] = "error",
+	    [WATCH_STATE_DISABLED] = "disabled",
+	};
+
+	return (unsigned)state < G_N_ELEMENTS(names) ? names[state] : "unknown";
+}
+
+bool watch_state_is_watching(enum watch_state state)
+{
+	return state == WATCH_STATE_IDLE || state == WATCH_STATE_POLLING;
+}

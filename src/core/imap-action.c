@@ -2,6 +2,7 @@
 #include "imapwatch/core/imap-action.h"
 
 #include "imapwatch/core/imap-command.h"
+#include "imapwatch/core/imap-login.h"
 #include "imapwatch/core/utf7.h"
 
 #include <stdarg.h>
@@ -15,7 +16,7 @@
 /* W4: the only change imapwatch makes; .SILENT spares us a FETCH per
  * message. */
 #define STORE_SUFFIX " +FLAGS.SILENT (\\Seen)"
-/* Longest tag imap-login makes ("A" and ten digits), with room. */
+/* Longest tag imap-client makes ("A" and ten digits), with room. */
 #define TAG_MAX 16
 #define STORE_SET_MAX                                                                              \
 	(STORE_LINE_MAX - TAG_MAX - 1 - (sizeof(STORE_PREFIX) - 1) - (sizeof(STORE_SUFFIX) - 1) - 2)
@@ -39,7 +40,7 @@ static const char *const state_names[] = {
 
 struct imap_action {
 	enum state state;
-	char *account;
+	const char *account; /* the account's name, borrowed */
 	char *folder;
 	uint32_t uidvalidity;
 	uint32_t *uids; /* sorted, no duplicates */
@@ -50,6 +51,7 @@ struct imap_action {
 
 	const struct imap_action_ops *ops;
 	void *user_data;
+	struct imap_client *client;
 	struct imap_login *login;
 
 	bool have_uidvalidity;
@@ -84,7 +86,7 @@ static void action_fail(struct imap_action *a, enum imap_failure failure, const 
 		                          a->stored, a->n_uids);
 	}
 	set_state(a, S_DONE);
-	imap_login_stop(a->login);
+	imap_client_stop(a->client);
 	a->ops->failed(failure, message, a->user_data);
 }
 
@@ -94,14 +96,16 @@ static void action_finish(struct imap_action *a)
 		return;
 	}
 	set_state(a, S_DONE);
-	imap_login_stop(a->login);
+	imap_client_stop(a->client);
 	a->ops->finished(a->user_data);
 }
+
+static void handle_tagged(const struct imap_response *r, void *data);
 
 static void send_command(struct imap_action *a, enum state next, const char *command)
 {
 	set_state(a, next);
-	imap_login_send_command(a->login, command, NULL);
+	imap_client_command(a->client, command, NULL, handle_tagged, a);
 }
 
 /* --- steps ----------------------------------------------------------------- */
@@ -126,9 +130,9 @@ static void step_select(struct imap_action *a)
 
 static void step_id(struct imap_action *a)
 {
-	if (imap_login_has_cap(a->login, IMAP_LOGIN_CAP_ID)) {
+	if (imap_client_has_cap(a->client, IMAP_CAP_ID)) {
 		/* A8: some servers refuse SELECT without ID. */
-		send_command(a, S_ID, IMAP_LOGIN_ID_COMMAND);
+		send_command(a, S_ID, IMAP_CLIENT_ID_COMMAND);
 		return;
 	}
 	step_select(a);
@@ -180,7 +184,7 @@ static void step_store(struct imap_action *a)
 	if (a->next >= a->n_uids) {
 		/* M6: UNSELECT closes without the expunge CLOSE would do;
 		 * without it, LOGOUT does the same. */
-		if (imap_login_has_cap(a->login, IMAP_LOGIN_CAP_UNSELECT)) {
+		if (imap_client_has_cap(a->client, IMAP_CAP_UNSELECT)) {
 			send_command(a, S_UNSELECT, "UNSELECT");
 		} else {
 			step_logout(a);
@@ -243,8 +247,9 @@ static void handle_permanentflags(struct imap_action *a, const struct imap_respo
 	}
 }
 
-static void handle_untagged(struct imap_action *a, const struct imap_response *r)
+static void handle_untagged(const struct imap_response *r, void *data)
 {
+	struct imap_action *a = data;
 	uint32_t value;
 
 	/* S5: selection data counts only once SELECT is under way. */
@@ -268,8 +273,9 @@ static void handle_untagged(struct imap_action *a, const struct imap_response *r
 	}
 }
 
-static void handle_tagged(struct imap_action *a, const struct imap_response *r)
+static void handle_tagged(const struct imap_response *r, void *data)
 {
+	struct imap_action *a = data;
 	bool ok = r->status == IMAP_STATUS_OK;
 
 	switch (a->state) {
@@ -279,7 +285,7 @@ static void handle_tagged(struct imap_action *a, const struct imap_response *r)
 		return;
 	case S_SELECT:
 		if (!ok) {
-			action_fail(a, imap_login_failure_for_code(r->code),
+			action_fail(a, imap_failure_for_code(r->code),
 			            "cannot open folder '%s': %s; " NOTHING_CHANGED, a->folder,
 			            r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0
 			                ? "it does not exist on the server"
@@ -290,7 +296,7 @@ static void handle_tagged(struct imap_action *a, const struct imap_response *r)
 		return;
 	case S_STORE:
 		if (!ok) {
-			action_fail(a, imap_login_failure_for_code(r->code),
+			action_fail(a, imap_failure_for_code(r->code),
 			            "server refused to mark messages as read in folder '%s': %s",
 			            a->folder, r->text[0] != '\0' ? r->text : "no reason given");
 			return;
@@ -338,36 +344,28 @@ static void connection_lost(struct imap_action *a, enum imap_failure failure, co
 	}
 }
 
+static void client_failed(enum imap_failure failure, const char *message, void *data)
+{
+	connection_lost(data, failure, message);
+}
+
+static const struct imap_client_handler action_handler = {
+    .untagged = handle_untagged, .failed = client_failed, /* P1: nothing of ours waits for "+" */
+};
+
 /* --- imap-login callbacks ------------------------------------------------ */
 
 static void login_authenticated(void *owner)
 {
-	step_id(owner);
-}
+	struct imap_action *a = owner;
 
-static void login_response(const struct imap_response *r, void *owner)
-{
-	switch (r->kind) {
-	case IMAP_RESPONSE_UNTAGGED:
-		handle_untagged(owner, r);
-		return;
-	case IMAP_RESPONSE_TAGGED:
-		handle_tagged(owner, r);
-		return;
-	case IMAP_RESPONSE_CONTINUATION:
-		return; /* P1: nothing of ours waits for "+" */
-	}
-}
-
-static void login_failed(enum imap_failure failure, const char *message, void *owner)
-{
-	connection_lost(owner, failure, message);
+	imap_client_set_handler(a->client, &action_handler, a);
+	step_id(a);
 }
 
 static const struct imap_login_ops login_ops = {
     .authenticated = login_authenticated,
-    .response = login_response,
-    .failed = login_failed,
+    .failed = client_failed,
 };
 
 /* --- public entry points ------------------------------------------------- */
@@ -380,13 +378,13 @@ static int uid_compare(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-struct imap_action *imap_action_create(const struct imap_action_config *config,
-                                       const struct imap_login_io *io,
+struct imap_action *imap_action_create(struct imap_client *client,
+                                       const struct imap_action_config *config,
                                        const struct imap_action_ops *ops, void *user_data)
 {
 	struct imap_action *a = g_new0(struct imap_action, 1);
 
-	a->account = g_strdup(config->login.account);
+	a->account = config->account->name;
 	a->folder = g_strdup(config->folder);
 	a->uidvalidity = config->uidvalidity;
 	a->uids = g_new(uint32_t, MAX(config->n_uids, 1));
@@ -401,7 +399,8 @@ struct imap_action *imap_action_create(const struct imap_action_config *config,
 	}
 	a->ops = ops;
 	a->user_data = user_data;
-	a->login = imap_login_create(&config->login, io, &login_ops, a);
+	a->client = client;
+	a->login = imap_login_create(client, config->account, config->password, &login_ops, a);
 	a->state = S_LOGIN;
 	return a;
 }
@@ -414,26 +413,7 @@ void imap_action_destroy(struct imap_action *a)
 	imap_login_destroy(a->login);
 	g_free(a->uids);
 	g_free(a->folder);
-	g_free(a->account);
 	g_free(a);
-}
-
-void imap_action_feed(struct imap_action *a, const char *data, size_t len)
-{
-	imap_login_feed(a->login, data, len);
-}
-
-void imap_action_tls_ready(struct imap_action *a)
-{
-	imap_login_tls_ready(a->login);
-}
-
-void imap_action_transport_closed(struct imap_action *a, const char *message)
-{
-	enum imap_failure failure;
-	g_autofree char *reason = imap_login_describe_close(a->login, message, &failure);
-
-	connection_lost(a, failure, reason);
 }
 
 bool imap_action_is_running(const struct imap_action *a)

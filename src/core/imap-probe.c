@@ -2,6 +2,7 @@
 #include "imapwatch/core/imap-probe.h"
 
 #include "imapwatch/core/imap-command.h"
+#include "imapwatch/core/imap-login.h"
 #include "imapwatch/core/utf7.h"
 
 #include <stdarg.h>
@@ -28,10 +29,11 @@ static const char *const state_names[] = {
 
 struct imap_probe {
 	enum state state;
-	char *account;
+	const char *account; /* the account's name, borrowed */
 	bool stop_after_greeting;
 	const struct imap_probe_ops *ops;
 	void *user_data;
+	struct imap_client *client;
 	struct imap_login *login;
 
 	bool greeted;
@@ -69,7 +71,7 @@ static void probe_finish(struct imap_probe *p)
 		return;
 	}
 	set_state(p, S_DONE);
-	imap_login_stop(p->login);
+	imap_client_stop(p->client);
 	p->ops->finished(p->user_data);
 }
 
@@ -87,10 +89,12 @@ static void probe_fail(struct imap_probe *p, const char *fmt, ...)
 	probe_finish(p);
 }
 
+static void handle_tagged(const struct imap_response *r, void *data);
+
 static void send_command(struct imap_probe *p, enum state next, const char *command)
 {
 	set_state(p, next);
-	imap_login_send_command(p->login, command, NULL);
+	imap_client_command(p->client, command, NULL, handle_tagged, p);
 }
 
 /* --- steps ----------------------------------------------------------------- */
@@ -184,8 +188,9 @@ static void handle_list(struct imap_probe *p, const struct imap_response *r)
 	}
 }
 
-static void handle_untagged(struct imap_probe *p, const struct imap_response *r)
+static void handle_untagged(const struct imap_response *r, void *data)
 {
+	struct imap_probe *p = data;
 	uint32_t value;
 
 	if (p->state == S_LIST && r->keyword != NULL && strcmp(r->keyword, "LIST") == 0) {
@@ -205,8 +210,9 @@ static void handle_untagged(struct imap_probe *p, const struct imap_response *r)
 	}
 }
 
-static void handle_tagged(struct imap_probe *p, const struct imap_response *r)
+static void handle_tagged(const struct imap_response *r, void *data)
 {
+	struct imap_probe *p = data;
 	bool ok = r->status == IMAP_STATUS_OK;
 
 	switch (p->state) {
@@ -243,6 +249,23 @@ static void handle_tagged(struct imap_probe *p, const struct imap_response *r)
 	}
 }
 
+static void client_failed(enum imap_failure failure, const char *message, void *data)
+{
+	struct imap_probe *p = data;
+
+	(void)failure;
+	if (p->state == S_LOGOUT) {
+		/* Everything was answered; the goodbye does not matter. */
+		probe_finish(p);
+		return;
+	}
+	probe_fail(p, "%s", message);
+}
+
+static const struct imap_client_handler probe_handler = {
+    .untagged = handle_untagged, .failed = client_failed, /* P1: nothing of ours waits for "+" */
+};
+
 /* --- imap-login callbacks ------------------------------------------------ */
 
 static void login_greeted(void *owner)
@@ -259,46 +282,19 @@ static void login_authenticated(void *owner)
 {
 	struct imap_probe *p = owner;
 
-	if (imap_login_has_cap(p->login, IMAP_LOGIN_CAP_ID)) {
+	imap_client_set_handler(p->client, &probe_handler, p);
+	if (imap_client_has_cap(p->client, IMAP_CAP_ID)) {
 		/* A8: some servers want ID before anything else. */
-		send_command(p, S_ID, IMAP_LOGIN_ID_COMMAND);
+		send_command(p, S_ID, IMAP_CLIENT_ID_COMMAND);
 		return;
 	}
 	step_list(p);
 }
 
-static void login_response(const struct imap_response *r, void *owner)
-{
-	switch (r->kind) {
-	case IMAP_RESPONSE_UNTAGGED:
-		handle_untagged(owner, r);
-		return;
-	case IMAP_RESPONSE_TAGGED:
-		handle_tagged(owner, r);
-		return;
-	case IMAP_RESPONSE_CONTINUATION:
-		return; /* P1: nothing of ours waits for "+" */
-	}
-}
-
-static void login_failed(enum imap_failure failure, const char *message, void *owner)
-{
-	struct imap_probe *p = owner;
-
-	(void)failure;
-	if (p->state == S_LOGOUT) {
-		/* Everything was answered; the goodbye does not matter. */
-		probe_finish(p);
-		return;
-	}
-	probe_fail(p, "%s", message);
-}
-
 static const struct imap_login_ops login_ops = {
     .greeted = login_greeted,
     .authenticated = login_authenticated,
-    .response = login_response,
-    .failed = login_failed,
+    .failed = client_failed,
 };
 
 /* --- public entry points ------------------------------------------------- */
@@ -310,13 +306,13 @@ static void folder_free(struct imap_probe_folder *f)
 	g_free(f);
 }
 
-struct imap_probe *imap_probe_create(const struct imap_probe_config *config,
-                                     const struct imap_login_io *io,
+struct imap_probe *imap_probe_create(struct imap_client *client,
+                                     const struct imap_probe_config *config,
                                      const struct imap_probe_ops *ops, void *user_data)
 {
 	struct imap_probe *p = g_new0(struct imap_probe, 1);
 
-	p->account = g_strdup(config->login.account);
+	p->account = config->account->name;
 	p->stop_after_greeting = config->stop_after_greeting;
 	p->ops = ops;
 	p->user_data = user_data;
@@ -329,7 +325,8 @@ struct imap_probe *imap_probe_create(const struct imap_probe_config *config,
 		f->name = g_strdup(config->folders[i]);
 		g_ptr_array_add(p->folders, f);
 	}
-	p->login = imap_login_create(&config->login, io, &login_ops, p);
+	p->client = client;
+	p->login = imap_login_create(client, config->account, config->password, &login_ops, p);
 	p->state = S_LOGIN;
 	return p;
 }
@@ -343,31 +340,12 @@ void imap_probe_destroy(struct imap_probe *p)
 	g_ptr_array_unref(p->mailboxes);
 	g_ptr_array_unref(p->folders);
 	g_free(p->error);
-	g_free(p->account);
 	g_free(p);
 }
 
-void imap_probe_feed(struct imap_probe *p, const char *data, size_t len)
+bool imap_probe_credentials_rejected(const struct imap_probe *p)
 {
-	imap_login_feed(p->login, data, len);
-}
-
-void imap_probe_tls_ready(struct imap_probe *p)
-{
-	imap_login_tls_ready(p->login);
-}
-
-void imap_probe_transport_closed(struct imap_probe *p, const char *message)
-{
-	enum imap_failure failure;
-	g_autofree char *reason = imap_login_describe_close(p->login, message, &failure);
-
-	login_failed(failure, reason, p);
-}
-
-const struct imap_login *imap_probe_get_login(const struct imap_probe *p)
-{
-	return p->login;
+	return imap_login_credentials_rejected(p->login);
 }
 
 bool imap_probe_was_greeted(const struct imap_probe *p)

@@ -9,6 +9,7 @@
  * for the mailbox model.
  */
 
+#include "imapwatch/core/imap-client.h"
 #include "imapwatch/core/imap-login.h"
 #include "imapwatch/core/imap-parser.h"
 #include "imapwatch/core/imap-session.h"
@@ -35,32 +36,41 @@ enum imap_session_state {
 	S_DONE,
 };
 
+/* Work that waits for the command under way to complete: one set, taken in
+ * one place (step_next() in imap-session.c). While idling, any of the
+ * first three ends the IDLE at once. */
+enum imap_session_pending {
+	PENDING_LOGOUT = 1u << 0,    /* imap_session_logout() */
+	PENDING_RESYNC = 1u << 1,    /* imap_session_resync(): select again */
+	PENDING_NEW = 1u << 2,       /* EXISTS announced messages: fetch them */
+	PENDING_CHECK_NEW = 1u << 3, /* a selection or a fetch ended: fetch if the map says so */
+	PENDING_DETAILS = 1u << 4,   /* headers of unseen messages of the baseline */
+};
+
+/* What ends an IDLE as soon as it is known. */
+#define PENDING_WAKES_IDLE (PENDING_LOGOUT | PENDING_RESYNC | PENDING_NEW)
+
 struct imap_session {
 	enum imap_session_state state;
-	enum imap_session_phase phase;
-	char *account;
+	enum watch_state reported; /* the coarse state last reported upward */
+	const struct config_account *account;
 	struct mailbox *mailbox;
 	const struct imap_session_ops *ops;
 	void *user_data;
-	struct imap_login_io io;
+	struct imap_client *client;
 	struct imap_login *login;
 
+	unsigned pending; /* enum imap_session_pending */
 	bool enabled_condstore;
 	bool enabled_qresync;
 	bool selected; /* EXAMINE answered OK: message data is ours */
 	bool have_uidvalidity;
 	bool idle_broken;       /* IDLE refused: poll instead */
-	bool saw_exists;        /* new messages announced since the last fetch */
-	bool check_new;         /* a selection completed: fetch if the map says so */
-	bool check_details;     /* fetch headers of unseen baseline messages */
-	bool resync_requested;  /* imap_session_resync(): select again */
 	unsigned idle_warnings; /* untagged NO while idling, this connection */
 	/* This selection resynchronises from the previous one through
 	 * CONDSTORE/QRESYNC (N7, N8) instead of listing every flag. */
 	bool incremental;
 	uint64_t resync_modseq; /* HIGHESTMODSEQ of the previous selection */
-	bool idle_continued;
-	bool logout_requested;
 };
 
 /* ---- imap-session.c ---- */

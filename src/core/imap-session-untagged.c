@@ -28,7 +28,7 @@ static bool message_data_allowed(const struct imap_session *s)
 static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 {
 	if (r->n_args != 1 || r->args[0].type != IMAP_ARG_LIST) {
-		g_debug("ignoring malformed FETCH for account '%s'", s->account);
+		g_debug("ignoring malformed FETCH for account '%s'", s->account->name);
 		return;
 	}
 	const struct imap_arg *items = r->args[0].children;
@@ -154,7 +154,7 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 	uint32_t value;
 	uint64_t modseq;
 
-	/* CAPABILITY and ALERT codes are handled by imap-login. */
+	/* CAPABILITY and ALERT codes are handled by the client. */
 	if (r->code == NULL || !message_data_allowed(s)) {
 		return;
 	}
@@ -166,7 +166,7 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 				s->incremental = false;
 				g_message("UIDVALIDITY of folder '%s' of account '%s' changed; "
 				          "starting afresh, its messages summed up in one reset",
-				          mailbox_get_folder(s->mailbox), s->account);
+				          mailbox_get_folder(s->mailbox), s->account->name);
 			}
 		} else if (value != mailbox_get_uidvalidity(s->mailbox)) {
 			/* M3: mid-session change; a new selection sorts it out. */
@@ -226,7 +226,7 @@ static void handle_idle_warning(struct imap_session *s, const struct imap_respon
 	}
 	g_message("server reported a problem with folder '%s' of account '%s' (%s); selecting it "
 	          "again",
-	          mailbox_get_folder(s->mailbox), s->account, r->text);
+	          mailbox_get_folder(s->mailbox), s->account->name, r->text);
 	imap_session_resync(s);
 }
 
@@ -254,7 +254,7 @@ static void handle_list(struct imap_session *s, const struct imap_response *r)
 
 void imap_session_handle_untagged(struct imap_session *s, const struct imap_response *r)
 {
-	/* BYE text and CAPABILITY data are kept by imap-login. */
+	/* BYE text and CAPABILITY data are kept by the client. */
 	if (r->status != IMAP_STATUS_NONE) {
 		handle_code(s, r);
 		if (r->status == IMAP_STATUS_NO &&
@@ -293,11 +293,11 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 			    r->number, mailbox_get_folder(s->mailbox), IMAP_SESSION_MAX_EXISTS);
 			return;
 		}
-		imap_login_set_untagged_limit(s->login, IMAP_LOGIN_UNTAGGED_LIMIT +
-		                                            (size_t)r->number *
-		                                                IMAP_SESSION_UNTAGGED_PER_MESSAGE);
+		imap_client_set_untagged_limit(
+		    s->client, IMAP_CLIENT_UNTAGGED_LIMIT +
+		                   (size_t)r->number * IMAP_SESSION_UNTAGGED_PER_MESSAGE);
 		if (r->number > mailbox_get_exists(s->mailbox) && s->state != S_EXAMINE) {
-			s->saw_exists = true;
+			s->pending |= PENDING_NEW;
 		}
 		mailbox_exists(s->mailbox, r->number);
 	} else if (strcmp(r->keyword, "EXPUNGE") == 0 && r->has_number) {
@@ -311,7 +311,7 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 	}
 	if (s->state == S_IDLING) {
 		mailbox_flush_unseen(s->mailbox);
-		if (s->saw_exists) {
+		if (s->pending & PENDING_NEW) {
 			imap_session_send_done(s);
 		}
 	}

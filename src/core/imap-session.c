@@ -40,39 +40,36 @@ static const char *const state_names[] = {
     [S_DONE] = "done",
 };
 
-const char *imap_session_phase_name(enum imap_session_phase phase)
+/* The one place the coarse state is reported upward. */
+static void report_state(struct imap_session *s, enum watch_state state)
 {
-	static const char *const names[] = {
-	    [IMAP_SESSION_PHASE_CONNECTING] = "connecting",
-	    [IMAP_SESSION_PHASE_AUTHENTICATING] = "authenticating",
-	    [IMAP_SESSION_PHASE_SYNCING] = "syncing",
-	    [IMAP_SESSION_PHASE_IDLE] = "idle",
-	    [IMAP_SESSION_PHASE_POLLING] = "polling",
-	    [IMAP_SESSION_PHASE_LOGOUT] = "logout",
-	    [IMAP_SESSION_PHASE_DONE] = "done",
-	};
-
-	return (unsigned)phase < G_N_ELEMENTS(names) ? names[phase] : "unknown";
-}
-
-static void set_phase(struct imap_session *s, enum imap_session_phase phase)
-{
-	if (s->phase == phase) {
+	if (s->reported == state || s->state == S_DONE) {
 		return;
 	}
-	s->phase = phase;
-	if (s->ops->phase_changed != NULL) {
-		s->ops->phase_changed(phase, s->user_data);
-	}
+	s->reported = state;
+	s->ops->state_changed(state, s->user_data);
 }
 
 static void set_state(struct imap_session *s, enum imap_session_state state)
 {
 	if (s->state != state) {
-		g_debug("imap session for account '%s' folder '%s': %s -> %s", s->account,
+		g_debug("imap session for account '%s' folder '%s': %s -> %s", s->account->name,
 		        mailbox_get_folder(s->mailbox), state_names[s->state], state_names[state]);
 	}
 	s->state = state;
+}
+
+/* The end, whichever way: the client stops, unfinished mailbox work is
+ * dropped, and the owner is told once. */
+static bool session_end(struct imap_session *s)
+{
+	if (s->state == S_DONE) {
+		return false;
+	}
+	set_state(s, S_DONE);
+	imap_client_stop(s->client);
+	mailbox_abort(s->mailbox);
+	return true;
 }
 
 G_GNUC_PRINTF(3, 4)
@@ -86,46 +83,35 @@ void imap_session_fail(struct imap_session *s, enum imap_failure failure, const 
 	g_autofree char *message = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 
-	set_state(s, S_DONE);
-	imap_login_stop(s->login);
-	mailbox_abort(s->mailbox);
-	set_phase(s, IMAP_SESSION_PHASE_DONE);
+	session_end(s);
 	s->ops->failed(failure, message, s->user_data);
 }
 
 static void session_finish(struct imap_session *s)
 {
-	if (s->state == S_DONE) {
-		return;
+	if (session_end(s)) {
+		s->ops->finished(s->user_data);
 	}
-	set_state(s, S_DONE);
-	imap_login_stop(s->login);
-	mailbox_abort(s->mailbox);
-	set_phase(s, IMAP_SESSION_PHASE_DONE);
-	s->ops->finished(s->user_data);
 }
+
+static void handle_tagged(const struct imap_response *r, void *data);
 
 /* Sends "TAG <command>\r\n" and makes it the outstanding command. */
 static void send_command(struct imap_session *s, enum imap_session_state next, const char *command)
 {
 	set_state(s, next);
-	imap_login_send_command(s->login, command, NULL);
+	imap_client_command(s->client, command, NULL, handle_tagged, s);
 }
 
-static bool has_cap(const struct imap_session *s, enum imap_login_cap cap)
+static bool has_cap(const struct imap_session *s, enum imap_cap cap)
 {
-	return imap_login_has_cap(s->login, cap);
-}
-
-char *imap_session_describe_capabilities(const struct imap_session *s)
-{
-	return imap_login_describe_capabilities(s->login);
+	return imap_client_has_cap(s->client, cap);
 }
 
 /* --- steps ----------------------------------------------------------------- */
 
 static void step_examine(struct imap_session *s);
-static void step_after_sync(struct imap_session *s);
+static void step_next(struct imap_session *s);
 static void step_idle(struct imap_session *s);
 
 /* With SPECIAL-USE, ask what the folder is for (\Junk, \Trash, \Sent,
@@ -135,7 +121,7 @@ static void step_list_or_examine(struct imap_session *s)
 	g_autofree char *encoded = utf7_imap_encode(mailbox_get_folder(s->mailbox));
 	g_autoptr(GString) command = g_string_new("LIST \"\" ");
 
-	if (!has_cap(s, IMAP_LOGIN_CAP_SPECIAL_USE) || encoded == NULL ||
+	if (!has_cap(s, IMAP_CAP_SPECIAL_USE) || encoded == NULL ||
 	    !imap_command_append_astring(command, encoded)) {
 		step_examine(s);
 		return;
@@ -146,9 +132,9 @@ static void step_list_or_examine(struct imap_session *s)
 static void step_enable_or_examine(struct imap_session *s)
 {
 	/* C3: ENABLE before any EXAMINE. */
-	if (has_cap(s, IMAP_LOGIN_CAP_ENABLE) && has_cap(s, IMAP_LOGIN_CAP_QRESYNC)) {
+	if (has_cap(s, IMAP_CAP_ENABLE) && has_cap(s, IMAP_CAP_QRESYNC)) {
 		send_command(s, S_ENABLE, "ENABLE QRESYNC");
-	} else if (has_cap(s, IMAP_LOGIN_CAP_ENABLE) && has_cap(s, IMAP_LOGIN_CAP_CONDSTORE)) {
+	} else if (has_cap(s, IMAP_CAP_ENABLE) && has_cap(s, IMAP_CAP_CONDSTORE)) {
 		send_command(s, S_ENABLE, "ENABLE CONDSTORE");
 	} else {
 		step_list_or_examine(s);
@@ -157,19 +143,24 @@ static void step_enable_or_examine(struct imap_session *s)
 
 static void step_id(struct imap_session *s)
 {
-	if (has_cap(s, IMAP_LOGIN_CAP_ID)) {
+	if (has_cap(s, IMAP_CAP_ID)) {
 		/* A8: some servers refuse EXAMINE without ID. */
-		send_command(s, S_ID, IMAP_LOGIN_ID_COMMAND);
+		send_command(s, S_ID, IMAP_CLIENT_ID_COMMAND);
 		return;
 	}
 	step_enable_or_examine(s);
 }
 
+static void step_logout(struct imap_session *s)
+{
+	s->pending = 0;
+	send_command(s, S_LOGOUT, "LOGOUT");
+}
+
 static void step_examine(struct imap_session *s)
 {
-	if (s->logout_requested) {
-		send_command(s, S_LOGOUT, "LOGOUT");
-		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
+	if (s->pending & PENDING_LOGOUT) {
+		step_logout(s);
 		return;
 	}
 	g_autofree char *encoded = utf7_imap_encode(mailbox_get_folder(s->mailbox));
@@ -180,15 +171,15 @@ static void step_examine(struct imap_session *s)
 		                  mailbox_get_folder(s->mailbox));
 		return;
 	}
-	set_phase(s, IMAP_SESSION_PHASE_SYNCING);
+	report_state(s, WATCH_STATE_SYNCING);
 	s->selected = false;
 	s->have_uidvalidity = false;
-	s->saw_exists = false;
+	s->pending &= ~(unsigned)(PENDING_NEW | PENDING_RESYNC);
 	/* Incremental only with a map to start from, a mod-sequence to start
 	 * at (never CHANGEDSINCE 0, N7) and ESEARCH, whose compact UID list
 	 * fits a line where plain SEARCH would not. */
 	s->resync_modseq = mailbox_get_modseq(s->mailbox);
-	s->incremental = s->enabled_condstore && has_cap(s, IMAP_LOGIN_CAP_ESEARCH) &&
+	s->incremental = s->enabled_condstore && has_cap(s, IMAP_CAP_ESEARCH) &&
 	                 s->resync_modseq > 0 && mailbox_get_exists(s->mailbox) > 0;
 	if (s->incremental && s->enabled_qresync) {
 		g_string_append_printf(command, " (QRESYNC (%" PRIu32 " %" PRIu64 "))",
@@ -204,8 +195,7 @@ static void step_fetch_new(struct imap_session *s)
 	g_autofree char *command = g_strdup_printf("UID FETCH %" PRIu32 ":* " FETCH_NEW_ITEMS,
 	                                           mailbox_get_fetch_start(s->mailbox));
 
-	s->saw_exists = false;
-	s->check_new = false;
+	s->pending &= ~(unsigned)(PENDING_NEW | PENDING_CHECK_NEW);
 	send_command(s, S_FETCH_NEW, command);
 }
 
@@ -215,7 +205,7 @@ static bool step_fetch_details(struct imap_session *s)
 {
 	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 
-	s->check_details = false;
+	s->pending &= ~(unsigned)PENDING_DETAILS;
 	mailbox_get_missing_details(s->mailbox, DETAILS_PER_FETCH, uids);
 	if (uids->len == 0) {
 		return false;
@@ -227,25 +217,26 @@ static bool step_fetch_details(struct imap_session *s)
 	return true;
 }
 
-static void step_after_sync(struct imap_session *s)
+/* After every completed command that leaves the folder in sync: the one
+ * place the pending work is taken, most urgent first. */
+static void step_next(struct imap_session *s)
 {
-	if (s->logout_requested) {
-		send_command(s, S_LOGOUT, "LOGOUT");
-		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
+	if (s->pending & PENDING_LOGOUT) {
+		step_logout(s);
 		return;
 	}
-	if (s->resync_requested) {
-		s->resync_requested = false;
+	if (s->pending & PENDING_RESYNC) {
 		step_examine(s);
 		return;
 	}
 	/* After a fetch, only a new EXISTS triggers another one: an entry the
 	 * fetch did not return was expunged and its EXPUNGE is on the way. */
-	if (s->saw_exists || (s->check_new && mailbox_wants_new(s->mailbox))) {
+	if ((s->pending & PENDING_NEW) ||
+	    ((s->pending & PENDING_CHECK_NEW) && mailbox_wants_new(s->mailbox))) {
 		step_fetch_new(s);
 		return;
 	}
-	if (s->check_details && step_fetch_details(s)) {
+	if ((s->pending & PENDING_DETAILS) && step_fetch_details(s)) {
 		return;
 	}
 	step_idle(s);
@@ -253,29 +244,28 @@ static void step_after_sync(struct imap_session *s)
 
 static void step_idle(struct imap_session *s)
 {
-	if (has_cap(s, IMAP_LOGIN_CAP_IDLE) && !s->idle_broken) {
-		s->idle_continued = false;
-		send_command(s, S_IDLE_START, "IDLE");
+	if (has_cap(s, IMAP_CAP_IDLE) && !s->idle_broken) {
+		set_state(s, S_IDLE_START);
+		imap_client_idle(s->client, handle_tagged, s);
 		return;
 	}
 	/* C2: no IDLE, so poll (L7); the connection calls refresh(). */
 	set_state(s, S_POLL_WAIT);
-	set_phase(s, IMAP_SESSION_PHASE_POLLING);
+	report_state(s, WATCH_STATE_POLLING);
 }
 
 void imap_session_send_done(struct imap_session *s)
 {
-	/* I3: exactly "DONE"; the IDLE tag stays outstanding. */
+	/* I3: the IDLE tag stays outstanding until its tagged reply. */
 	set_state(s, S_IDLE_DONE);
-	imap_login_send_raw(s->login, "DONE\r\n", 6);
+	imap_client_idle_done(s->client);
 }
 
 static void step_select_end(struct imap_session *s)
 {
 	mailbox_select_end(s->mailbox);
-	s->check_new = true;
-	s->check_details = true;
-	step_after_sync(s);
+	s->pending |= PENDING_CHECK_NEW | PENDING_DETAILS;
+	step_next(s);
 }
 
 /* After an incremental resync, messages known by UID but not by flags (the
@@ -301,9 +291,9 @@ static void step_flags_missing(struct imap_session *s)
 
 /* --- tagged replies ------------------------------------------------------ */
 
-static void handle_tagged(struct imap_session *s, const struct imap_response *r)
+static void handle_tagged(const struct imap_response *r, void *data)
 {
-	/* imap-login passes only the reply to the outstanding command. */
+	struct imap_session *s = data;
 	bool ok = r->status == IMAP_STATUS_OK;
 
 	switch (s->state) {
@@ -320,7 +310,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		return;
 	case S_EXAMINE:
 		if (!ok) {
-			enum imap_failure failure = imap_login_failure_for_code(r->code);
+			enum imap_failure failure = imap_failure_for_code(r->code);
 			imap_session_fail(s, failure, "cannot open folder '%s': %s",
 			                  mailbox_get_folder(s->mailbox),
 			                  r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0
@@ -390,25 +380,25 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 		}
 		if (mailbox_new_end(s->mailbox)) {
 			/* More than one burst: the rest from the new watermark. */
-			s->check_new = true;
+			s->pending |= PENDING_CHECK_NEW;
 		}
-		step_after_sync(s);
+		step_next(s);
 		return;
 	case S_FETCH_DETAILS:
 		if (!ok) {
 			/* Only listings lose; the watch goes on. */
 			g_debug("fetching details in folder '%s' of account '%s' failed: %s",
-			        mailbox_get_folder(s->mailbox), s->account, r->text);
+			        mailbox_get_folder(s->mailbox), s->account->name, r->text);
 		}
 		mailbox_flush_unseen(s->mailbox);
-		step_after_sync(s);
+		step_next(s);
 		return;
 	case S_IDLE_START:
 		/* I1: a tagged reply instead of "+" means no IDLE here. */
-		g_message("server refused IDLE for account '%s' (%s); polling instead", s->account,
-		          r->text);
+		g_message("server refused IDLE for account '%s' (%s); polling instead",
+		          s->account->name, r->text);
 		s->idle_broken = true;
-		step_after_sync(s);
+		step_next(s);
 		return;
 	case S_IDLE_DONE:
 	case S_NOOP:
@@ -417,7 +407,7 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 			                  s->state == S_NOOP ? "NOOP" : "IDLE", r->text);
 			return;
 		}
-		step_after_sync(s);
+		step_next(s);
 		return;
 	case S_LOGOUT:
 		session_finish(s);
@@ -427,90 +417,93 @@ static void handle_tagged(struct imap_session *s, const struct imap_response *r)
 	}
 }
 
-static void handle_continuation(struct imap_session *s)
+static void handle_continuation(const struct imap_response *r, void *data)
 {
+	struct imap_session *s = data;
+
+	(void)r;
 	if (s->state != S_IDLE_START) {
 		return; /* P1: unexpected, harmless */
 	}
 	set_state(s, S_IDLING);
-	set_phase(s, IMAP_SESSION_PHASE_IDLE);
+	report_state(s, WATCH_STATE_IDLE);
 	mailbox_flush_unseen(s->mailbox);
 	/* I1: news that arrived before "+" is handled at once. */
-	if (s->saw_exists || s->logout_requested || s->resync_requested) {
+	if (s->pending & PENDING_WAKES_IDLE) {
 		imap_session_send_done(s);
 	}
 }
+
+static void handle_untagged(const struct imap_response *r, void *data)
+{
+	imap_session_handle_untagged(data, r);
+}
+
+static void client_failed(enum imap_failure failure, const char *message, void *data)
+{
+	struct imap_session *s = data;
+
+	if (s->state == S_LOGOUT) {
+		/* The server closed after LOGOUT: that is how it ends. */
+		session_finish(s);
+		return;
+	}
+	imap_session_fail(s, failure, "%s", message);
+}
+
+static const struct imap_client_handler session_handler = {
+    .untagged = handle_untagged,
+    .continuation = handle_continuation,
+    .failed = client_failed,
+};
 
 /* --- imap-login callbacks ------------------------------------------------ */
 
 static void login_greeted(void *owner)
 {
-	set_phase(owner, IMAP_SESSION_PHASE_AUTHENTICATING);
+	report_state(owner, WATCH_STATE_AUTHENTICATING);
 }
 
 static void login_authenticated(void *owner)
 {
-	step_id(owner);
-}
-
-static void login_response(const struct imap_response *r, void *owner)
-{
 	struct imap_session *s = owner;
 
-	switch (r->kind) {
-	case IMAP_RESPONSE_UNTAGGED:
-		imap_session_handle_untagged(s, r);
-		return;
-	case IMAP_RESPONSE_TAGGED:
-		handle_tagged(s, r);
-		return;
-	case IMAP_RESPONSE_CONTINUATION:
-		handle_continuation(s);
+	imap_client_set_handler(s->client, &session_handler, s);
+	if (s->pending & PENDING_LOGOUT) {
+		step_logout(s);
 		return;
 	}
+	step_id(s);
 }
 
 static void login_failed(enum imap_failure failure, const char *message, void *owner)
 {
-	imap_session_fail(owner, failure, "%s", message);
+	client_failed(failure, message, owner);
 }
 
 static const struct imap_login_ops login_ops = {
     .greeted = login_greeted,
     .authenticated = login_authenticated,
-    .response = login_response,
     .failed = login_failed,
 };
 
 /* --- public entry points ------------------------------------------------- */
 
-struct imap_session *imap_session_create(const struct imap_session_config *config,
+struct imap_session *imap_session_create(struct imap_client *client,
+                                         const struct config_account *account, const char *password,
                                          struct mailbox *mailbox,
                                          const struct imap_session_ops *ops, void *user_data)
 {
 	struct imap_session *s = g_new0(struct imap_session, 1);
-	struct imap_login_config login_config = {
-	    .account = config->account,
-	    .security = config->security,
-	    .auth = config->auth,
-	    .username = config->username,
-	    .password = config->password,
-	    .trace = config->trace,
-	};
 
-	s->account = g_strdup(config->account);
+	s->account = account;
+	s->client = client;
 	s->mailbox = mailbox;
 	s->ops = ops;
 	s->user_data = user_data;
-	s->io = (struct imap_login_io){
-	    .send = ops->send,
-	    .start_tls = ops->start_tls,
-	    .trace = ops->trace,
-	    .user_data = user_data,
-	};
-	s->login = imap_login_create(&login_config, &s->io, &login_ops, s);
 	s->state = S_LOGIN;
-	s->phase = IMAP_SESSION_PHASE_CONNECTING;
+	s->reported = WATCH_STATE_CONNECTING;
+	s->login = imap_login_create(client, account, password, &login_ops, s);
 	return s;
 }
 
@@ -523,33 +516,7 @@ void imap_session_destroy(struct imap_session *s)
 		mailbox_abort(s->mailbox);
 	}
 	imap_login_destroy(s->login);
-	g_free(s->account);
 	g_free(s);
-}
-
-void imap_session_feed(struct imap_session *s, const char *data, size_t len)
-{
-	imap_login_feed(s->login, data, len);
-}
-
-void imap_session_tls_ready(struct imap_session *s)
-{
-	imap_login_tls_ready(s->login);
-}
-
-void imap_session_transport_closed(struct imap_session *s, const char *message)
-{
-	enum imap_failure failure;
-	g_autofree char *reason = imap_login_describe_close(s->login, message, &failure);
-
-	if (s->state == S_DONE) {
-		return;
-	}
-	if (s->state == S_LOGOUT) {
-		session_finish(s);
-		return;
-	}
-	imap_session_fail(s, failure, "%s", reason);
 }
 
 void imap_session_refresh(struct imap_session *s)
@@ -564,24 +531,23 @@ void imap_session_refresh(struct imap_session *s)
 
 void imap_session_resync(struct imap_session *s)
 {
-	s->resync_requested = true;
+	s->pending |= PENDING_RESYNC;
 	if (s->state == S_IDLING) {
 		imap_session_send_done(s);
 	} else if (s->state == S_POLL_WAIT) {
-		step_after_sync(s);
+		step_next(s);
 	}
 }
 
 void imap_session_logout(struct imap_session *s)
 {
-	s->logout_requested = true;
+	s->pending |= PENDING_LOGOUT;
 	switch (s->state) {
 	case S_IDLING:
 		imap_session_send_done(s);
 		return;
 	case S_POLL_WAIT:
-		send_command(s, S_LOGOUT, "LOGOUT");
-		set_phase(s, IMAP_SESSION_PHASE_LOGOUT);
+		step_logout(s);
 		return;
 	case S_LOGIN:
 		/* Before login there is nothing worth a clean LOGOUT; once
@@ -591,17 +557,17 @@ void imap_session_logout(struct imap_session *s)
 		}
 		return;
 	default:
-		/* The outstanding command completes first (step_after_sync). */
+		/* The outstanding command completes first (step_next). */
 		return;
 	}
 }
 
-bool imap_session_is_waiting(const struct imap_session *s)
+enum watch_state imap_session_get_state(const struct imap_session *s)
 {
-	return s->state != S_IDLING && s->state != S_POLL_WAIT && s->state != S_DONE;
+	return s->reported;
 }
 
-enum imap_session_phase imap_session_get_phase(const struct imap_session *s)
+bool imap_session_is_over(const struct imap_session *s)
 {
-	return s->phase;
+	return s->state == S_DONE;
 }

@@ -3,14 +3,13 @@
 
 #include "imapwatch/core/config.h"
 #include "imapwatch/core/imap-probe.h"
+#include "imapwatch/core/secret.h"
+#include "imapwatch/io/link.h"
 #include "imapwatch/io/password.h"
-#include "imapwatch/io/stream.h"
 
 #include <gio/gio.h>
 #include <string.h>
 
-/* No byte from the server for this long while a reply is due. */
-#define RESPONSE_TIMEOUT 30
 /* DNS, TCP and TLS: fails before the response timeout, with a better
  * message. */
 #define CONNECT_TIMEOUT 20
@@ -50,13 +49,11 @@ struct doctor {
 	char *password; /* wiped on free */
 	struct password_request *password_request;
 	GCancellable *cancellable;
-	struct imap_login_io io;
-	struct stream *stream;
+	struct link *link;
+	const struct stream *stream; /* the link's */
 	struct imap_probe *probe;
 	bool tcp_reported;
 	bool tls_reported;
-	guint response_timer;
-	guint deadline_timer;
 	guint done_source;
 };
 
@@ -289,24 +286,24 @@ static void report_stream_error(struct doctor *d)
 
 /* --- IMAP results ---------------------------------------------------------- */
 
-static const char *yes_no(const struct imap_login *login, enum imap_login_cap cap)
+static const char *yes_no(const struct imap_client *client, enum imap_cap cap)
 {
-	return imap_login_has_cap(login, cap) ? "yes" : "no";
+	return imap_client_has_cap(client, cap) ? "yes" : "no";
 }
 
 static void report_capabilities(struct doctor *d)
 {
-	const struct imap_login *login = imap_probe_get_login(d->probe);
+	const struct imap_client *client = link_get_client(d->link);
 	bool after_login = imap_probe_is_authenticated(d->probe);
-	g_autofree char *mechanisms = safe(imap_login_get_auth_mechanisms(login));
+	g_autofree char *mechanisms = safe(imap_client_get_auth_mechanisms(client));
 
 	report(d, MARK_OK, "capabilities%s: IDLE %s, NOTIFY %s, QRESYNC %s, CONDSTORE %s",
-	       after_login ? "" : " (before login)", yes_no(login, IMAP_LOGIN_CAP_IDLE),
-	       yes_no(login, IMAP_LOGIN_CAP_NOTIFY), yes_no(login, IMAP_LOGIN_CAP_QRESYNC),
-	       yes_no(login, IMAP_LOGIN_CAP_CONDSTORE));
+	       after_login ? "" : " (before login)", yes_no(client, IMAP_CAP_IDLE),
+	       yes_no(client, IMAP_CAP_NOTIFY), yes_no(client, IMAP_CAP_QRESYNC),
+	       yes_no(client, IMAP_CAP_CONDSTORE));
 	detail(d, "authentication mechanisms: %s",
 	       mechanisms[0] != '\0' ? mechanisms : "none announced");
-	if (after_login && !imap_login_has_cap(login, IMAP_LOGIN_CAP_IDLE)) {
+	if (after_login && !imap_client_has_cap(client, IMAP_CAP_IDLE)) {
 		report(d, MARK_WARN,
 		       "the server has no IDLE: imapwatch checks the folders on a "
 		       "timer, so new mail shows up with a delay");
@@ -316,7 +313,6 @@ static void report_capabilities(struct doctor *d)
 static void report_login(struct doctor *d)
 {
 	const struct config_account *a = d->account;
-	const struct imap_login *login = imap_probe_get_login(d->probe);
 	g_autofree char *error = safe(imap_probe_get_error(d->probe));
 	g_autofree char *user = safe(a->username);
 
@@ -329,7 +325,7 @@ static void report_login(struct doctor *d)
 		       config_auth_name(a->auth));
 		return;
 	}
-	if (imap_login_credentials_rejected(login)) {
+	if (imap_probe_credentials_rejected(d->probe)) {
 		bool token = a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER;
 
 		report(d, MARK_FAIL, "login: the server rejected the %s for user '%s'",
@@ -447,11 +443,10 @@ static gboolean account_done_cb(gpointer data)
 		        d->failures == 1 ? "" : "s");
 	}
 	fflush(d->out);
-	g_clear_handle_id(&d->response_timer, g_source_remove);
-	g_clear_handle_id(&d->deadline_timer, g_source_remove);
-	g_clear_pointer(&d->stream, stream_destroy);
 	g_clear_pointer(&d->probe, imap_probe_destroy);
-	g_clear_pointer(&d->password, password_free);
+	g_clear_pointer(&d->link, link_destroy);
+	d->stream = NULL;
+	g_clear_pointer(&d->password, secret_free);
 	g_clear_object(&d->cancellable);
 	account_next(d);
 	return G_SOURCE_REMOVE;
@@ -466,14 +461,17 @@ static void account_done(struct doctor *d)
 	}
 }
 
-static void probe_finished(void *user_data)
+/* The connection is over: say what the probe found. */
+static void link_closed(struct link *link, bool failed, enum imap_failure failure,
+                        const char *message, void *user_data)
 {
 	struct doctor *d = user_data;
 	enum stream_error error = stream_get_error(d->stream);
 
-	g_clear_handle_id(&d->response_timer, g_source_remove);
-	g_clear_handle_id(&d->deadline_timer, g_source_remove);
-	stream_close(d->stream);
+	(void)link;
+	(void)failed;
+	(void)failure;
+	(void)message;
 	/* With STARTTLS the greeting comes before TLS. */
 	bool tls_missing = d->account->security != CONFIG_SECURITY_NONE && !d->tls_reported;
 	if (error != STREAM_ERROR_NONE && (!imap_probe_was_greeted(d->probe) || tls_missing)) {
@@ -524,55 +522,14 @@ static void probe_finished(void *user_data)
 	account_done(d);
 }
 
-static const struct imap_probe_ops probe_ops = {
-    .finished = probe_finished,
-};
-
-static void io_send(const char *data, size_t len, void *user_data)
+/* TCP and TLS are reported as they come up. */
+static void link_stream_event(struct link *link, enum stream_event event, bool was_waiting,
+                              void *user_data)
 {
 	struct doctor *d = user_data;
 
-	stream_write(d->stream, data, len);
-}
-
-static void io_start_tls(void *user_data)
-{
-	struct doctor *d = user_data;
-
-	if (stream_start_tls(d->stream) < 0) {
-		imap_probe_transport_closed(d->probe, "cannot start TLS on this connection");
-	}
-}
-
-static gboolean response_timeout_cb(gpointer data)
-{
-	struct doctor *d = data;
-
-	d->response_timer = 0;
-	imap_probe_transport_closed(
-	    d->probe, "no answer from the server within " G_STRINGIFY(RESPONSE_TIMEOUT) " s");
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean deadline_cb(gpointer data)
-{
-	struct doctor *d = data;
-
-	d->deadline_timer = 0;
-	imap_probe_transport_closed(d->probe, "not done within " G_STRINGIFY(DEADLINE) " s");
-	return G_SOURCE_REMOVE;
-}
-
-static void stream_cb(struct stream *stream, enum stream_event event, const char *data, size_t len,
-                      void *user_data)
-{
-	struct doctor *d = user_data;
-
-	(void)stream;
-	if (d->probe == NULL || d->done_source != 0) {
-		return;
-	}
-	g_clear_handle_id(&d->response_timer, g_source_remove);
+	(void)link;
+	(void)was_waiting;
 	switch (event) {
 	case STREAM_EVENT_CONNECTED:
 		report_tcp(d);
@@ -583,54 +540,47 @@ static void stream_cb(struct stream *stream, enum stream_event event, const char
 			       "TLS: none (security = none): the password and mail "
 			       "travel unencrypted");
 		}
-		break;
+		return;
 	case STREAM_EVENT_TLS_READY:
 		report_tls_ok(d);
-		imap_probe_tls_ready(d->probe);
-		break;
-	case STREAM_EVENT_DATA:
-		imap_probe_feed(d->probe, data, len);
-		break;
-	case STREAM_EVENT_CLOSED:
-		imap_probe_transport_closed(d->probe, "the server closed the connection");
 		return;
-	case STREAM_EVENT_ERROR:
-		imap_probe_transport_closed(d->probe, stream_get_error_message(d->stream));
+	default:
 		return;
-	}
-	if (d->done_source == 0) {
-		d->response_timer = g_timeout_add_seconds(RESPONSE_TIMEOUT, response_timeout_cb, d);
 	}
 }
+
+static const struct link_ops link_ops = {
+    .stream_event = link_stream_event,
+    .closed = link_closed,
+};
+
+static void probe_finished(void *user_data)
+{
+	struct doctor *d = user_data;
+
+	link_close(d->link, false, IMAP_FAILURE_TRANSIENT, NULL);
+}
+
+static const struct imap_probe_ops probe_ops = {
+    .finished = probe_finished,
+};
 
 static void account_connect(struct doctor *d)
 {
 	const struct config_account *a = d->account;
 	struct imap_probe_config config = {
-	    .login =
-	        {
-	            .account = a->name,
-	            .security = a->security,
-	            .auth = a->auth,
-	            .username = a->username,
-	            .password = d->password,
-	        },
+	    .account = a,
+	    .password = d->password,
 	    .folders = (const char *const *)a->folders,
 	    .stop_after_greeting = d->password == NULL,
 	};
-	struct stream_config stream_config;
+	g_autofree char *label = g_strdup_printf("%s doctor", a->name);
 
-	d->io = (struct imap_login_io){
-	    .send = io_send,
-	    .start_tls = io_start_tls,
-	    .user_data = d,
-	};
-	d->probe = imap_probe_create(&config, &d->io, &probe_ops, d);
-	stream_config_for_account(&stream_config, a, CONNECT_TIMEOUT);
-	d->stream = stream_create(&stream_config, stream_cb, d);
-	stream_connect(d->stream);
-	d->response_timer = g_timeout_add_seconds(RESPONSE_TIMEOUT, response_timeout_cb, d);
-	d->deadline_timer = g_timeout_add_seconds(DEADLINE, deadline_cb, d);
+	d->link = link_create(a, label, false, CONNECT_TIMEOUT, &link_ops, d);
+	d->stream = link_get_stream(d->link);
+	d->probe = imap_probe_create(link_get_client(d->link), &config, &probe_ops, d);
+	link_set_deadline(d->link, DEADLINE);
+	link_start(d->link);
 }
 
 static void resolved_cb(GObject *source, GAsyncResult *result, gpointer user_data)

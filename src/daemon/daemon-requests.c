@@ -364,7 +364,7 @@ static void mark_start_groups(struct daemon *d, GPtrArray *groups, daemon_done d
 	g_ptr_array_add(d->requests, r);
 	for (guint i = 0; i < groups->len; i++) {
 		struct mark_group *g = groups->pdata[i];
-		const char *password = account_get_password(g->account);
+		struct secret *password = account_get_password(g->account);
 
 		if (g->uids->len == 0) {
 			continue;

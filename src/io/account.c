@@ -1,45 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 #include "imapwatch/io/account.h"
 
-#include "imapwatch/core/backoff.h"
-#include "imapwatch/io/connection.h"
 #include "imapwatch/core/header.h"
-#include "imapwatch/core/mailbox.h"
+#include "imapwatch/core/supervisor.h"
 #include "imapwatch/io/password.h"
 #include "imapwatch/io/state-store.h"
 
 #include <string.h>
-
-/* Seconds a connection has to answer a probe after resume or a network
- * change. */
-#define PROBE_TIMEOUT 10
 
 /* One watched folder: its model lives as long as the account. */
 struct folder {
 	struct account *account;
 	struct mailbox *mailbox;
 	struct connection *connection;
-	enum account_state state; /* this folder's share of the account state */
+	enum watch_state state; /* this folder's part of the account state */
 	char *detail;
-	unsigned attempt;     /* failures since the last stable connection */
-	gint64 serving_since; /* monotonic µs when it went idle/polling, or 0 */
-	guint retry_source;
+	struct supervisor_slot slot;
+	guint retry_timer;
 };
 
 struct account {
 	const struct config_account *config;
 	struct account_options options;
+	const struct account_env *env;
 	account_sink sink;
 	void *user_data;
 
-	char *password;
+	struct secret *password;
 	struct password_request *password_request;
+	/* The password's part of the account state: CONNECTING while the
+	 * command runs, ERROR when it failed, IDLE (no part) otherwise. */
+	enum watch_state password_state;
+	char *password_detail;
+
 	char *state_dir;
 	struct state_account *saved; /* what is on disk, plus fields kept as is */
-	guint save_source;
+	guint save_timer;
 	GPtrArray *folders; /* struct folder * */
 
-	enum account_state state;
+	enum watch_state state;
 	char *detail;
 	gint64 connected_since;
 	bool offline; /* no network: no reconnect attempts spin */
@@ -47,120 +46,118 @@ struct account {
 	bool stopping;
 	account_stopped stopped;
 	void *stopped_data;
-	guint stopped_source;
+	guint stopped_timer;
 };
 
-static const char *const state_names[] = {
-    [ACCOUNT_STATE_DISCONNECTED] = "disconnected",
-    [ACCOUNT_STATE_CONNECTING] = "connecting",
-    [ACCOUNT_STATE_AUTHENTICATING] = "authenticating",
-    [ACCOUNT_STATE_SYNCING] = "syncing",
-    [ACCOUNT_STATE_IDLE] = "idle",
-    [ACCOUNT_STATE_POLLING] = "polling",
-    [ACCOUNT_STATE_BACKOFF] = "backoff",
-    [ACCOUNT_STATE_ERROR] = "error",
-    [ACCOUNT_STATE_DISABLED] = "disabled",
-};
+/* --- the real world ------------------------------------------------------ */
 
-const char *account_state_name(enum account_state state)
+static guint real_timer_add(guint ms, GSourceFunc func, gpointer data)
 {
-	return (unsigned)state < G_N_ELEMENTS(state_names) ? state_names[state] : "unknown";
+	return ms == 0 ? g_idle_add(func, data) : g_timeout_add(ms, func, data);
 }
+
+static void real_timer_cancel(guint id)
+{
+	g_source_remove(id);
+}
+
+static uint32_t real_random(void)
+{
+	return g_random_int();
+}
+
+const struct account_env account_env_default = {
+    .connection_create = connection_create,
+    .connection_start = connection_start,
+    .connection_resync = connection_resync,
+    .connection_probe = connection_probe,
+    .connection_logout = connection_logout,
+    .connection_destroy = connection_destroy,
+    .now = g_get_monotonic_time,
+    .timer_add = real_timer_add,
+    .timer_cancel = real_timer_cancel,
+    .random = real_random,
+};
+
+static void timer_clear(struct account *a, guint *id)
+{
+	if (*id != 0) {
+		a->env->timer_cancel(*id);
+		*id = 0;
+	}
+}
+
+/* --- the state ------------------------------------------------------------ */
 
 const char *account_get_name(const struct account *a)
 {
 	return a->config->name;
 }
 
-enum account_state account_get_state(const struct account *a)
+enum watch_state account_get_state(const struct account *a)
 {
 	return a->state;
 }
 
-/* How far a folder is from watching: the account shows the least advanced
- * folder, with error and backoff taking precedence. */
-static int state_rank(enum account_state state)
+/* The one place the account state changes (style anchors: curl): from its
+ * parts, after any of them changed. */
+static void account_update_state(struct account *a)
 {
-	switch (state) {
-	case ACCOUNT_STATE_ERROR:
-		return 0;
-	case ACCOUNT_STATE_BACKOFF:
-		return 1;
-	case ACCOUNT_STATE_DISCONNECTED:
-		return 2;
-	case ACCOUNT_STATE_CONNECTING:
-		return 3;
-	case ACCOUNT_STATE_AUTHENTICATING:
-		return 4;
-	case ACCOUNT_STATE_SYNCING:
-		return 5;
-	case ACCOUNT_STATE_POLLING:
-		return 6;
-	case ACCOUNT_STATE_IDLE:
-		return 7;
-	case ACCOUNT_STATE_DISABLED:
-		return 8;
-	}
-	return 2;
-}
+	guint n = a->folders->len;
+	g_autofree enum watch_state *states = g_new(enum watch_state, n + 1);
+	g_autofree const char **details = g_new(const char *, n + 1);
 
-/* The one place the account state changes (style anchors: curl). */
-static void account_set_state(struct account *a, enum account_state state, const char *raw_detail)
-{
+	for (guint i = 0; i < n; i++) {
+		const struct folder *f = a->folders->pdata[i];
+
+		states[i] = f->state;
+		details[i] = f->detail;
+	}
+	if (a->password_state != WATCH_STATE_IDLE) {
+		states[n] = a->password_state;
+		details[n] = a->password_detail;
+		n++;
+	}
+	if (n == 0) {
+		return;
+	}
+	size_t pick = supervisor_pick_state(states, n);
+	enum watch_state state = states[pick];
 	/* Details quote server text (BYE, NO): valid UTF-8 without control
 	 * or bidi characters before it reaches logs, JSON and D-Bus (E4). */
-	g_autofree char *detail = header_sanitize(raw_detail != NULL ? raw_detail : "");
+	g_autofree char *detail = header_sanitize(details[pick] != NULL ? details[pick] : "");
 
 	if (a->state == state && g_strcmp0(a->detail, detail) == 0) {
 		return;
 	}
-	if (state == ACCOUNT_STATE_ERROR) {
-		g_warning("account '%s': %s -> %s: %s", a->config->name, state_names[a->state],
-		          state_names[state], detail);
+	const char *from = watch_state_name(a->state);
+	const char *to = watch_state_name(state);
+	if (state == WATCH_STATE_ERROR) {
+		g_warning("account '%s': %s -> %s: %s", a->config->name, from, to, detail);
 	} else if (detail[0] != '\0') {
-		g_message("account '%s': %s -> %s: %s", a->config->name, state_names[a->state],
-		          state_names[state], detail);
+		g_message("account '%s': %s -> %s: %s", a->config->name, from, to, detail);
 	} else {
-		g_message("account '%s': %s -> %s", a->config->name, state_names[a->state],
-		          state_names[state]);
+		g_message("account '%s': %s -> %s", a->config->name, from, to);
 	}
-	bool watching = state == ACCOUNT_STATE_IDLE || state == ACCOUNT_STATE_POLLING;
-	bool was_watching = a->state == ACCOUNT_STATE_IDLE || a->state == ACCOUNT_STATE_POLLING;
-	if (watching && !was_watching) {
+	if (watch_state_is_watching(state) && !watch_state_is_watching(a->state)) {
 		a->connected_since = g_get_real_time() / G_USEC_PER_SEC;
-	} else if (!watching) {
+	} else if (!watch_state_is_watching(state)) {
 		a->connected_since = 0;
 	}
 	a->state = state;
 	g_free(a->detail);
-	a->detail = g_strdup(detail);
+	a->detail = g_steal_pointer(&detail);
 
 	struct watch_event ev = {
 	    .type = WATCH_EVENT_STATE,
 	    .account = a->config->name,
-	    .state = state_names[state],
-	    .detail = detail,
+	    .state = to,
+	    .detail = a->detail,
 	};
 	a->sink(&ev, a->user_data);
 }
 
-static void account_update_state(struct account *a)
-{
-	const struct folder *worst = NULL;
-
-	for (guint i = 0; i < a->folders->len; i++) {
-		const struct folder *f = a->folders->pdata[i];
-
-		if (worst == NULL || state_rank(f->state) < state_rank(worst->state)) {
-			worst = f;
-		}
-	}
-	if (worst != NULL) {
-		account_set_state(a, worst->state, worst->detail);
-	}
-}
-
-static void folder_set_state(struct folder *f, enum account_state state, const char *detail)
+static void folder_set_state(struct folder *f, enum watch_state state, const char *detail)
 {
 	f->state = state;
 	g_free(f->detail);
@@ -168,12 +165,22 @@ static void folder_set_state(struct folder *f, enum account_state state, const c
 	account_update_state(f->account);
 }
 
+static void password_set_state(struct account *a, enum watch_state state, const char *detail)
+{
+	a->password_state = state;
+	g_free(a->password_detail);
+	a->password_detail = g_strdup(detail);
+	account_update_state(a);
+}
+
+/* --- persistence ------------------------------------------------------------ */
+
 /* N4: the watermark is written after the events that moved it went out;
  * a crash in between repeats nothing, at worst it reports again what was
  * not yet saved — and the file is written at most once a second. */
 static void account_save(struct account *a)
 {
-	g_clear_handle_id(&a->save_source, g_source_remove);
+	timer_clear(a, &a->save_timer);
 	for (guint i = 0; i < a->folders->len; i++) {
 		const struct folder *f = a->folders->pdata[i];
 
@@ -202,15 +209,15 @@ static gboolean save_cb(gpointer user_data)
 {
 	struct account *a = user_data;
 
-	a->save_source = 0;
+	a->save_timer = 0;
 	account_save(a);
 	return G_SOURCE_REMOVE;
 }
 
 static void account_save_soon(struct account *a)
 {
-	if (a->save_source == 0) {
-		a->save_source = g_timeout_add_seconds(1, save_cb, a);
+	if (a->save_timer == 0) {
+		a->save_timer = a->env->timer_add(1000, save_cb, a);
 	}
 }
 
@@ -257,54 +264,36 @@ static void mailbox_event(const struct watch_event *event, void *user_data)
 	f->account->sink(event, f->account->user_data);
 }
 
+/* --- connections ---------------------------------------------------------- */
+
 static void folder_connect(struct folder *f);
+static void check_stopped(struct account *a);
 
 static gboolean retry_cb(gpointer data)
 {
 	struct folder *f = data;
 
-	f->retry_source = 0;
+	f->retry_timer = 0;
 	folder_connect(f);
 	return G_SOURCE_REMOVE;
 }
 
-static void check_stopped(struct account *a);
-
-/* In service from the first IDLE (or poll) of a connection on. */
-static void folder_serving(struct folder *f)
+static void folder_drop_connection(struct folder *f)
 {
-	if (f->serving_since == 0) {
-		f->serving_since = g_get_monotonic_time();
-	}
+	f->account->env->connection_destroy(f->connection);
+	f->connection = NULL;
 }
 
-static void conn_phase_changed(struct connection *c, enum imap_session_phase phase, void *user_data)
+static void conn_state_changed(struct connection *c, enum watch_state state, void *user_data)
 {
 	struct folder *f = user_data;
 
 	(void)c;
-	switch (phase) {
-	case IMAP_SESSION_PHASE_CONNECTING:
-		folder_set_state(f, ACCOUNT_STATE_CONNECTING, NULL);
-		break;
-	case IMAP_SESSION_PHASE_AUTHENTICATING:
-		folder_set_state(f, ACCOUNT_STATE_AUTHENTICATING, NULL);
-		break;
-	case IMAP_SESSION_PHASE_SYNCING:
-		folder_set_state(f, ACCOUNT_STATE_SYNCING, NULL);
-		break;
-	case IMAP_SESSION_PHASE_IDLE:
-		folder_serving(f);
-		folder_set_state(f, ACCOUNT_STATE_IDLE, NULL);
-		break;
-	case IMAP_SESSION_PHASE_POLLING:
-		folder_serving(f);
-		folder_set_state(f, ACCOUNT_STATE_POLLING, NULL);
-		break;
-	case IMAP_SESSION_PHASE_LOGOUT:
-	case IMAP_SESSION_PHASE_DONE:
-		break;
+	if (watch_state_is_watching(state)) {
+		/* In service from the first IDLE (or poll) on. */
+		supervisor_slot_serving(&f->slot, f->account->env->now());
 	}
+	folder_set_state(f, state, NULL);
 }
 
 static void conn_failed(struct connection *c, enum imap_failure failure,
@@ -314,38 +303,27 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 	struct account *a = f->account;
 	/* The message belongs to the connection destroyed below. */
 	g_autofree char *message = g_strdup(connection_message);
+	uint32_t delay;
 
 	(void)c;
-	connection_destroy(f->connection);
-	f->connection = NULL;
+	folder_drop_connection(f);
 	if (a->stopping) {
-		folder_set_state(f, ACCOUNT_STATE_DISCONNECTED, NULL);
+		folder_set_state(f, WATCH_STATE_DISCONNECTED, NULL);
 		check_stopped(a);
 		return;
 	}
-	if (f->serving_since != 0 &&
-	    g_get_monotonic_time() - f->serving_since >= (gint64)BACKOFF_STABLE_MS * 1000) {
-		f->attempt = 0;
-	}
-	f->serving_since = 0;
-	if (failure == IMAP_FAILURE_PERMANENT) {
-		/* No retry until the user acts (L5, A6). */
-		folder_set_state(f, ACCOUNT_STATE_ERROR, message);
+	if (!supervisor_slot_failed(&f->slot, failure, a->offline, a->env->now(), a->env->random(),
+	                            &delay)) {
+		folder_set_state(f, WATCH_STATE_ERROR, message);
 		return;
 	}
-	/* Without a network, retry rarely (the monitor may be wrong about a
-	 * loopback or VPN-only setup); the network's return retries at once. */
-	uint32_t delay = a->offline ? BACKOFF_MAX_MS
-	                            : backoff_delay_ms(f->attempt, failure == IMAP_FAILURE_RESOURCE,
-	                                               g_random_int());
-	f->attempt++;
 	g_autofree char *detail =
 	    g_strdup_printf("%s, retrying in %u s%s", message, (delay + 999) / 1000,
 	                    a->offline ? " or when the network returns" : "");
 	g_message("connection failed for account '%s' folder '%s': %s", a->config->name,
 	          mailbox_get_folder(f->mailbox), detail);
-	f->retry_source = g_timeout_add(delay, retry_cb, f);
-	folder_set_state(f, ACCOUNT_STATE_BACKOFF, detail);
+	f->retry_timer = a->env->timer_add(delay, retry_cb, f);
+	folder_set_state(f, WATCH_STATE_BACKOFF, detail);
 }
 
 static void conn_finished(struct connection *c, void *user_data)
@@ -353,14 +331,13 @@ static void conn_finished(struct connection *c, void *user_data)
 	struct folder *f = user_data;
 
 	(void)c;
-	connection_destroy(f->connection);
-	f->connection = NULL;
-	folder_set_state(f, ACCOUNT_STATE_DISCONNECTED, NULL);
+	folder_drop_connection(f);
+	folder_set_state(f, WATCH_STATE_DISCONNECTED, NULL);
 	check_stopped(f->account);
 }
 
 static const struct connection_ops connection_ops = {
-    .phase_changed = conn_phase_changed,
+    .state_changed = conn_state_changed,
     .failed = conn_failed,
     .finished = conn_finished,
 };
@@ -370,29 +347,47 @@ static void folder_connect(struct folder *f)
 	struct account *a = f->account;
 	struct connection_params params = {
 	    .account = a->config,
-	    .password = a->password,
+	    .password = secret_get(a->password),
 	    .mailbox = f->mailbox,
-	    .idle_refresh = a->config->idle_refresh,
-	    .poll_interval = 120,
 	    .trace = a->options.trace,
 	};
 
-	f->serving_since = 0;
-	f->connection = connection_create(&params, &connection_ops, f);
-	folder_set_state(f, ACCOUNT_STATE_CONNECTING, NULL);
-	connection_start(f->connection);
+	supervisor_slot_connecting(&f->slot);
+	f->connection = a->env->connection_create(&params, &connection_ops, f);
+	folder_set_state(f, WATCH_STATE_CONNECTING, NULL);
+	a->env->connection_start(f->connection);
+}
+
+/* Waiting to retry, or stopped in error: try again now, from the shortest
+ * delay. */
+static void folder_retry_now(struct folder *f)
+{
+	timer_clear(f->account, &f->retry_timer);
+	supervisor_slot_reset(&f->slot);
+	folder_connect(f);
 }
 
 static void folder_free(gpointer data)
 {
 	struct folder *f = data;
 
-	g_clear_handle_id(&f->retry_source, g_source_remove);
-	connection_destroy(f->connection);
+	timer_clear(f->account, &f->retry_timer);
+	if (f->connection != NULL) {
+		folder_drop_connection(f);
+	}
 	mailbox_destroy(f->mailbox);
 	g_free(f->detail);
 	g_free(f);
 }
+
+static void connect_all(struct account *a)
+{
+	for (guint i = 0; i < a->folders->len; i++) {
+		folder_connect(a->folders->pdata[i]);
+	}
+}
+
+/* --- the account ------------------------------------------------------------ */
 
 struct account *account_create(const struct config_account *config,
                                const struct account_options *options, account_sink sink,
@@ -402,29 +397,25 @@ struct account *account_create(const struct config_account *config,
 
 	a->config = config;
 	a->options = *options;
+	a->env = options->env != NULL ? options->env : &account_env_default;
 	a->sink = sink;
 	a->user_data = user_data;
-	a->state = ACCOUNT_STATE_DISCONNECTED;
+	a->state = WATCH_STATE_DISCONNECTED;
 	a->detail = g_strdup("");
+	a->password_state = WATCH_STATE_IDLE;
 	a->folders = g_ptr_array_new_with_free_func(folder_free);
 	for (size_t i = 0; config->folders[i] != NULL; i++) {
 		struct folder *f = g_new0(struct folder, 1);
 
 		f->account = a;
-		f->state = ACCOUNT_STATE_DISCONNECTED;
+		f->state = WATCH_STATE_DISCONNECTED;
 		f->mailbox = mailbox_create(config->name, config->folders[i], mailbox_event, f);
 		g_ptr_array_add(a->folders, f);
 	}
 	a->state_dir = g_strdup(options->state_dir);
+	a->options.state_dir = a->state_dir;
 	account_load(a);
 	return a;
-}
-
-static void connect_all(struct account *a)
-{
-	for (guint i = 0; i < a->folders->len; i++) {
-		folder_connect(a->folders->pdata[i]);
-	}
 }
 
 static void password_done(const char *password, const GError *error, void *user_data)
@@ -436,10 +427,11 @@ static void password_done(const char *password, const GError *error, void *user_
 		g_autofree char *detail =
 		    g_strdup_printf("cannot get the password: %s",
 		                    error != NULL ? error->message : "unknown error");
-		account_set_state(a, ACCOUNT_STATE_ERROR, detail);
+		password_set_state(a, WATCH_STATE_ERROR, detail);
 		return;
 	}
-	a->password = g_strdup(password);
+	a->password = secret_new(password);
+	password_set_state(a, WATCH_STATE_IDLE, NULL);
 	connect_all(a);
 }
 
@@ -448,15 +440,15 @@ void account_start(struct account *a)
 	/* Every folder starts connecting together, so the account does not
 	 * flap through "disconnected" while the first ones connect. */
 	for (guint i = 0; i < a->folders->len; i++) {
-		((struct folder *)a->folders->pdata[i])->state = ACCOUNT_STATE_CONNECTING;
+		((struct folder *)a->folders->pdata[i])->state = WATCH_STATE_CONNECTING;
 	}
 	if (a->config->password_command != NULL) {
-		account_set_state(a, ACCOUNT_STATE_CONNECTING, NULL);
+		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
 		a->password_request = password_request_start(
 		    a->config->password_command, a->options.password_timeout, password_done, a);
 		return;
 	}
-	a->password = g_strdup(a->config->password);
+	a->password = secret_new(a->config->password);
 	connect_all(a);
 }
 
@@ -464,7 +456,7 @@ static gboolean stopped_cb(gpointer data)
 {
 	struct account *a = data;
 
-	a->stopped_source = 0;
+	a->stopped_timer = 0;
 	if (a->stopped != NULL) {
 		account_stopped cb = a->stopped;
 		a->stopped = NULL;
@@ -485,14 +477,14 @@ static void check_stopped(struct account *a)
 			return;
 		}
 	}
-	if (a->stopped_source == 0) {
-		a->stopped_source = g_idle_add(stopped_cb, a);
+	if (a->stopped_timer == 0) {
+		a->stopped_timer = a->env->timer_add(0, stopped_cb, a);
 	}
 }
 
 void account_stop(struct account *a, account_stopped stopped, void *user_data)
 {
-	if (a->save_source != 0) {
+	if (a->save_timer != 0) {
 		account_save(a);
 	}
 	a->stopping = true;
@@ -503,9 +495,9 @@ void account_stop(struct account *a, account_stopped stopped, void *user_data)
 	for (guint i = 0; i < a->folders->len; i++) {
 		struct folder *f = a->folders->pdata[i];
 
-		g_clear_handle_id(&f->retry_source, g_source_remove);
+		timer_clear(a, &f->retry_timer);
 		if (f->connection != NULL) {
-			connection_logout(f->connection);
+			a->env->connection_logout(f->connection);
 		}
 	}
 	check_stopped(a);
@@ -517,14 +509,15 @@ void account_destroy(struct account *a)
 		return;
 	}
 	password_request_cancel(a->password_request);
-	g_clear_handle_id(&a->stopped_source, g_source_remove);
-	if (a->save_source != 0) {
+	timer_clear(a, &a->stopped_timer);
+	if (a->save_timer != 0) {
 		account_save(a);
 	}
 	state_account_free(a->saved);
 	g_free(a->state_dir);
 	g_ptr_array_unref(a->folders);
-	password_free(a->password);
+	secret_unref(a->password);
+	g_free(a->password_detail);
 	g_free(a->detail);
 	g_free(a);
 }
@@ -549,7 +542,7 @@ void account_set_config(struct account *a, const struct config_account *config)
 	a->config = config;
 }
 
-const char *account_get_password(const struct account *a)
+struct secret *account_get_password(const struct account *a)
 {
 	return a->password;
 }
@@ -578,13 +571,10 @@ void account_check(struct account *a)
 		struct folder *f = a->folders->pdata[i];
 
 		if (f->connection != NULL) {
-			connection_resync(f->connection);
-			continue;
+			a->env->connection_resync(f->connection);
+		} else {
+			folder_retry_now(f);
 		}
-		/* Waiting to retry, or stopped in error: try again now. */
-		g_clear_handle_id(&f->retry_source, g_source_remove);
-		f->attempt = 0;
-		folder_connect(f);
 	}
 }
 
@@ -597,13 +587,11 @@ void account_probe(struct account *a)
 		struct folder *f = a->folders->pdata[i];
 
 		if (f->connection != NULL) {
-			connection_probe(f->connection, PROBE_TIMEOUT);
-			continue;
+			a->env->connection_probe(f->connection, ACCOUNT_PROBE_TIMEOUT);
+		} else {
+			/* The world changed: try now. */
+			folder_retry_now(f);
 		}
-		/* Waiting, or stopped in error: the world changed, try now. */
-		g_clear_handle_id(&f->retry_source, g_source_remove);
-		f->attempt = 0;
-		folder_connect(f);
 	}
 }
 

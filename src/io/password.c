@@ -69,14 +69,6 @@ static void wipe(void *buf, gsize len)
 	}
 }
 
-void password_free(char *s)
-{
-	if (s) {
-		wipe(s, strlen(s));
-		g_free(s);
-	}
-}
-
 static void source_drop(GSource **source)
 {
 	if (*source) {

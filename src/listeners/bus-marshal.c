@@ -254,7 +254,7 @@ void bus_marshal_status(DBusMessageIter *iter, const struct daemon_status *statu
 
 		bus_marshal_open(&array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &account);
 		entry_string(&account, "name", a->name);
-		entry_string(&account, "state", account_state_name(a->state));
+		entry_string(&account, "state", watch_state_name(a->state));
 		entry_string(&account, "detail", a->detail);
 		entry_int64(&account, "connected_since", a->connected_since);
 		entry_int64(&account, "last_event", a->last_event);

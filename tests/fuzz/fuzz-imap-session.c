@@ -16,10 +16,10 @@
  *      chunk seed = b >> 5
  *
  * Invariants checked on every byte the client sends and every callback:
- * - only the commands of DESIGN.md §3 go out: never SELECT, STORE, EXPUNGE,
- *   CLOSE, COPY, MOVE, APPEND or a fetch that sets \Seen (W1-W3); every
- *   write is whole CRLF-terminated lines with no CR, LF or NUL inside
- *   (no command injection through names or credentials); tags count up;
+ * - only the commands of the watching session go out (docs/ARCHITECTURE.md): never SELECT, STORE,
+ * EXPUNGE, CLOSE, COPY, MOVE, APPEND or a fetch that sets \Seen (W1-W3); every write is whole
+ * CRLF-terminated lines with no CR, LF or NUL inside (no command injection through names or
+ * credentials); tags count up;
  * - with security = starttls no LOGIN or AUTHENTICATE (nor any other
  *   command) before the handshake the session asked for completed, and
  *   nothing at all is sent while it runs;
@@ -65,13 +65,17 @@ static const struct {
 };
 
 struct harness {
-	struct imap_session_config config;
+	struct config_account config;
+	const char *password;
+	bool trace;
+	struct imap_client_io io;
 	const char *folder;
 	char *examine_arg; /* the folder as EXAMINE must name it */
 	/* Secrets as they would appear on the wire, for the trace check. */
 	char *secrets[4];
 
 	struct mailbox *mailbox;
+	struct imap_client *client;
 	struct imap_session *session;
 	/* Per session. */
 	bool tls;         /* the handshake start_tls() asked for completed */
@@ -79,8 +83,7 @@ struct harness {
 	bool starttls_sent;
 	bool auth_open; /* AUTHENTICATE sent: raw SASL lines may follow */
 	bool ended;     /* failed() or finished() was called */
-	bool phase_done;
-	enum imap_session_phase phase;
+	enum watch_state state;
 	unsigned tag;
 
 	/* Across sessions: the "new" UIDs of the current UIDVALIDITY. */
@@ -203,14 +206,13 @@ static void h_trace(bool outgoing, const char *line, void *user_data)
 	}
 }
 
-static void h_phase(enum imap_session_phase phase, void *user_data)
+static void h_state(enum watch_state state, void *user_data)
 {
 	struct harness *h = user_data;
 
-	FUZZ_CHECK(phase >= IMAP_SESSION_PHASE_CONNECTING && phase <= IMAP_SESSION_PHASE_DONE);
-	FUZZ_CHECK(phase != h->phase && !h->phase_done && !h->ended);
-	h->phase = phase;
-	h->phase_done = phase == IMAP_SESSION_PHASE_DONE;
+	FUZZ_CHECK(state >= WATCH_STATE_AUTHENTICATING && state <= WATCH_STATE_POLLING);
+	FUZZ_CHECK(state != h->state && !h->ended);
+	h->state = state;
 }
 
 static void h_failed(enum imap_failure failure, const char *message, void *user_data)
@@ -220,7 +222,7 @@ static void h_failed(enum imap_failure failure, const char *message, void *user_
 	FUZZ_CHECK(failure >= IMAP_FAILURE_TRANSIENT && failure <= IMAP_FAILURE_RESOURCE);
 	FUZZ_CHECK(message != NULL);
 	FUZZ_CHECK_MSG(!h->ended, "second end of the session: failed(%s)", message);
-	FUZZ_CHECK(h->phase_done);
+	FUZZ_CHECK(imap_session_is_over(h->session) && imap_client_is_stopped(h->client));
 	h->ended = true;
 }
 
@@ -229,15 +231,12 @@ static void h_finished(void *user_data)
 	struct harness *h = user_data;
 
 	FUZZ_CHECK_MSG(!h->ended, "second end of the session: finished()");
-	FUZZ_CHECK(h->phase_done);
+	FUZZ_CHECK(imap_session_is_over(h->session) && imap_client_is_stopped(h->client));
 	h->ended = true;
 }
 
 static const struct imap_session_ops ops = {
-    .send = h_send,
-    .start_tls = h_start_tls,
-    .trace = h_trace,
-    .phase_changed = h_phase,
+    .state_changed = h_state,
     .failed = h_failed,
     .finished = h_finished,
 };
@@ -303,21 +302,28 @@ static void sink(const struct watch_event *ev, void *user_data)
 
 static void session_start(struct harness *h)
 {
-	h->session = imap_session_create(&h->config, h->mailbox, &ops, h);
+	h->io = (struct imap_client_io){
+	    .send = h_send,
+	    .start_tls = h_start_tls,
+	    .trace = h_trace,
+	    .user_data = h,
+	};
+	h->client = imap_client_create(h->config.name, h->trace, &h->io);
+	h->session = imap_session_create(h->client, &h->config, h->password, h->mailbox, &ops, h);
 	h->tls = h->config.security == CONFIG_SECURITY_TLS;
 	h->tls_pending = false;
 	h->starttls_sent = false;
 	h->auth_open = false;
 	h->ended = false;
-	h->phase_done = false;
-	h->phase = IMAP_SESSION_PHASE_CONNECTING;
+	h->state = WATCH_STATE_CONNECTING;
 	h->tag = 0;
-	FUZZ_CHECK(imap_session_get_phase(h->session) == IMAP_SESSION_PHASE_CONNECTING);
+	FUZZ_CHECK(imap_session_get_state(h->session) == WATCH_STATE_CONNECTING);
+	FUZZ_CHECK(imap_client_is_waiting(h->client)); /* for the greeting */
 }
 
 static void session_stop(struct harness *h)
 {
-	g_autofree char *caps = imap_session_describe_capabilities(h->session);
+	g_autofree char *caps = imap_client_describe_capabilities(h->client);
 
 	FUZZ_CHECK(caps != NULL);
 	for (const char *p = caps; *p != '\0'; p++) {
@@ -325,6 +331,8 @@ static void session_stop(struct harness *h)
 	}
 	imap_session_destroy(h->session);
 	h->session = NULL;
+	imap_client_destroy(h->client);
+	h->client = NULL;
 }
 
 static void control(struct harness *h, enum control c, unsigned *sessions)
@@ -338,7 +346,7 @@ static void control(struct harness *h, enum control c, unsigned *sessions)
 			h->tls = true;
 		}
 		/* Also when nothing asked for TLS: the session must ignore it. */
-		imap_session_tls_ready(h->session);
+		imap_client_tls_ready(h->client);
 		break;
 	case CONTROL_REFRESH:
 		imap_session_refresh(h->session);
@@ -347,10 +355,11 @@ static void control(struct harness *h, enum control c, unsigned *sessions)
 		imap_session_logout(h->session);
 		break;
 	case CONTROL_CLOSE:
-		imap_session_transport_closed(h->session, "connection closed by the fuzzer");
+		imap_client_transport_closed(h->client, IMAP_FAILURE_TRANSIENT,
+		                             "connection closed by the fuzzer");
 		FUZZ_CHECK(h->ended);
-		FUZZ_CHECK(imap_session_get_phase(h->session) == IMAP_SESSION_PHASE_DONE);
-		FUZZ_CHECK(!imap_session_is_waiting(h->session));
+		FUZZ_CHECK(imap_session_is_over(h->session));
+		FUZZ_CHECK(!imap_client_is_waiting(h->client));
 		if (*sessions < MAX_SESSIONS) {
 			session_stop(h);
 			session_start(h);
@@ -383,7 +392,7 @@ static void feed(struct harness *h, const char *data, size_t len, unsigned mode,
 			n = 1 + next_random(state) % 64;
 			n = MIN(n, len);
 		}
-		imap_session_feed(h->session, data, n);
+		imap_client_feed(h->client, data, n);
 		data += n;
 		len -= n;
 	}
@@ -401,27 +410,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < HEADER_LEN) {
 		return 0;
 	}
-	h.config.account = "work";
+	h.config.name = "work";
 	h.config.security = (enum config_security)(data[0] % 3);
 	h.config.auth = (enum config_auth)(data[0] / 3 % 5);
-	h.config.trace = data[0] / 15 % 2;
+	h.trace = data[0] / 15 % 2;
 	mode = data[0] / 30 % 3;
 	h.folder = folders[data[1] & 3];
-	h.config.username = credentials[data[1] >> 2 & 3].username;
-	h.config.password = credentials[data[1] >> 2 & 3].password;
+	h.config.username = (char *)credentials[data[1] >> 2 & 3].username;
+	h.password = credentials[data[1] >> 2 & 3].password;
 	state = 0x9e3779b9u ^ (uint32_t)(data[1] >> 5);
 
 	g_autofree char *encoded = utf7_imap_encode(h.folder);
 	g_autoptr(GString) examine = g_string_new(NULL);
 	FUZZ_CHECK(encoded != NULL && imap_command_append_astring(examine, encoded));
 	h.examine_arg = examine->str;
-	h.secrets[0] = g_strdup(h.config.password);
-	h.secrets[1] = imap_command_base64_plain("", h.config.username, h.config.password);
-	g_autofree char *xoauth2 = g_strdup_printf("user=%s\001auth=Bearer %s\001\001",
-	                                           h.config.username, h.config.password);
+	h.secrets[0] = g_strdup(h.password);
+	h.secrets[1] = imap_command_base64_plain("", h.config.username, h.password);
+	g_autofree char *xoauth2 =
+	    g_strdup_printf("user=%s\001auth=Bearer %s\001\001", h.config.username, h.password);
 	h.secrets[2] = g_base64_encode((const guchar *)xoauth2, strlen(xoauth2));
-	g_autofree char *oauthbearer = g_strdup_printf("n,a=%s,\001auth=Bearer %s\001\001",
-	                                               h.config.username, h.config.password);
+	g_autofree char *oauthbearer =
+	    g_strdup_printf("n,a=%s,\001auth=Bearer %s\001\001", h.config.username, h.password);
 	h.secrets[3] = g_base64_encode((const guchar *)oauthbearer, strlen(oauthbearer));
 
 	h.mailbox = mailbox_create("work", h.folder, sink, &h);

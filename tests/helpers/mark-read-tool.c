@@ -110,9 +110,10 @@ int main(int argc, char **argv)
 	    .tls_ca_file = ca,
 	};
 	struct outcome outcome = {.loop = g_main_loop_new(NULL, FALSE), .status = 1};
+	g_autoptr(secret) secret = secret_new(password);
 
-	mark_read_start(&account, password, folder, uidvalidity,
-	                (const uint32_t *)(void *)uids->data, uids->len, trace, done_cb, &outcome);
+	mark_read_start(&account, secret, folder, uidvalidity, (const uint32_t *)(void *)uids->data,
+	                uids->len, trace, done_cb, &outcome);
 	g_main_loop_run(outcome.loop);
 	g_main_loop_unref(outcome.loop);
 	if (outcome.calls != 1) {

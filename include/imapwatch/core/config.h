@@ -66,6 +66,7 @@ struct config_account {
 	bool has_tls_fingerprint;
 	uint8_t tls_fingerprint[CONFIG_FINGERPRINT_LEN];
 	guint idle_refresh;    /* seconds; account value or the [daemon] one */
+	guint poll_interval;   /* seconds between polls without IDLE (L7) */
 	bool notify;           /* desktop notifications for this account, default true */
 	char **notify_folders; /* NULL: every watched folder; else a subset of
 	                        * folders, never empty */
@@ -79,6 +80,7 @@ struct config {
 	bool notifications;
 	enum config_startup startup;
 	guint idle_refresh;      /* seconds, default 540 (9m); 1m..29m (I5) */
+	guint poll_interval;     /* seconds, default 120 (2m) */
 	guint password_timeout;  /* seconds, default 30 */
 	guint notify_max;        /* popups per folder before a burst is summed up, default 3 */
 	bool notification_sound; /* default true */

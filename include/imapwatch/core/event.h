@@ -13,6 +13,27 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Where an account, a folder or a connection stands: the `state` of the
+ * contract (README, docs/DBUS.md). A connection moves through CONNECTING to
+ * IDLE or POLLING; the account adds BACKOFF, ERROR and the rest. */
+enum watch_state {
+	WATCH_STATE_DISCONNECTED,
+	WATCH_STATE_CONNECTING,
+	WATCH_STATE_AUTHENTICATING,
+	WATCH_STATE_SYNCING,
+	WATCH_STATE_IDLE,
+	WATCH_STATE_POLLING,
+	WATCH_STATE_BACKOFF,
+	WATCH_STATE_ERROR,
+	WATCH_STATE_DISABLED,
+};
+
+/* "disconnected", "connecting", …, as in the contract. */
+const char *watch_state_name(enum watch_state state);
+
+/* True for IDLE and POLLING: every change is being watched. */
+bool watch_state_is_watching(enum watch_state state);
+
 enum watch_event_type {
 	WATCH_EVENT_NEW,
 	WATCH_EVENT_CHANGED,

@@ -4,9 +4,8 @@
 
 /*
  * Marking messages of one folder as read (W4), as a pure state machine
- * ("sans-I/O") like imap-session: bytes from the server go in through
- * imap_action_feed(), commands come out through the io callbacks. No
- * sockets, no timers; src/io/mark-read.c drives it.
+ * ("sans-I/O") over an imap_client, like imap-session. No sockets, no
+ * timers; src/io/mark-read.c drives it.
  *
  * Sequence: the login of imap-login (greeting, strict STARTTLS, CAPABILITY,
  * AUTHENTICATE or LOGIN, capabilities after login), ID when offered (A8),
@@ -25,7 +24,8 @@
  * destroy the action.
  */
 
-#include "imapwatch/core/imap-login.h"
+#include "imapwatch/core/config.h"
+#include "imapwatch/core/imap-client.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -46,30 +46,24 @@ struct imap_action_ops {
 /* Exactly one of failed() and finished() is called, once. */
 
 struct imap_action_config {
-	struct imap_login_config login;
-	const char *folder;   /* UTF-8; copied */
-	uint32_t uidvalidity; /* the one the UIDs belong to */
-	const uint32_t *uids; /* copied; any order, duplicates allowed */
+	const struct config_account *account; /* login settings, name; borrowed */
+	const char *password;                 /* borrowed; its owner wipes it */
+	const char *folder;                   /* UTF-8; copied */
+	uint32_t uidvalidity;                 /* the one the UIDs belong to */
+	const uint32_t *uids;                 /* copied; any order, duplicates allowed */
 	size_t n_uids;
 };
 
-/* io and ops are borrowed and must outlive the action. Sends nothing until
- * the greeting arrives. */
-struct imap_action *imap_action_create(const struct imap_action_config *config,
-                                       const struct imap_login_io *io,
+/* Becomes client's handler (through imap-login). client, config->account,
+ * config->password and ops are borrowed and must outlive the action. Sends
+ * nothing until the greeting arrives. When the transport closes
+ * (imap_client_transport_closed()) the action fails — or finishes, when
+ * only UNSELECT / LOGOUT were left. */
+struct imap_action *imap_action_create(struct imap_client *client,
+                                       const struct imap_action_config *config,
                                        const struct imap_action_ops *ops, void *user_data);
-/* Accepts NULL. Wipes the password. */
+/* Accepts NULL. */
 void imap_action_destroy(struct imap_action *action);
-
-/* Bytes from the server (plaintext, after TLS). */
-void imap_action_feed(struct imap_action *action, const char *data, size_t len);
-
-/* The TLS handshake requested by io->start_tls succeeded. */
-void imap_action_tls_ready(struct imap_action *action);
-
-/* The transport closed (EOF, error or timeout) with message: failed(), or
- * finished() when only UNSELECT / LOGOUT were left. */
-void imap_action_transport_closed(struct imap_action *action, const char *message);
 
 /* True until failed() or finished() has been called. */
 bool imap_action_is_running(const struct imap_action *action);

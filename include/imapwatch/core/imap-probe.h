@@ -3,10 +3,9 @@
 #define IMAPWATCH_IMAP_PROBE_H
 
 /*
- * A diagnostic IMAP session for `imapwatch doctor`, pure like imap-session
- * and imap-action ("sans-I/O"): bytes from the server go in through
- * imap_probe_feed(), commands come out through the io callbacks; no
- * sockets, no timers. src/ctl/doctor.c drives it.
+ * A diagnostic IMAP session for `imapwatch doctor` over an imap_client,
+ * pure like imap-session and imap-action ("sans-I/O"): no sockets, no
+ * timers. src/ctl/doctor.c drives it.
  *
  * Sequence: the login of imap-login (greeting, strict STARTTLS,
  * CAPABILITY, authentication, capabilities after login), ID when offered
@@ -22,7 +21,8 @@
  * destroy the probe.
  */
 
-#include "imapwatch/core/imap-login.h"
+#include "imapwatch/core/config.h"
+#include "imapwatch/core/imap-client.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -38,8 +38,9 @@ struct imap_probe_ops {
 };
 
 struct imap_probe_config {
-	struct imap_login_config login;
-	const char *const *folders; /* UTF-8, NULL-terminated; copied */
+	const struct config_account *account; /* login settings, name; borrowed */
+	const char *password;                 /* borrowed; its owner wipes it */
+	const char *const *folders;           /* UTF-8, NULL-terminated; copied */
 	bool stop_after_greeting;
 };
 
@@ -54,29 +55,23 @@ struct imap_probe_folder {
 	uint32_t uidvalidity;
 };
 
-/* io and ops are borrowed and must outlive the probe. Sends nothing until
- * the greeting arrives. */
-struct imap_probe *imap_probe_create(const struct imap_probe_config *config,
-                                     const struct imap_login_io *io,
+/* Becomes client's handler (through imap-login). client,
+ * config->account, config->password and ops are borrowed and must outlive
+ * the probe. Sends nothing until the greeting arrives. When the transport
+ * closes (imap_client_transport_closed()) after LOGOUT was sent, the probe
+ * ends normally. */
+struct imap_probe *imap_probe_create(struct imap_client *client,
+                                     const struct imap_probe_config *config,
                                      const struct imap_probe_ops *ops, void *user_data);
-/* Accepts NULL. Wipes the password. */
+/* Accepts NULL. */
 void imap_probe_destroy(struct imap_probe *probe);
-
-/* Bytes from the server (plaintext, after TLS). */
-void imap_probe_feed(struct imap_probe *probe, const char *data, size_t len);
-
-/* The TLS handshake requested by io->start_tls succeeded. */
-void imap_probe_tls_ready(struct imap_probe *probe);
-
-/* The transport closed (EOF, error or timeout) with message. After LOGOUT
- * was sent this ends the probe normally. */
-void imap_probe_transport_closed(struct imap_probe *probe, const char *message);
 
 /* --- results, valid once finished() was called ---------------------------- */
 
-/* The login machinery: capabilities, mechanisms offered, whether the
- * credentials were rejected. */
-const struct imap_login *imap_probe_get_login(const struct imap_probe *probe);
+/* True when the server rejected the credentials (not a temporary
+ * refusal, A6). Capabilities and the mechanisms offered before login are
+ * the client's (imap_client_has_cap(), imap_client_get_auth_mechanisms()). */
+bool imap_probe_credentials_rejected(const struct imap_probe *probe);
 
 bool imap_probe_was_greeted(const struct imap_probe *probe);
 bool imap_probe_is_authenticated(const struct imap_probe *probe);

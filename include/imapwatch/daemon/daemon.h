@@ -56,7 +56,7 @@ struct daemon_folder_status {
 
 struct daemon_account_status {
 	char *name;
-	enum account_state state;
+	enum watch_state state;
 	char *detail;           /* reason for backoff / error, else "" */
 	gint64 connected_since; /* Unix seconds every folder has been watched since, 0 if not */
 	gint64 last_event;      /* Unix seconds of the last message or reset event, 0 if none */

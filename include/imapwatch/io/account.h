@@ -8,31 +8,29 @@
  * folder across reconnects, opens one connection per folder (a later NOTIFY
  * mode will put several folders on one connection; the folder/connection
  * split is kept here for that), reconnects with jittered backoff after
- * transient failures and stops in state `error` after permanent ones.
+ * transient failures and stops in state `error` after permanent ones. The
+ * decisions themselves are core/supervisor.h's.
  *
- * The account state is one of the states of DESIGN.md §1, derived from its
- * folders; every change is logged as "from -> to" and reported as a `state`
- * watch event with a detail for backoff and error.
+ * The account state is computed in one place from its parts — each
+ * folder's connection or retry, and the password while it is fetched or
+ * has failed (supervisor_pick_state()); every change is logged as
+ * "from -> to" and reported as a `state` watch event with a detail for
+ * backoff and error.
+ *
+ * Connections, timers, the clock and randomness are reached through a
+ * struct account_env: the real ones in the daemon, fakes in the unit tests
+ * (tests/unit/io/test-account*.c), which play reconnects, black holes and
+ * sleep on a clock of their own.
  */
 
 #include "imapwatch/core/config.h"
 #include "imapwatch/core/event.h"
 #include "imapwatch/core/mailbox.h"
+#include "imapwatch/core/secret.h"
+#include "imapwatch/io/connection.h"
 
 #include <glib.h>
 #include <stdbool.h>
-
-enum account_state {
-	ACCOUNT_STATE_DISCONNECTED,
-	ACCOUNT_STATE_CONNECTING,
-	ACCOUNT_STATE_AUTHENTICATING,
-	ACCOUNT_STATE_SYNCING,
-	ACCOUNT_STATE_IDLE,
-	ACCOUNT_STATE_POLLING,
-	ACCOUNT_STATE_BACKOFF,
-	ACCOUNT_STATE_ERROR,
-	ACCOUNT_STATE_DISABLED,
-};
 
 struct account;
 
@@ -43,13 +41,42 @@ typedef void (*account_sink)(const struct watch_event *event, void *user_data);
 /* Called once after account_stop() when every connection has ended. */
 typedef void (*account_stopped)(struct account *account, void *user_data);
 
-struct account_options {
-	guint password_timeout; /* seconds */
-	bool trace;             /* --trace-imap */
-	const char *state_dir;  /* where the watermarks persist; copied */
+/* The world as the account sees it. */
+struct account_env {
+	/* The connection_* functions of connection.h, or a test's fakes. */
+	struct connection *(*connection_create)(const struct connection_params *params,
+	                                        const struct connection_ops *ops, void *user_data);
+	void (*connection_start)(struct connection *connection);
+	void (*connection_resync)(struct connection *connection);
+	void (*connection_probe)(struct connection *connection, guint timeout);
+	void (*connection_logout)(struct connection *connection);
+	void (*connection_destroy)(struct connection *connection);
+	/* Monotonic microseconds. */
+	gint64 (*now)(void);
+	/* Calls func(data) once after ms milliseconds from the main loop (0:
+	 * as soon as it is idle); returns an id > 0 for timer_cancel(). */
+	guint (*timer_add)(guint ms, GSourceFunc func, gpointer data);
+	void (*timer_cancel)(guint id);
+	/* Any 32-bit random value (backoff jitter). */
+	uint32_t (*random)(void);
 };
 
-/* config is copied by reference: it must outlive the account. */
+/* Real connections, GLib timers, g_get_monotonic_time(), g_random_int(). */
+extern const struct account_env account_env_default;
+
+struct account_options {
+	guint password_timeout;        /* seconds */
+	bool trace;                    /* --trace-imap */
+	const char *state_dir;         /* where the watermarks persist; copied */
+	const struct account_env *env; /* NULL: account_env_default */
+};
+
+/* Seconds a connection has to answer a probe after resume or a network
+ * change. */
+#define ACCOUNT_PROBE_TIMEOUT 10
+
+/* config is borrowed: it must outlive the account (account_set_config()
+ * points it at another). */
 struct account *account_create(const struct config_account *config,
                                const struct account_options *options, account_sink sink,
                                void *user_data);
@@ -59,7 +86,7 @@ void account_stop(struct account *account, account_stopped stopped, void *user_d
 /* Closes everything at once. Accepts NULL. */
 void account_destroy(struct account *account);
 
-enum account_state account_get_state(const struct account *account);
+enum watch_state account_get_state(const struct account *account);
 /* Why the account is in backoff or error, else "". */
 const char *account_get_detail(const struct account *account);
 /* Unix seconds since every folder has been watched (idle or polling), or 0. */
@@ -67,21 +94,21 @@ gint64 account_get_connected_since(const struct account *account);
 const struct config_account *account_get_config(const struct account *account);
 /* Points the account at an equal configuration (after a reload). */
 void account_set_config(struct account *account, const struct config_account *config);
-/* The password once known (config or password_command), else NULL. */
-const char *account_get_password(const struct account *account);
+/* The password once known (config or password_command), else NULL. Take a
+ * reference (secret_ref()) to keep it beyond the account's life. */
+struct secret *account_get_password(const struct account *account);
 guint account_get_n_folders(const struct account *account);
 struct mailbox *account_get_mailbox(const struct account *account, guint index);
 /* Resynchronise now whatever the state: watching folders select again and
  * re-list flags; folders waiting to retry, or in error, connect at once. */
 void account_check(struct account *account);
 /* After resume from sleep or a network change: every connection proves
- * itself with a round trip within a few seconds (broken ones reconnect at
- * once); folders waiting to retry or in error try again now. */
+ * itself with a round trip within ACCOUNT_PROBE_TIMEOUT (broken ones
+ * reconnect at once); folders waiting to retry or in error try again now. */
 void account_probe(struct account *account);
 /* Without a network, failed connections retry only rarely (the caller
  * runs account_probe() when it returns). */
 void account_set_online(struct account *account, bool online);
 const char *account_get_name(const struct account *account);
-const char *account_state_name(enum account_state state);
 
 #endif

@@ -3,19 +3,21 @@
 #define IMAPWATCH_CONNECTION_H
 
 /*
- * One IMAP connection watching one folder: a stream (socket + TLS) driving
- * an imap_session, with the timers the pure session cannot have — the
- * response timeout (L4; 30 s without a byte while a reply is due, which
- * also bounds DONE, I5) and the IDLE refresh / poll timer (I5, I6, L7).
+ * One IMAP connection watching one folder: an imap_session over a link
+ * (stream, client, response timer), plus the timers the pure session
+ * cannot have — the IDLE refresh / poll timer (I5, I6, L7) and the probe
+ * on silence when the server sends keepalives (L1, core/liveness.h).
  *
  * The account supervisor decides which folders go on which connection and
  * when to reconnect; a connection never reconnects by itself. Its callbacks
- * come from the main loop, never from inside a connection_* call, and the
- * supervisor may destroy the connection from within them.
+ * come from the main loop or from stream events, never from inside a
+ * connection_* call; the supervisor may destroy the connection from within
+ * failed() and finished().
  */
 
 #include "imapwatch/core/config.h"
-#include "imapwatch/core/imap-session.h"
+#include "imapwatch/core/event.h"
+#include "imapwatch/core/imap-client.h"
 #include "imapwatch/core/mailbox.h"
 
 #include <glib.h>
@@ -24,7 +26,9 @@
 struct connection;
 
 struct connection_ops {
-	void (*phase_changed)(struct connection *connection, enum imap_session_phase phase,
+	/* CONNECTING, AUTHENTICATING, SYNCING, IDLE or POLLING, once per
+	 * change. */
+	void (*state_changed)(struct connection *connection, enum watch_state state,
 	                      void *user_data);
 	/* The connection is over because of failure; message is for users. */
 	void (*failed)(struct connection *connection, enum imap_failure failure,
@@ -33,14 +37,14 @@ struct connection_ops {
 	void (*finished)(struct connection *connection, void *user_data);
 };
 
+/* Borrowed, all of it, and must outlive the connection: account (server,
+ * login, idle_refresh, poll_interval), password (its owner wipes it),
+ * mailbox. trace: --trace-imap. */
 struct connection_params {
-	const struct config_account *account; /* borrowed, outlives the connection */
-	const char *password;                 /* copied */
-	struct mailbox *mailbox;              /* borrowed, outlives the connection */
-	guint idle_refresh;                   /* seconds between IDLE re-issues */
-	guint poll_interval;                  /* seconds between polls without IDLE */
-	guint response_timeout;               /* seconds; 0 = 30 */
-	bool trace;                           /* --trace-imap */
+	const struct config_account *account;
+	const char *password;
+	struct mailbox *mailbox;
+	bool trace;
 };
 
 struct connection *connection_create(const struct connection_params *params,
@@ -58,7 +62,5 @@ void connection_probe(struct connection *connection, guint timeout);
 void connection_logout(struct connection *connection);
 /* Closes at once. Accepts NULL. */
 void connection_destroy(struct connection *connection);
-
-enum imap_session_phase connection_get_phase(const struct connection *connection);
 
 #endif

@@ -16,6 +16,7 @@
  */
 
 #include "imapwatch/core/config.h"
+#include "imapwatch/core/secret.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -28,10 +29,11 @@ struct mark_read_request;
  * success, else a message for the user (domain G_IO_ERROR). */
 typedef void (*mark_read_done)(const GError *error, void *user_data);
 
-/* account is borrowed and must outlive the request; password and folder
- * (UTF-8) and uids are copied. */
+/* account is borrowed and must outlive the request; the request keeps a
+ * reference to password; folder (UTF-8) and uids are copied. The
+ * connection is bounded by the response timeout (L4) and 60 s in all. */
 struct mark_read_request *mark_read_start(const struct config_account *account,
-                                          const char *password, const char *folder,
+                                          struct secret *password, const char *folder,
                                           uint32_t uidvalidity, const uint32_t *uids, size_t n_uids,
                                           bool trace, mark_read_done done, void *user_data);
 

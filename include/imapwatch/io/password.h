@@ -37,7 +37,4 @@ struct password_request *password_request_start(const char *command, guint timeo
  * request is freed. Accepts NULL. */
 void password_request_cancel(struct password_request *request);
 
-/* Overwrites s with zeros and frees it (for secrets). Accepts NULL. */
-void password_free(char *s);
-
 #endif

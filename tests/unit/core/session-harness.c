@@ -3,25 +3,17 @@
 
 #include <string.h>
 
-static void h_phase(enum imap_session_phase phase, void *user_data)
+static void h_state(enum watch_state state, void *user_data)
 {
-	(void)phase;
+	(void)state;
 	(void)user_data;
 }
 
 const struct imap_session_ops session_harness_ops = {
-    .send = recorder_send,
-    .start_tls = recorder_start_tls,
-    .trace = recorder_trace,
-    .phase_changed = h_phase,
+    .state_changed = h_state,
     .failed = recorder_failed,
     .finished = recorder_finished,
 };
-
-static void session_feed(void *session, const char *data, size_t len)
-{
-	imap_session_feed(session, data, len);
-}
 
 void session_harness_sink(const struct watch_event *event, void *user_data)
 {
@@ -48,15 +40,17 @@ static void assert_never_modifies(const char *sent)
 	}
 }
 
-void session_harness_init(struct harness *h)
+void session_harness_init(struct harness *h, enum config_security security, enum config_auth auth)
 {
 	*h = (struct harness){.events = g_string_new(NULL)};
 	recorder_init(&h->rec);
+	transcript_wire_init(&h->wire, &h->rec, security, auth);
 }
 
 void session_harness_finish(struct harness *h, struct mailbox *mailbox)
 {
 	imap_session_destroy(h->session);
+	transcript_wire_clear(&h->wire);
 	mailbox_destroy(mailbox);
 	g_string_free(h->events, TRUE);
 	recorder_clear(&h->rec);
@@ -65,27 +59,18 @@ void session_harness_finish(struct harness *h, struct mailbox *mailbox)
 static void run_transcript(const struct transcript *t, bool byte_by_byte)
 {
 	struct harness h;
-	session_harness_init(&h);
+	session_harness_init(&h, t->security, t->auth);
 	struct mailbox *mailbox = mailbox_create("work", "INBOX", session_harness_sink, &h);
-	struct imap_session_config config = {
-	    .account = "work",
-	    .security = t->security,
-	    .auth = t->auth,
-	    .username = "alice",
-	    .password = t->password != NULL ? t->password : "s3cret pass",
-	    .trace = true,
-	};
+	const char *password = t->password != NULL ? t->password : "s3cret pass";
 
 	if (t->restore_uidvalidity != 0) {
 		mailbox_restore(mailbox, t->restore_uidvalidity, t->restore_watermark);
 	}
-	h.session = imap_session_create(&config, mailbox, &session_harness_ops, &h);
+	h.session = imap_session_create(h.wire.client, &h.wire.account, password, mailbox,
+	                                &session_harness_ops, &h);
 	for (const struct step *s = t->steps; s->server != NULL; s++) {
-		if (strcmp(s->server, "<TLS>") == 0) {
-			g_assert_cmpint(h.rec.start_tls_calls, ==, 1);
-			imap_session_tls_ready(h.session);
-		} else if (strcmp(s->server, "<CLOSE>") == 0) {
-			imap_session_transport_closed(h.session, "server closed the connection");
+		if (transcript_wire_step(&h.wire, &h.rec, s->server)) {
+			/* the transport's part */
 		} else if (strcmp(s->server, "<RESYNC>") == 0) {
 			imap_session_resync(h.session);
 		} else if (strcmp(s->server, "<REFRESH>") == 0) {
@@ -93,7 +78,8 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 		} else if (strcmp(s->server, "<LOGOUT>") == 0) {
 			imap_session_logout(h.session);
 		} else {
-			transcript_feed(session_feed, h.session, s->server, byte_by_byte);
+			transcript_feed(transcript_client_feed, h.wire.client, s->server,
+			                byte_by_byte);
 		}
 		transcript_check_step(&h.rec, t->name, byte_by_byte, t->steps, s);
 	}
@@ -102,7 +88,7 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	g_assert_cmpstr(mailbox_get_special_use(mailbox), ==, t->special_use);
 	assert_never_modifies(h.rec.all_sent->str);
 	/* Secrets never reach the trace (issue: --trace-imap redacts). */
-	g_assert_null(strstr(h.rec.trace->str, config.password));
+	g_assert_null(strstr(h.rec.trace->str, password));
 	g_autofree char *b64 = g_base64_encode((const guchar *)"\0alice\0s3cret pass", 18);
 	g_assert_null(strstr(h.rec.trace->str, b64));
 

@@ -35,6 +35,7 @@ struct transcript {
 
 struct harness {
 	struct transcript_recorder rec; /* first: the recorder callbacks take the harness */
+	struct transcript_wire wire;
 	GString *events;
 	struct imap_session *session;
 };
@@ -48,8 +49,10 @@ struct harness {
 extern const struct imap_session_ops session_harness_ops;
 /* A mailbox sink that appends each event as a JSON line to h->events. */
 void session_harness_sink(const struct watch_event *event, void *user_data);
-void session_harness_init(struct harness *h);
-/* Destroys the session and mailbox, frees what the harness recorded. */
+/* A recorder and a wire with the given login settings. */
+void session_harness_init(struct harness *h, enum config_security security, enum config_auth auth);
+/* Destroys the session, client and mailbox, frees what the harness
+ * recorded. */
 void session_harness_finish(struct harness *h, struct mailbox *mailbox);
 
 /* Registers each transcript as the test /session/NAME. */

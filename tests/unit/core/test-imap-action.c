@@ -34,6 +34,7 @@ struct transcript {
 
 struct harness {
 	struct transcript_recorder rec; /* first: the recorder callbacks take the harness */
+	struct transcript_wire wire;
 };
 
 static const struct imap_action_ops ops = {
@@ -77,54 +78,38 @@ static void assert_no_secrets(const char *trace)
 
 static const uint32_t uids_1237[] = {7, 2, 1, 3, 2};
 
-static struct imap_action *action_new(const struct transcript *t, struct harness *h,
-                                      struct imap_login_io *io)
+static struct imap_action *action_new(const struct transcript *t, struct harness *h)
 {
+	recorder_init(&h->rec);
+	transcript_wire_init(&h->wire, &h->rec, t->security, t->auth);
+
 	struct imap_action_config config = {
-	    .login =
-	        {
-	            .account = "work",
-	            .security = t->security,
-	            .auth = t->auth,
-	            .username = "alice",
-	            .password = PASSWORD,
-	            .trace = true,
-	        },
+	    .account = &h->wire.account,
+	    .password = PASSWORD,
 	    .folder = t->folder != NULL ? t->folder : "INBOX",
 	    .uidvalidity = t->uidvalidity,
 	    .uids = t->uids != NULL ? t->uids : uids_1237,
 	    .n_uids = t->uids != NULL ? t->n_uids : G_N_ELEMENTS(uids_1237),
 	};
-
-	*io = (struct imap_login_io){
-	    .send = recorder_send,
-	    .start_tls = recorder_start_tls,
-	    .trace = recorder_trace,
-	    .user_data = h,
-	};
-	return imap_action_create(&config, io, &ops, h);
+	return imap_action_create(h->wire.client, &config, &ops, h);
 }
 
-static void action_feed(void *action, const char *data, size_t len)
+static void action_free(struct harness *h, struct imap_action *a)
 {
-	imap_action_feed(action, data, len);
+	imap_action_destroy(a);
+	transcript_wire_clear(&h->wire);
+	recorder_clear(&h->rec);
 }
 
 static void run_transcript(const struct transcript *t, bool byte_by_byte)
 {
 	struct harness h;
-	struct imap_login_io io;
+	struct imap_action *a = action_new(t, &h);
 
-	recorder_init(&h.rec);
-	struct imap_action *a = action_new(t, &h, &io);
 	for (const struct step *s = t->steps; s->server != NULL; s++) {
-		if (strcmp(s->server, "<TLS>") == 0) {
-			g_assert_cmpint(h.rec.start_tls_calls, ==, 1);
-			imap_action_tls_ready(a);
-		} else if (strcmp(s->server, "<CLOSE>") == 0) {
-			imap_action_transport_closed(a, "server closed the connection");
-		} else {
-			transcript_feed(action_feed, a, s->server, byte_by_byte);
+		if (!transcript_wire_step(&h.wire, &h.rec, s->server)) {
+			transcript_feed(transcript_client_feed, h.wire.client, s->server,
+			                byte_by_byte);
 		}
 		transcript_check_step(&h.rec, t->name, byte_by_byte, t->steps, s);
 	}
@@ -136,9 +121,7 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	}
 	assert_only_marks_seen(h.rec.all_sent->str);
 	assert_no_secrets(h.rec.trace->str);
-
-	imap_action_destroy(a);
-	recorder_clear(&h.rec);
+	action_free(&h, a);
 }
 
 static void test_transcript(gconstpointer data)
@@ -530,7 +513,6 @@ static void run_split(bool byte_by_byte)
 	g_autoptr(GRegex) store = g_regex_new(
 	    "^(A[0-9]+) UID STORE ([0-9:,]+) \\+FLAGS\\.SILENT \\(\\\\Seen\\)\r\n$", 0, 0, NULL);
 	struct harness h;
-	struct imap_login_io io;
 	unsigned commands = 0;
 
 	for (uint32_t u = 4000000000u; u < 4000000000u + 12000; u += 2) {
@@ -546,15 +528,14 @@ static void run_split(bool byte_by_byte)
 	    .n_uids = input->len,
 	};
 
-	recorder_init(&h.rec);
-	struct imap_action *a = action_new(&t, &h, &io);
-	transcript_feed(action_feed, a, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n",
-	                byte_by_byte);
-	transcript_feed(action_feed, a, "A1 OK [CAPABILITY IMAP4rev1 UNSELECT] in\r\n",
-	                byte_by_byte);
+	struct imap_action *a = action_new(&t, &h);
+	transcript_feed(transcript_client_feed, h.wire.client,
+	                "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n", byte_by_byte);
+	transcript_feed(transcript_client_feed, h.wire.client,
+	                "A1 OK [CAPABILITY IMAP4rev1 UNSELECT] in\r\n", byte_by_byte);
 	g_string_truncate(h.rec.sent, 0);
-	transcript_feed(action_feed, a, "* OK [UIDVALIDITY 5] x\r\nA2 OK [READ-WRITE] done\r\n",
-	                byte_by_byte);
+	transcript_feed(transcript_client_feed, h.wire.client,
+	                "* OK [UIDVALIDITY 5] x\r\nA2 OK [READ-WRITE] done\r\n", byte_by_byte);
 	while (g_str_has_prefix(h.rec.sent->str, "A") && strstr(h.rec.sent->str, " UID STORE ")) {
 		g_autoptr(GMatchInfo) match = NULL;
 
@@ -567,7 +548,7 @@ static void run_split(bool byte_by_byte)
 		parse_set(set, stored);
 		commands++;
 		g_string_truncate(h.rec.sent, 0);
-		transcript_feed(action_feed, a, reply, byte_by_byte);
+		transcript_feed(transcript_client_feed, h.wire.client, reply, byte_by_byte);
 	}
 	g_assert_cmpuint(commands, >=, 3);
 	g_autofree char *unselect = g_strdup_printf("A%u UNSELECT\r\n", 3 + commands);
@@ -581,8 +562,7 @@ static void run_split(bool byte_by_byte)
 	g_assert_cmpuint(g_array_index(stored, uint32_t, 0), ==, 10);
 	g_assert_cmpuint(g_array_index(stored, uint32_t, stored->len - 1), ==, 4000000000u + 11998);
 	assert_only_marks_seen(h.rec.all_sent->str);
-	imap_action_destroy(a);
-	recorder_clear(&h.rec);
+	action_free(&h, a);
 }
 
 static void test_split(void)

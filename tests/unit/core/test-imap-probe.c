@@ -21,6 +21,9 @@ struct harness {
 	GString *sent;
 	GString *all_sent;
 	unsigned finished;
+	struct config_account account;
+	struct imap_client_io io;
+	struct imap_client *client;
 };
 
 static void h_send(const char *data, size_t len, void *user_data)
@@ -62,36 +65,36 @@ static void assert_read_only(const char *sent)
 
 /* Runs the steps; returns the probe for the caller to inspect. */
 static struct imap_probe *run(const struct step *steps, const char *const *folders,
-                              bool stop_after_greeting, bool bytewise, struct harness *h,
-                              struct imap_login_io *io)
+                              bool stop_after_greeting, bool bytewise, struct harness *h)
 {
+	h->account = (struct config_account){
+	    .name = "test",
+	    .security = CONFIG_SECURITY_TLS,
+	    .auth = CONFIG_AUTH_AUTO,
+	    .username = "alice",
+	};
 	struct imap_probe_config config = {
-	    .login =
-	        {
-	            .account = "test",
-	            .security = CONFIG_SECURITY_TLS,
-	            .auth = CONFIG_AUTH_AUTO,
-	            .username = "alice",
-	            .password = "s3cret",
-	        },
+	    .account = &h->account,
+	    .password = "s3cret",
 	    .folders = folders,
 	    .stop_after_greeting = stop_after_greeting,
 	};
-	*io = (struct imap_login_io){.send = h_send, .start_tls = h_start_tls, .user_data = h};
+	h->io = (struct imap_client_io){.send = h_send, .start_tls = h_start_tls, .user_data = h};
+	h->client = imap_client_create(h->account.name, false, &h->io);
 	h->sent = g_string_new(NULL);
 	h->all_sent = g_string_new(NULL);
 	h->finished = 0;
 
-	struct imap_probe *p = imap_probe_create(&config, io, &ops, h);
+	struct imap_probe *p = imap_probe_create(h->client, &config, &ops, h);
 	for (const struct step *s = steps; s->server != NULL; s++) {
 		if (strcmp(s->server, "<CLOSE>") == 0) {
-			imap_probe_transport_closed(p, "closed");
+			imap_client_transport_closed(h->client, IMAP_FAILURE_TRANSIENT, "closed");
 		} else if (bytewise) {
 			for (size_t i = 0; s->server[i] != '\0'; i++) {
-				imap_probe_feed(p, &s->server[i], 1);
+				imap_client_feed(h->client, &s->server[i], 1);
 			}
 		} else {
-			imap_probe_feed(p, s->server, strlen(s->server));
+			imap_client_feed(h->client, s->server, strlen(s->server));
 		}
 		g_assert_cmpstr(h->sent->str, ==, s->client);
 		g_string_truncate(h->sent, 0);
@@ -104,13 +107,14 @@ static void harness_clear(struct harness *h)
 {
 	g_string_free(h->sent, TRUE);
 	g_string_free(h->all_sent, TRUE);
+	imap_client_destroy(h->client);
 }
 
 static const struct step full_steps[] = {
     {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=login ID] hi\r\n",
      "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
     {"A1 OK [CAPABILITY IMAP4rev1 IDLE CONDSTORE QRESYNC ID] in\r\n",
-     "A2 " IMAP_LOGIN_ID_COMMAND "\r\n"},
+     "A2 " IMAP_CLIENT_ID_COMMAND "\r\n"},
     {"* ID NIL\r\nA2 OK\r\n", "A3 LIST \"\" \"*\"\r\n"},
     {"* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
      "* LIST (\\HasNoChildren) \"/\" \"&AMQ-rger\"\r\n"
@@ -132,8 +136,7 @@ static void test_full(gconstpointer data)
 	static const char *const folders[] = {"inbox", "Ärger",      "Lists",
 	                                      "Gone",  "Lists/dev2", NULL};
 	struct harness h;
-	struct imap_login_io io;
-	g_autoptr(imap_probe) p = run(full_steps, folders, false, GPOINTER_TO_INT(data), &h, &io);
+	g_autoptr(imap_probe) p = run(full_steps, folders, false, GPOINTER_TO_INT(data), &h);
 
 	g_assert_cmpuint(h.finished, ==, 1);
 	g_assert_null(imap_probe_get_error(p));
@@ -141,12 +144,11 @@ static void test_full(gconstpointer data)
 	g_assert_true(imap_probe_is_authenticated(p));
 	g_assert_true(imap_probe_has_list(p));
 
-	const struct imap_login *login = imap_probe_get_login(p);
-	g_assert_cmpstr(imap_login_get_auth_mechanisms(login), ==, "PLAIN LOGIN");
-	g_assert_true(imap_login_has_cap(login, IMAP_LOGIN_CAP_IDLE));
-	g_assert_true(imap_login_has_cap(login, IMAP_LOGIN_CAP_QRESYNC));
-	g_assert_false(imap_login_has_cap(login, IMAP_LOGIN_CAP_NOTIFY));
-	g_assert_false(imap_login_credentials_rejected(login));
+	g_assert_cmpstr(imap_client_get_auth_mechanisms(h.client), ==, "PLAIN LOGIN");
+	g_assert_true(imap_client_has_cap(h.client, IMAP_CAP_IDLE));
+	g_assert_true(imap_client_has_cap(h.client, IMAP_CAP_QRESYNC));
+	g_assert_false(imap_client_has_cap(h.client, IMAP_CAP_NOTIFY));
+	g_assert_false(imap_probe_credentials_rejected(p));
 
 	size_t n = 0;
 	const char *const *names = imap_probe_get_mailboxes(p, &n);
@@ -183,13 +185,12 @@ static const struct step rejected_steps[] = {
 static void test_rejected(gconstpointer data)
 {
 	struct harness h;
-	struct imap_login_io io;
-	g_autoptr(imap_probe) p = run(rejected_steps, NULL, false, GPOINTER_TO_INT(data), &h, &io);
+	g_autoptr(imap_probe) p = run(rejected_steps, NULL, false, GPOINTER_TO_INT(data), &h);
 
 	g_assert_cmpuint(h.finished, ==, 1);
 	g_assert_true(imap_probe_was_greeted(p));
 	g_assert_false(imap_probe_is_authenticated(p));
-	g_assert_true(imap_login_credentials_rejected(imap_probe_get_login(p)));
+	g_assert_true(imap_probe_credentials_rejected(p));
 	g_assert_nonnull(strstr(imap_probe_get_error(p), "Authentication failed."));
 	g_assert_false(imap_probe_has_list(p));
 	harness_clear(&h);
@@ -206,11 +207,10 @@ static const struct step unavailable_steps[] = {
 static void test_unavailable(void)
 {
 	struct harness h;
-	struct imap_login_io io;
-	g_autoptr(imap_probe) p = run(unavailable_steps, NULL, false, false, &h, &io);
+	g_autoptr(imap_probe) p = run(unavailable_steps, NULL, false, false, &h);
 
 	g_assert_cmpuint(h.finished, ==, 1);
-	g_assert_false(imap_login_credentials_rejected(imap_probe_get_login(p)));
+	g_assert_false(imap_probe_credentials_rejected(p));
 	g_assert_nonnull(imap_probe_get_error(p));
 	harness_clear(&h);
 }
@@ -223,15 +223,13 @@ static const struct step greeting_steps[] = {
 static void test_stop_after_greeting(void)
 {
 	struct harness h;
-	struct imap_login_io io;
-	g_autoptr(imap_probe) p = run(greeting_steps, NULL, true, false, &h, &io);
+	g_autoptr(imap_probe) p = run(greeting_steps, NULL, true, false, &h);
 
 	g_assert_cmpuint(h.finished, ==, 1);
 	g_assert_true(imap_probe_was_greeted(p));
 	g_assert_null(imap_probe_get_error(p));
 	g_assert_cmpstr(h.all_sent->str, ==, "");
-	g_assert_cmpstr(imap_login_get_auth_mechanisms(imap_probe_get_login(p)), ==,
-	                "PLAIN XOAUTH2");
+	g_assert_cmpstr(imap_client_get_auth_mechanisms(h.client), ==, "PLAIN XOAUTH2");
 	harness_clear(&h);
 }
 
@@ -249,8 +247,7 @@ static void test_dropped_during_list(void)
 {
 	static const char *const folders[] = {"INBOX", NULL};
 	struct harness h;
-	struct imap_login_io io;
-	g_autoptr(imap_probe) p = run(dropped_steps, folders, false, false, &h, &io);
+	g_autoptr(imap_probe) p = run(dropped_steps, folders, false, false, &h);
 
 	g_assert_cmpuint(h.finished, ==, 1);
 	g_assert_true(imap_probe_is_authenticated(p));

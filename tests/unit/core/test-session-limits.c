@@ -33,22 +33,17 @@ static const struct transcript exists_limit = {
 
 static void feed_str(struct harness *h, const char *data)
 {
-	imap_session_feed(h->session, data, strlen(data));
+	imap_client_feed(h->wire.client, data, strlen(data));
 }
 
 /* A session idling on a folder of count messages, all seen. */
 static struct mailbox *limits_start(struct harness *h, unsigned count)
 {
 	struct mailbox *mailbox = mailbox_create("work", "INBOX", session_harness_sink, h);
-	struct imap_session_config config = {
-	    .account = "work",
-	    .security = CONFIG_SECURITY_TLS,
-	    .username = "alice",
-	    .password = "s3cret pass",
-	};
 
-	session_harness_init(h);
-	h->session = imap_session_create(&config, mailbox, &session_harness_ops, h);
+	session_harness_init(h, CONFIG_SECURITY_TLS, CONFIG_AUTH_AUTO);
+	h->session = imap_session_create(h->wire.client, &h->wire.account, "s3cret pass", mailbox,
+	                                 &session_harness_ops, h);
 	feed_str(h, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n"
 	            "A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n");
 	g_autofree char *examine =
@@ -57,7 +52,7 @@ static struct mailbox *limits_start(struct harness *h, unsigned count)
 	if (count > 0) {
 		g_assert_true(
 		    g_str_has_suffix(h->rec.sent->str, "A3 UID FETCH 1:* (UID FLAGS)\r\n"));
-		/* One FETCH a message: more than IMAP_LOGIN_UNTAGGED_LIMIT
+		/* One FETCH a message: more than IMAP_CLIENT_UNTAGGED_LIMIT
 		 * responses for one command when the folder is large. */
 		g_autoptr(GString) listing = g_string_new(NULL);
 		for (unsigned i = 1; i <= count; i++) {
@@ -65,12 +60,14 @@ static struct mailbox *limits_start(struct harness *h, unsigned count)
 			                       i);
 		}
 		g_string_append(listing, "A3 OK done\r\n");
-		imap_session_feed(h->session, listing->str, listing->len);
+		imap_client_feed(h->wire.client, listing->str, listing->len);
 	}
 	g_assert_null(h->rec.outcome);
 	g_assert_true(g_str_has_suffix(h->rec.sent->str, " IDLE\r\n"));
 	feed_str(h, "+ idling\r\n");
-	g_assert_cmpint(imap_session_get_phase(h->session), ==, IMAP_SESSION_PHASE_IDLE);
+	g_assert_cmpint(imap_session_get_state(h->session), ==, WATCH_STATE_IDLE);
+	g_assert_true(imap_client_is_idling(h->wire.client));
+	g_assert_false(imap_client_is_waiting(h->wire.client));
 	return mailbox;
 }
 
@@ -86,7 +83,7 @@ static void flood_check(unsigned count, size_t limit)
 	for (size_t i = 0; i < limit; i++) {
 		g_string_append(flood, line);
 	}
-	imap_session_feed(h.session, flood->str, flood->len);
+	imap_client_feed(h.wire.client, flood->str, flood->len);
 	g_assert_null(h.rec.outcome);
 	feed_str(&h, line);
 	g_autofree char *expected = g_strdup_printf(
@@ -99,17 +96,17 @@ static void flood_check(unsigned count, size_t limit)
 
 static void test_untagged_flood(void)
 {
-	flood_check(0, IMAP_LOGIN_UNTAGGED_LIMIT);
+	flood_check(0, IMAP_CLIENT_UNTAGGED_LIMIT);
 }
 
 static void test_untagged_limit_follows_exists(void)
 {
 	/* The listing of a large folder is not a flood; the limit grows with
 	 * the folder. */
-	unsigned count = IMAP_LOGIN_UNTAGGED_LIMIT + 50000;
+	unsigned count = IMAP_CLIENT_UNTAGGED_LIMIT + 50000;
 
 	flood_check(count,
-	            IMAP_LOGIN_UNTAGGED_LIMIT + (size_t)count * IMAP_SESSION_UNTAGGED_PER_MESSAGE);
+	            IMAP_CLIENT_UNTAGGED_LIMIT + (size_t)count * IMAP_SESSION_UNTAGGED_PER_MESSAGE);
 }
 
 /* The tag of the last command the client sent ("A5 UID FETCH ..." → "A5"). */
@@ -151,7 +148,7 @@ static void test_new_in_bursts(void)
 		}
 		g_string_append_printf(reply, "%s OK done\r\n", tag);
 		g_string_truncate(h.rec.sent, 0);
-		imap_session_feed(h.session, reply->str, reply->len);
+		imap_client_feed(h.wire.client, reply->str, reply->len);
 		g_assert_null(h.rec.outcome);
 		if (round == 0) {
 			g_autofree char *next =

@@ -10,7 +10,8 @@
  * below can take the harness as their user_data.
  */
 
-#include "imapwatch/core/imap-login.h"
+#include "imapwatch/core/config.h"
+#include "imapwatch/core/imap-client.h"
 
 #include <glib.h>
 #include <string.h>
@@ -70,10 +71,9 @@ static inline void recorder_trace(bool outgoing, const char *line, void *user_da
 static inline void recorder_failed(enum imap_failure failure, const char *message, void *user_data)
 {
 	struct transcript_recorder *r = user_data;
-	static const char *const names[] = {"transient", "permanent", "resource"};
 
 	g_assert_null(r->outcome);
-	r->outcome = g_strdup_printf("failed:%s:%s", names[failure], message);
+	r->outcome = g_strdup_printf("failed:%s:%s", imap_failure_name(failure), message);
 }
 
 static inline void recorder_finished(void *user_data)
@@ -120,6 +120,60 @@ static inline void transcript_check_outcome(const struct transcript_recorder *r,
 	} else if (r->outcome == NULL || !g_str_has_prefix(r->outcome, expected)) {
 		g_error("%s: expected outcome '%s', got '%s'", name, expected, r->outcome);
 	}
+}
+
+/* The wire every transcript runs its machine on: an imap_client whose
+ * transport is the recorder, and the account settings the login reads. */
+struct transcript_wire {
+	struct config_account account;
+	struct imap_client_io io;
+	struct imap_client *client;
+};
+
+static inline void transcript_wire_init(struct transcript_wire *w, struct transcript_recorder *r,
+                                        enum config_security security, enum config_auth auth)
+{
+	w->account = (struct config_account){
+	    .name = "work",
+	    .security = security,
+	    .auth = auth,
+	    .username = "alice",
+	};
+	w->io = (struct imap_client_io){
+	    .send = recorder_send,
+	    .start_tls = recorder_start_tls,
+	    .trace = recorder_trace,
+	    .user_data = r,
+	};
+	w->client = imap_client_create(w->account.name, true, &w->io);
+}
+
+static inline void transcript_wire_clear(struct transcript_wire *w)
+{
+	imap_client_destroy(w->client);
+}
+
+static inline void transcript_client_feed(void *client, const char *data, size_t len)
+{
+	imap_client_feed(client, data, len);
+}
+
+/* The transport's part of a step: "<TLS>" (the handshake completed) and
+ * "<CLOSE>" (the server closed the connection). False for anything else. */
+static inline bool transcript_wire_step(struct transcript_wire *w,
+                                        const struct transcript_recorder *r, const char *server)
+{
+	if (strcmp(server, "<TLS>") == 0) {
+		g_assert_cmpint(r->start_tls_calls, ==, 1);
+		imap_client_tls_ready(w->client);
+		return true;
+	}
+	if (strcmp(server, "<CLOSE>") == 0) {
+		imap_client_transport_closed(w->client, IMAP_FAILURE_TRANSIENT,
+		                             "server closed the connection");
+		return true;
+	}
+	return false;
 }
 
 #endif

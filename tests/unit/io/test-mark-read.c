@@ -180,7 +180,9 @@ static void start(struct outcome *o, const struct config_account *account, const
                   size_t n_uids, uint32_t uidvalidity)
 {
 	o->in_start = true;
-	o->request = mark_read_start(account, "s3cret", "INBOX", uidvalidity, uids, n_uids, false,
+	g_autoptr(secret) password = secret_new("s3cret");
+
+	o->request = mark_read_start(account, password, "INBOX", uidvalidity, uids, n_uids, false,
 	                             done_cb, o);
 	o->in_start = false;
 	g_assert_nonnull(o->request);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+#include "imapwatch/core/supervisor.h"
+
+uint32_t supervisor_backoff_ms(unsigned attempt, bool resource, uint32_t random)
+{
+	uint64_t delay = resource ? SUPERVISOR_BACKOFF_RESOURCE_MIN_MS : SUPERVISOR_BACKOFF_MIN_MS;
+
+	for (unsigned i = 0; i < attempt && delay < SUPERVISOR_BACKOFF_MAX_MS; i++) {
+		delay *= 2;
+	}
+	if (delay > SUPERVISOR_BACKOFF_MAX_MS) {
+		delay = SUPERVISOR_BACKOFF_MAX_MS;
+	}
+	uint64_t half = delay / 2;
+	return (uint32_t)(half + (uint64_t)random % (delay - half + 1));
+}
+
+/* How far a part is from watching: lower ranks win. */
+static int state_rank(enum watch_state state)
+{
+	switch (state) {
+	case WATCH_STATE_ERROR:
+		return 0;
+	case WATCH_STATE_BACKOFF:
+		return 1;
+	case WATCH_STATE_DISCONNECTED:
+		return 2;
+	case WATCH_STATE_CONNECTING:
+		return 3;
+	case WATCH_STATE_AUTHENTICATING:
+		return 4;
+	case WATCH_STATE_SYNCING:
+		return 5;
+	case WATCH_STATE_POLLING:
+		return 6;
+	case WATCH_STATE_IDLE:
+		return 7;
+	case WATCH_STATE_DISABLED:
+		return 8;
+	}
+	return 2;
+}
+
+size_t supervisor_pick_state(const enum watch_state *states, size_t n)
+{
+	size_t worst = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		if (state_rank(states[i]) < state_rank(states[worst])) {
+			worst = i;
+		}
+	}
+	return worst;
+}
+
+void supervisor_slot_serving(struct supervisor_slot *s, gint64 now)
+{
+	if (s->serving_since == 0) {
+		s->serving_since = now;
+	}
+}
+
+void supervisor_slot_connecting(struct supervisor_slot *s)
+{
+	s->serving_since = 0;
+}
+
+void supervisor_slot_reset(struct supervisor_slot *s)
+{
+	s->attempt = 0;
+}
+
+bool supervisor_slot_failed(struct supervisor_slot *s, enum imap_failure failure, bool offline,
+                            gint64 now, uint32_t random, uint32_t *delay_ms)
+{
+	if (s->serving_since != 0 && now - s->serving_since >= SUPERVISOR_STABLE_US) {
+		s->attempt = 0;
+	}
+	s->serving_since = 0;
+	if (failure == IMAP_FAILURE_PERMANENT) {
+		/* No retry until the user acts (L5, A6). */
+		return false;
+	}
+	/* Without a network, retry rarely (the monitor may be wrong about a
+	 * loopback or VPN-only setup); the network's return retries at once. */
+	*delay_ms =
+	    offline ? SUPERVISOR_BACKOFF_MAX_MS
+	            : supervisor_backoff_ms(s->attempt, failure == IMAP_FAILURE_RESOURCE, random);
+	s->attempt++;
+	return true;
+}
