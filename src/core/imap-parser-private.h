@@ -4,8 +4,9 @@
 
 /*
  * Shared between the framer (imap-parser.c), which collects one response
- * from chunks, and the grammar (imap-parser-grammar.c), which parses a
- * complete one. Not for other modules.
+ * from chunks, and the grammar, which parses a complete one: its structure
+ * (imap-parser-grammar.c) and its arguments (imap-parser-args.c: atoms,
+ * strings, literals, lists). Not for other modules.
  */
 
 #include "imapwatch/core/imap-parser.h"
@@ -37,5 +38,43 @@ enum imap_status imap_parser_grammar_status(const char *word, size_t len);
 struct imap_response *imap_parser_grammar_parse(const struct imap_parser_frame *frame,
                                                 const struct imap_parser_limits *limits,
                                                 char *error, size_t error_size);
+
+/* ---- imap-parser-grammar.c and imap-parser-args.c ---- */
+
+/* One pass over a frame (or over a response code's arguments). Parsing
+ * stops at len or at the first '\n' not skipped by a literal. */
+struct cursor {
+	const char *s;
+	size_t pos;
+	size_t len;
+	const struct imap_parser_literal *lits;
+	size_t n_lits;
+	size_t next_lit;
+	const struct imap_parser_limits *limits;
+	size_t n_args;
+	char error[128];
+};
+
+/* Records message as the error; returns false. */
+bool imap_parser_cursor_fail(struct cursor *c, const char *message);
+/* At the end of the line (or of the input). */
+bool imap_parser_cursor_eol(const struct cursor *c);
+/* The current byte; '\n' at the end so callers need no bounds check. */
+unsigned char imap_parser_cursor_peek(const struct cursor *c);
+/*
+ * Atom bytes as servers send them. RFC 9051 atoms are 7-bit ATOM-CHARs; we
+ * also take '\' (flags), '%' and '*' ("\*", "1:*"), ']' (astrings) and 8-bit
+ * bytes: a server that puts UTF-8 in a keyword must not make us drop the
+ * FETCH around it, and consumers validate what they use.
+ */
+bool imap_parser_is_atom_char(unsigned char ch);
+/*
+ * Arguments up to the end of the line. Iterative, with one array per open
+ * list, so nesting depth costs heap bounded by max_depth rather than stack.
+ * Runs of spaces and a space before the end of the line are accepted
+ * (Exchange's "* STATUS x (...) ", P9). A list may follow another token
+ * without a space, as multipart BODYSTRUCTURE requires.
+ */
+bool imap_parser_parse_args(struct cursor *c, struct imap_arg **out, size_t *n_out);
 
 #endif

@@ -4,9 +4,10 @@
 
 /*
  * Shared by the files of the bus module, not for other modules: bus.c (the
- * connection, the name, methods and properties), bus-signals.c (batched
- * signals), bus-marshal.c (our values into libdbus messages) and the
- * generated bus-introspect.c (the interface XML).
+ * connection and the name), bus-methods.c (method calls: dispatch, replies,
+ * introspection), bus-properties.c (org.freedesktop.DBus.Properties),
+ * bus-signals.c (batched signals), bus-marshal.c (our values into libdbus
+ * messages) and the generated bus-introspect.c (the interface XML).
  */
 
 #include "imapwatch/core/event.h"
@@ -15,6 +16,61 @@
 #include <dbus/dbus.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* ---- bus.c, bus-methods.c, bus-properties.c: the service ---- */
+
+#define ERROR_INVALID_ARGS   "org.freedesktop.DBus.Error.InvalidArgs"
+#define ERROR_UNKNOWN_METHOD "org.freedesktop.DBus.Error.UnknownMethod"
+#define ERROR_UNKNOWN_IFACE  "org.freedesktop.DBus.Error.UnknownInterface"
+#define ERROR_UNKNOWN_PROP   "org.freedesktop.DBus.Error.UnknownProperty"
+#define ERROR_READ_ONLY      "org.freedesktop.DBus.Error.PropertyReadOnly"
+
+/* A MarkRead / MarkAllRead waiting for the servers. */
+struct bus_call {
+	struct bus_service *bus;
+	DBusMessage *call;
+};
+
+struct bus_service {
+	DBusConnection *conn; /* NULL: running without D-Bus */
+	struct daemon *daemon;
+	char *introspect_xml;
+	struct bus_signals *signals;
+	GPtrArray *calls; /* struct bus_call * */
+	guint drop_source;
+};
+
+/* bus-methods.c: replies and arguments of method calls. */
+
+/* A method return for call, or aborts (out of memory). */
+DBusMessage *bus_new_return(DBusMessage *call);
+/* An error reply for call: name and printf-style text, or aborts. */
+DBusMessage *bus_new_error(DBusMessage *call, const char *name, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+/* The string argument of a call whose signature was checked. */
+const char *bus_string_arg(DBusMessage *call);
+/* The two string arguments of a call whose signature was checked. */
+void bus_string_pair(DBusMessage *call, const char **first, const char **second);
+
+/* bus-methods.c: calls answered later (MarkRead, MarkAllRead). */
+
+/* Frees a struct bus_call (the elements of bus->calls). */
+void bus_call_free(gpointer p);
+/* Sends reply to c's call unless it asked for none; takes reply. */
+void bus_call_reply(struct bus_call *c, DBusMessage *reply);
+
+/* bus-methods.c: the object. */
+
+/* The object path's message function: dispatches method calls. */
+DBusHandlerResult bus_on_message(DBusConnection *conn, DBusMessage *call, void *user_data);
+/* The Introspect answer: the interface XML plus the standard interfaces. */
+char *bus_build_introspection(void);
+
+/* ---- bus-properties.c: org.freedesktop.DBus.Properties ---- */
+
+DBusMessage *bus_properties_get(struct bus_service *bus, DBusMessage *call);
+DBusMessage *bus_properties_get_all(struct bus_service *bus, DBusMessage *call);
+DBusMessage *bus_properties_set(struct bus_service *bus, DBusMessage *call);
 
 /* ---- bus-marshal.c ---- */
 /*

@@ -1,91 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Desktop notifications: the main-loop half (event listener, model,
- * actions) and the notifier thread (libnotify). The two halves share only
- * the two queues under `lock`: operations to the thread, replies (popup
- * closed, action invoked, server gone) back to the main loop.
+ * Desktop notifications, the main-loop half: event listener, model,
+ * actions, the replies coming back, start and stop. The notifier thread
+ * (libnotify) is in notifier-thread.c. The two halves share only the two
+ * queues under `lock`: operations to the thread, replies (popup closed,
+ * action invoked, server gone) back to the main loop.
  */
-#include "imapwatch/listeners/notifier.h"
-
-#include "imapwatch/core/notifier-model.h"
+#include "listeners/notifier-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gdesktopappinfo.h>
 #include <gio/gio.h>
-#include <libnotify/notify.h>
 #include <unistd.h>
 
-#define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
-#define APP_NAME           "imapwatch"
-/* Must match the .desktop file we ship (data/imapwatchd.desktop). */
-#define DESKTOP_ENTRY "imapwatchd"
-#define ICON          "mail-unread"
-#define SOUND         "message-new-email"
 /* A burst is over after this long without new mail in its folder. */
 #define BURST_WINDOW (30 * G_USEC_PER_SEC)
-#define RETRY_MIN_MS 1000
-#define RETRY_MAX_MS 60000
-
-enum reply_type {
-	REPLY_CLOSED, /* a popup went away */
-	REPLY_GONE,   /* the server went away with every popup */
-	REPLY_OPEN,   /* default action */
-	REPLY_MARK_READ,
-};
-
-struct reply {
-	enum reply_type type;
-	guint64 slot;
-};
-
-/* Notifier thread only. */
-struct popup {
-	struct notifier *notifier;
-	guint64 slot;
-	NotifyNotification *notification;
-	gulong closed_handler;
-	bool open;
-};
 
 /* A mark-as-read request in flight, for its log line. */
 struct mark_context {
 	struct notifier *notifier;
 	char *account;
-};
-
-struct notifier {
-	/* Main loop only. */
-	struct daemon *daemon;
-	guint listener;
-	struct notifier_model *model;
-	GPtrArray *marks; /* struct mark_context * */
-
-	/* Shared, under lock. */
-	GMutex lock;
-	GCond finished_cond;
-	GQueue pending;      /* struct notifier_op *, oldest first */
-	GHashTable *by_slot; /* &op->slot → GList * link in pending */
-	bool wake_scheduled; /* a drain is queued on the thread's context */
-	bool warned_full;
-	GQueue replies;        /* struct reply * */
-	GSource *reply_source; /* attached to the main context, or NULL */
-	bool stopping;
-	bool finished;
-
-	GThread *thread;
-	GMainContext *context;
-	GMainLoop *loop;
-
-	/* Notifier thread only. */
-	GHashTable *popups; /* &popup->slot → struct popup * */
-	guint watch;
-	bool caps_known;
-	bool has_actions;
-	bool has_markup;
-	guint backoff_ms;
-	GSource *retry;
-	bool failing; /* the current outage has been logged */
 };
 
 /* --- thread → main loop -------------------------------------------------- */
@@ -109,7 +44,7 @@ static gboolean replies_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void reply_push(struct notifier *n, enum reply_type type, guint64 slot)
+void notifier_reply_push(struct notifier *n, enum reply_type type, guint64 slot)
 {
 	struct reply *r = g_new0(struct reply, 1);
 
@@ -130,356 +65,6 @@ static void reply_push(struct notifier *n, enum reply_type type, guint64 slot)
 		g_source_attach(n->reply_source, NULL);
 	}
 	g_mutex_unlock(&n->lock);
-}
-
-/* --- main loop → thread: the operation queue ----------------------------- */
-
-static gboolean drain_cb(gpointer data);
-
-/* older is replaced by newer for the same popup; what older promised
- * survives: a sound for new mail, a show that is not just an update. */
-static void op_merge(const struct notifier_op *older, struct notifier_op *newer)
-{
-	if (older->type == NOTIFIER_OP_SHOW && newer->type == NOTIFIER_OP_SHOW) {
-		newer->sound = newer->sound || older->sound;
-		newer->only_if_shown = newer->only_if_shown && older->only_if_shown;
-	}
-}
-
-/* Under lock. Returns false when op was dropped (queue full). */
-static bool queue_add_locked(struct notifier *n, struct notifier_op *op, bool at_head)
-{
-	GList *link = g_hash_table_lookup(n->by_slot, &op->slot);
-
-	if (link != NULL) {
-		struct notifier_op *queued = link->data;
-
-		/* at_head: op is an older one coming back after a failure. */
-		if (at_head) {
-			op_merge(op, queued);
-			notifier_op_free(op);
-			return true;
-		}
-		op_merge(queued, op);
-		link->data = op;
-		g_hash_table_replace(n->by_slot, &op->slot, link);
-		notifier_op_free(queued);
-		return true;
-	}
-	if (n->pending.length >= NOTIFIER_QUEUE_MAX && !at_head) {
-		if (!n->warned_full) {
-			n->warned_full = true;
-			g_warning("the notification server is not keeping up; dropping "
-			          "notifications");
-		}
-		notifier_op_free(op);
-		return false;
-	}
-	if (at_head) {
-		g_queue_push_head(&n->pending, op);
-		g_hash_table_insert(n->by_slot, &op->slot, n->pending.head);
-	} else {
-		g_queue_push_tail(&n->pending, op);
-		g_hash_table_insert(n->by_slot, &op->slot, n->pending.tail);
-	}
-	return true;
-}
-
-static void queue_push(struct notifier *n, struct notifier_op *op)
-{
-	g_mutex_lock(&n->lock);
-	queue_add_locked(n, op, false);
-	if (!n->wake_scheduled) {
-		n->wake_scheduled = true;
-		/* Adds an idle source to the thread's context; never blocks. */
-		g_main_context_invoke(n->context, drain_cb, n);
-	}
-	g_mutex_unlock(&n->lock);
-}
-
-static struct notifier_op *queue_pop(struct notifier *n)
-{
-	struct notifier_op *op;
-
-	g_mutex_lock(&n->lock);
-	op = g_queue_pop_head(&n->pending);
-	if (op != NULL) {
-		g_hash_table_remove(n->by_slot, &op->slot);
-	} else {
-		n->warned_full = false;
-	}
-	g_mutex_unlock(&n->lock);
-	return op;
-}
-
-/* --- notifier thread: libnotify ------------------------------------------ */
-
-static void popup_free(struct popup *p)
-{
-	g_clear_signal_handler(&p->closed_handler, p->notification);
-	g_object_unref(p->notification);
-	g_free(p);
-}
-
-static void popup_closed_cb(NotifyNotification *notification, gpointer data)
-{
-	struct popup *p = data;
-
-	(void)notification;
-	p->open = false;
-	reply_push(p->notifier, REPLY_CLOSED, p->slot);
-}
-
-static void popup_action_cb(NotifyNotification *notification, char *action, gpointer data)
-{
-	struct popup *p = data;
-
-	(void)notification;
-	reply_push(p->notifier, g_str_equal(action, "mark-read") ? REPLY_MARK_READ : REPLY_OPEN,
-	           p->slot);
-}
-
-/* Blocking: asks the server (once per server) what it can do. */
-static bool caps_ensure(struct notifier *n)
-{
-	GList *caps;
-
-	if (n->caps_known) {
-		return true;
-	}
-	caps = notify_get_server_caps();
-	if (caps == NULL) {
-		return false;
-	}
-	n->has_actions = g_list_find_custom(caps, "actions", (GCompareFunc)g_strcmp0) != NULL;
-	n->has_markup = g_list_find_custom(caps, "body-markup", (GCompareFunc)g_strcmp0) != NULL;
-	n->caps_known = true;
-	g_list_free_full(caps, g_free);
-	g_debug("notification server: actions %s, body markup %s", n->has_actions ? "yes" : "no",
-	        n->has_markup ? "yes" : "no");
-	return true;
-}
-
-static void popup_set_details(struct notifier *n, struct popup *p, const struct notifier_op *op)
-{
-	NotifyNotification *notification = p->notification;
-
-	notify_notification_clear_hints(notification);
-	notify_notification_set_category(notification, op->category);
-	notify_notification_set_hint_string(notification, "desktop-entry", DESKTOP_ENTRY);
-	if (op->sound) {
-		notify_notification_set_hint_string(notification, "sound-name", SOUND);
-	} else {
-		/* An update after a message was read elsewhere is not news. */
-		notify_notification_set_hint(notification, "suppress-sound",
-		                             g_variant_new_boolean(TRUE));
-	}
-	notify_notification_clear_actions(notification);
-	if (n->has_actions && op->count > 0) {
-		notify_notification_add_action(notification, "default", "Open", popup_action_cb, p,
-		                               NULL);
-		notify_notification_add_action(notification, "mark-read",
-		                               op->count > 1 ? "Mark all as read" : "Mark as read",
-		                               popup_action_cb, p, NULL);
-	}
-}
-
-/* Blocking. False with error when the server could not be reached. */
-static bool popup_show(struct notifier *n, const struct notifier_op *op, GError **error)
-{
-	struct popup *p = g_hash_table_lookup(n->popups, &op->slot);
-	g_autofree char *body = NULL;
-
-	if (op->only_if_shown && (p == NULL || !p->open)) {
-		return true;
-	}
-	if (!caps_ensure(n)) {
-		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-		                    "no answer to GetCapabilities");
-		return false;
-	}
-	/* The summary is plain text by the specification; the body is
-	 * markup only where the server says it renders markup. */
-	body = n->has_markup ? g_markup_escape_text(op->body, -1) : g_strdup(op->body);
-	if (p == NULL) {
-		p = g_new0(struct popup, 1);
-		p->notifier = n;
-		p->slot = op->slot;
-		p->notification = notify_notification_new(op->summary, body, ICON);
-		p->closed_handler =
-		    g_signal_connect(p->notification, "closed", G_CALLBACK(popup_closed_cb), p);
-		g_hash_table_insert(n->popups, &p->slot, p);
-	} else {
-		notify_notification_update(p->notification, op->summary, body, ICON);
-	}
-	popup_set_details(n, p, op);
-	if (!notify_notification_show(p->notification, error)) {
-		return false;
-	}
-	p->open = true;
-	return true;
-}
-
-static void popup_close(struct notifier *n, guint64 slot)
-{
-	struct popup *p = g_hash_table_lookup(n->popups, &slot);
-	g_autoptr(GError) error = NULL;
-
-	if (p == NULL) {
-		return;
-	}
-	if (p->open && !notify_notification_close(p->notification, &error)) {
-		/* Not retried: a server that lost it has closed it anyway. */
-		g_debug("closing a notification failed: %s", error->message);
-	}
-	g_hash_table_remove(n->popups, &slot);
-}
-
-static void retry_schedule(struct notifier *n);
-
-static void run_pending(struct notifier *n)
-{
-	struct notifier_op *op;
-
-	while ((op = queue_pop(n)) != NULL) {
-		g_autoptr(GError) error = NULL;
-		bool ok = true;
-
-		if (op->type == NOTIFIER_OP_SHOW) {
-			ok = popup_show(n, op, &error);
-		} else {
-			popup_close(n, op->slot);
-		}
-		if (!ok) {
-			if (!n->failing) {
-				n->failing = true;
-				g_message("notification not shown, retrying: %s", error->message);
-			}
-			/* A server that hangs or is restarting: try again
-			 * later, keeping this and every later notification. */
-			n->caps_known = false;
-			g_mutex_lock(&n->lock);
-			queue_add_locked(n, op, true);
-			g_mutex_unlock(&n->lock);
-			retry_schedule(n);
-			return;
-		}
-		if (n->failing) {
-			n->failing = false;
-			g_message("notifications are shown again");
-		}
-		n->backoff_ms = 0;
-		notifier_op_free(op);
-	}
-}
-
-static gboolean retry_cb(gpointer data)
-{
-	struct notifier *n = data;
-
-	g_clear_pointer(&n->retry, g_source_unref);
-	run_pending(n);
-	return G_SOURCE_REMOVE;
-}
-
-static void retry_schedule(struct notifier *n)
-{
-	n->backoff_ms = n->backoff_ms == 0 ? RETRY_MIN_MS : MIN(n->backoff_ms * 2, RETRY_MAX_MS);
-	n->retry = g_timeout_source_new(n->backoff_ms);
-	g_source_set_callback(n->retry, retry_cb, n, NULL);
-	g_source_attach(n->retry, n->context);
-}
-
-static gboolean drain_cb(gpointer data)
-{
-	struct notifier *n = data;
-
-	g_mutex_lock(&n->lock);
-	n->wake_scheduled = false;
-	g_mutex_unlock(&n->lock);
-	/* While waiting to retry, new operations only queue (and merge). */
-	if (n->retry == NULL) {
-		run_pending(n);
-	}
-	return G_SOURCE_REMOVE;
-}
-
-static void server_appeared(GDBusConnection *connection, const char *name, const char *owner,
-                            gpointer data)
-{
-	struct notifier *n = data;
-
-	(void)connection, (void)name;
-	g_debug("notification server %s appeared", owner);
-	/* A new server may be another program: ask again. */
-	n->caps_known = false;
-	if (n->retry != NULL) {
-		g_source_destroy(n->retry);
-		g_clear_pointer(&n->retry, g_source_unref);
-		n->backoff_ms = 0;
-		run_pending(n);
-	}
-}
-
-static void server_vanished(GDBusConnection *connection, const char *name, gpointer data)
-{
-	struct notifier *n = data;
-
-	(void)connection, (void)name;
-	n->caps_known = false;
-	if (g_hash_table_size(n->popups) == 0) {
-		return;
-	}
-	g_debug("notification server went away with our notifications");
-	g_hash_table_remove_all(n->popups);
-	reply_push(n, REPLY_GONE, 0);
-}
-
-static gboolean quit_cb(gpointer data)
-{
-	struct notifier *n = data;
-
-	g_main_loop_quit(n->loop);
-	return G_SOURCE_REMOVE;
-}
-
-static gpointer notifier_thread(gpointer data)
-{
-	struct notifier *n = data;
-	GHashTableIter iter;
-	struct popup *p;
-
-	/* Everything libnotify and GDBus set up from here on (the proxy, its
-	 * signals: closed, actions) is dispatched in this thread's context. */
-	g_main_context_push_thread_default(n->context);
-	notify_init(APP_NAME);
-	n->watch =
-	    g_bus_watch_name(G_BUS_TYPE_SESSION, NOTIFICATIONS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-	                     server_appeared, server_vanished, n, NULL);
-	g_main_loop_run(n->loop);
-
-	g_hash_table_iter_init(&iter, n->popups);
-	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&p)) {
-		if (p->open) {
-			notify_notification_close(p->notification, NULL);
-		}
-	}
-	g_hash_table_remove_all(n->popups);
-	g_bus_unwatch_name(n->watch);
-	if (n->retry != NULL) {
-		g_source_destroy(n->retry);
-		g_clear_pointer(&n->retry, g_source_unref);
-	}
-	notify_uninit();
-	while (g_main_context_iteration(n->context, FALSE)) {
-	}
-	g_main_context_pop_thread_default(n->context);
-
-	g_mutex_lock(&n->lock);
-	n->finished = true;
-	g_cond_signal(&n->finished_cond);
-	g_mutex_unlock(&n->lock);
-	return NULL;
 }
 
 /* --- main loop: events and actions --------------------------------------- */
@@ -551,7 +136,7 @@ static void on_event(const struct watch_event *event, void *user_data)
 		notifier_model_feed(n->model, event, g_get_monotonic_time(), ops);
 	}
 	for (guint i = 0; i < ops->len; i++) {
-		queue_push(n, ops->pdata[i]);
+		notifier_queue_push(n, ops->pdata[i]);
 	}
 }
 
@@ -711,8 +296,8 @@ struct notifier *notifier_create(struct daemon *daemon)
 	g_queue_init(&n->replies);
 	n->context = g_main_context_new();
 	n->loop = g_main_loop_new(n->context, FALSE);
-	n->popups =
-	    g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)popup_free);
+	n->popups = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+	                                  (GDestroyNotify)notifier_popup_free);
 	n->thread = g_thread_new("notifier", notifier_thread, n);
 	n->listener = daemon_add_listener(daemon, on_event, n);
 	return n;
@@ -734,7 +319,7 @@ void notifier_destroy(struct notifier *n)
 		g_clear_pointer(&n->reply_source, g_source_unref);
 	}
 	g_mutex_unlock(&n->lock);
-	g_main_context_invoke(n->context, quit_cb, n);
+	g_main_context_invoke(n->context, notifier_quit_cb, n);
 
 	deadline = g_get_monotonic_time() + NOTIFIER_STOP_WAIT_MS * G_TIME_SPAN_MILLISECOND;
 	g_mutex_lock(&n->lock);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_NOTIFIER_MODEL_PRIVATE_H
+#define IMAPWATCH_NOTIFIER_MODEL_PRIVATE_H
+
+/*
+ * Shared by the parts of the notifier model, not for other modules:
+ * notifier-model.c (the model, its options, what the notifier asks about
+ * slots), notifier-model-events.c (the slots and how events fill, fold,
+ * settle and close them) and notifier-model-text.c (what a popup says).
+ *
+ * The notification policy (see notifier-model.h). Entries are the messages
+ * a popup is about; slots are popups. Every entry belongs to exactly one
+ * slot, and is indexed by its message id so that \Seen and removal find it.
+ */
+
+#include "imapwatch/core/notifier-model.h"
+
+enum slot_kind {
+	SLOT_SINGLE,  /* one message */
+	SLOT_FOLDER,  /* the summary of a burst in one folder */
+	SLOT_CATCHUP, /* the summary of mail from while we were not running */
+};
+
+struct entry {
+	struct notifier_message message;
+	char *sender;  /* clipped */
+	char *subject; /* clipped */
+	struct slot *slot;
+};
+
+struct slot {
+	guint64 id;
+	enum slot_kind kind;
+	char *location;     /* "account/folder" (SLOT_SINGLE, SLOT_FOLDER) */
+	GPtrArray *entries; /* struct entry *, oldest first; owned */
+	guint uncounted;    /* messages summed beyond NOTIFIER_MODEL_MAX_SUMMED */
+	guint burst;        /* SLOT_FOLDER: the burst it sums up */
+};
+
+struct folder {
+	gint64 last_new;    /* monotonic µs of the last new message */
+	guint burst;        /* number of the current burst, from 1 */
+	guint in_burst;     /* new messages in the current burst */
+	GPtrArray *singles; /* struct slot * of the current burst, unowned */
+	struct slot *summary;
+	guint64 reset_slot; /* the popup saying the server reset it, 0 if none */
+};
+
+/* Freedesktop notification categories. */
+#define CATEGORY_NEW_MAIL "email.arrived"
+#define CATEGORY_MAIL     "email"
+#define CATEGORY_ERROR    "network.error"
+
+struct notifier_model {
+	struct notifier_model_options options;
+	guint64 next_slot;
+	GHashTable *slots;   /* id → struct slot * (owned) */
+	GHashTable *entries; /* message id → struct entry * (owned by their slot) */
+	GHashTable *folders; /* "account/folder" → struct folder * */
+	GQueue singles;      /* struct slot * of SLOT_SINGLE, oldest first */
+	GHashTable *errors;  /* account → slot id (guint64 *) of its error popup */
+	struct slot *catchup;
+};
+
+/* ---- notifier-model-events.c ---- */
+
+/* Forgets a slot and its entries; sends nothing. */
+void notifier_model_slot_drop(struct notifier_model *m, struct slot *s);
+
+/* ---- notifier-model-text.c ---- */
+
+/* "account/folder", each clipped to NOTIFIER_MODEL_NAME_CHARS. */
+char *notifier_model_location_of(const char *account, const char *folder);
+/* "message" or "messages". */
+const char *notifier_model_messages_word(guint n);
+/* Shows (or updates) slot s: its summary and body as the options say. */
+struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const struct slot *s,
+                                           bool sound, bool only_if_shown);
+/* A popup about no message in particular (no actions, no sound); takes
+ * summary and body. */
+struct notifier_op *notifier_model_op_notice(guint64 slot, const char *category, char *summary,
+                                             char *body);
+/* Closes the popup of slot. */
+struct notifier_op *notifier_model_op_close(guint64 slot);
+
+#endif

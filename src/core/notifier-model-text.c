@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The text of the notifier model's popups: clipping, locations, and the
+ * show, notice and close operations with their summary and body.
+ */
+#include "core/notifier-model-private.h"
+
+#include "imapwatch/core/header.h"
+
+#include <string.h>
+
+/* --- text ---------------------------------------------------------------- */
+
+char *notifier_model_clip(const char *s, guint max_chars)
+{
+	g_autofree char *clean = header_sanitize(s ? s : "");
+	glong len = g_utf8_strlen(clean, -1);
+	const char *cut;
+	GString *out;
+
+	if (len <= (glong)max_chars || max_chars == 0) {
+		return g_steal_pointer(&clean);
+	}
+	/* Cut at a character boundary; trailing spaces before the ellipsis
+	 * would look like a mistake. */
+	cut = g_utf8_offset_to_pointer(clean, (glong)max_chars - 1);
+	out = g_string_new_len(clean, cut - clean);
+	while (out->len > 0 && out->str[out->len - 1] == ' ') {
+		g_string_truncate(out, out->len - 1);
+	}
+	g_string_append(out, "…");
+	return g_string_free(out, FALSE);
+}
+
+char *notifier_model_location_of(const char *account, const char *folder)
+{
+	g_autofree char *a = notifier_model_clip(account, NOTIFIER_MODEL_NAME_CHARS);
+	g_autofree char *f = notifier_model_clip(folder, NOTIFIER_MODEL_NAME_CHARS);
+
+	return g_strdup_printf("%s/%s", a, f);
+}
+
+const char *notifier_model_messages_word(guint n)
+{
+	return n == 1 ? "message" : "messages";
+}
+
+static guint slot_count(const struct slot *s)
+{
+	return s->entries->len + s->uncounted;
+}
+
+/* The newest entries' subjects or senders, one per line. */
+static void append_newest(const struct notifier_model *m, const struct slot *s, GString *body)
+{
+	guint lines = 0;
+
+	if (m->options.content == CONFIG_CONTENT_COUNT) {
+		return;
+	}
+	for (guint i = s->entries->len; i > 0 && lines < NOTIFIER_MODEL_SUMMARY_LINES; i--) {
+		const struct entry *e = s->entries->pdata[i - 1];
+		const char *text =
+		    m->options.content == CONFIG_CONTENT_FULL ? e->subject : e->sender;
+
+		if (body->len > 0) {
+			g_string_append_c(body, '\n');
+		}
+		g_string_append(body, text);
+		lines++;
+	}
+}
+
+/* Per-folder counts of a catch-up summary, when it spans several. A
+ * linear search: a summary spans a handful of folders. */
+static void append_locations(const struct slot *s, GString *body)
+{
+	g_autoptr(GPtrArray) where = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) counts = g_array_new(FALSE, TRUE, sizeof(guint));
+
+	for (guint i = 0; i < s->entries->len; i++) {
+		const struct entry *e = s->entries->pdata[i];
+		g_autofree char *loc =
+		    notifier_model_location_of(e->message.account, e->message.folder);
+		guint j = 0;
+
+		while (j < where->len && strcmp(where->pdata[j], loc) != 0) {
+			j++;
+		}
+		if (j == where->len) {
+			g_ptr_array_add(where, g_steal_pointer(&loc));
+			g_array_set_size(counts, where->len);
+		}
+		g_array_index(counts, guint, j)++;
+	}
+	if (where->len < 2) {
+		return;
+	}
+	for (guint j = 0; j < where->len; j++) {
+		g_string_append_printf(body, "%s%s: %u", body->len > 0 ? "\n" : "",
+		                       (const char *)where->pdata[j],
+		                       g_array_index(counts, guint, j));
+	}
+}
+
+struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const struct slot *s,
+                                           bool sound, bool only_if_shown)
+{
+	struct notifier_op *op = g_new0(struct notifier_op, 1);
+	GString *body = g_string_new(NULL);
+	guint n = slot_count(s);
+
+	op->type = NOTIFIER_OP_SHOW;
+	op->slot = s->id;
+	op->category = CATEGORY_NEW_MAIL;
+	op->count = n;
+	op->sound = sound && m->options.sound;
+	op->only_if_shown = only_if_shown;
+	if (s->kind == SLOT_SINGLE) {
+		const struct entry *e = s->entries->pdata[0];
+
+		switch (m->options.content) {
+		case CONFIG_CONTENT_FULL:
+			op->summary = g_strdup(e->sender);
+			g_string_append(body, e->subject);
+			break;
+		case CONFIG_CONTENT_SENDER:
+			op->summary = g_strdup(e->sender);
+			g_string_append(body, "New message");
+			break;
+		case CONFIG_CONTENT_COUNT:
+			op->summary = g_strdup("New message");
+			break;
+		}
+		if (m->options.show_location) {
+			g_string_append_printf(body, "%s%s", body->len > 0 ? "\n" : "",
+			                       s->location);
+		}
+	} else if (s->kind == SLOT_FOLDER) {
+		op->summary = g_strdup_printf("%u new %s in %s", n, notifier_model_messages_word(n),
+		                              s->location);
+		append_newest(m, s, body);
+	} else {
+		op->summary = g_strdup_printf("%u new %s since imapwatch last ran", n,
+		                              notifier_model_messages_word(n));
+		append_locations(s, body);
+		append_newest(m, s, body);
+	}
+	op->body = g_string_free(body, FALSE);
+	return op;
+}
+
+/* A popup about no message in particular (no actions, no sound); takes
+ * summary and body. */
+struct notifier_op *notifier_model_op_notice(guint64 slot, const char *category, char *summary,
+                                             char *body)
+{
+	struct notifier_op *op = g_new0(struct notifier_op, 1);
+
+	op->type = NOTIFIER_OP_SHOW;
+	op->slot = slot;
+	op->category = category;
+	op->summary = summary;
+	op->body = body;
+	return op;
+}
+
+struct notifier_op *notifier_model_op_close(guint64 slot)
+{
+	struct notifier_op *op = g_new0(struct notifier_op, 1);
+
+	op->type = NOTIFIER_OP_CLOSE;
+	op->slot = slot;
+	return op;
+}

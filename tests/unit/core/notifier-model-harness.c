@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* The fixture and events shared by the notifier model tests. */
+#include "notifier-model-harness.h"
+
+const struct notifier_model_options default_options = {
+    .max = 3,
+    .window = WINDOW,
+    .startup = CONFIG_STARTUP_SUMMARY,
+    .content = CONFIG_CONTENT_FULL,
+    .show_location = false,
+    .sound = true,
+};
+
+void fixture_init(struct fixture *f, const struct notifier_model_options *options)
+{
+	f->model = notifier_model_create(options ? options : &default_options);
+	f->ops = g_ptr_array_new_with_free_func((GDestroyNotify)notifier_op_free);
+}
+
+void fixture_clear(struct fixture *f)
+{
+	notifier_model_destroy(f->model);
+	g_ptr_array_unref(f->ops);
+}
+
+/* Feeds one event and returns the ops it produced (reset per call). */
+GPtrArray *feed(struct fixture *f, const struct watch_event *ev, gint64 now)
+{
+	g_ptr_array_set_size(f->ops, 0);
+	notifier_model_feed(f->model, ev, now, f->ops);
+	return f->ops;
+}
+
+GPtrArray *feed_new(struct fixture *f, const char *folder, uint32_t uid, const char *subject,
+                    gint64 now)
+{
+	struct watch_event ev = {
+	    .type = WATCH_EVENT_NEW,
+	    .account = "work",
+	    .folder = folder,
+	    .uidvalidity = 7,
+	    .uid = uid,
+	    .message_id = "<m@x>",
+	    .from_name = "Alice Example",
+	    .from_addr = "alice@example.com",
+	    .subject = subject,
+	};
+
+	return feed(f, &ev, now);
+}
+
+GPtrArray *feed_seen(struct fixture *f, const char *folder, uint32_t uid,
+                     enum watch_event_type type)
+{
+	struct watch_event ev = {
+	    .type = type,
+	    .account = "work",
+	    .folder = folder,
+	    .uidvalidity = 7,
+	    .uid = uid,
+	    .seen = true,
+	};
+
+	return feed(f, &ev, 0);
+}
+
+const struct notifier_op *op_at(GPtrArray *ops, guint i)
+{
+	g_assert_cmpuint(i, <, ops->len);
+	return ops->pdata[i];
+}

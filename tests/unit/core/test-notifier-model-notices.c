@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The notifier model's popups about no message in particular: an account
+ * in error, and a folder reset by the server (M3), which also withdraws
+ * the popups of the folder's old messages.
+ */
+#include "notifier-model-harness.h"
+
+static GPtrArray *feed_state(struct fixture *f, const char *state, const char *detail)
+{
+	struct watch_event ev = {
+	    .type = WATCH_EVENT_STATE,
+	    .account = "work",
+	    .state = state,
+	    .detail = detail,
+	};
+
+	return feed(f, &ev, 0);
+}
+
+static void test_account_error(void)
+{
+	struct fixture f;
+	GPtrArray *ops;
+
+	fixture_init(&f, NULL);
+	g_assert_cmpuint(feed_state(&f, "connecting", "")->len, ==, 0);
+	ops = feed_state(&f, "error", "authentication failed for user 'me': wrong\x1b[31m");
+	g_assert_cmpuint(ops->len, ==, 1);
+	const struct notifier_op *shown = op_at(ops, 0);
+	guint64 slot = shown->slot;
+	g_assert_cmpint(shown->type, ==, NOTIFIER_OP_SHOW);
+	g_assert_cmpuint(shown->count, ==, 0);
+	g_assert_cmpstr(shown->category, ==, "network.error");
+	g_assert_false(shown->sound);
+	g_assert_cmpstr(shown->summary, ==, "Mail account work needs attention");
+	g_assert_cmpstr(shown->body, ==, "authentication failed for user 'me': wrong[31m");
+	/* One notification per episode: staying in error says nothing more. */
+	g_assert_cmpuint(feed_state(&f, "error", "other detail")->len, ==, 0);
+	g_assert_cmpuint(feed_state(&f, "connecting", "")->len, ==, 0);
+	g_assert_null(notifier_model_get_messages(f.model, slot));
+	/* Recovery closes it; a later error shows a new one. */
+	ops = feed_state(&f, "idle", "");
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpint(op_at(ops, 0)->type, ==, NOTIFIER_OP_CLOSE);
+	g_assert_cmpuint(op_at(ops, 0)->slot, ==, slot);
+	ops = feed_state(&f, "error", "again");
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpuint(op_at(ops, 0)->slot, !=, slot);
+	fixture_clear(&f);
+}
+
+/* New mail of any account, folder and UIDVALIDITY. */
+static GPtrArray *feed_message(struct fixture *f, const char *account, const char *folder,
+                               uint32_t uidvalidity, uint32_t uid, gint64 now, bool catchup)
+{
+	struct watch_event ev = {
+	    .type = WATCH_EVENT_NEW,
+	    .account = account,
+	    .folder = folder,
+	    .uidvalidity = uidvalidity,
+	    .uid = uid,
+	    .from_addr = "a@x",
+	    .subject = "s",
+	    .catchup = catchup,
+	};
+
+	return feed(f, &ev, now);
+}
+
+static GPtrArray *feed_reset(struct fixture *f, const char *folder, uint32_t uidvalidity,
+                             bool announce)
+{
+	struct watch_event ev = {
+	    .type = WATCH_EVENT_RESET,
+	    .account = "work",
+	    .folder = folder,
+	    .uidvalidity = uidvalidity,
+	    .previous_uidvalidity = 7,
+	    .count = 12,
+	    .unseen = 3,
+	};
+
+	g_ptr_array_set_size(f->ops, 0);
+	notifier_model_reset(f->model, &ev, announce, f->ops);
+	return f->ops;
+}
+
+static void assert_close(GPtrArray *ops, guint i, guint64 slot)
+{
+	g_assert_cmpint(op_at(ops, i)->type, ==, NOTIFIER_OP_CLOSE);
+	g_assert_cmpuint(op_at(ops, i)->slot, ==, slot);
+}
+
+/* M3: a reset withdraws every popup of the folder's old messages at once —
+ * singles and the burst's summary — and shows one popup with the counts. */
+static void test_reset(void)
+{
+	struct fixture f;
+	guint64 lists, summary, single, reset, fresh;
+	const struct notifier_op *op;
+	g_auto(GStrv) shown = NULL;
+
+	fixture_init(&f, NULL);
+	lists = op_at(feed_new(&f, "Lists", 1, "l", 0), 0)->slot;
+	feed_message(&f, "home", "INBOX", 7, 1, 0, false);
+	for (uint32_t uid = 1; uid <= 5; uid++) {
+		feed_new(&f, "INBOX", uid, "x", uid);
+	}
+	summary = op_at(f.ops, 0)->slot;
+	single = op_at(feed_new(&f, "INBOX", 6, "y", 6 + WINDOW), 0)->slot;
+
+	feed_reset(&f, "INBOX", 9, true);
+	g_assert_cmpuint(f.ops->len, ==, 3);
+	assert_close(f.ops, 0, summary);
+	assert_close(f.ops, 1, single);
+	op = op_at(f.ops, 2);
+	reset = op->slot;
+	g_assert_cmpint(op->type, ==, NOTIFIER_OP_SHOW);
+	g_assert_cmpuint(reset, !=, summary);
+	g_assert_cmpstr(op->summary, ==, "work/INBOX was reset by the server");
+	g_assert_cmpstr(op->body, ==, "It now holds 12 messages, 3 unread");
+	g_assert_cmpstr(op->category, ==, "email");
+	/* About no message: no actions, no sound. */
+	g_assert_cmpuint(op->count, ==, 0);
+	g_assert_false(op->sound);
+	g_assert_false(op->only_if_shown);
+	g_assert_null(notifier_model_get_messages(f.model, reset));
+
+	/* Other folders and accounts keep their popups; the old ids are void. */
+	shown = notifier_model_get_shown_ids(f.model);
+	g_assert_cmpuint(g_strv_length(shown), ==, 2);
+	g_assert_cmpstr(shown[0], ==, "home/INBOX/7/1");
+	g_assert_cmpstr(shown[1], ==, "work/Lists/7/1");
+	g_assert_cmpuint(feed_seen(&f, "INBOX", 6, WATCH_EVENT_CHANGED)->len, ==, 0);
+	g_assert_nonnull(notifier_model_get_messages(f.model, lists));
+	g_ptr_array_unref(notifier_model_get_messages(f.model, lists));
+
+	/* Mail under the new UIDVALIDITY is news as usual, and is kept by a
+	 * reset to that same value. */
+	fresh = op_at(feed_message(&f, "work", "INBOX", 9, 1, 7 + 2 * WINDOW, false), 0)->slot;
+	g_assert_cmpuint(f.ops->len, ==, 1);
+	g_assert_cmpuint(feed_reset(&f, "INBOX", 9, false)->len, ==, 0);
+
+	/* A quiet folder: the old popups go, nothing is shown. */
+	feed_reset(&f, "INBOX", 11, false);
+	g_assert_cmpuint(f.ops->len, ==, 1);
+	assert_close(f.ops, 0, fresh);
+
+	/* A later reset updates the folder's reset popup in place. */
+	feed_reset(&f, "INBOX", 12, true);
+	g_assert_cmpuint(f.ops->len, ==, 1);
+	g_assert_cmpuint(op_at(f.ops, 0)->slot, ==, reset);
+	fixture_clear(&f);
+}
+
+/* Messages of the folder in the catch-up summary leave it; the summary is
+ * updated only if still shown, and content settings do not matter: the
+ * reset popup names no message. */
+static void test_reset_catchup(void)
+{
+	struct notifier_model_options options = default_options;
+	struct fixture f;
+	const struct notifier_op *op;
+
+	options.content = CONFIG_CONTENT_COUNT;
+	fixture_init(&f, &options);
+	feed_message(&f, "work", "INBOX", 7, 1, 0, true);
+	feed_message(&f, "work", "INBOX", 7, 2, 0, true);
+	guint64 catchup = op_at(feed_message(&f, "work", "Lists", 7, 1, 0, true), 0)->slot;
+
+	feed_reset(&f, "INBOX", 9, true);
+	g_assert_cmpuint(f.ops->len, ==, 2);
+	op = op_at(f.ops, 0);
+	g_assert_cmpuint(op->slot, ==, catchup);
+	g_assert_cmpint(op->type, ==, NOTIFIER_OP_SHOW);
+	g_assert_true(op->only_if_shown);
+	g_assert_cmpstr(op->summary, ==, "1 new message since imapwatch last ran");
+	op = op_at(f.ops, 1);
+	g_assert_cmpstr(op->summary, ==, "work/INBOX was reset by the server");
+	g_assert_cmpstr(op->body, ==, "It now holds 12 messages, 3 unread");
+
+	/* Feeding the event the ordinary way changes nothing. */
+	struct watch_event ev = {.type = WATCH_EVENT_RESET, .account = "work", .folder = "Lists"};
+	g_assert_cmpuint(feed(&f, &ev, 0)->len, ==, 0);
+	fixture_clear(&f);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/notifier-model/account-error", test_account_error);
+	g_test_add_func("/notifier-model/reset", test_reset);
+	g_test_add_func("/notifier-model/reset-catchup", test_reset_catchup);
+	return g_test_run();
+}
