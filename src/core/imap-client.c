@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/core/imap-client.h"
+/*
+ * The client's wire: commands and the replies matched to them, IDLE and
+ * DONE, STARTTLS and its plaintext check, the feed loop with the untagged
+ * limit, the greeting, BYE and the close. What it knows of the server
+ * (capabilities, codes, failure classes) is in imap-client-caps.c.
+ */
+#include "core/imap-client-private.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -10,115 +16,6 @@
 
 /* Longest trace line; protocol lines can be long (flag lists, literals). */
 #define TRACE_MAX 2000
-/* Mechanisms kept for imap_client_get_auth_mechanisms(): server text, so
- * bounded in count and length. */
-#define AUTH_MECHANISMS_MAX   16
-#define AUTH_MECHANISM_LENGTH 40
-/* Longest tag we make ("A" and ten digits), with room. */
-#define TAG_SIZE 16
-
-static const struct {
-	const char *name;
-	enum imap_cap cap;
-} cap_names[] = {
-    {"IMAP4REV1", IMAP_CAP_IMAP4REV1},
-    {"IMAP4REV2", IMAP_CAP_IMAP4REV2},
-    {"STARTTLS", IMAP_CAP_STARTTLS},
-    {"LOGINDISABLED", IMAP_CAP_LOGINDISABLED},
-    {"AUTH=PLAIN", IMAP_CAP_AUTH_PLAIN},
-    {"AUTH=XOAUTH2", IMAP_CAP_AUTH_XOAUTH2},
-    {"AUTH=OAUTHBEARER", IMAP_CAP_AUTH_OAUTHBEARER},
-    {"SASL-IR", IMAP_CAP_SASL_IR},
-    {"IDLE", IMAP_CAP_IDLE},
-    {"ID", IMAP_CAP_ID},
-    {"ENABLE", IMAP_CAP_ENABLE},
-    {"CONDSTORE", IMAP_CAP_CONDSTORE},
-    {"QRESYNC", IMAP_CAP_QRESYNC},
-    {"LITERAL+", IMAP_CAP_LITERAL_PLUS},
-    {"LITERAL-", IMAP_CAP_LITERAL_MINUS},
-    {"UNSELECT", IMAP_CAP_UNSELECT},
-    {"NOTIFY", IMAP_CAP_NOTIFY},
-    {"ESEARCH", IMAP_CAP_ESEARCH},
-    {"UIDPLUS", IMAP_CAP_UIDPLUS},
-    {"SPECIAL-USE", IMAP_CAP_SPECIAL_USE},
-};
-
-/* A command sent and not yet answered. */
-struct pending {
-	char tag[TAG_SIZE];
-	imap_client_reply reply;
-	void *data;
-	bool idle;     /* an IDLE command */
-	bool starttls; /* a STARTTLS command: its OK starts TLS */
-	imap_client_reply refused;
-	void (*tls_ready)(void *data);
-};
-
-enum idle_state {
-	IDLE_NONE,
-	IDLE_SENT,    /* IDLE sent, waiting for "+" */
-	IDLE_RUNNING, /* "+" came: not waiting for anything */
-	IDLE_DONE,    /* DONE sent, waiting for the tagged reply */
-};
-
-struct imap_client {
-	const char *account;
-	bool trace;
-	const struct imap_client_io *io;
-	const struct imap_client_handler *handler;
-	void *owner;
-
-	struct imap_parser *parser;
-	bool stopped;
-	bool greeted; /* the first response has been handled */
-	unsigned next_tag;
-	GArray *pending; /* struct pending, in the order sent */
-	enum idle_state idle;
-
-	/* Untagged responses since the last completed command, and how many
-	 * are allowed (imap_client_set_untagged_limit()). */
-	size_t untagged;
-	size_t untagged_limit;
-
-	uint32_t caps;
-	bool caps_known;
-	bool authenticated; /* mechanisms offered before login are kept */
-	bool tls_active;
-	bool tls_wanted; /* STARTTLS accepted: start TLS once input is checked */
-	void (*tls_ready)(void *data);
-	void *tls_data;
-
-	GString *auth_mechanisms;
-	char *bye_text;
-	enum imap_failure bye_failure;
-	GString *trace_in;
-};
-
-const char *imap_failure_name(enum imap_failure failure)
-{
-	static const char *const names[] = {
-	    [IMAP_FAILURE_TRANSIENT] = "transient",
-	    [IMAP_FAILURE_PERMANENT] = "permanent",
-	    [IMAP_FAILURE_RESOURCE] = "resource",
-	};
-
-	return (unsigned)failure < G_N_ELEMENTS(names) ? names[failure] : "unknown";
-}
-
-enum imap_failure imap_failure_for_code(const char *code)
-{
-	/* A6 */
-	if (code != NULL && (strcmp(code, "UNAVAILABLE") == 0 || strcmp(code, "LIMIT") == 0 ||
-	                     strcmp(code, "INUSE") == 0 || strcmp(code, "OVERQUOTA") == 0)) {
-		return IMAP_FAILURE_RESOURCE;
-	}
-	/* RFC 5530: the server hit a bug of its own; nothing the user can
-	 * change, and it may well pass. */
-	if (code != NULL && strcmp(code, "SERVERBUG") == 0) {
-		return IMAP_FAILURE_TRANSIENT;
-	}
-	return IMAP_FAILURE_PERMANENT;
-}
 
 void imap_client_stop(struct imap_client *c)
 {
@@ -279,113 +176,6 @@ static void trace_in(struct imap_client *c, const char *data, size_t len)
 	}
 }
 
-/* --- capabilities -------------------------------------------------------- */
-
-/* The AUTH=... mechanisms of a capability list before login, upper-case,
- * printable ASCII only. */
-static void auth_mechanisms_set(struct imap_client *c, const struct imap_arg *args, size_t n)
-{
-	unsigned count = 0;
-
-	g_string_truncate(c->auth_mechanisms, 0);
-	for (size_t i = 0; i < n && count < AUTH_MECHANISMS_MAX; i++) {
-		const char *name = imap_arg_as_string(&args[i]);
-
-		if (name == NULL || args[i].type != IMAP_ARG_ATOM ||
-		    g_ascii_strncasecmp(name, "AUTH=", 5) != 0 || name[5] == '\0') {
-			continue;
-		}
-		if (count++ > 0) {
-			g_string_append_c(c->auth_mechanisms, ' ');
-		}
-		for (size_t k = 5; name[k] != '\0' && k < 5 + AUTH_MECHANISM_LENGTH; k++) {
-			char ch = name[k];
-			g_string_append_c(c->auth_mechanisms,
-			                  g_ascii_isgraph(ch) ? g_ascii_toupper(ch) : '?');
-		}
-	}
-}
-
-static void caps_set(struct imap_client *c, const struct imap_arg *args, size_t n)
-{
-	c->caps = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *name = imap_arg_as_string(&args[i]);
-
-		if (name == NULL || args[i].type != IMAP_ARG_ATOM) {
-			continue;
-		}
-		for (size_t k = 0; k < G_N_ELEMENTS(cap_names); k++) {
-			if (g_ascii_strcasecmp(name, cap_names[k].name) == 0) {
-				c->caps |= cap_names[k].cap;
-			}
-		}
-	}
-	c->caps_known = true;
-	if (!c->authenticated) {
-		auth_mechanisms_set(c, args, n);
-	}
-}
-
-bool imap_client_has_cap(const struct imap_client *c, enum imap_cap cap)
-{
-	return (c->caps & cap) != 0;
-}
-
-bool imap_client_caps_known(const struct imap_client *c)
-{
-	return c->caps_known;
-}
-
-void imap_client_forget_caps(struct imap_client *c)
-{
-	c->caps_known = false;
-}
-
-void imap_client_set_authenticated(struct imap_client *c)
-{
-	c->authenticated = true;
-}
-
-char *imap_client_describe_capabilities(const struct imap_client *c)
-{
-	GString *out = g_string_new(NULL);
-
-	for (size_t k = 0; k < G_N_ELEMENTS(cap_names); k++) {
-		if (c->caps & cap_names[k].cap) {
-			if (out->len > 0) {
-				g_string_append_c(out, ' ');
-			}
-			g_string_append(out, cap_names[k].name);
-		}
-	}
-	return g_string_free(out, FALSE);
-}
-
-const char *imap_client_get_auth_mechanisms(const struct imap_client *c)
-{
-	return c->auth_mechanisms->str;
-}
-
-void imap_client_handle_code(struct imap_client *c, const struct imap_response *r)
-{
-	if (r->code == NULL) {
-		return;
-	}
-	if (strcmp(r->code, "CAPABILITY") == 0) {
-		/* S4: capabilities sent before TLS are never trusted later;
-		 * they are discarded when TLS starts. */
-		caps_set(c, r->code_args, r->n_code_args);
-	} else if (strcmp(r->code, "ALERT") == 0) {
-		/* S7/P8: alerts only when they cannot have been injected. */
-		if (c->tls_active) {
-			g_warning("server alert for account '%s': %s", c->account, r->text);
-		} else {
-			g_debug("ignoring unprotected ALERT for account '%s'", c->account);
-		}
-	}
-}
-
 /* --- responses ----------------------------------------------------------- */
 
 /* What every machine needs from an untagged response: capabilities, the
@@ -403,7 +193,7 @@ static void common_untagged(struct imap_client *c, const struct imap_response *r
 		}
 		imap_client_handle_code(c, r);
 	} else if (r->keyword != NULL && strcmp(r->keyword, "CAPABILITY") == 0) {
-		caps_set(c, r->args, r->n_args);
+		imap_client_caps_set(c, r->args, r->n_args);
 	}
 }
 

@@ -1,53 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-#include "imapwatch/io/account.h"
+/*
+ * The supervisor: the state from its parts, connections and their retries,
+ * start, stop, check and probe. What is kept on disk is in
+ * account-persist.c.
+ */
+#include "io/account-private.h"
 
 #include "imapwatch/core/header.h"
-#include "imapwatch/core/supervisor.h"
-#include "imapwatch/io/password.h"
 #include "imapwatch/io/state-store.h"
 
 #include <string.h>
-
-/* One watched folder: its model lives as long as the account. */
-struct folder {
-	struct account *account;
-	struct mailbox *mailbox;
-	struct connection *connection;
-	enum watch_state state; /* this folder's part of the account state */
-	char *detail;
-	struct supervisor_slot slot;
-	guint retry_timer;
-};
-
-struct account {
-	const struct config_account *config;
-	struct account_options options;
-	const struct account_env *env;
-	account_sink sink;
-	void *user_data;
-
-	struct secret *password;
-	struct password_request *password_request;
-	/* The password's part of the account state: CONNECTING while the
-	 * command runs, ERROR when it failed, IDLE (no part) otherwise. */
-	enum watch_state password_state;
-	char *password_detail;
-
-	char *state_dir;
-	struct state_account *saved; /* what is on disk, plus fields kept as is */
-	guint save_timer;
-	GPtrArray *folders; /* struct folder * */
-
-	enum watch_state state;
-	char *detail;
-	gint64 connected_since;
-	bool offline; /* no network: no reconnect attempts spin */
-
-	bool stopping;
-	account_stopped stopped;
-	void *stopped_data;
-	guint stopped_timer;
-};
 
 /* --- the real world ------------------------------------------------------ */
 
@@ -79,7 +41,7 @@ const struct account_env account_env_default = {
     .random = real_random,
 };
 
-static void timer_clear(struct account *a, guint *id)
+void account_timer_clear(struct account *a, guint *id)
 {
 	if (*id != 0) {
 		a->env->timer_cancel(*id);
@@ -171,84 +133,6 @@ static void password_set_state(struct account *a, enum watch_state state, const 
 	g_free(a->password_detail);
 	a->password_detail = g_strdup(detail);
 	account_update_state(a);
-}
-
-/* --- persistence ------------------------------------------------------------ */
-
-/* N4: the watermark is written after the events that moved it went out;
- * a crash in between repeats nothing, at worst it reports again what was
- * not yet saved — and the file is written at most once a second. */
-static void account_save(struct account *a)
-{
-	timer_clear(a, &a->save_timer);
-	for (guint i = 0; i < a->folders->len; i++) {
-		const struct folder *f = a->folders->pdata[i];
-
-		if (!mailbox_is_synced(f->mailbox)) {
-			continue; /* nothing new learnt: keep what is stored */
-		}
-		struct state_folder *sf =
-		    state_account_get_folder(a->saved, mailbox_get_folder(f->mailbox), true);
-		if (sf->uidvalidity != mailbox_get_uidvalidity(f->mailbox)) {
-			/* M3: nothing keyed by the old UIDVALIDITY survives. */
-			g_array_set_size(sf->shown, 0);
-			sf->highestmodseq = 0;
-			sf->uidnext = 0;
-		}
-		sf->uidvalidity = mailbox_get_uidvalidity(f->mailbox);
-		sf->watermark = mailbox_get_watermark(f->mailbox);
-	}
-	int r = state_store_save(a->state_dir, a->saved);
-	if (r < 0) {
-		g_warning("cannot save state for account '%s' in %s: %s", a->config->name,
-		          a->state_dir, g_strerror(-r));
-	}
-}
-
-static gboolean save_cb(gpointer user_data)
-{
-	struct account *a = user_data;
-
-	a->save_timer = 0;
-	account_save(a);
-	return G_SOURCE_REMOVE;
-}
-
-static void account_save_soon(struct account *a)
-{
-	if (a->save_timer == 0) {
-		a->save_timer = a->env->timer_add(1000, save_cb, a);
-	}
-}
-
-static void account_load(struct account *a)
-{
-	g_autofree char *warning = NULL;
-	struct state_account *saved = NULL;
-	int r = state_store_load(a->state_dir, a->config->name, &saved, &warning);
-
-	if (warning != NULL) {
-		g_warning("state of account '%s': %s", a->config->name, warning);
-	}
-	if (r < 0 || saved == NULL) {
-		if (r < 0) {
-			g_warning("cannot read state of account '%s' from %s: %s", a->config->name,
-			          a->state_dir, g_strerror(-r));
-		}
-		saved = state_account_new(a->config->name);
-	}
-	a->saved = saved;
-	/* Folders no longer watched are forgotten. */
-	state_account_prune_folders(a->saved, (const char *const *)a->config->folders);
-	for (guint i = 0; i < a->folders->len; i++) {
-		struct folder *f = a->folders->pdata[i];
-		const struct state_folder *sf =
-		    state_account_get_folder(a->saved, mailbox_get_folder(f->mailbox), false);
-
-		if (sf != NULL && sf->uidvalidity != 0) {
-			mailbox_restore(f->mailbox, sf->uidvalidity, sf->watermark);
-		}
-	}
 }
 
 static void mailbox_event(const struct watch_event *event, void *user_data)
@@ -362,7 +246,7 @@ static void folder_connect(struct folder *f)
  * delay. */
 static void folder_retry_now(struct folder *f)
 {
-	timer_clear(f->account, &f->retry_timer);
+	account_timer_clear(f->account, &f->retry_timer);
 	supervisor_slot_reset(&f->slot);
 	folder_connect(f);
 }
@@ -371,7 +255,7 @@ static void folder_free(gpointer data)
 {
 	struct folder *f = data;
 
-	timer_clear(f->account, &f->retry_timer);
+	account_timer_clear(f->account, &f->retry_timer);
 	if (f->connection != NULL) {
 		folder_drop_connection(f);
 	}
@@ -495,7 +379,7 @@ void account_stop(struct account *a, account_stopped stopped, void *user_data)
 	for (guint i = 0; i < a->folders->len; i++) {
 		struct folder *f = a->folders->pdata[i];
 
-		timer_clear(a, &f->retry_timer);
+		account_timer_clear(a, &f->retry_timer);
 		if (f->connection != NULL) {
 			a->env->connection_logout(f->connection);
 		}
@@ -509,7 +393,7 @@ void account_destroy(struct account *a)
 		return;
 	}
 	password_request_cancel(a->password_request);
-	timer_clear(a, &a->stopped_timer);
+	account_timer_clear(a, &a->stopped_timer);
 	if (a->save_timer != 0) {
 		account_save(a);
 	}

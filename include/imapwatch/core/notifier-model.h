@@ -5,7 +5,7 @@
 /*
  * What the desktop notifications should say (pure): watch events and the
  * time in, "show this popup" / "close that popup" operations out. No
- * libnotify, no threads, no timers: the notifier (src/listeners/notifier.c) runs
+ * libnotify, no threads, no timers: the notifier (src/listeners/notifier-thread.c) runs
  * the operations on its own thread. A popup is a "slot"; showing a slot
  * again updates its popup in place.
  *

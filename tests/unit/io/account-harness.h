@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef IMAPWATCH_TEST_ACCOUNT_HARNESS_H
+#define IMAPWATCH_TEST_ACCOUNT_HARNESS_H
+
+/*
+ * The account supervisor through its seam (struct account_env): fake
+ * connections that a scenario makes connect, idle, fail, fall into black
+ * holes or sleep, on a clock of the test's own. Each scenario is a table of
+ * steps; hours of reconnects run in microseconds, and every delay is
+ * checked to the millisecond (the jitter is pinned: random 0 gives half the
+ * nominal backoff).
+ */
+
+#include "imapwatch/core/event.h"
+#include "imapwatch/core/imap-client.h"
+
+#include <glib.h>
+
+enum op {
+	END,
+	AT,            /* arg: ms since the start; runs the timers up to then */
+	REACH,         /* connection #i reaches state */
+	FAIL,          /* connection #i fails with failure */
+	BLACKHOLE,     /* connection #i stops hearing from its server */
+	PROBE,         /* resume from sleep or a network change */
+	DEAD_ON_PROBE, /* the probed connections are dead */
+	CHECK,         /* the user's Check */
+	OFFLINE,
+	ONLINE,
+	STOP,            /* account_stop(); connections log out */
+	EXPECT_STATE,    /* the account's state, and text in its detail */
+	EXPECT_LIVE,     /* arg: connections open now */
+	EXPECT_CREATED,  /* arg: connections created in all */
+	EXPECT_PROBED,   /* connection #i was probed with arg as timeout */
+	EXPECT_RESYNCED, /* connection #i resynchronised arg times */
+};
+
+struct step {
+	enum op op;
+	gint64 arg;
+	guint i;
+	enum watch_state state;
+	enum imap_failure failure;
+	const char *text;
+};
+
+struct scenario {
+	const char *name;
+	const char *const *folders;
+	const struct step *steps;
+	/* Every state event, "state:detail", one a line; NULL: not checked. */
+	const char *states;
+};
+
+/* Registers each scenario as the test /account/NAME, and keeps the
+ * account's log lines off the test output. */
+void account_harness_add(const struct scenario *scenarios, size_t n);
+
+extern const char *const account_harness_inbox[]; /* INBOX */
+extern const char *const account_harness_three[]; /* INBOX, Lists, Work */
+
+#define AT_(ms)                                                                                    \
+	{                                                                                          \
+		AT, (ms), 0, 0, 0, NULL                                                            \
+	}
+#define REACH_(i, s)                                                                               \
+	{                                                                                          \
+		REACH, 0, (i), WATCH_STATE_##s, 0, NULL                                            \
+	}
+#define FAIL_(i, f, text)                                                                          \
+	{                                                                                          \
+		FAIL, 0, (i), 0, IMAP_FAILURE_##f, (text)                                          \
+	}
+#define EXPECT(s, text)                                                                            \
+	{                                                                                          \
+		EXPECT_STATE, 0, 0, WATCH_STATE_##s, 0, (text)                                     \
+	}
+#define LIVE(n)                                                                                    \
+	{                                                                                          \
+		EXPECT_LIVE, (n), 0, 0, 0, NULL                                                    \
+	}
+#define CREATED(n)                                                                                 \
+	{                                                                                          \
+		EXPECT_CREATED, (n), 0, 0, 0, NULL                                                 \
+	}
+#define OP(o)                                                                                      \
+	{                                                                                          \
+		o, 0, 0, 0, 0, NULL                                                                \
+	}
+#define SERVING(i) REACH_(i, AUTHENTICATING), REACH_(i, SYNCING), REACH_(i, IDLE)
+
+#endif
