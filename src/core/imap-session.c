@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-/* The header fields of DESIGN.md §3; BODY.PEEK never sets \Seen (W2). */
+/* The header fields a new-mail event shows; BODY.PEEK never sets \Seen (W2). */
 #define FETCH_NEW_ITEMS                                                                            \
 	"(UID FLAGS INTERNALDATE RFC822.SIZE "                                                     \
 	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"

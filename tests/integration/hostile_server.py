@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """A scripted hostile IMAP server for the integration tests (standard
 library only), modelled on the client test classes of EAST (the STARTTLS
-analysis toolkit, see protocol.md section 2).
+analysis toolkit, see docs/PROTOCOL.md section 2).
 
 HostileServer listens on 127.0.0.1:<free port> and plays a Scenario to
 every connection it accepts, one connection at a time, on one background

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""STARTTLS and pre-authentication attacks (protocol.md S1-S7, T8, T11)
+"""STARTTLS and pre-authentication attacks (docs/PROTOCOL.md S1-S7, T8, T11)
 against imapwatchd, played by the scripted HostileServer.
 
 For a `security = starttls` account every attack must end in the account

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""imapwatchd against a real Dovecot: the watch events of DESIGN.md section 1.
+"""imapwatchd against a real Dovecot: the watch events of the README ("Events").
 
 Other devices are simulated with doveadm. Every wait is synchronised on the
 daemon's output (bounded by a timeout), never on a sleep.

@@ -4,7 +4,7 @@
 
 /*
  * Configuration (pure): a GLib key file with one [daemon] group and one
- * [account NAME] group per account (DESIGN.md §1). Parsing validates
+ * [account NAME] group per account (imapwatch.conf(5)). Parsing validates
  * everything before the daemon connects anywhere. Every error names the file,
  * the line, the group and the key, in words a user can act on, for example:
  *

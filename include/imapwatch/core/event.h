@@ -4,7 +4,7 @@
 
 /*
  * Watch events (pure): what the mailbox model and the account supervisor
- * tell the outputs. The JSON form is the fixed contract of DESIGN.md §1, one
+ * tell the outputs. The JSON form is the fixed contract of the README ("Events"), one
  * object per line, shared by `imapwatchd --print-events` and
  * `imapwatch monitor --json`.
  */

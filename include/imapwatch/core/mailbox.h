@@ -6,7 +6,8 @@
  * Mailbox model (pure): what imapwatch knows about one watched folder of one
  * account, kept across reconnects. It turns protocol facts (EXISTS,
  * EXPUNGE, VANISHED, FETCH) into watch events: new, changed, removed and
- * unseen. Never miss, never duplicate (DESIGN.md §3, protocol.md §8–§9):
+ * unseen. Never miss, never duplicate (docs/ARCHITECTURE.md, "How a
+ * folder is watched"; docs/PROTOCOL.md §8–§9):
  *
  * - A message is "new" when its UID is above the watermark — the highest
  *   UID already reported or taken as the baseline (N3, N4). New messages

@@ -3,10 +3,11 @@
 #define IMAPWATCH_STATE_FORMAT_H
 
 /*
- * State format (pure): what imapwatch remembers across restarts (DESIGN.md
- * §1, protocol.md N1, N4) and its text form. Per account and per watched
- * folder: UIDVALIDITY, the watermark UID, UIDNEXT, HIGHESTMODSEQ and the
- * UIDs whose desktop notification is still shown. The state store
+ * State format (pure): what imapwatch remembers across restarts (README,
+ * "Staying connected"; docs/PROTOCOL.md N1, N4) and its text form. Per
+ * account and per watched folder: UIDVALIDITY, the watermark UID,
+ * UIDNEXT, HIGHESTMODSEQ and the UIDs whose desktop notification is still
+ * shown. The state store
  * (state-store.h) keeps one such text per account on disk.
  *
  * The data model's functions are named after the types (state_account_*,

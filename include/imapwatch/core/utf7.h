@@ -4,7 +4,7 @@
 
 /*
  * Modified UTF-7 for IMAP mailbox names (RFC 3501 §5.1.3, RFC 9051 App. A.1,
- * protocol.md P10): printable US-ASCII except '&' stands for itself, "&-" is
+ * docs/PROTOCOL.md P10): printable US-ASCII except '&' stands for itself, "&-" is
  * '&', other characters are UTF-16 in modified base64 (',' for '/') between
  * '&' and '-'. Pure, allocation via GLib.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The JSON form of watch events: the fixed contract of DESIGN.md §1 that
+ * The JSON form of watch events: the fixed contract of the README ("Events") that
  * `imapwatchd --print-events` and `imapwatch monitor --json` print.
  */
 #include "imapwatch/core/event.h"
