@@ -14,7 +14,6 @@ struct connection {
 	struct link *link;
 	struct imap_client *client; /* the link's */
 	struct imap_session *session;
-	enum watch_state state;
 
 	guint refresh_timer;
 	guint liveness_timer;
@@ -60,14 +59,15 @@ static void update_timers(struct connection *c)
 		return;
 	}
 	guint refresh = c->account->idle_refresh;
-	if (c->state == WATCH_STATE_IDLE && c->liveness_timer == 0 &&
+	enum watch_state state = imap_session_get_state(c->session);
+
+	if (state == WATCH_STATE_IDLE && c->liveness_timer == 0 &&
 	    liveness_probes_early(&c->liveness, refresh)) {
 		c->liveness_timer = g_timeout_add_seconds(
 		    liveness_silence_allowed(&c->liveness, refresh), liveness_cb, c);
 	}
 	if (c->refresh_timer == 0) {
-		guint interval =
-		    c->state == WATCH_STATE_POLLING ? c->account->poll_interval : refresh;
+		guint interval = state == WATCH_STATE_POLLING ? c->account->poll_interval : refresh;
 		c->refresh_timer = g_timeout_add(interval * 1000, refresh_cb, c);
 	}
 }
@@ -84,7 +84,6 @@ static void session_state_changed(enum watch_state state, void *user_data)
 {
 	struct connection *c = user_data;
 
-	c->state = state;
 	c->ops->state_changed(c, state, c->user_data);
 }
 
@@ -157,7 +156,6 @@ struct connection *connection_create(const struct connection_params *params,
 	c->mailbox = params->mailbox;
 	c->ops = ops;
 	c->user_data = user_data;
-	c->state = WATCH_STATE_CONNECTING;
 	c->link = link_create(params->account, label, params->trace, 0, &link_ops, c);
 	c->client = link_get_client(c->link);
 	c->session = imap_session_create(c->client, params->account, params->password,
