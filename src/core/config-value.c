@@ -419,15 +419,28 @@ char **config_expand_open_command(const char *command, const char *account, cons
 			case '%':
 				value = "%";
 				break;
-			default:
+			default: {
+				/* Name the character after '%' whole: one byte of
+				 * a multi-byte one would not be UTF-8, and an
+				 * invisible one would not be seen. */
+				gunichar u = g_utf8_get_char_validated(c + 1, -1);
+				g_autofree char *shown =
+				    u < 0x80 && g_ascii_isgraph((char)u)
+				        ? g_strdup_printf("'%%%c'", (char)u)
+				    : c[1] == '\0' ? g_strdup("'%'")
+				    : u < 0x110000
+				        ? g_strdup_printf("'%%' followed by U+%04X", u)
+				        : g_strdup("'%' followed by a byte that is not UTF-8");
+
 				g_set_error(
 				    error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
-				    "'%%%.1s' is not a placeholder; the placeholders are %%a "
+				    "%s is not a placeholder; the placeholders are %%a "
 				    "(account), %%f (folder), %%u (UID), %%m (Message-ID) and "
 				    "%%%% (a percent sign)",
-				    c + 1);
+				    shown);
 				g_string_free(word, TRUE);
 				return NULL;
+			}
 			}
 			g_string_append(word, value ? value : "");
 			c++;

@@ -145,6 +145,13 @@ static void check_command(struct harness *h, const char *line)
 		const char *arg = line + strlen(words[0]) + strlen(" EXAMINE ");
 
 		FUZZ_CHECK_MSG(strcmp(arg, h->examine_arg) == 0, "wrong folder: %s", line);
+	} else if (strcmp(verb, "LIST") == 0) {
+		/* The folder's special use (RFC 6154): LIST "" <the folder>. */
+		const char *arg = line + strlen(words[0]) + strlen(" LIST \"\" ");
+
+		FUZZ_CHECK_MSG(g_str_has_prefix(line + strlen(words[0]), " LIST \"\" ") &&
+		                   strcmp(arg, h->examine_arg) == 0,
+		               "wrong LIST: %s", line);
 	} else if (strcmp(verb, "UID") == 0) {
 		FUZZ_CHECK_MSG(words[2] != NULL && strcmp(words[2], "FETCH") == 0,
 		               "UID command other than FETCH: %s", line);

@@ -175,6 +175,10 @@ static const struct {
     {"[account a]\n" ACCOUNT "open_command = mutt -f %F\n",
      "test.conf:5: [account a] key 'open_command': '%%F' is not a placeholder; the placeholders "
      "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},
+    {"[account a]\n" ACCOUNT "open_command = mutt %\xe2\x81\xa6x\n",
+     "test.conf:5: [account a] key 'open_command': '%%' followed by U+2066 is not a placeholder; "
+     "the placeholders are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% "
+     "(a percent sign)"},
     {"[account a]\n" ACCOUNT "open_command = mutt 100%\n",
      "test.conf:5: [account a] key 'open_command': '%%' is not a placeholder; the placeholders "
      "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},

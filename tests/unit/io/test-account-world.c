@@ -32,7 +32,7 @@ static const struct step sleep_resume[] = {
     AT_(610500),
     LIVE(3),
     CREATED(6),
-    {END},
+    OP(END),
 };
 
 /* Offline: a failure waits the longest delay, and says why; the network's
@@ -47,7 +47,7 @@ static const struct step offline[] = {
     OP(ONLINE),
     OP(PROBE),
     CREATED(2),
-    {END},
+    OP(END),
 };
 
 /* The account shows the least advanced folder; error and backoff first. */
@@ -66,7 +66,7 @@ static const struct step precedence[] = {
     EXPECT(BACKOFF, "server closed"),
     FAIL_(0, PERMANENT, "cannot open folder 'INBOX': it does not exist on the server"),
     EXPECT(ERROR, "does not exist"),
-    {END},
+    OP(END),
 };
 
 /* Check: watching connections resynchronise, the rest connect now. */
@@ -79,7 +79,7 @@ static const struct step check[] = {
     {EXPECT_RESYNCED, 1, 1, 0, 0, NULL},
     CREATED(4),
     LIVE(3),
-    {END},
+    OP(END),
 };
 
 /* Stop: every connection logs out; the account ends disconnected. */
@@ -91,7 +91,7 @@ static const struct step stop[] = {
     EXPECT(DISCONNECTED, ""),
     AT_(3600 * 1000),
     CREATED(1),
-    {END},
+    OP(END),
 };
 
 static const struct scenario scenarios[] = {

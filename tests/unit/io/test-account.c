@@ -36,7 +36,7 @@ static const struct step reconnects[] = {
     EXPECT(BACKOFF, "retrying in 1 s"),
     AT_(44000),
     CREATED(5),
-    {END},
+    OP(END),
 };
 
 /* A server that accepts every connection and drops it right after IDLE is
@@ -60,7 +60,7 @@ static const struct step flapping[] = {
     SERVING(0),
     FAIL_(0, TRANSIENT, "x"),
     EXPECT(BACKOFF, "retrying in 4 s"),
-    {END},
+    OP(END),
 };
 
 /* Rejected credentials: error, and nothing more until the user's Check. */
@@ -74,7 +74,7 @@ static const struct step permanent[] = {
     OP(CHECK),
     CREATED(2),
     EXPECT(CONNECTING, ""),
-    {END},
+    OP(END),
 };
 
 /* Too many connections: from 15 s (half of 30 s). */
@@ -87,7 +87,7 @@ static const struct step resource[] = {
     CREATED(2),
     FAIL_(0, RESOURCE, "server temporarily refused the login"),
     EXPECT(BACKOFF, "retrying in 30 s"),
-    {END},
+    OP(END),
 };
 
 /* Black hole during IDLE (idle_refresh = 1m, no keepalives): found after
@@ -98,7 +98,7 @@ static const struct step blackhole[] = {
     AT_(90000), EXPECT(BACKOFF, "no response from the server within 30 s, retrying in 1 s"),
     AT_(90500), CREATED(2),
     SERVING(0), EXPECT(IDLE, ""),
-    {END},
+    OP(END),
 };
 
 static const struct scenario scenarios[] = {
