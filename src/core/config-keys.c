@@ -46,6 +46,7 @@ const char *const config_daemon_keys[] = {
     [CONFIG_DAEMON_KEY_NOTIFY_MAX] = "notify_max",
     [CONFIG_DAEMON_KEY_NOTIFICATION_SOUND] = "notification_sound",
     [CONFIG_DAEMON_KEY_NOTIFICATION_CONTENT] = "notification_content",
+    [CONFIG_DAEMON_KEY_POLL_INTERVAL] = "poll_interval",
     NULL,
 };
 
@@ -65,6 +66,8 @@ const char *const config_account_keys[] = {
     [CONFIG_ACCOUNT_KEY_NOTIFY] = "notify",
     [CONFIG_ACCOUNT_KEY_NOTIFY_FOLDERS] = "notify_folders",
     [CONFIG_ACCOUNT_KEY_OPEN_COMMAND] = "open_command",
+    [CONFIG_ACCOUNT_KEY_POLL_INTERVAL] = "poll_interval",
+    [CONFIG_ACCOUNT_KEY_MAX_CONNECTIONS] = "max_connections",
     NULL,
 };
 

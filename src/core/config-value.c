@@ -256,6 +256,27 @@ bool config_value_folders(struct config_parse *p, const char *group,
 				                   name);
 			}
 		}
+		const char *comma = strchr(name, ',');
+		if (comma != NULL && comma > name && g_ascii_isspace(comma[1])) {
+			/* "INBOX, Work": another tool's list syntax. */
+			g_autofree char *fixed = g_strdup(entry->value);
+			g_autoptr(GString) hint = g_string_new(NULL);
+
+			for (const char *k = fixed; *k; k++) {
+				if (*k == ',') {
+					g_string_append_c(hint, ';');
+					while (g_ascii_isspace(k[1])) {
+						k++;
+					}
+				} else {
+					g_string_append_c(hint, *k);
+				}
+			}
+			return config_fail(p, entry->line, group, entry->key,
+			                   "'%s' looks like two folders separated by a comma; "
+			                   "separate folders with ';' (%s = %s)",
+			                   name, entry->key, hint->str);
+		}
 		if (g_ascii_strcasecmp(name, "INBOX") == 0) {
 			memcpy(name, "INBOX", 5);
 		}

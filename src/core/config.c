@@ -18,9 +18,14 @@
  * --config /dev/zero or a multi-gigabyte file from being read. */
 #define CONFIG_MAX_SIZE (1024 * 1024)
 
-#define DEFAULT_IDLE_REFRESH     (9 * 60)
-#define DEFAULT_POLL_INTERVAL    (2 * 60)
-#define MIN_IDLE_REFRESH         60
+#define DEFAULT_IDLE_REFRESH    (9 * 60)
+#define DEFAULT_POLL_INTERVAL   (2 * 60)
+#define MIN_IDLE_REFRESH        60
+#define MIN_POLL_INTERVAL       30
+#define MAX_POLL_INTERVAL       (60 * 60)
+#define DEFAULT_MAX_CONNECTIONS 3
+/* Gmail allows 15 connections for all of a user's clients together. */
+#define MAX_MAX_CONNECTIONS      15
 #define MAX_IDLE_REFRESH         (29 * 60)
 #define DEFAULT_PASSWORD_TIMEOUT 30
 #define MIN_PASSWORD_TIMEOUT     1
@@ -90,6 +95,10 @@ static bool daemon_build(struct config_parse *p, struct config *cfg,
 			ok = config_value_choice(p, group->name, e, config_content_names, &choice);
 			cfg->notification_content = (enum config_content)choice;
 			break;
+		case CONFIG_DAEMON_KEY_POLL_INTERVAL:
+			ok = config_value_duration(p, group->name, e, MIN_POLL_INTERVAL,
+			                           MAX_POLL_INTERVAL, &cfg->poll_interval);
+			break;
 		default:
 			ok = config_unknown_key_fail(p, group->name, e, true);
 			break;
@@ -104,7 +113,7 @@ static bool daemon_build(struct config_parse *p, struct config *cfg,
 /* Checks that need the whole group: required keys, password vs. command,
  * plaintext, the default port. */
 static bool account_finish(struct config_parse *p, struct config_account *a,
-                           const struct config_ini_group *g, bool port_set, guint idle_refresh_set)
+                           const struct config_ini_group *g, bool port_set)
 {
 	const struct config_ini_entry *security = config_ini_find_entry(g, "security");
 	const struct config_ini_entry *password = config_ini_find_entry(g, "password");
@@ -146,16 +155,21 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 		a->folders = g_new0(char *, 2);
 		a->folders[0] = g_strdup("INBOX");
 	}
+	bool patterns = false;
+	for (guint i = 0; a->folders[i]; i++) {
+		patterns = patterns || config_folder_is_pattern(a->folders[i]);
+	}
 	for (guint i = 0; a->notify_folders && a->notify_folders[i]; i++) {
 		const struct config_ini_entry *e = config_ini_find_entry(g, "notify_folders");
 
-		if (!g_strv_contains((const char *const *)a->folders, a->notify_folders[i])) {
+		/* Folders matched by a pattern are known only to the server. */
+		if (!patterns &&
+		    !g_strv_contains((const char *const *)a->folders, a->notify_folders[i])) {
 			return config_fail(p, e->line, g->name, e->key,
 			                   "folder '%s' is not watched; add it to folders first",
 			                   a->notify_folders[i]);
 		}
 	}
-	a->idle_refresh = idle_refresh_set;
 	return true;
 }
 
@@ -164,7 +178,6 @@ static struct config_account *account_build(struct config_parse *p,
 {
 	g_autoptr(config_account) a = g_new0(struct config_account, 1);
 	bool port_set = false;
-	guint idle_refresh = 0;
 
 	if (*name == '\0') {
 		config_fail(p, g->line, NULL, NULL,
@@ -179,6 +192,7 @@ static struct config_account *account_build(struct config_parse *p,
 	}
 	a->name = g_strdup(name);
 	a->notify = true;
+	a->max_connections = DEFAULT_MAX_CONNECTIONS;
 	for (guint i = 0; i < g->entries->len; i++) {
 		const struct config_ini_entry *e = g->entries->pdata[i];
 		guint choice = 0;
@@ -232,7 +246,15 @@ static struct config_account *account_build(struct config_parse *p,
 			break;
 		case CONFIG_ACCOUNT_KEY_IDLE_REFRESH:
 			ok = config_value_duration(p, g->name, e, MIN_IDLE_REFRESH,
-			                           MAX_IDLE_REFRESH, &idle_refresh);
+			                           MAX_IDLE_REFRESH, &a->idle_refresh);
+			break;
+		case CONFIG_ACCOUNT_KEY_POLL_INTERVAL:
+			ok = config_value_duration(p, g->name, e, MIN_POLL_INTERVAL,
+			                           MAX_POLL_INTERVAL, &a->poll_interval);
+			break;
+		case CONFIG_ACCOUNT_KEY_MAX_CONNECTIONS:
+			ok = config_value_count(p, g->name, e, 1, MAX_MAX_CONNECTIONS,
+			                        &a->max_connections);
 			break;
 		case CONFIG_ACCOUNT_KEY_NOTIFY:
 			ok = config_value_bool(p, g->name, e, &a->notify);
@@ -255,7 +277,7 @@ static struct config_account *account_build(struct config_parse *p,
 			return NULL;
 		}
 	}
-	if (!account_finish(p, a, g, port_set, idle_refresh)) {
+	if (!account_finish(p, a, g, port_set)) {
 		return NULL;
 	}
 	return g_steal_pointer(&a);
@@ -306,15 +328,17 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 		            "no [account NAME] group; add one for each mail account to watch");
 		return NULL;
 	}
-	/* An account without its own idle_refresh follows [daemon], wherever
-	 * that group is in the file. */
+	/* An account without its own idle_refresh or poll_interval follows
+	 * [daemon], wherever that group is in the file. */
 	for (guint i = 0; i < cfg->accounts->len; i++) {
 		struct config_account *a = cfg->accounts->pdata[i];
 
 		if (a->idle_refresh == 0) {
 			a->idle_refresh = cfg->idle_refresh;
 		}
-		a->poll_interval = cfg->poll_interval;
+		if (a->poll_interval == 0) {
+			a->poll_interval = cfg->poll_interval;
+		}
 	}
 	return g_steal_pointer(&cfg);
 }
@@ -448,6 +472,11 @@ static void describe_folders(GString *out, const char *key, char **folders)
 	g_string_append(out, "\n");
 }
 
+bool config_folder_is_pattern(const char *entry)
+{
+	return strpbrk(entry, "*%") != NULL;
+}
+
 char *config_describe(const struct config *cfg)
 {
 	GString *out = g_string_new(NULL);
@@ -456,6 +485,7 @@ char *config_describe(const struct config *cfg)
 	g_string_append_printf(out, "  notifications: %s\n", cfg->notifications ? "true" : "false");
 	g_string_append_printf(out, "  startup: %s\n", config_startup_name(cfg->startup));
 	describe_duration(out, "idle_refresh", cfg->idle_refresh);
+	describe_duration(out, "poll_interval", cfg->poll_interval);
 	describe_duration(out, "password_timeout", cfg->password_timeout);
 	g_string_append_printf(out, "  notify_max: %u\n", cfg->notify_max);
 	g_string_append_printf(out, "  notification_sound: %s\n",
@@ -480,6 +510,8 @@ char *config_describe(const struct config *cfg)
 		                       a->tls_ca_file ? a->tls_ca_file
 		                                      : "(not set; system trust store only)");
 		describe_duration(out, "idle_refresh", a->idle_refresh);
+		describe_duration(out, "poll_interval", a->poll_interval);
+		g_string_append_printf(out, "  max_connections: %u\n", a->max_connections);
 		g_string_append_printf(out, "  notify: %s\n", a->notify ? "true" : "false");
 		if (a->notify_folders) {
 			describe_folders(out, "notify_folders", a->notify_folders);
@@ -507,6 +539,7 @@ bool config_account_equal(const struct config_account *a, const struct config_ac
 	    g_strcmp0(a->password, b->password) != 0 ||
 	    g_strcmp0(a->password_command, b->password_command) != 0 || a->auth != b->auth ||
 	    g_strcmp0(a->tls_ca_file, b->tls_ca_file) != 0 || a->idle_refresh != b->idle_refresh ||
+	    a->poll_interval != b->poll_interval || a->max_connections != b->max_connections ||
 	    a->has_tls_fingerprint != b->has_tls_fingerprint ||
 	    memcmp(a->tls_fingerprint, b->tls_fingerprint, CONFIG_FINGERPRINT_LEN) != 0) {
 		return false;

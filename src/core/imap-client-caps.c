@@ -38,6 +38,8 @@ static const struct {
     {"ESEARCH", IMAP_CAP_ESEARCH},
     {"UIDPLUS", IMAP_CAP_UIDPLUS},
     {"SPECIAL-USE", IMAP_CAP_SPECIAL_USE},
+    {"LIST-STATUS", IMAP_CAP_LIST_STATUS},
+    {"X-GM-EXT-1", IMAP_CAP_X_GM_EXT_1},
 };
 
 const char *imap_failure_name(enum imap_failure failure)

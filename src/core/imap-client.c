@@ -330,6 +330,8 @@ void imap_client_set_handler(struct imap_client *c, const struct imap_client_han
 
 void imap_client_feed(struct imap_client *c, const char *data, size_t len)
 {
+	bool handled = false;
+
 	while (len > 0 && !c->stopped && !c->tls_wanted) {
 		size_t consumed = 0;
 		enum imap_parse_result result = imap_parser_feed(c->parser, data, len, &consumed);
@@ -349,6 +351,7 @@ void imap_client_feed(struct imap_client *c, const char *data, size_t len)
 		g_autoptr(imap_response) response = imap_parser_take(c->parser);
 		if (response != NULL) {
 			handle_response(c, response);
+			handled = true;
 		}
 		if (c->tls_wanted) {
 			/* S3: anything after "OK Begin TLS" came in plaintext
@@ -363,6 +366,10 @@ void imap_client_feed(struct imap_client *c, const char *data, size_t len)
 	}
 	if (len > 0 && c->tls_wanted) {
 		imap_client_fail(c, IMAP_FAILURE_PERMANENT, STARTTLS_INJECTION);
+		return;
+	}
+	if (handled && !c->stopped && c->handler->batch_end != NULL) {
+		c->handler->batch_end(c->owner);
 	}
 }
 

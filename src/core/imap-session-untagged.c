@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the server reports unasked while a folder is watched: EXISTS,
- * EXPUNGE, FETCH, VANISHED, ESEARCH, LIST and ENABLED data, the UIDVALIDITY,
- * UIDNEXT and HIGHESTMODSEQ codes and untagged NO while idling, each turned
- * into facts for the mailbox model. The commands and their tagged replies
+ * What the server reports unasked about the selected folder: EXISTS,
+ * EXPUNGE, FETCH, VANISHED, ESEARCH and ENABLED data, the UIDVALIDITY,
+ * UIDNEXT, HIGHESTMODSEQ and CLOSED codes and untagged NO while idling, each
+ * turned into facts for the mailbox model. STATUS and LIST data are the
+ * guests' (imap-session-guests.c). The commands and their tagged replies
  * are in imap-session.c.
  */
 #include "core/imap-session-private.h"
@@ -21,8 +22,10 @@
 
 static bool message_data_allowed(const struct imap_session *s)
 {
-	/* S5/H6: message data only belongs to us once EXAMINE is under way. */
-	return s->state >= S_EXAMINE && s->state != S_LOGOUT && s->state != S_DONE;
+	/* S5/H6: message data only belongs to us once EXAMINE is under way;
+	 * H7: when switching folders, not before the old one is closed. */
+	return s->mailbox != NULL && !s->awaiting_closed && s->state != S_LOGOUT &&
+	       s->state != S_DONE;
 }
 
 static void handle_fetch(struct imap_session *s, const struct imap_response *r)
@@ -155,6 +158,16 @@ static void handle_code(struct imap_session *s, const struct imap_response *r)
 	uint64_t modseq;
 
 	/* CAPABILITY and ALERT codes are handled by the client. */
+	if (r->code != NULL && strcmp(r->code, "CLOSED") == 0) {
+		/* H7: the folder selected before is closed; what follows
+		 * belongs to the one being selected. */
+		s->awaiting_closed = false;
+		return;
+	}
+	if (r->code != NULL && strcmp(r->code, "UIDVALIDITY") == 0 && s->state == S_EXAMINE) {
+		/* Selection data, whether or not [CLOSED] came first. */
+		s->awaiting_closed = false;
+	}
 	if (r->code == NULL || !message_data_allowed(s)) {
 		return;
 	}
@@ -230,31 +243,13 @@ static void handle_idle_warning(struct imap_session *s, const struct imap_respon
 	imap_session_resync(s);
 }
 
-/* "* LIST (\HasNoChildren \Junk) "/" Junk": the attributes of our folder. */
-static void handle_list(struct imap_session *s, const struct imap_response *r)
-{
-	static const char *const uses[] = {"\\Junk", "\\Trash", "\\Sent", "\\Drafts", "\\All"};
-
-	if (r->n_args < 3 || r->args[0].type != IMAP_ARG_LIST) {
-		return;
-	}
-	g_autofree char *name = utf7_imap_decode(
-	    imap_arg_as_string(&r->args[2]) != NULL ? imap_arg_as_string(&r->args[2]) : "");
-	if (name == NULL || strcmp(name, mailbox_get_folder(s->mailbox)) != 0) {
-		return;
-	}
-	for (size_t i = 0; i < r->args[0].n_children; i++) {
-		for (size_t j = 0; j < G_N_ELEMENTS(uses); j++) {
-			if (imap_arg_is_atom(&r->args[0].children[i], uses[j])) {
-				mailbox_set_special_use(s->mailbox, uses[j]);
-			}
-		}
-	}
-}
-
 void imap_session_handle_untagged(struct imap_session *s, const struct imap_response *r)
 {
-	/* BYE text and CAPABILITY data are kept by the client. */
+	/* BYE text and CAPABILITY data are kept by the client; STATUS, LIST
+	 * and NOTIFY's codes concern the guests. */
+	if (imap_session_guests_untagged(s, r)) {
+		return;
+	}
 	if (r->status != IMAP_STATUS_NONE) {
 		handle_code(s, r);
 		if (r->status == IMAP_STATUS_NO &&
@@ -264,10 +259,6 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 		return;
 	}
 	if (r->keyword == NULL) {
-		return;
-	}
-	if (strcmp(r->keyword, "LIST") == 0 && s->state == S_LIST) {
-		handle_list(s, r);
 		return;
 	}
 	if (strcmp(r->keyword, "ENABLED") == 0 && s->state == S_ENABLE) {
@@ -280,6 +271,11 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 			}
 		}
 		return;
+	}
+	if (strcmp(r->keyword, "FLAGS") == 0 && s->state == S_EXAMINE) {
+		/* The new folder's data begins (a server that does not send
+		 * [CLOSED] despite QRESYNC). */
+		s->awaiting_closed = false;
 	}
 	if (!message_data_allowed(s)) {
 		return; /* S5: ignored before the selection */
@@ -310,8 +306,10 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 		handle_vanished(s, r);
 	}
 	if (s->state == S_IDLING) {
-		mailbox_flush_unseen(s->mailbox);
-		if (s->pending & PENDING_NEW) {
+		/* The unseen count goes out at the end of the batch; with
+		 * NOTIFY the FETCH with the header follows in it
+		 * (handle_batch_end() in imap-session.c). */
+		if ((s->pending & PENDING_NEW) && s->guest_mode != IMAP_SESSION_GUESTS_NOTIFY) {
 			imap_session_send_done(s);
 		}
 	}

@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The session's commands and their tagged replies: the state machine of
+ * selecting a folder and keeping it in sync (EXAMINE, flag listing or
+ * incremental resync, header fetches, IDLE or NOOP), and step_next(), the
+ * one place pending work is taken. Guests (LIST, NOTIFY, STATUS, visits) are
+ * in imap-session-guests.c, untagged data in imap-session-untagged.c.
+ */
 #include "core/imap-session-private.h"
 
 #include "imapwatch/core/imap-command.h"
@@ -25,6 +32,8 @@ static const char *const state_names[] = {
     [S_ID] = "id",
     [S_ENABLE] = "enable",
     [S_LIST] = "list",
+    [S_NOTIFY] = "notify",
+    [S_STATUS] = "status",
     [S_EXAMINE] = "examine",
     [S_LIST_FLAGS] = "list-flags",
     [S_SEARCH_ALL] = "search-all",
@@ -54,7 +63,8 @@ static void set_state(struct imap_session *s, enum imap_session_state state)
 {
 	if (s->state != state) {
 		g_debug("imap session for account '%s' folder '%s': %s -> %s", s->account->name,
-		        mailbox_get_folder(s->mailbox), state_names[s->state], state_names[state]);
+		        s->mailbox != NULL ? mailbox_get_folder(s->mailbox) : "-",
+		        state_names[s->state], state_names[state]);
 	}
 	s->state = state;
 }
@@ -68,7 +78,9 @@ static bool session_end(struct imap_session *s)
 	}
 	set_state(s, S_DONE);
 	imap_client_stop(s->client);
-	mailbox_abort(s->mailbox);
+	if (s->mailbox != NULL) {
+		mailbox_abort(s->mailbox);
+	}
 	return true;
 }
 
@@ -96,11 +108,16 @@ static void session_finish(struct imap_session *s)
 
 static void handle_tagged(const struct imap_response *r, void *data);
 
-/* Sends "TAG <command>\r\n" and makes it the outstanding command. */
-static void send_command(struct imap_session *s, enum imap_session_state next, const char *command)
+void imap_session_send(struct imap_session *s, enum imap_session_state next, const char *command)
 {
 	set_state(s, next);
 	imap_client_command(s->client, command, NULL, handle_tagged, s);
+}
+
+/* Sends "TAG <command>\r\n" and makes it the outstanding command. */
+static void send_command(struct imap_session *s, enum imap_session_state next, const char *command)
+{
+	imap_session_send(s, next, command);
 }
 
 static bool has_cap(const struct imap_session *s, enum imap_cap cap)
@@ -110,23 +127,18 @@ static bool has_cap(const struct imap_session *s, enum imap_cap cap)
 
 /* --- steps ----------------------------------------------------------------- */
 
-static void step_examine(struct imap_session *s);
-static void step_next(struct imap_session *s);
 static void step_idle(struct imap_session *s);
 
-/* With SPECIAL-USE, ask what the folder is for (\Junk, \Trash, \Sent,
- * \Drafts): the notifier keeps such folders quiet unless asked. */
-static void step_list_or_examine(struct imap_session *s)
+/* After ENABLE: a LIST of the configured names and patterns when asked,
+ * else, with SPECIAL-USE, of the home folder alone for what it is for
+ * (\Junk, \Trash, \Sent, \Drafts): the notifier keeps such folders quiet
+ * unless asked. Then the folders. */
+static void step_setup(struct imap_session *s)
 {
-	g_autofree char *encoded = utf7_imap_encode(mailbox_get_folder(s->mailbox));
-	g_autoptr(GString) command = g_string_new("LIST \"\" ");
-
-	if (!has_cap(s, IMAP_CAP_SPECIAL_USE) || encoded == NULL ||
-	    !imap_command_append_astring(command, encoded)) {
-		step_examine(s);
-		return;
+	if (s->list != NULL || has_cap(s, IMAP_CAP_SPECIAL_USE)) {
+		s->pending |= PENDING_LIST;
 	}
-	send_command(s, S_LIST, command->str);
+	imap_session_step_next(s);
 }
 
 static void step_enable_or_examine(struct imap_session *s)
@@ -137,7 +149,7 @@ static void step_enable_or_examine(struct imap_session *s)
 	} else if (has_cap(s, IMAP_CAP_ENABLE) && has_cap(s, IMAP_CAP_CONDSTORE)) {
 		send_command(s, S_ENABLE, "ENABLE CONDSTORE");
 	} else {
-		step_list_or_examine(s);
+		step_setup(s);
 	}
 }
 
@@ -157,12 +169,8 @@ static void step_logout(struct imap_session *s)
 	send_command(s, S_LOGOUT, "LOGOUT");
 }
 
-static void step_examine(struct imap_session *s)
+void imap_session_examine(struct imap_session *s)
 {
-	if (s->pending & PENDING_LOGOUT) {
-		step_logout(s);
-		return;
-	}
 	g_autofree char *encoded = utf7_imap_encode(mailbox_get_folder(s->mailbox));
 	g_autoptr(GString) command = g_string_new("EXAMINE ");
 	if (encoded == NULL || !imap_command_append_astring(command, encoded)) {
@@ -171,10 +179,21 @@ static void step_examine(struct imap_session *s)
 		                  mailbox_get_folder(s->mailbox));
 		return;
 	}
-	report_state(s, WATCH_STATE_SYNCING);
+	if (!watch_state_is_watching(s->reported)) {
+		/* Once watching, selecting again (a guest's visit, a Check) is
+		 * part of watching: no state flaps through "syncing". */
+		report_state(s, WATCH_STATE_SYNCING);
+	}
+	/* H7: with QRESYNC, what still comes for another folder selected
+	 * before ends with [CLOSED]. */
+	s->awaiting_closed = s->selected && s->enabled_qresync && s->mailbox != s->last_selected;
+	s->last_selected = s->mailbox;
 	s->selected = false;
 	s->have_uidvalidity = false;
-	s->pending &= ~(unsigned)(PENDING_NEW | PENDING_RESYNC);
+	s->pending &= ~(unsigned)(PENDING_NEW | PENDING_CHECK_NEW | PENDING_DETAILS);
+	if (s->mailbox == s->home) {
+		s->pending &= ~(unsigned)PENDING_RESYNC;
+	}
 	/* Incremental only with a map to start from, a mod-sequence to start
 	 * at (never CHANGEDSINCE 0, N7) and ESEARCH, whose compact UID list
 	 * fits a line where plain SEARCH would not. */
@@ -217,26 +236,33 @@ static bool step_fetch_details(struct imap_session *s)
 	return true;
 }
 
-/* After every completed command that leaves the folder in sync: the one
- * place the pending work is taken, most urgent first. */
-static void step_next(struct imap_session *s)
+/* After every completed command: the one place the pending work is taken,
+ * most urgent first — the selected folder's own work, then the guests'
+ * (which may lead away from the home folder and back), then IDLE. */
+void imap_session_step_next(struct imap_session *s)
 {
 	if (s->pending & PENDING_LOGOUT) {
 		step_logout(s);
 		return;
 	}
-	if (s->pending & PENDING_RESYNC) {
-		step_examine(s);
+	if (s->selected) {
+		/* After a fetch, only a new EXISTS triggers another one: an
+		 * entry the fetch did not return was expunged and its EXPUNGE
+		 * is on the way. */
+		if ((s->pending & PENDING_NEW) ||
+		    ((s->pending & PENDING_CHECK_NEW) && mailbox_wants_new(s->mailbox))) {
+			step_fetch_new(s);
+			return;
+		}
+		if ((s->pending & PENDING_DETAILS) && step_fetch_details(s)) {
+			return;
+		}
+	}
+	if ((s->pending & PENDING_RESYNC) && s->mailbox == s->home && s->home != NULL) {
+		imap_session_examine(s);
 		return;
 	}
-	/* After a fetch, only a new EXISTS triggers another one: an entry the
-	 * fetch did not return was expunged and its EXPUNGE is on the way. */
-	if ((s->pending & PENDING_NEW) ||
-	    ((s->pending & PENDING_CHECK_NEW) && mailbox_wants_new(s->mailbox))) {
-		step_fetch_new(s);
-		return;
-	}
-	if ((s->pending & PENDING_DETAILS) && step_fetch_details(s)) {
+	if (imap_session_guests_step(s)) {
 		return;
 	}
 	step_idle(s);
@@ -265,7 +291,7 @@ static void step_select_end(struct imap_session *s)
 {
 	mailbox_select_end(s->mailbox);
 	s->pending |= PENDING_CHECK_NEW | PENDING_DETAILS;
-	step_next(s);
+	imap_session_step_next(s);
 }
 
 /* After an incremental resync, messages known by UID but not by flags (the
@@ -302,13 +328,18 @@ static void handle_tagged(const struct imap_response *r, void *data)
 		step_enable_or_examine(s);
 		return;
 	case S_ENABLE:
-		step_list_or_examine(s);
+		step_setup(s);
 		return;
 	case S_LIST:
-		/* Not knowing the special use is no reason to stop watching. */
-		step_examine(s);
+	case S_NOTIFY:
+	case S_STATUS:
+		imap_session_guests_reply(s, r);
 		return;
 	case S_EXAMINE:
+		if (!ok && imap_session_visiting(s) != NULL) {
+			imap_session_guest_refused(s, r);
+			return;
+		}
 		if (!ok) {
 			enum imap_failure failure = imap_failure_for_code(r->code);
 			imap_session_fail(s, failure, "cannot open folder '%s': %s",
@@ -382,7 +413,7 @@ static void handle_tagged(const struct imap_response *r, void *data)
 			/* More than one burst: the rest from the new watermark. */
 			s->pending |= PENDING_CHECK_NEW;
 		}
-		step_next(s);
+		imap_session_step_next(s);
 		return;
 	case S_FETCH_DETAILS:
 		if (!ok) {
@@ -391,14 +422,14 @@ static void handle_tagged(const struct imap_response *r, void *data)
 			        mailbox_get_folder(s->mailbox), s->account->name, r->text);
 		}
 		mailbox_flush_unseen(s->mailbox);
-		step_next(s);
+		imap_session_step_next(s);
 		return;
 	case S_IDLE_START:
 		/* I1: a tagged reply instead of "+" means no IDLE here. */
 		g_message("server refused IDLE for account '%s' (%s); polling instead",
 		          s->account->name, r->text);
 		s->idle_broken = true;
-		step_next(s);
+		imap_session_step_next(s);
 		return;
 	case S_IDLE_DONE:
 	case S_NOOP:
@@ -407,7 +438,7 @@ static void handle_tagged(const struct imap_response *r, void *data)
 			                  s->state == S_NOOP ? "NOOP" : "IDLE", r->text);
 			return;
 		}
-		step_next(s);
+		imap_session_step_next(s);
 		return;
 	case S_LOGOUT:
 		session_finish(s);
@@ -429,7 +460,31 @@ static void handle_continuation(const struct imap_response *r, void *data)
 	report_state(s, WATCH_STATE_IDLE);
 	mailbox_flush_unseen(s->mailbox);
 	/* I1: news that arrived before "+" is handled at once. */
-	if (s->pending & PENDING_WAKES_IDLE) {
+	if ((s->pending & PENDING_WAKES_IDLE) || imap_session_guests_wake(s)) {
+		imap_session_send_done(s);
+	}
+}
+
+/* What the server sent together is handled together: with NOTIFY a new
+ * message comes as EXISTS and a FETCH with its header (F4), and reporting it
+ * needs no fetch of ours; anything else that wants work ends the IDLE. */
+static void handle_batch_end(void *data)
+{
+	struct imap_session *s = data;
+
+	if (s->state != S_IDLING) {
+		return;
+	}
+	if (s->guest_mode == IMAP_SESSION_GUESTS_NOTIFY && mailbox_new_ready(s->mailbox)) {
+		mailbox_new_end(s->mailbox);
+		if (!mailbox_wants_new(s->mailbox)) {
+			s->pending &= ~(unsigned)PENDING_NEW;
+		}
+	}
+	/* After the new messages, so a listener sees the count that
+	 * includes them. */
+	mailbox_flush_unseen(s->mailbox);
+	if ((s->pending & PENDING_WAKES_IDLE) || imap_session_guests_wake(s)) {
 		imap_session_send_done(s);
 	}
 }
@@ -454,6 +509,7 @@ static void client_failed(enum imap_failure failure, const char *message, void *
 static const struct imap_client_handler session_handler = {
     .untagged = handle_untagged,
     .continuation = handle_continuation,
+    .batch_end = handle_batch_end,
     .failed = client_failed,
 };
 
@@ -490,20 +546,23 @@ static const struct imap_login_ops login_ops = {
 /* --- public entry points ------------------------------------------------- */
 
 struct imap_session *imap_session_create(struct imap_client *client,
-                                         const struct config_account *account, const char *password,
-                                         struct mailbox *mailbox,
+                                         const struct imap_session_params *params,
                                          const struct imap_session_ops *ops, void *user_data)
 {
 	struct imap_session *s = g_new0(struct imap_session, 1);
 
-	s->account = account;
+	s->account = params->account;
+	s->password = params->password;
 	s->client = client;
-	s->mailbox = mailbox;
+	s->home = params->home;
 	s->ops = ops;
 	s->user_data = user_data;
 	s->state = S_LOGIN;
 	s->reported = WATCH_STATE_CONNECTING;
-	s->login = imap_login_create(client, account, password, &login_ops, s);
+	s->guests = g_array_new(FALSE, TRUE, sizeof(struct imap_session_guest));
+	s->allow_notify = params->allow_notify;
+	s->list = params->list != NULL ? g_strdupv((char **)params->list) : NULL;
+	s->login = imap_login_create(client, params->account, params->password, &login_ops, s);
 	return s;
 }
 
@@ -512,11 +571,24 @@ void imap_session_destroy(struct imap_session *s)
 	if (s == NULL) {
 		return;
 	}
-	if (s->state != S_DONE) {
+	if (s->state != S_DONE && s->mailbox != NULL) {
 		mailbox_abort(s->mailbox);
 	}
 	imap_login_destroy(s->login);
+	imap_session_guests_free(s);
 	g_free(s);
+}
+
+void imap_session_set_home(struct imap_session *s, struct mailbox *home)
+{
+	s->home = home;
+	/* Selected elsewhere: the new home is selected when the command under
+	 * way is done (imap_session_guests_step()). */
+	if (s->state == S_IDLING) {
+		imap_session_send_done(s);
+	} else if (s->state == S_POLL_WAIT) {
+		imap_session_step_next(s);
+	}
 }
 
 void imap_session_refresh(struct imap_session *s)
@@ -532,10 +604,13 @@ void imap_session_refresh(struct imap_session *s)
 void imap_session_resync(struct imap_session *s)
 {
 	s->pending |= PENDING_RESYNC;
+	for (guint i = 0; i < s->guests->len; i++) {
+		g_array_index(s->guests, struct imap_session_guest, i).due = true;
+	}
 	if (s->state == S_IDLING) {
 		imap_session_send_done(s);
 	} else if (s->state == S_POLL_WAIT) {
-		step_next(s);
+		imap_session_step_next(s);
 	}
 }
 
@@ -565,6 +640,11 @@ void imap_session_logout(struct imap_session *s)
 enum watch_state imap_session_get_state(const struct imap_session *s)
 {
 	return s->reported;
+}
+
+enum imap_session_guests imap_session_get_guests(const struct imap_session *s)
+{
+	return s->guest_mode;
 }
 
 bool imap_session_is_over(const struct imap_session *s)

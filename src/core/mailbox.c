@@ -386,6 +386,27 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 	}
 }
 
+bool mailbox_new_ready(const struct mailbox *mb)
+{
+	if (g_tree_nnodes(mb->pending) == 0 || mb->pending_overflow) {
+		return false;
+	}
+	for (guint i = 0; i < mb->seq->len; i++) {
+		if (g_array_index(mb->seq, struct entry, i).uid == 0) {
+			return false;
+		}
+	}
+	for (GTreeNode *node = g_tree_node_first(mb->pending); node != NULL;
+	     node = g_tree_node_next(node)) {
+		const struct pending *p = g_tree_node_value(node);
+
+		if (!p->has_header) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool mailbox_wants_new(const struct mailbox *mb)
 {
 	for (guint i = mb->seq->len; i > 0; i--) {
@@ -428,6 +449,11 @@ uint32_t mailbox_get_uidvalidity(const struct mailbox *mb)
 uint32_t mailbox_get_watermark(const struct mailbox *mb)
 {
 	return mb->watermark;
+}
+
+uint32_t mailbox_get_uidnext(const struct mailbox *mb)
+{
+	return mb->uidnext;
 }
 
 uint32_t mailbox_get_exists(const struct mailbox *mb)

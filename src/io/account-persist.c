@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What an account keeps on disk (state-store): each folder's UIDVALIDITY
- * and watermark, loaded when the account is made and saved, at most once a
+ * and watermark, loaded when the account is made (each folder's model is
+ * restored from it when the folder is made) and saved, at most once a
  * second, after the events that moved them went out.
  */
 #include "io/account-private.h"
@@ -71,15 +72,4 @@ void account_load(struct account *a)
 		saved = state_account_new(a->config->name);
 	}
 	a->saved = saved;
-	/* Folders no longer watched are forgotten. */
-	state_account_prune_folders(a->saved, (const char *const *)a->config->folders);
-	for (guint i = 0; i < a->folders->len; i++) {
-		struct folder *f = a->folders->pdata[i];
-		const struct state_folder *sf =
-		    state_account_get_folder(a->saved, mailbox_get_folder(f->mailbox), false);
-
-		if (sf != NULL && sf->uidvalidity != 0) {
-			mailbox_restore(f->mailbox, sf->uidvalidity, sf->watermark);
-		}
-	}
 }

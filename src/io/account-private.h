@@ -3,23 +3,46 @@
 #define IMAPWATCH_IO_ACCOUNT_PRIVATE_H
 
 /*
- * Shared by the two halves of the account, not for other modules:
- * account.c (the supervisor) and account-persist.c (what is kept on disk).
+ * Shared by the parts of the account, not for other modules: account.c
+ * (the supervisor: state, connections, retries), account-folders.c (which
+ * folders are watched, and on which connection) and account-persist.c (what
+ * is kept on disk).
  */
 
 #include "imapwatch/core/supervisor.h"
 #include "imapwatch/io/account.h"
 #include "imapwatch/io/password.h"
 
-/* One watched folder: its model lives as long as the account. */
+/* One folder of the account. Its model lives as long as the account: one
+ * that stops being watched (deleted on the server, no longer matched) moves
+ * to account.retired, since a connection may still have it selected. */
 struct folder {
 	struct account *account;
 	struct mailbox *mailbox;
+	bool named;           /* named in folders (not only matched by a pattern) */
+	char *error;          /* why it cannot be watched (does not exist, ...), or NULL */
+	struct slot *home_of; /* the connection that IDLEs on it, or NULL (a guest) */
+};
+
+/* One connection of the account; slots[0] is the primary, which lists the
+ * folders and watches the guests. */
+struct slot {
+	struct account *account;
 	struct connection *connection;
-	enum watch_state state; /* this folder's part of the account state */
+	struct folder *home;    /* NULL: the primary before its first LIST */
+	enum watch_state state; /* this connection's part of the account state */
 	char *detail;
-	struct supervisor_slot slot;
+	struct supervisor_slot policy;
 	guint retry_timer;
+	enum imap_session_guests guests; /* how the primary watches the guests */
+	bool leaving;                    /* planned away: logs out, then goes */
+};
+
+/* What the account knows of the server's NOTIFY. */
+enum account_notify {
+	ACCOUNT_NOTIFY_UNKNOWN, /* not connected yet: one connection asks */
+	ACCOUNT_NOTIFY_YES,     /* one connection watches every folder */
+	ACCOUNT_NOTIFY_NO,      /* not offered, or failed: IDLE within the budget, poll the rest */
 };
 
 struct account {
@@ -39,7 +62,14 @@ struct account {
 	char *state_dir;
 	struct state_account *saved; /* what is on disk, plus fields kept as is */
 	guint save_timer;
-	GPtrArray *folders; /* struct folder * */
+	/* struct folder *: the watched ones, INBOX first, then named ones in
+	 * config order, then those matched by patterns in server order. */
+	GPtrArray *folders;
+	GPtrArray *retired; /* struct folder *, no longer watched */
+	GPtrArray *slots;   /* struct slot *; [0] is the primary */
+	guint budget;       /* connections at most now: max_connections, lowered by refusals */
+	enum account_notify notify;
+	bool lists; /* the primary LISTs the folders entries (patterns, several folders) */
 
 	enum watch_state state;
 	char *detail;
@@ -56,11 +86,36 @@ struct account {
 
 /* Cancels the timer *id through the account's env, if set, and zeroes it. */
 void account_timer_clear(struct account *a, guint *id);
+/* The account state from its parts, after any of them changed. */
+void account_update_state(struct account *a);
+/* A new connection for slot (home may be NULL for the primary). */
+void account_slot_connect(struct slot *slot);
+/* A slot without a connection yet, appended to a->slots. */
+struct slot *account_slot_new(struct account *a, struct folder *home);
+/* Logs a slot's connection out and drops the slot when it is over. */
+void account_slot_leave(struct slot *slot);
+
+/* ---- account-folders.c ---- */
+
+/* A folder of name, its model restored from the saved state. */
+struct folder *account_folder_new(struct account *a, const char *name, bool named);
+void account_folder_free(gpointer folder);
+/* The folder of that name among the watched ones, or NULL. */
+struct folder *account_folder_find(struct account *a, const char *name);
+/* The folders as configured before any LIST: the named entries. */
+void account_folders_init(struct account *a);
+/* A LIST pass of the primary: the watched folders from the configured names
+ * and patterns (patterns skip \Junk, \Trash, \Sent, \Drafts, \All). */
+void account_folders_listed(struct account *a, const struct imap_session_listed *entries, size_t n);
+/* Which connection IDLEs on which folder, which folders the primary watches
+ * as guests, with the budget and what is known of NOTIFY; makes and drops
+ * connections to match. */
+void account_plan(struct account *a);
 
 /* ---- account-persist.c ---- */
 
-/* Reads the account's state file into a->saved and restores each folder's
- * UIDVALIDITY and watermark; a damaged file is set aside and logged. */
+/* Reads the account's state file into a->saved; a damaged file is set
+ * aside and logged. */
 void account_load(struct account *a);
 /* Writes what the folders learnt now (and cancels a pending save). */
 void account_save(struct account *a);

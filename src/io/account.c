@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The supervisor: the state from its parts, connections and their retries,
- * start, stop, check and probe. What is kept on disk is in
+ * The supervisor: the state from its parts, the connections and their
+ * retries, start, stop, check and probe. Which folders are watched and on
+ * which connection is in account-folders.c; what is kept on disk in
  * account-persist.c.
  */
 #include "io/account-private.h"
@@ -35,6 +36,8 @@ const struct account_env account_env_default = {
     .connection_probe = connection_probe,
     .connection_logout = connection_logout,
     .connection_destroy = connection_destroy,
+    .connection_set_home = connection_set_home,
+    .connection_set_guests = connection_set_guests,
     .now = g_get_monotonic_time,
     .timer_add = real_timer_add,
     .timer_cancel = real_timer_cancel,
@@ -61,33 +64,42 @@ enum watch_state account_get_state(const struct account *a)
 	return a->state;
 }
 
-/* The one place the account state changes (style anchors: curl): from its
- * parts, after any of them changed. */
-static void account_update_state(struct account *a)
+void account_update_state(struct account *a)
 {
-	guint n = a->folders->len;
-	g_autofree enum watch_state *states = g_new(enum watch_state, n + 1);
-	g_autofree const char **details = g_new(const char *, n + 1);
+	guint n = a->slots->len + a->folders->len + 1;
+	g_autofree enum watch_state *states = g_new(enum watch_state, n);
+	g_autoptr(GPtrArray) details = g_ptr_array_new_with_free_func(g_free);
 
-	for (guint i = 0; i < n; i++) {
+	n = 0;
+	for (guint i = 0; i < a->slots->len; i++) {
+		const struct slot *s = a->slots->pdata[i];
+
+		if (!s->leaving) {
+			states[n++] = s->state;
+			g_ptr_array_add(details, g_strdup(s->detail));
+		}
+	}
+	for (guint i = 0; i < a->folders->len; i++) {
 		const struct folder *f = a->folders->pdata[i];
 
-		states[i] = f->state;
-		details[i] = f->detail;
+		if (f->error != NULL) {
+			states[n++] = WATCH_STATE_ERROR;
+			g_ptr_array_add(details, g_strdup(f->error));
+		}
 	}
 	if (a->password_state != WATCH_STATE_IDLE) {
-		states[n] = a->password_state;
-		details[n] = a->password_detail;
-		n++;
+		states[n++] = a->password_state;
+		g_ptr_array_add(details, g_strdup(a->password_detail));
 	}
 	if (n == 0) {
 		return;
 	}
 	size_t pick = supervisor_pick_state(states, n);
 	enum watch_state state = states[pick];
+	const char *raw = details->pdata[pick];
 	/* Details quote server text (BYE, NO): valid UTF-8 without control
 	 * or bidi characters before it reaches logs, JSON and D-Bus (E4). */
-	g_autofree char *detail = header_sanitize(details[pick] != NULL ? details[pick] : "");
+	g_autofree char *detail = header_sanitize(raw != NULL ? raw : "");
 
 	if (a->state == state && g_strcmp0(a->detail, detail) == 0) {
 		return;
@@ -119,12 +131,12 @@ static void account_update_state(struct account *a)
 	a->sink(&ev, a->user_data);
 }
 
-static void folder_set_state(struct folder *f, enum watch_state state, const char *detail)
+static void slot_set_state(struct slot *s, enum watch_state state, const char *detail)
 {
-	f->state = state;
-	g_free(f->detail);
-	f->detail = g_strdup(detail);
-	account_update_state(f->account);
+	s->state = state;
+	g_free(s->detail);
+	s->detail = g_strdup(detail);
+	account_update_state(s->account);
 }
 
 static void password_set_state(struct account *a, enum watch_state state, const char *detail)
@@ -135,140 +147,269 @@ static void password_set_state(struct account *a, enum watch_state state, const 
 	account_update_state(a);
 }
 
-static void mailbox_event(const struct watch_event *event, void *user_data)
-{
-	struct folder *f = user_data;
-
-	/* New mail moved the watermark; a reset brought a new UIDVALIDITY and
-	 * baseline, which account_save() writes over the old ones (N1, N2). */
-	if (event->type == WATCH_EVENT_NEW || event->type == WATCH_EVENT_UNSEEN ||
-	    event->type == WATCH_EVENT_RESET) {
-		account_save_soon(f->account);
-	}
-	f->account->sink(event, f->account->user_data);
-}
-
 /* --- connections ---------------------------------------------------------- */
 
-static void folder_connect(struct folder *f);
 static void check_stopped(struct account *a);
+
+static bool is_primary(const struct slot *s)
+{
+	return s->account->slots->len > 0 && s->account->slots->pdata[0] == s;
+}
 
 static gboolean retry_cb(gpointer data)
 {
-	struct folder *f = data;
+	struct slot *s = data;
 
-	f->retry_timer = 0;
-	folder_connect(f);
+	s->retry_timer = 0;
+	account_slot_connect(s);
 	return G_SOURCE_REMOVE;
 }
 
-static void folder_drop_connection(struct folder *f)
+static void slot_drop_connection(struct slot *s)
 {
-	f->account->env->connection_destroy(f->connection);
-	f->connection = NULL;
+	s->account->env->connection_destroy(s->connection);
+	s->connection = NULL;
+}
+
+static void slot_free(gpointer data)
+{
+	struct slot *s = data;
+
+	account_timer_clear(s->account, &s->retry_timer);
+	if (s->connection != NULL) {
+		slot_drop_connection(s);
+	}
+	if (s->home != NULL && s->home->home_of == s) {
+		s->home->home_of = NULL;
+	}
+	g_free(s->detail);
+	g_free(s);
+}
+
+/* A slot that is over for good: gone from the account. */
+static void slot_remove(struct slot *s)
+{
+	g_ptr_array_remove(s->account->slots, s);
 }
 
 static void conn_state_changed(struct connection *c, enum watch_state state, void *user_data)
 {
-	struct folder *f = user_data;
+	struct slot *s = user_data;
 
 	(void)c;
 	if (watch_state_is_watching(state)) {
 		/* In service from the first IDLE (or poll) on. */
-		supervisor_slot_serving(&f->slot, f->account->env->now());
+		supervisor_slot_serving(&s->policy, s->account->env->now());
 	}
-	folder_set_state(f, state, NULL);
+	slot_set_state(s, state, NULL);
+}
+
+static void conn_guests_changed(struct connection *c, enum imap_session_guests mode,
+                                const char *reason, void *user_data)
+{
+	struct slot *s = user_data;
+	struct account *a = s->account;
+
+	(void)c;
+	s->guests = mode;
+	if (mode == IMAP_SESSION_GUESTS_NOTIFY && a->notify != ACCOUNT_NOTIFY_YES) {
+		a->notify = ACCOUNT_NOTIFY_YES;
+		g_message("account '%s': the server offers NOTIFY; %u folders on one connection",
+		          a->config->name, a->folders->len);
+		account_plan(a);
+	} else if (mode == IMAP_SESSION_GUESTS_POLL && a->notify != ACCOUNT_NOTIFY_NO) {
+		a->notify = ACCOUNT_NOTIFY_NO;
+		g_message("account '%s': %s; IDLE on up to %u connections, the other folders "
+		          "polled every %u s",
+		          a->config->name, reason != NULL ? reason : "no NOTIFY", a->budget,
+		          a->config->poll_interval);
+		account_plan(a);
+	}
+}
+
+static void conn_listed(struct connection *c, const struct imap_session_listed *entries, size_t n,
+                        void *user_data)
+{
+	struct slot *s = user_data;
+
+	(void)c;
+	account_folders_listed(s->account, entries, n);
+}
+
+static void conn_guest_failed(struct connection *c, struct mailbox *guest, const char *message,
+                              void *user_data)
+{
+	struct slot *s = user_data;
+	struct account *a = s->account;
+
+	(void)c;
+	for (guint i = 0; i < a->folders->len; i++) {
+		struct folder *f = a->folders->pdata[i];
+
+		if (f->mailbox == guest) {
+			g_free(f->error);
+			f->error = g_strdup(message);
+		}
+	}
+	account_plan(a);
+}
+
+/* How many connections other than s are watching. */
+static guint others_watching(const struct slot *s)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < s->account->slots->len; i++) {
+		const struct slot *o = s->account->slots->pdata[i];
+
+		n += o != s && o->connection != NULL && watch_state_is_watching(o->state);
+	}
+	return n;
 }
 
 static void conn_failed(struct connection *c, enum imap_failure failure,
                         const char *connection_message, void *user_data)
 {
-	struct folder *f = user_data;
-	struct account *a = f->account;
+	struct slot *s = user_data;
+	struct account *a = s->account;
 	/* The message belongs to the connection destroyed below. */
 	g_autofree char *message = g_strdup(connection_message);
 	uint32_t delay;
 
 	(void)c;
-	folder_drop_connection(f);
+	slot_drop_connection(s);
 	if (a->stopping) {
-		folder_set_state(f, WATCH_STATE_DISCONNECTED, NULL);
+		slot_set_state(s, WATCH_STATE_DISCONNECTED, NULL);
 		check_stopped(a);
 		return;
 	}
-	if (!supervisor_slot_failed(&f->slot, failure, a->offline, a->env->now(), a->env->random(),
-	                            &delay)) {
-		folder_set_state(f, WATCH_STATE_ERROR, message);
+	if (s->leaving) {
+		slot_remove(s);
+		account_update_state(a);
+		return;
+	}
+	if (!is_primary(s) && failure == IMAP_FAILURE_RESOURCE && others_watching(s) > 0) {
+		/* The server allows no more connections ([LIMIT], [UNAVAILABLE]
+		 * while others are in): watch with those it allows. */
+		a->budget = MAX(1u, others_watching(s));
+		g_message("account '%s': the server refused another connection (%s); watching "
+		          "with %u connection%s, the other folders polled",
+		          a->config->name, message, a->budget, a->budget == 1 ? "" : "s");
+		slot_remove(s);
+		account_plan(a);
+		return;
+	}
+	if (!supervisor_slot_failed(&s->policy, failure, a->offline, a->env->now(),
+	                            a->env->random(), &delay)) {
+		slot_set_state(s, WATCH_STATE_ERROR, message);
 		return;
 	}
 	g_autofree char *detail =
 	    g_strdup_printf("%s, retrying in %u s%s", message, (delay + 999) / 1000,
 	                    a->offline ? " or when the network returns" : "");
-	g_message("connection failed for account '%s' folder '%s': %s", a->config->name,
-	          mailbox_get_folder(f->mailbox), detail);
-	f->retry_timer = a->env->timer_add(delay, retry_cb, f);
-	folder_set_state(f, WATCH_STATE_BACKOFF, detail);
+	g_message("connection failed for account '%s'%s%s: %s", a->config->name,
+	          s->home != NULL ? " folder " : "",
+	          s->home != NULL ? mailbox_get_folder(s->home->mailbox) : "", detail);
+	s->retry_timer = a->env->timer_add(delay, retry_cb, s);
+	slot_set_state(s, WATCH_STATE_BACKOFF, detail);
 }
 
 static void conn_finished(struct connection *c, void *user_data)
 {
-	struct folder *f = user_data;
+	struct slot *s = user_data;
+	struct account *a = s->account;
 
 	(void)c;
-	folder_drop_connection(f);
-	folder_set_state(f, WATCH_STATE_DISCONNECTED, NULL);
-	check_stopped(f->account);
+	slot_drop_connection(s);
+	if (s->leaving && !a->stopping) {
+		slot_remove(s);
+		account_update_state(a);
+		return;
+	}
+	slot_set_state(s, WATCH_STATE_DISCONNECTED, NULL);
+	check_stopped(a);
 }
 
 static const struct connection_ops connection_ops = {
     .state_changed = conn_state_changed,
+    .guests_changed = conn_guests_changed,
+    .listed = conn_listed,
+    .guest_failed = conn_guest_failed,
     .failed = conn_failed,
     .finished = conn_finished,
 };
 
-static void folder_connect(struct folder *f)
+struct slot *account_slot_new(struct account *a, struct folder *home)
 {
-	struct account *a = f->account;
+	struct slot *s = g_new0(struct slot, 1);
+
+	s->account = a;
+	s->home = home;
+	s->state = WATCH_STATE_CONNECTING;
+	if (home != NULL) {
+		home->home_of = s;
+	}
+	g_ptr_array_add(a->slots, s);
+	return s;
+}
+
+void account_slot_connect(struct slot *s)
+{
+	struct account *a = s->account;
+	bool primary = is_primary(s);
 	struct connection_params params = {
 	    .account = a->config,
 	    .password = secret_get(a->password),
-	    .mailbox = f->mailbox,
+	    .home = s->home != NULL ? s->home->mailbox : NULL,
+	    .list = primary && a->lists ? (const char *const *)a->config->folders : NULL,
+	    .allow_notify = primary && a->notify != ACCOUNT_NOTIFY_NO,
 	    .trace = a->options.trace,
 	};
 
-	supervisor_slot_connecting(&f->slot);
-	f->connection = a->env->connection_create(&params, &connection_ops, f);
-	folder_set_state(f, WATCH_STATE_CONNECTING, NULL);
-	a->env->connection_start(f->connection);
+	supervisor_slot_connecting(&s->policy);
+	s->guests = IMAP_SESSION_GUESTS_NONE;
+	s->connection = a->env->connection_create(&params, &connection_ops, s);
+	slot_set_state(s, WATCH_STATE_CONNECTING, NULL);
+	a->env->connection_start(s->connection);
+	if (primary) {
+		/* The guests known so far; a LIST pass may change them. */
+		account_plan(a);
+	}
+}
+
+void account_slot_leave(struct slot *s)
+{
+	s->leaving = true;
+	account_timer_clear(s->account, &s->retry_timer);
+	if (s->home != NULL && s->home->home_of == s) {
+		s->home->home_of = NULL;
+	}
+	if (s->connection == NULL) {
+		slot_remove(s);
+		return;
+	}
+	s->account->env->connection_logout(s->connection);
+}
+
+/* The slots now: connecting one may plan others away or in, so loops over
+ * the slots run over a copy and skip those gone meanwhile. */
+static GPtrArray *slots_snapshot(struct account *a)
+{
+	GPtrArray *copy = g_ptr_array_new();
+
+	for (guint i = 0; i < a->slots->len; i++) {
+		g_ptr_array_add(copy, a->slots->pdata[i]);
+	}
+	return copy;
 }
 
 /* Waiting to retry, or stopped in error: try again now, from the shortest
  * delay. */
-static void folder_retry_now(struct folder *f)
+static void slot_retry_now(struct slot *s)
 {
-	account_timer_clear(f->account, &f->retry_timer);
-	supervisor_slot_reset(&f->slot);
-	folder_connect(f);
-}
-
-static void folder_free(gpointer data)
-{
-	struct folder *f = data;
-
-	account_timer_clear(f->account, &f->retry_timer);
-	if (f->connection != NULL) {
-		folder_drop_connection(f);
-	}
-	mailbox_destroy(f->mailbox);
-	g_free(f->detail);
-	g_free(f);
-}
-
-static void connect_all(struct account *a)
-{
-	for (guint i = 0; i < a->folders->len; i++) {
-		folder_connect(a->folders->pdata[i]);
-	}
+	account_timer_clear(s->account, &s->retry_timer);
+	supervisor_slot_reset(&s->policy);
+	account_slot_connect(s);
 }
 
 /* --- the account ------------------------------------------------------------ */
@@ -287,19 +428,27 @@ struct account *account_create(const struct config_account *config,
 	a->state = WATCH_STATE_DISCONNECTED;
 	a->detail = g_strdup("");
 	a->password_state = WATCH_STATE_IDLE;
-	a->folders = g_ptr_array_new_with_free_func(folder_free);
-	for (size_t i = 0; config->folders[i] != NULL; i++) {
-		struct folder *f = g_new0(struct folder, 1);
-
-		f->account = a;
-		f->state = WATCH_STATE_DISCONNECTED;
-		f->mailbox = mailbox_create(config->name, config->folders[i], mailbox_event, f);
-		g_ptr_array_add(a->folders, f);
-	}
+	a->budget = config->max_connections > 0 ? config->max_connections : 1;
+	a->folders = g_ptr_array_new_with_free_func(account_folder_free);
+	a->retired = g_ptr_array_new_with_free_func(account_folder_free);
+	a->slots = g_ptr_array_new_with_free_func(slot_free);
 	a->state_dir = g_strdup(options->state_dir);
 	a->options.state_dir = a->state_dir;
 	account_load(a);
+	account_folders_init(a);
 	return a;
+}
+
+static void connect_primary(struct account *a)
+{
+	struct slot *primary = a->slots->len > 0 ? a->slots->pdata[0] : NULL;
+
+	if (primary == NULL) {
+		struct folder *home = a->folders->len > 0 ? a->folders->pdata[0] : NULL;
+
+		primary = account_slot_new(a, home);
+	}
+	account_slot_connect(primary);
 }
 
 static void password_done(const char *password, const GError *error, void *user_data)
@@ -316,16 +465,11 @@ static void password_done(const char *password, const GError *error, void *user_
 	}
 	a->password = secret_new(password);
 	password_set_state(a, WATCH_STATE_IDLE, NULL);
-	connect_all(a);
+	connect_primary(a);
 }
 
 void account_start(struct account *a)
 {
-	/* Every folder starts connecting together, so the account does not
-	 * flap through "disconnected" while the first ones connect. */
-	for (guint i = 0; i < a->folders->len; i++) {
-		((struct folder *)a->folders->pdata[i])->state = WATCH_STATE_CONNECTING;
-	}
 	if (a->config->password_command != NULL) {
 		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
 		a->password_request = password_request_start(
@@ -333,7 +477,7 @@ void account_start(struct account *a)
 		return;
 	}
 	a->password = secret_new(a->config->password);
-	connect_all(a);
+	connect_primary(a);
 }
 
 static gboolean stopped_cb(gpointer data)
@@ -354,10 +498,10 @@ static void check_stopped(struct account *a)
 	if (!a->stopping) {
 		return;
 	}
-	for (guint i = 0; i < a->folders->len; i++) {
-		const struct folder *f = a->folders->pdata[i];
+	for (guint i = 0; i < a->slots->len; i++) {
+		const struct slot *s = a->slots->pdata[i];
 
-		if (f->connection != NULL) {
+		if (s->connection != NULL) {
 			return;
 		}
 	}
@@ -376,12 +520,12 @@ void account_stop(struct account *a, account_stopped stopped, void *user_data)
 	a->stopped_data = user_data;
 	password_request_cancel(a->password_request);
 	a->password_request = NULL;
-	for (guint i = 0; i < a->folders->len; i++) {
-		struct folder *f = a->folders->pdata[i];
+	for (guint i = 0; i < a->slots->len; i++) {
+		struct slot *s = a->slots->pdata[i];
 
-		account_timer_clear(a, &f->retry_timer);
-		if (f->connection != NULL) {
-			a->env->connection_logout(f->connection);
+		account_timer_clear(a, &s->retry_timer);
+		if (s->connection != NULL) {
+			a->env->connection_logout(s->connection);
 		}
 	}
 	check_stopped(a);
@@ -397,9 +541,12 @@ void account_destroy(struct account *a)
 	if (a->save_timer != 0) {
 		account_save(a);
 	}
+	/* Connections first: they borrow the folders' models. */
+	g_ptr_array_unref(a->slots);
 	state_account_free(a->saved);
 	g_free(a->state_dir);
 	g_ptr_array_unref(a->folders);
+	g_ptr_array_unref(a->retired);
 	secret_unref(a->password);
 	g_free(a->password_detail);
 	g_free(a->detail);
@@ -441,6 +588,54 @@ struct mailbox *account_get_mailbox(const struct account *a, guint index)
 	return ((struct folder *)a->folders->pdata[index])->mailbox;
 }
 
+const char *account_get_folder_watch(const struct account *a, guint index, const char **detail)
+{
+	const struct folder *f = a->folders->pdata[index];
+	const struct slot *primary = a->slots->len > 0 ? a->slots->pdata[0] : NULL;
+
+	*detail = f->error != NULL ? f->error : "";
+	if (f->error != NULL) {
+		return "error";
+	}
+	if (f->home_of != NULL) {
+		return f->home_of->state == WATCH_STATE_POLLING     ? "poll"
+		       : watch_state_is_watching(f->home_of->state) ? "idle"
+		                                                    : "";
+	}
+	if (primary == NULL || !watch_state_is_watching(primary->state)) {
+		return "";
+	}
+	return primary->guests == IMAP_SESSION_GUESTS_NOTIFY ? "notify"
+	       : primary->guests == IMAP_SESSION_GUESTS_POLL ? "poll"
+	                                                     : "";
+}
+
+guint account_get_n_connections(const struct account *a)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < a->slots->len; i++) {
+		n += ((const struct slot *)a->slots->pdata[i])->connection != NULL;
+	}
+	return n;
+}
+
+/* Folders in error (missing, refused) are looked at again. */
+static void folders_retry(struct account *a)
+{
+	bool any = false;
+
+	for (guint i = 0; i < a->folders->len; i++) {
+		struct folder *f = a->folders->pdata[i];
+
+		any = any || f->error != NULL;
+		g_clear_pointer(&f->error, g_free);
+	}
+	if (any) {
+		account_plan(a);
+	}
+}
+
 void account_check(struct account *a)
 {
 	if (a->stopping || a->password_request != NULL) {
@@ -451,13 +646,18 @@ void account_check(struct account *a)
 		account_start(a);
 		return;
 	}
-	for (guint i = 0; i < a->folders->len; i++) {
-		struct folder *f = a->folders->pdata[i];
+	folders_retry(a);
+	g_autoptr(GPtrArray) slots = slots_snapshot(a);
+	for (guint i = 0; i < slots->len; i++) {
+		struct slot *s = slots->pdata[i];
 
-		if (f->connection != NULL) {
-			a->env->connection_resync(f->connection);
+		if (!g_ptr_array_find(a->slots, s, NULL) || s->leaving) {
+			continue;
+		}
+		if (s->connection != NULL) {
+			a->env->connection_resync(s->connection);
 		} else {
-			folder_retry_now(f);
+			slot_retry_now(s);
 		}
 	}
 }
@@ -467,14 +667,18 @@ void account_probe(struct account *a)
 	if (a->stopping || a->password == NULL) {
 		return;
 	}
-	for (guint i = 0; i < a->folders->len; i++) {
-		struct folder *f = a->folders->pdata[i];
+	g_autoptr(GPtrArray) slots = slots_snapshot(a);
+	for (guint i = 0; i < slots->len; i++) {
+		struct slot *s = slots->pdata[i];
 
-		if (f->connection != NULL) {
-			a->env->connection_probe(f->connection, ACCOUNT_PROBE_TIMEOUT);
+		if (!g_ptr_array_find(a->slots, s, NULL) || s->leaving) {
+			continue;
+		}
+		if (s->connection != NULL) {
+			a->env->connection_probe(s->connection, ACCOUNT_PROBE_TIMEOUT);
 		} else {
 			/* The world changed: try now. */
-			folder_retry_now(f);
+			slot_retry_now(s);
 		}
 	}
 }

@@ -7,7 +7,8 @@
 
 struct connection {
 	const struct config_account *account;
-	struct mailbox *mailbox;
+	char *label;
+	bool lists; /* a LIST pass each poll finds new and deleted folders */
 	const struct connection_ops *ops;
 	void *user_data;
 
@@ -17,6 +18,7 @@ struct connection {
 
 	guint refresh_timer;
 	guint liveness_timer;
+	guint poll_timer; /* the guests' poll, every poll_interval */
 	struct liveness liveness;
 };
 
@@ -37,9 +39,8 @@ static gboolean liveness_cb(gpointer data)
 	struct connection *c = data;
 
 	c->liveness_timer = 0;
-	g_debug("no data for %u s from the server of account '%s' folder '%s'; probing",
-	        liveness_silence_allowed(&c->liveness, c->account->idle_refresh), c->account->name,
-	        mailbox_get_folder(c->mailbox));
+	g_debug("no data for %u s from the server of %s; probing",
+	        liveness_silence_allowed(&c->liveness, c->account->idle_refresh), c->label);
 	imap_session_refresh(c->session);
 	update_timers(c);
 	return G_SOURCE_REMOVE;
@@ -76,6 +77,30 @@ static void stop_timers(struct connection *c)
 {
 	g_clear_handle_id(&c->refresh_timer, g_source_remove);
 	g_clear_handle_id(&c->liveness_timer, g_source_remove);
+	g_clear_handle_id(&c->poll_timer, g_source_remove);
+}
+
+static gboolean poll_cb(gpointer data)
+{
+	struct connection *c = data;
+
+	imap_session_poll(c->session);
+	update_timers(c);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Guests are polled (or NOTIFY checked), and patterns listed again, every
+ * poll_interval, whatever the connection is busy with meanwhile. */
+static void update_poll_timer(struct connection *c)
+{
+	bool wanted = !imap_session_is_over(c->session) &&
+	              (c->lists || imap_session_get_guests(c->session) != IMAP_SESSION_GUESTS_NONE);
+
+	if (wanted && c->poll_timer == 0) {
+		c->poll_timer = g_timeout_add_seconds(c->account->poll_interval, poll_cb, c);
+	} else if (!wanted) {
+		g_clear_handle_id(&c->poll_timer, g_source_remove);
+	}
 }
 
 /* --- the session's callbacks ---------------------------------------------- */
@@ -85,6 +110,35 @@ static void session_state_changed(enum watch_state state, void *user_data)
 	struct connection *c = user_data;
 
 	c->ops->state_changed(c, state, c->user_data);
+}
+
+static void session_guests_changed(enum imap_session_guests mode, const char *reason,
+                                   void *user_data)
+{
+	struct connection *c = user_data;
+
+	update_poll_timer(c);
+	if (c->ops->guests_changed != NULL) {
+		c->ops->guests_changed(c, mode, reason, c->user_data);
+	}
+}
+
+static void session_listed(const struct imap_session_listed *entries, size_t n, void *user_data)
+{
+	struct connection *c = user_data;
+
+	if (c->ops->listed != NULL) {
+		c->ops->listed(c, entries, n, c->user_data);
+	}
+}
+
+static void session_guest_failed(struct mailbox *guest, const char *message, void *user_data)
+{
+	struct connection *c = user_data;
+
+	if (c->ops->guest_failed != NULL) {
+		c->ops->guest_failed(c, guest, message, c->user_data);
+	}
 }
 
 static void session_failed(enum imap_failure failure, const char *message, void *user_data)
@@ -105,6 +159,9 @@ static void session_finished(void *user_data)
 
 static const struct imap_session_ops session_ops = {
     .state_changed = session_state_changed,
+    .guests_changed = session_guests_changed,
+    .listed = session_listed,
+    .guest_failed = session_guest_failed,
     .failed = session_failed,
     .finished = session_finished,
 };
@@ -149,17 +206,24 @@ struct connection *connection_create(const struct connection_params *params,
                                      const struct connection_ops *ops, void *user_data)
 {
 	struct connection *c = g_new0(struct connection, 1);
-	g_autofree char *label =
-	    g_strdup_printf("%s/%s", params->account->name, mailbox_get_folder(params->mailbox));
+	struct imap_session_params session = {
+	    .account = params->account,
+	    .password = params->password,
+	    .home = params->home,
+	    .list = params->list,
+	    .allow_notify = params->allow_notify,
+	};
 
 	c->account = params->account;
-	c->mailbox = params->mailbox;
+	c->label = params->home != NULL ? g_strdup_printf("%s/%s", params->account->name,
+	                                                  mailbox_get_folder(params->home))
+	                                : g_strdup(params->account->name);
+	c->lists = params->list != NULL;
 	c->ops = ops;
 	c->user_data = user_data;
-	c->link = link_create(params->account, label, params->trace, 0, &link_ops, c);
+	c->link = link_create(params->account, c->label, params->trace, 0, &link_ops, c);
 	c->client = link_get_client(c->link);
-	c->session = imap_session_create(c->client, params->account, params->password,
-	                                 params->mailbox, &session_ops, c);
+	c->session = imap_session_create(c->client, &session, &session_ops, c);
 	return c;
 }
 
@@ -167,6 +231,26 @@ void connection_start(struct connection *c)
 {
 	link_start(c->link);
 	update_timers(c);
+	update_poll_timer(c);
+}
+
+void connection_set_home(struct connection *c, struct mailbox *home)
+{
+	imap_session_set_home(c->session, home);
+}
+
+void connection_set_guests(struct connection *c, struct mailbox *const *guests, size_t n)
+{
+	if (imap_session_is_over(c->session)) {
+		return;
+	}
+	imap_session_set_guests(c->session, guests, n);
+	update_timers(c);
+}
+
+enum imap_session_guests connection_get_guests(const struct connection *c)
+{
+	return imap_session_get_guests(c->session);
 }
 
 void connection_resync(struct connection *c)
@@ -207,5 +291,6 @@ void connection_destroy(struct connection *c)
 	stop_timers(c);
 	imap_session_destroy(c->session);
 	link_destroy(c->link);
+	g_free(c->label);
 	g_free(c);
 }

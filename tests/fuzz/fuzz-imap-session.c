@@ -316,7 +316,12 @@ static void session_start(struct harness *h)
 	    .user_data = h,
 	};
 	h->client = imap_client_create(h->config.name, h->trace, &h->io);
-	h->session = imap_session_create(h->client, &h->config, h->password, h->mailbox, &ops, h);
+	struct imap_session_params params = {
+	    .account = &h->config,
+	    .password = h->password,
+	    .home = h->mailbox,
+	};
+	h->session = imap_session_create(h->client, &params, &ops, h);
 	h->tls = h->config.security == CONFIG_SECURITY_TLS;
 	h->tls_pending = false;
 	h->starttls_sent = false;

@@ -58,15 +58,18 @@ struct config_account {
 	char *password;         /* NULL unless "password =" was given */
 	char *password_command; /* NULL unless given; exactly one of the two */
 	enum config_auth auth;
-	char **folders;    /* UTF-8 names, NULL-terminated, never empty;
-	                    * default { "INBOX" }; duplicates rejected */
+	char **folders;    /* UTF-8 names and LIST patterns ('*', '%'),
+	                    * NULL-terminated, never empty; default { "INBOX" };
+	                    * duplicates rejected */
 	char *tls_ca_file; /* NULL unless given; must be a readable file */
 	/* tls_fingerprint = sha256:<hex>: accept exactly this certificate
 	 * (RFC 8314 §5.4 pinning; chain and name are not checked then). */
 	bool has_tls_fingerprint;
 	uint8_t tls_fingerprint[CONFIG_FINGERPRINT_LEN];
 	guint idle_refresh;    /* seconds; account value or the [daemon] one */
-	guint poll_interval;   /* seconds between polls without IDLE (L7) */
+	guint poll_interval;   /* seconds between polls of folders without IDLE (L7);
+	                        * account value or the [daemon] one */
+	guint max_connections; /* IMAP connections at most, 1..15, default 3 */
 	bool notify;           /* desktop notifications for this account, default true */
 	char **notify_folders; /* NULL: every watched folder; else a subset of
 	                        * folders, never empty */
@@ -80,7 +83,7 @@ struct config {
 	bool notifications;
 	enum config_startup startup;
 	guint idle_refresh;      /* seconds, default 540 (9m); 1m..29m (I5) */
-	guint poll_interval;     /* seconds, default 120 (2m) */
+	guint poll_interval;     /* seconds, default 120 (2m); 30s..1h */
 	guint password_timeout;  /* seconds, default 30 */
 	guint notify_max;        /* popups per folder before a burst is summed up, default 3 */
 	bool notification_sound; /* default true */
@@ -108,6 +111,9 @@ void config_free(struct config *config);
 
 /* $XDG_CONFIG_HOME/imapwatch/config (g_get_user_config_dir()). New string. */
 char *config_default_path(void);
+
+/* True if a folders entry is a LIST pattern ('*' or '%' in it). */
+bool config_folder_is_pattern(const char *entry);
 
 /* Human-readable listing of the resolved settings for --check-config;
  * passwords are never included (shown as "(set in config file)" or "from command: ..."). */

@@ -64,6 +64,8 @@ enum imap_cap {
 	IMAP_CAP_ESEARCH = 1u << 17,
 	IMAP_CAP_UIDPLUS = 1u << 18,
 	IMAP_CAP_SPECIAL_USE = 1u << 19,
+	IMAP_CAP_LIST_STATUS = 1u << 20, /* RFC 5819 */
+	IMAP_CAP_X_GM_EXT_1 = 1u << 21,  /* Gmail: X-GM-MSGID, X-GM-LABELS */
 };
 
 /* Untagged responses accepted between two completed commands (a tagged
@@ -99,6 +101,10 @@ struct imap_client_handler {
 	void (*untagged)(const struct imap_response *response, void *owner);
 	/* A "+" continuation request. May be NULL (ignored, P1). */
 	void (*continuation)(const struct imap_response *response, void *owner);
+	/* Every complete response of one imap_client_feed() call was handled:
+	 * what the server sent together can be acted on together (an EXISTS
+	 * and the FETCH that NOTIFY pushes with it, F4). May be NULL. */
+	void (*batch_end)(void *owner);
 	/* The client failed: a response did not parse, too many untagged
 	 * responses, the transport closed, or imap_client_fail(). Called once;
 	 * the client is stopped before. message is for the user. */

@@ -3,19 +3,30 @@
 #define IMAPWATCH_IMAP_SESSION_H
 
 /*
- * Watching one folder over an imap_client, as a pure state machine
- * ("sans-I/O"): the client carries the bytes, the session decides the
- * commands and turns what the server reports into facts for the folder's
- * mailbox model, which emits the watch events. No sockets, no timers, no
- * OpenSSL here: the connection (src/io/connection.c) owns those and calls
- * the entry points below.
+ * Watching the folders of one connection over an imap_client, as a pure
+ * state machine ("sans-I/O"): the client carries the bytes, the session
+ * decides the commands and turns what the server reports into facts for
+ * each folder's mailbox model, which emits the watch events. No sockets, no
+ * timers, no OpenSSL here: the connection (src/io/connection.c) owns those
+ * and calls the entry points below.
+ *
+ * A session has a home folder, which it selects (EXAMINE) and IDLEs on, and
+ * may have guests: other folders of the account whose changes it learns
+ * without selecting them — pushed by the server with NOTIFY (RFC 5465, F1,
+ * F2) when it offers it, else by a STATUS pass (pipelined, or LIST-STATUS)
+ * each time the connection calls imap_session_poll(). A guest that changed
+ * is visited: selected, caught up exactly as the home folder would be (new
+ * mail with details, changes, removals, a reset), then the session selects
+ * its home again. Every guest is visited once after login, for the catch-up.
  *
  * It runs imap-login (greeting, STARTTLS, CAPABILITY, authentication),
- * then ID, ENABLE QRESYNC/CONDSTORE, EXAMINE, the flag listing or
- * incremental resync, the header fetch of new messages, and IDLE (or NOOP
- * polling when the server has no IDLE). It never sends SELECT, STORE,
- * EXPUNGE, CLOSE, COPY, MOVE, APPEND or a non-PEEK body fetch (W1–W3). One
- * command is outstanding at a time (H4, S3).
+ * then ID, ENABLE QRESYNC/CONDSTORE, a LIST of the configured folder names
+ * and patterns when asked (the owner then says which folders are home and
+ * guests), NOTIFY SET, EXAMINE, the flag listing or incremental resync, the
+ * header fetch of new messages, and IDLE (or NOOP polling when the server
+ * has no IDLE). It never sends SELECT, STORE, EXPUNGE, CLOSE, COPY, MOVE,
+ * APPEND or a non-PEEK body fetch (W1–W3). Only STATUS commands are ever
+ * pipelined (H4, S3).
  *
  * Callbacks run synchronously from inside the entry points (or from inside
  * imap_client_feed()). They must not destroy the session; a connection that
@@ -46,11 +57,41 @@ struct imap_session;
  * returns one FETCH a message, a QRESYNC selection a FETCH and a VANISHED. */
 #define IMAP_SESSION_UNTAGGED_PER_MESSAGE 2
 
+/* Folders a LIST pass reports at most (server-controlled, so bounded). */
+#define IMAP_SESSION_MAX_LISTED 10000
+
+/* How the guests' changes are learnt. */
+enum imap_session_guests {
+	IMAP_SESSION_GUESTS_NONE,   /* no guests, or not decided yet */
+	IMAP_SESSION_GUESTS_NOTIFY, /* pushed by the server (NOTIFY) */
+	IMAP_SESSION_GUESTS_POLL,   /* a STATUS pass at each imap_session_poll() */
+};
+
+/* One folder a LIST pass found. */
+struct imap_session_listed {
+	const char *name;        /* UTF-8 (decoded from modified UTF-7) */
+	const char *special_use; /* "\\Junk", "\\Trash", "\\Sent", "\\Drafts", "\\All" or NULL */
+	bool noselect;           /* \Noselect: holds other folders only */
+};
+
 struct imap_session_ops {
 	/* The connection's coarse state changed: CONNECTING (until the
 	 * greeting), AUTHENTICATING, SYNCING, IDLE or POLLING. Reported once
 	 * per change, never after failed() or finished(). */
 	void (*state_changed)(enum watch_state state, void *user_data);
+	/* How the guests are watched, once decided, and again when NOTIFY
+	 * fails and the session falls back to polling (reason says why, for
+	 * the log; NULL when nothing failed). May be NULL. */
+	void (*guests_changed)(enum imap_session_guests mode, const char *reason, void *user_data);
+	/* A LIST pass of the entries given at creation completed: entries in
+	 * server order, valid during the call. The owner sets the home (if not
+	 * set yet) and the guests from inside the call. May be NULL when no
+	 * entries are given. */
+	void (*listed)(const struct imap_session_listed *entries, size_t n, void *user_data);
+	/* A guest could not be selected (deleted meanwhile, no permission);
+	 * the session dropped it and goes on. message is for the user. May be
+	 * NULL. */
+	void (*guest_failed)(struct mailbox *guest, const char *message, void *user_data);
 	/* The session failed; message says what, in words for the user. The
 	 * client is stopped; the transport should be closed. Called at most
 	 * once. */
@@ -60,22 +101,50 @@ struct imap_session_ops {
 	void (*finished)(void *user_data);
 };
 
-/* Becomes client's handler (through imap-login). Borrowed, all of them,
- * and must outlive the session: client, account (login settings, name),
- * password (wiped by its owner), mailbox, ops. Sends nothing until the
+/* Borrowed, all of them, and must outlive the session. */
+struct imap_session_params {
+	const struct config_account *account; /* login settings, name */
+	const char *password;                 /* its owner wipes it */
+	/* The folder to select and IDLE on; NULL: the owner names it from
+	 * listed(). */
+	struct mailbox *home;
+	/* Folder names and patterns ("*", "%") to LIST after login, NULL-
+	 * terminated; NULL: none (then only the home folder's special use is
+	 * asked, with SPECIAL-USE). */
+	const char *const *list;
+	/* Guests may be watched with NOTIFY when the server offers it. */
+	bool allow_notify;
+};
+
+/* Becomes client's handler (through imap-login). Sends nothing until the
  * greeting arrives. */
 struct imap_session *imap_session_create(struct imap_client *client,
-                                         const struct config_account *account, const char *password,
-                                         struct mailbox *mailbox,
+                                         const struct imap_session_params *params,
                                          const struct imap_session_ops *ops, void *user_data);
 /* Accepts NULL. Aborts unfinished mailbox work. */
 void imap_session_destroy(struct imap_session *session);
+
+/* Names the home folder (from inside listed(), before anything was
+ * selected; or later, when the old one is gone: it is left for the new one
+ * after the command under way). */
+void imap_session_set_home(struct imap_session *session, struct mailbox *home);
+
+/* The guests from now on (borrowed models; home is never a guest). New
+ * guests are visited once; guests no longer named are forgotten (the one
+ * being visited is left at once). With NOTIFY the server is told. */
+void imap_session_set_guests(struct imap_session *session, struct mailbox *const *guests, size_t n);
+
+/* Time for a STATUS pass over the guests (polling; with NOTIFY a check
+ * that the server still reports them) and a LIST pass of the entries given
+ * at creation, to find folders created or deleted meanwhile. When busy,
+ * after the current command. */
+void imap_session_poll(struct imap_session *session);
 
 /* Time to end and re-issue IDLE (I5), or to poll when there is no IDLE. No
  * effect in other states. */
 void imap_session_refresh(struct imap_session *session);
 
-/* Selects the folder again and re-lists every flag (D-Bus Check): changes
+/* Selects every folder again and re-lists its flags (D-Bus Check): changes
  * IDLE might not have pushed are found (I7). When busy, after the current
  * command. */
 void imap_session_resync(struct imap_session *session);
@@ -84,6 +153,7 @@ void imap_session_resync(struct imap_session *session);
 void imap_session_logout(struct imap_session *session);
 
 enum watch_state imap_session_get_state(const struct imap_session *session);
+enum imap_session_guests imap_session_get_guests(const struct imap_session *session);
 
 /* True once failed() or finished() was called. */
 bool imap_session_is_over(const struct imap_session *session);

@@ -127,12 +127,19 @@ bool mailbox_new_end(struct mailbox *mailbox);
 /* A header fetch failed or the connection dropped: collected messages are
  * dropped unreported (they are fetched again). */
 void mailbox_abort(struct mailbox *mailbox);
+/* True when the server pushed everything a header fetch would return (NOTIFY
+ * with fetch attributes, F4): there are collected messages, each with its
+ * header, and no message of the map lacks its UID. mailbox_new_end() can
+ * then report them with no fetch at all. */
+bool mailbox_new_ready(const struct mailbox *mailbox);
 
 /* --- queries ------------------------------------------------------------ */
 
 uint32_t mailbox_get_uidvalidity(const struct mailbox *mailbox);
 uint32_t mailbox_get_watermark(const struct mailbox *mailbox);
 uint32_t mailbox_get_exists(const struct mailbox *mailbox);
+/* [UIDNEXT] of the last selection, or 0. */
+uint32_t mailbox_get_uidnext(const struct mailbox *mailbox);
 /* Messages known without \Seen. */
 uint32_t mailbox_get_unseen(const struct mailbox *mailbox);
 /* True once a selection completed (the baseline exists). */

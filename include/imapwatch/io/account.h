@@ -5,14 +5,20 @@
 /*
  * Account supervisor: one per [account NAME]. Gets the password (config or
  * password_command, asynchronously), holds one mailbox model per watched
- * folder across reconnects, opens one connection per folder (a later NOTIFY
- * mode will put several folders on one connection; the folder/connection
- * split is kept here for that), reconnects with jittered backoff after
- * transient failures and stops in state `error` after permanent ones. The
- * decisions themselves are core/supervisor.h's.
+ * folder across reconnects, and decides which folders go on which
+ * connection: the first connection LISTs the configured names and patterns
+ * and, when the server offers NOTIFY, watches every folder by itself (its
+ * home folder by IDLE, the others as guests); without NOTIFY up to
+ * max_connections connections IDLE on a folder each (INBOX first, then in
+ * config order) and the first polls the others every poll_interval. A
+ * server that refuses a connection for being over its limit lowers that
+ * budget. Connections reconnect with jittered backoff after transient
+ * failures and stop in state `error` after permanent ones; the decisions
+ * themselves are core/supervisor.h's.
  *
  * The account state is computed in one place from its parts — each
- * folder's connection or retry, and the password while it is fetched or
+ * connection or its retry, each folder that cannot be watched (a named
+ * folder missing on the server), and the password while it is fetched or
  * has failed (supervisor_pick_state()); every change is logged as
  * "from -> to" and reported as a `state` watch event with a detail for
  * backoff and error.
@@ -51,6 +57,9 @@ struct account_env {
 	void (*connection_probe)(struct connection *connection, guint timeout);
 	void (*connection_logout)(struct connection *connection);
 	void (*connection_destroy)(struct connection *connection);
+	void (*connection_set_home)(struct connection *connection, struct mailbox *home);
+	void (*connection_set_guests)(struct connection *connection, struct mailbox *const *guests,
+	                              size_t n);
 	/* Monotonic microseconds. */
 	gint64 (*now)(void);
 	/* Calls func(data) once after ms milliseconds from the main loop (0:
@@ -97,8 +106,17 @@ void account_set_config(struct account *account, const struct config_account *co
 /* The password once known (config or password_command), else NULL. Take a
  * reference (secret_ref()) to keep it beyond the account's life. */
 struct secret *account_get_password(const struct account *account);
+/* The watched folders (config names, and what patterns matched on the
+ * server), INBOX first. */
 guint account_get_n_folders(const struct account *account);
 struct mailbox *account_get_mailbox(const struct account *account, guint index);
+/* How folder index is watched now: "idle" (its own connection), "notify"
+ * or "poll" (a guest of the account's first connection), "error" (then
+ * *detail says why), or "" (not yet, or not now). *detail is "" otherwise. */
+const char *account_get_folder_watch(const struct account *account, guint index,
+                                     const char **detail);
+/* IMAP connections the account holds now. */
+guint account_get_n_connections(const struct account *account);
 /* Resynchronise now whatever the state: watching folders select again and
  * re-list flags; folders waiting to retry, or in error, connect at once. */
 void account_check(struct account *account);

@@ -3,10 +3,12 @@
 #define IMAPWATCH_CONNECTION_H
 
 /*
- * One IMAP connection watching one folder: an imap_session over a link
- * (stream, client, response timer), plus the timers the pure session
- * cannot have — the IDLE refresh / poll timer (I5, I6, L7) and the probe
- * on silence when the server sends keepalives (L1, core/liveness.h).
+ * One IMAP connection of an account: an imap_session over a link (stream,
+ * client, response timer) that IDLEs on its home folder and may watch
+ * guests (NOTIFY or STATUS polling), plus the timers the pure session
+ * cannot have — the IDLE refresh / NOOP poll timer (I5, I6, L7), the probe
+ * on silence when the server sends keepalives (L1, core/liveness.h), and
+ * the guests' poll every poll_interval.
  *
  * The account supervisor decides which folders go on which connection and
  * when to reconnect; a connection never reconnects by itself. Its callbacks
@@ -18,6 +20,7 @@
 #include "imapwatch/core/config.h"
 #include "imapwatch/core/event.h"
 #include "imapwatch/core/imap-client.h"
+#include "imapwatch/core/imap-session.h"
 #include "imapwatch/core/mailbox.h"
 
 #include <glib.h>
@@ -30,6 +33,16 @@ struct connection_ops {
 	 * change. */
 	void (*state_changed)(struct connection *connection, enum watch_state state,
 	                      void *user_data);
+	/* How the guests are watched (imap_session_ops.guests_changed). */
+	void (*guests_changed)(struct connection *connection, enum imap_session_guests mode,
+	                       const char *reason, void *user_data);
+	/* A LIST pass of params.list completed (imap_session_ops.listed): set
+	 * the home and the guests from inside the call. */
+	void (*listed)(struct connection *connection, const struct imap_session_listed *entries,
+	               size_t n, void *user_data);
+	/* A guest could not be selected and was dropped. */
+	void (*guest_failed)(struct connection *connection, struct mailbox *guest,
+	                     const char *message, void *user_data);
 	/* The connection is over because of failure; message is for users. */
 	void (*failed)(struct connection *connection, enum imap_failure failure,
 	               const char *message, void *user_data);
@@ -38,12 +51,15 @@ struct connection_ops {
 };
 
 /* Borrowed, all of it, and must outlive the connection: account (server,
- * login, idle_refresh, poll_interval), password (its owner wipes it),
- * mailbox. trace: --trace-imap. */
+ * login, idle_refresh, poll_interval), password (its owner wipes it), home
+ * (NULL: set from listed()), list (the folders entries to LIST, or NULL).
+ * trace: --trace-imap. */
 struct connection_params {
 	const struct config_account *account;
 	const char *password;
-	struct mailbox *mailbox;
+	struct mailbox *home;
+	const char *const *list;
+	bool allow_notify;
 	bool trace;
 };
 
@@ -51,8 +67,13 @@ struct connection *connection_create(const struct connection_params *params,
                                      const struct connection_ops *ops, void *user_data);
 /* Starts connecting. */
 void connection_start(struct connection *connection);
-/* Selects the folder again and re-lists its flags (imap_session_resync). */
+/* Selects the folders again and re-lists their flags (imap_session_resync). */
 void connection_resync(struct connection *connection);
+/* imap_session_set_home(), imap_session_set_guests(): the models are
+ * borrowed and must outlive the connection. */
+void connection_set_home(struct connection *connection, struct mailbox *home);
+void connection_set_guests(struct connection *connection, struct mailbox *const *guests, size_t n);
+enum imap_session_guests connection_get_guests(const struct connection *connection);
 /* Checks the connection with a round trip answered within timeout seconds
  * (after resume from sleep or a network change); a dead one fails as
  * transient. A connection busy with a command is already being timed. */

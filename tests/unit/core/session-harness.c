@@ -66,8 +66,12 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	if (t->restore_uidvalidity != 0) {
 		mailbox_restore(mailbox, t->restore_uidvalidity, t->restore_watermark);
 	}
-	h.session = imap_session_create(h.wire.client, &h.wire.account, password, mailbox,
-	                                &session_harness_ops, &h);
+	struct imap_session_params params = {
+	    .account = &h.wire.account,
+	    .password = password,
+	    .home = mailbox,
+	};
+	h.session = imap_session_create(h.wire.client, &params, &session_harness_ops, &h);
 	for (const struct step *s = t->steps; s->server != NULL; s++) {
 		if (transcript_wire_step(&h.wire, &h.rec, s->server)) {
 			/* the transport's part */

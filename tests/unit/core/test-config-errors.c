@@ -71,7 +71,8 @@ static const struct {
     {"[account a]\nserver = x\n",
      "test.conf:2: [account a] key 'server': unknown key; the keys here are host, port, "
      "security, allow_plaintext, username, password, password_command, auth, folders, "
-     "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command"},
+     "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command, "
+     "poll_interval, max_connections"},
     {"[daemon]\nnotification = false\n",
      "test.conf:2: [daemon] key 'notification': unknown key; did you mean 'notifications'?"},
     {"[daemon]\nhost = h\n",
@@ -179,6 +180,19 @@ static const struct {
      "test.conf:5: [account a] key 'open_command': '%%' followed by U+2066 is not a placeholder; "
      "the placeholders are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% "
      "(a percent sign)"},
+    {"[account a]\n" ACCOUNT "folders = INBOX, Work; Lists/*\n",
+     "test.conf:5: [account a] key 'folders': 'INBOX, Work' looks like two folders separated by "
+     "a comma; separate folders with ';' (folders = INBOX;Work; Lists/*)"},
+    {"[account a]\n" ACCOUNT "max_connections = 16\n",
+     "test.conf:5: [account a] key 'max_connections': '16' is not a number from 1 to 15"},
+    {"[account a]\n" ACCOUNT "max_connections = 0\n",
+     "test.conf:5: [account a] key 'max_connections': '0' is not a number from 1 to 15"},
+    {"[account a]\n" ACCOUNT "poll_interval = 10s\n",
+     "test.conf:5: [account a] key 'poll_interval': 10s is out of range; use a value from 30s "
+     "to 1h"},
+    {"[daemon]\npoll_interval = 2h\n[account a]\n" ACCOUNT,
+     "test.conf:2: [daemon] key 'poll_interval': 2h is out of range; use a value from 30s to "
+     "1h"},
     {"[account a]\n" ACCOUNT "open_command = mutt 100%\n",
      "test.conf:5: [account a] key 'open_command': '%%' is not a placeholder; the placeholders "
      "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},

@@ -42,8 +42,12 @@ static struct mailbox *limits_start(struct harness *h, unsigned count)
 	struct mailbox *mailbox = mailbox_create("work", "INBOX", session_harness_sink, h);
 
 	session_harness_init(h, CONFIG_SECURITY_TLS, CONFIG_AUTH_AUTO);
-	h->session = imap_session_create(h->wire.client, &h->wire.account, "s3cret pass", mailbox,
-	                                 &session_harness_ops, h);
+	struct imap_session_params params = {
+	    .account = &h->wire.account,
+	    .password = "s3cret pass",
+	    .home = mailbox,
+	};
+	h->session = imap_session_create(h->wire.client, &params, &session_harness_ops, h);
 	feed_str(h, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n"
 	            "A1 OK [CAPABILITY IMAP4rev1 IDLE] in\r\n");
 	g_autofree char *examine =

@@ -32,7 +32,10 @@ struct connection {
 	unsigned resyncs;
 	unsigned probes;
 	guint probe_timeout;
-	guint doom; /* a timer that fails it: a black hole found */
+	guint doom;           /* a timer that fails it: a black hole found */
+	bool lists;           /* it was asked to LIST the folders entries */
+	guint guests;         /* folders it watches as guests */
+	GString *guest_names; /* their names, ';' between */
 };
 
 static struct {
@@ -110,7 +113,9 @@ static struct connection *fake_create(const struct connection_params *params,
 
 	c->ops = ops;
 	c->user_data = user_data;
-	c->folder = g_strdup(mailbox_get_folder(params->mailbox));
+	c->folder = g_strdup(params->home != NULL ? mailbox_get_folder(params->home) : "");
+	c->lists = params->list != NULL;
+	c->guest_names = g_string_new(NULL);
 	c->state = WATCH_STATE_CONNECTING;
 	g_assert_cmpstr(params->password, ==, "s3cret");
 	g_ptr_array_add(world.live, c);
@@ -139,12 +144,29 @@ static void fake_logout(struct connection *c)
 	c->logged_out = true;
 }
 
+static void fake_set_home(struct connection *c, struct mailbox *home)
+{
+	g_free(c->folder);
+	c->folder = g_strdup(mailbox_get_folder(home));
+}
+
+static void fake_set_guests(struct connection *c, struct mailbox *const *guests, size_t n)
+{
+	c->guests = (guint)n;
+	g_string_truncate(c->guest_names, 0);
+	for (size_t i = 0; i < n; i++) {
+		g_string_append_printf(c->guest_names, "%s%s", i > 0 ? ";" : "",
+		                       mailbox_get_folder(guests[i]));
+	}
+}
+
 static void fake_destroy(struct connection *c)
 {
 	if (c->doom != 0) {
 		fake_timer_cancel(c->doom);
 	}
 	g_assert_true(g_ptr_array_remove(world.live, c));
+	g_string_free(c->guest_names, TRUE);
 	g_free(c->folder);
 	g_free(c);
 }
@@ -156,6 +178,8 @@ static const struct account_env fake_env = {
     .connection_probe = fake_probe,
     .connection_logout = fake_logout,
     .connection_destroy = fake_destroy,
+    .connection_set_home = fake_set_home,
+    .connection_set_guests = fake_set_guests,
     .now = fake_now,
     .timer_add = fake_timer_add,
     .timer_cancel = fake_timer_cancel,
@@ -226,6 +250,63 @@ static void probed_ones_die(void)
 	}
 }
 
+/* "INBOX;Lists/a;Junk=\\Junk;Box=noselect": a LIST pass's result. */
+static void play_listed(struct connection *c, const char *spec)
+{
+	g_auto(GStrv) items = g_strsplit(spec, ";", -1);
+	g_autoptr(GArray) entries = g_array_new(FALSE, TRUE, sizeof(struct imap_session_listed));
+
+	g_assert_true(c->lists);
+	for (size_t i = 0; items[i] != NULL; i++) {
+		char *eq = strchr(items[i], '=');
+		struct imap_session_listed l = {.name = items[i]};
+
+		if (eq != NULL) {
+			*eq = '\0';
+			l.noselect = strcmp(eq + 1, "noselect") == 0;
+			l.special_use = l.noselect ? NULL : eq + 1;
+		}
+		g_array_append_val(entries, l);
+	}
+	c->ops->listed(c, (const struct imap_session_listed *)(void *)entries->data, entries->len,
+	               c->user_data);
+}
+
+/* "Work:message": the guest Work could not be selected. */
+static void play_guest_failed(struct account *a, struct connection *c, const char *spec)
+{
+	g_auto(GStrv) parts = g_strsplit(spec, ":", 2);
+
+	for (guint i = 0; i < account_get_n_folders(a); i++) {
+		struct mailbox *mb = account_get_mailbox(a, i);
+
+		if (strcmp(mailbox_get_folder(mb), parts[0]) == 0) {
+			c->ops->guest_failed(c, mb, parts[1], c->user_data);
+			return;
+		}
+	}
+	g_error("no folder '%s'", parts[0]);
+}
+
+/* "INBOX=idle;Lists=notify": every watched folder and how. */
+static void expect_watch(const struct scenario *s, gsize at, struct account *a,
+                         const char *expected)
+{
+	g_autoptr(GString) got = g_string_new(NULL);
+
+	for (guint i = 0; i < account_get_n_folders(a); i++) {
+		const char *detail;
+		const char *how = account_get_folder_watch(a, i, &detail);
+
+		g_string_append_printf(got, "%s%s=%s", i > 0 ? ";" : "",
+		                       mailbox_get_folder(account_get_mailbox(a, i)), how);
+	}
+	if (strcmp(got->str, expected) != 0) {
+		g_error("%s, step %zu: folders watched as '%s', expected '%s'", s->name, at,
+		        got->str, expected);
+	}
+}
+
 static void stopped_cb(struct account *account, void *user_data)
 {
 	(void)account;
@@ -237,6 +318,7 @@ static void run(gconstpointer data)
 	const struct scenario *s = data;
 	g_autofree char *dir = g_dir_make_tmp("imapwatch-account-XXXXXX", NULL);
 	struct config_account config = {
+	    .max_connections = s->max_connections > 0 ? s->max_connections : 3,
 	    .name = "work",
 	    .host = "imap.example.com",
 	    .port = 993,
@@ -332,6 +414,33 @@ static void run(gconstpointer data)
 			break;
 		case EXPECT_RESYNCED:
 			g_assert_cmpuint(conn(st->i)->resyncs, ==, st->arg);
+			break;
+		case GUESTS:
+			conn(st->i)->ops->guests_changed(conn(st->i),
+			                                 (enum imap_session_guests)st->arg,
+			                                 st->text, conn(st->i)->user_data);
+			break;
+		case LISTED:
+			play_listed(conn(st->i), st->text);
+			break;
+		case GUEST_FAILED:
+			play_guest_failed(a, conn(st->i), st->text);
+			break;
+		case EXPECT_HOME:
+			if (strcmp(conn(st->i)->folder, st->text) != 0) {
+				g_error("%s, step %zu: connection %u IDLEs on '%s', expected '%s'",
+				        s->name, at, st->i, conn(st->i)->folder, st->text);
+			}
+			break;
+		case EXPECT_GUESTS:
+			if (strcmp(conn(st->i)->guest_names->str, st->text) != 0) {
+				g_error(
+				    "%s, step %zu: connection %u has guests '%s', expected '%s'",
+				    s->name, at, st->i, conn(st->i)->guest_names->str, st->text);
+			}
+			break;
+		case EXPECT_WATCH:
+			expect_watch(s, at, a, st->text);
 			break;
 		}
 	}

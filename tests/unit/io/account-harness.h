@@ -13,6 +13,7 @@
 
 #include "imapwatch/core/event.h"
 #include "imapwatch/core/imap-client.h"
+#include "imapwatch/core/imap-session.h"
 
 #include <glib.h>
 
@@ -33,6 +34,12 @@ enum op {
 	EXPECT_CREATED,  /* arg: connections created in all */
 	EXPECT_PROBED,   /* connection #i was probed with arg as timeout */
 	EXPECT_RESYNCED, /* connection #i resynchronised arg times */
+	GUESTS,          /* connection #i watches its guests as arg (imap_session_guests) */
+	LISTED,          /* connection #i's LIST pass found text ("INBOX;Lists/a;Junk=\\Junk") */
+	GUEST_FAILED,    /* connection #i could not select a guest ("Work:message") */
+	EXPECT_HOME,     /* connection #i IDLEs on folder text */
+	EXPECT_GUESTS,   /* connection #i's guests are text ("Lists;Work") */
+	EXPECT_WATCH,    /* every folder and how it is watched ("INBOX=idle;Lists=poll") */
 };
 
 struct step {
@@ -50,6 +57,7 @@ struct scenario {
 	const struct step *steps;
 	/* Every state event, "state:detail", one a line; NULL: not checked. */
 	const char *states;
+	guint max_connections; /* 0: 3 */
 };
 
 /* Registers each scenario as the test /account/NAME, and keeps the
@@ -88,5 +96,30 @@ extern const char *const account_harness_three[]; /* INBOX, Lists, Work */
 		o, 0, 0, 0, 0, NULL                                                                \
 	}
 #define SERVING(i) REACH_(i, AUTHENTICATING), REACH_(i, SYNCING), REACH_(i, IDLE)
+/* Connection #i watches its guests with NOTIFY, or polls them. */
+#define NOTIFY_(i)                                                                                 \
+	{                                                                                          \
+		GUESTS, IMAP_SESSION_GUESTS_NOTIFY, (i), 0, 0, NULL                                \
+	}
+#define POLL_(i)                                                                                   \
+	{                                                                                          \
+		GUESTS, IMAP_SESSION_GUESTS_POLL, (i), 0, 0, "no NOTIFY"                           \
+	}
+#define LISTED_(i, spec)                                                                           \
+	{                                                                                          \
+		LISTED, 0, (i), 0, 0, (spec)                                                       \
+	}
+#define HOME(i, folder)                                                                            \
+	{                                                                                          \
+		EXPECT_HOME, 0, (i), 0, 0, (folder)                                                \
+	}
+#define GUESTS_(i, names)                                                                          \
+	{                                                                                          \
+		EXPECT_GUESTS, 0, (i), 0, 0, (names)                                               \
+	}
+#define WATCH(spec)                                                                                \
+	{                                                                                          \
+		EXPECT_WATCH, 0, 0, 0, 0, (spec)                                                   \
+	}
 
 #endif

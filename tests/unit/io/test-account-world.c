@@ -11,6 +11,8 @@
  * found then, and reconnects from the shortest delay (it had served long);
  * one waiting to retry tries at once. */
 static const struct step sleep_resume[] = {
+    POLL_(0), /* no NOTIFY: a connection a folder */
+    LIVE(3),
     SERVING(0),
     SERVING(1),
     SERVING(2),
@@ -50,8 +52,10 @@ static const struct step offline[] = {
     OP(END),
 };
 
-/* The account shows the least advanced folder; error and backoff first. */
+/* The account shows the least advanced connection; error and backoff
+ * first. */
 static const struct step precedence[] = {
+    POLL_(0),
     EXPECT(CONNECTING, ""),
     SERVING(0),
     EXPECT(CONNECTING, ""),
@@ -71,6 +75,7 @@ static const struct step precedence[] = {
 
 /* Check: watching connections resynchronise, the rest connect now. */
 static const struct step check[] = {
+    POLL_(0),
     SERVING(0),
     SERVING(1),
     FAIL_(2, TRANSIENT, "x"),
@@ -95,11 +100,11 @@ static const struct step stop[] = {
 };
 
 static const struct scenario scenarios[] = {
-    {"sleep-resume", account_harness_three, sleep_resume, NULL},
-    {"offline", account_harness_inbox, offline, NULL},
-    {"precedence", account_harness_three, precedence, NULL},
-    {"check", account_harness_three, check, NULL},
-    {"stop", account_harness_inbox, stop, NULL},
+    {"sleep-resume", account_harness_three, sleep_resume, NULL, 0},
+    {"offline", account_harness_inbox, offline, NULL, 0},
+    {"precedence", account_harness_three, precedence, NULL, 0},
+    {"check", account_harness_three, check, NULL, 0},
+    {"stop", account_harness_inbox, stop, NULL, 0},
 };
 
 int main(int argc, char **argv)

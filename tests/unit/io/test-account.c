@@ -111,11 +111,12 @@ static const struct scenario scenarios[] = {
      "backoff:connection refused, retrying in 2 s\n"
      "connecting:\nauthenticating:\nsyncing:\nidle:\n"
      "backoff:server closed the connection, retrying in 1 s\n"
-     "connecting:\n"},
-    {"flapping", account_harness_inbox, flapping, NULL},
-    {"permanent", account_harness_inbox, permanent, NULL},
-    {"resource", account_harness_inbox, resource, NULL},
-    {"blackhole", account_harness_inbox, blackhole, NULL},
+     "connecting:\n",
+     0},
+    {"flapping", account_harness_inbox, flapping, NULL, 0},
+    {"permanent", account_harness_inbox, permanent, NULL, 0},
+    {"resource", account_harness_inbox, resource, NULL, 0},
+    {"blackhole", account_harness_inbox, blackhole, NULL, 0},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which folders an account watches, and on which connection: NOTIFY on one
+ * connection, a connection budget without it, a budget lowered by a server
+ * that refuses more connections, names and patterns resolved by LIST, a
+ * named folder that does not exist, a guest deleted meanwhile. The fake
+ * connections and clock are in account-harness.c.
+ */
+#include "account-harness.h"
+
+static const char *const lists[] = {"INBOX", "Lists/*", "Work", NULL};
+static const char *const everything[] = {"*", NULL};
+static const char *const missing[] = {"INBOX", "Nope", "Work", NULL};
+static const char *const five[] = {"Work", "INBOX", "A", "B", "C", NULL};
+
+/* With NOTIFY one connection watches every folder: its home by IDLE, the
+ * others as guests. */
+static const struct step notify[] = {
+    LIVE(1),
+    HOME(0, "INBOX"),
+    GUESTS_(0, "Lists;Work"),
+    SERVING(0),
+    NOTIFY_(0),
+    LIVE(1),
+    WATCH("INBOX=idle;Lists=notify;Work=notify"),
+    EXPECT(IDLE, ""),
+    /* A reconnect keeps to one connection. */
+    FAIL_(0, TRANSIENT, "server closed the connection"),
+    AT_(500),
+    LIVE(1),
+    CREATED(2),
+    GUESTS_(0, "Lists;Work"),
+    OP(END),
+};
+
+/* Without NOTIFY: up to max_connections IDLE connections, INBOX first,
+ * then config order; the first connection polls the rest. */
+static const struct step budget[] = {
+    POLL_(0),         LIVE(3),
+    HOME(0, "INBOX"), HOME(1, "Work"),
+    HOME(2, "A"),     GUESTS_(0, "B;C"),
+    SERVING(0),       SERVING(1),
+    SERVING(2),       WATCH("INBOX=idle;Work=idle;A=idle;B=poll;C=poll"),
+    OP(END),
+};
+
+/* The server refuses a connection for being over its limit while others
+ * are in: the budget shrinks, the folder is polled, no backoff, no error,
+ * no new connection. */
+static const struct step limit[] = {
+    POLL_(0),
+    SERVING(0),
+    SERVING(1),
+    FAIL_(2, RESOURCE, "server temporarily refused the login for user 'me': [LIMIT]"),
+    LIVE(2),
+    EXPECT(IDLE, ""),
+    GUESTS_(0, "A;B;C"),
+    WATCH("INBOX=idle;Work=idle;A=poll;B=poll;C=poll"),
+    AT_(3600 * 1000),
+    CREATED(3),
+    /* The first connection itself is never given up that way. */
+    FAIL_(0, RESOURCE, "server temporarily refused the login for user 'me': [LIMIT]"),
+    EXPECT(BACKOFF, "retrying in"),
+    OP(END),
+};
+
+/* Patterns: LIST decides, special-use folders are skipped unless named,
+ * INBOX comes first, and a folder created later is picked up by the next
+ * LIST. */
+static const struct step patterns[] = {
+    HOME(0, "INBOX"),
+    LISTED_(0, "INBOX;Lists/a;Lists/b;Lists/old=\\Trash;Work"),
+    GUESTS_(0, "Work;Lists/a;Lists/b"),
+    SERVING(0),
+    NOTIFY_(0),
+    WATCH("INBOX=idle;Work=notify;Lists/a=notify;Lists/b=notify"),
+    LISTED_(0, "INBOX;Lists/a;Lists/c;Work"),
+    GUESTS_(0, "Work;Lists/a;Lists/c"),
+    WATCH("INBOX=idle;Work=notify;Lists/a=notify;Lists/c=notify"),
+    OP(END),
+};
+
+/* folders = *: everything selectable but Junk, Trash, Sent, Drafts, All. */
+static const struct step star[] = {
+    HOME(0, ""),
+    LISTED_(0, "Archive;INBOX;Junk=\\Junk;Sent=\\Sent;Box=noselect;Box/x;All Mail=\\All"),
+    HOME(0, "INBOX"),
+    GUESTS_(0, "Archive;Box/x"),
+    OP(END),
+};
+
+/* A named folder the server does not have is one error of its own; the
+ * others are watched. */
+static const struct step missing_folder[] = {
+    LISTED_(0, "INBOX;Work"),
+    SERVING(0),
+    NOTIFY_(0),
+    EXPECT(ERROR, "folder 'Nope' does not exist on the server"),
+    WATCH("INBOX=idle;Nope=error;Work=notify"),
+    GUESTS_(0, "Work"),
+    /* Check looks again. */
+    OP(CHECK),
+    GUESTS_(0, "Nope;Work"),
+    OP(END),
+};
+
+/* A guest deleted on the server: an error for that folder, the rest go on. */
+static const struct step guest_gone[] = {
+    LISTED_(0, "INBOX;Lists/a;Work"),
+    SERVING(0),
+    NOTIFY_(0),
+    {GUEST_FAILED, 0, 0, 0, 0, "Work:cannot open folder 'Work': it does not exist on the server"},
+    EXPECT(ERROR, "cannot open folder 'Work'"),
+    GUESTS_(0, "Lists/a"),
+    LIVE(1),
+    OP(END),
+};
+
+static const struct scenario scenarios[] = {
+    {"notify", account_harness_three, notify, NULL, 0},
+    {"budget", five, budget, NULL, 3},
+    {"limit", five, limit, NULL, 3},
+    {"patterns", lists, patterns, NULL, 0},
+    {"star", everything, star, NULL, 0},
+    {"missing-folder", missing, missing_folder, NULL, 0},
+    {"guest-gone", lists, guest_gone, NULL, 0},
+};
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	account_harness_add(scenarios, G_N_ELEMENTS(scenarios));
+	return g_test_run();
+}
