@@ -93,7 +93,8 @@ static void fall_back(struct imap_session *s, const char *reason)
 {
 	s->allow_notify = false;
 	s->pending &= ~(unsigned)PENDING_NOTIFY;
-	s->pending |= PENDING_RESYNC | PENDING_POLL;
+	/* Every folder is visited again (no STATUS pass needed for that). */
+	s->pending |= PENDING_RESYNC;
 	for (guint i = 0; i < s->guests->len; i++) {
 		guest_at(s, i)->due = true;
 	}
@@ -268,6 +269,9 @@ static void handle_status(struct imap_session *s, const struct imap_response *r)
 		return;
 	}
 	struct imap_session_guest *g = guest_find(s, name);
+	if (g != NULL && s->state == S_NOTIFY) {
+		g->covered = true; /* the baseline NOTIFY SET STATUS asks for */
+	}
 	if (g == NULL || g->mailbox == s->mailbox || g->due ||
 	    !status_differs(&g->known, &status)) {
 		/* The home folder comes home to a selection anyway; one being
