@@ -285,7 +285,7 @@ static void handle_tagged(const struct imap_response *r, void *data)
 		return;
 	case S_SELECT:
 		if (!ok) {
-			action_fail(a, imap_failure_for_code(r->code),
+			action_fail(a, imap_failure_for_reply(r->code, r->text),
 			            "cannot open folder '%s': %s; " NOTHING_CHANGED, a->folder,
 			            r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0
 			                ? "it does not exist on the server"
@@ -296,7 +296,7 @@ static void handle_tagged(const struct imap_response *r, void *data)
 		return;
 	case S_STORE:
 		if (!ok) {
-			action_fail(a, imap_failure_for_code(r->code),
+			action_fail(a, imap_failure_for_reply(r->code, r->text),
 			            "server refused to mark messages as read in folder '%s': %s",
 			            a->folder, r->text[0] != '\0' ? r->text : "no reason given");
 			return;

@@ -53,6 +53,25 @@ const char *imap_failure_name(enum imap_failure failure)
 	return (unsigned)failure < G_N_ELEMENTS(names) ? names[failure] : "unknown";
 }
 
+enum imap_failure imap_failure_for_reply(const char *code, const char *text)
+{
+	/* Servers that say "over the limit" in words only (Gmail: "Too many
+	 * simultaneous connections"): a resource, not a refusal for good. */
+	static const char *const limits[] = {"too many simultaneous connections",
+	                                     "maximum number of connections",
+	                                     "too many connections"};
+	g_autofree char *lower = g_ascii_strdown(text != NULL ? text : "", -1);
+
+	if (code == NULL) {
+		for (size_t i = 0; i < G_N_ELEMENTS(limits); i++) {
+			if (strstr(lower, limits[i]) != NULL) {
+				return IMAP_FAILURE_RESOURCE;
+			}
+		}
+	}
+	return imap_failure_for_code(code);
+}
+
 enum imap_failure imap_failure_for_code(const char *code)
 {
 	/* A6 */

@@ -308,7 +308,7 @@ static void handle_auth_reply(struct imap_login *l, const struct imap_response *
 		step_after_auth(l);
 		return;
 	}
-	enum imap_failure failure = imap_failure_for_code(r->code);
+	enum imap_failure failure = imap_failure_for_reply(r->code, r->text);
 	l->rejected = failure == IMAP_FAILURE_PERMANENT;
 	imap_client_fail(l->client, failure,
 	                 failure == IMAP_FAILURE_RESOURCE

@@ -341,7 +341,7 @@ static void handle_tagged(const struct imap_response *r, void *data)
 			return;
 		}
 		if (!ok) {
-			enum imap_failure failure = imap_failure_for_code(r->code);
+			enum imap_failure failure = imap_failure_for_reply(r->code, r->text);
 			imap_session_fail(s, failure, "cannot open folder '%s': %s",
 			                  mailbox_get_folder(s->mailbox),
 			                  r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0

@@ -44,12 +44,18 @@ static char *folders_text(GVariant *folders)
 	g_variant_iter_init(&it, folders);
 	while ((folder = g_variant_iter_next_value(&it)) != NULL) {
 		const char *name = "";
+		const char *watch = "";
 		guint32 unseen = 0;
 
 		g_variant_lookup(folder, "name", "&s", &name);
 		g_variant_lookup(folder, "unseen", "u", &unseen);
+		g_variant_lookup(folder, "watch", "&s", &watch);
 		g_string_append_printf(out, "%s%s %" G_GUINT32_FORMAT, out->len > 0 ? ", " : "",
 		                       name, unseen);
+		/* IDLE on a connection of its own is the usual case. */
+		if (watch[0] != '\0' && strcmp(watch, "idle") != 0) {
+			g_string_append_printf(out, " (%s)", watch);
+		}
 		g_variant_unref(folder);
 	}
 	return g_string_free(out, FALSE);
@@ -60,7 +66,7 @@ static char *status_text(GVariant *status, bool colour, bool *any_error)
 {
 	g_autoptr(GVariant) accounts = g_variant_lookup_value(status, "accounts", NULL);
 	g_autoptr(GString) out = g_string_new(NULL);
-	struct ctl_table *table = ctl_table_new(5, colour);
+	struct ctl_table *table = ctl_table_new(6, colour);
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	const char *version = "?";
 	guint64 uptime = 0;
@@ -74,8 +80,8 @@ static char *status_text(GVariant *status, bool colour, bool *any_error)
 	g_autofree char *up = ctl_format_duration(uptime);
 	g_string_append_printf(out, "imapwatchd %s, up %s, %" G_GUINT32_FORMAT " unseen\n\n",
 	                       version, up, total);
-	for (const char *const *h =
-	         (const char *const[]){"ACCOUNT", "STATE", "UNSEEN", "LAST EVENT", "DETAIL", NULL};
+	for (const char *const *h = (const char *const[]){"ACCOUNT", "STATE", "CONN", "UNSEEN",
+	                                                  "LAST EVENT", "DETAIL", NULL};
 	     *h != NULL; h++) {
 		ctl_table_add(table, *h, SGR_BOLD);
 	}
@@ -86,17 +92,21 @@ static char *status_text(GVariant *status, bool colour, bool *any_error)
 	while (accounts != NULL && (account = g_variant_iter_next_value(&it)) != NULL) {
 		const char *name = "", *state = "", *detail = "";
 		gint64 last_event = 0;
+		guint32 connections = 0;
 		g_autoptr(GVariant) folders = g_variant_lookup_value(account, "folders", NULL);
 
 		g_variant_lookup(account, "name", "&s", &name);
 		g_variant_lookup(account, "state", "&s", &state);
 		g_variant_lookup(account, "detail", "&s", &detail);
 		g_variant_lookup(account, "last_event", "x", &last_event);
+		g_variant_lookup(account, "connections", "u", &connections);
+		g_autofree char *conn = g_strdup_printf("%" G_GUINT32_FORMAT, connections);
 		g_autofree char *unseen = folders != NULL ? folders_text(folders) : g_strdup("");
 		g_autofree char *ago = ctl_format_ago(last_event, now);
 		*any_error = *any_error || strcmp(state, "error") == 0;
 		ctl_table_add(table, name, NULL);
 		ctl_table_add(table, state, ctl_commands_state_colour(state));
+		ctl_table_add(table, conn, NULL);
 		ctl_table_add(table, unseen, NULL);
 		ctl_table_add(table, ago, NULL);
 		ctl_table_add(table, detail, NULL);

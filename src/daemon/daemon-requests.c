@@ -39,6 +39,8 @@ static void folder_status_free(gpointer p)
 	struct daemon_folder_status *f = p;
 
 	g_free(f->name);
+	g_free(f->watch);
+	g_free(f->detail);
 	g_free(f);
 }
 
@@ -70,12 +72,16 @@ struct daemon_status *daemon_get_status(struct daemon *d)
 		as->connected_since = account_get_connected_since(a);
 		as->last_event = last != NULL ? *last : 0;
 		as->folders = g_ptr_array_new_with_free_func(folder_status_free);
+		as->connections = account_get_n_connections(a);
 		for (guint j = 0; j < account_get_n_folders(a); j++) {
 			struct mailbox *mb = account_get_mailbox(a, j);
 			struct daemon_folder_status *fs = g_new0(struct daemon_folder_status, 1);
+			const char *detail;
 
 			fs->name = g_strdup(mailbox_get_folder(mb));
 			fs->unseen = mailbox_get_unseen(mb);
+			fs->watch = g_strdup(account_get_folder_watch(a, j, &detail));
+			fs->detail = g_strdup(detail);
 			status->total_unseen += fs->unseen;
 			g_ptr_array_add(as->folders, fs);
 		}

@@ -254,15 +254,17 @@ static void conn_guest_failed(struct connection *c, struct mailbox *guest, const
 	account_plan(a);
 }
 
-/* How many connections other than s are watching. */
-static guint others_watching(const struct slot *s)
+/* How many connections other than s are logged in (syncing or watching):
+ * the server let that many in. */
+static guint others_in(const struct slot *s)
 {
 	guint n = 0;
 
 	for (guint i = 0; i < s->account->slots->len; i++) {
 		const struct slot *o = s->account->slots->pdata[i];
 
-		n += o != s && o->connection != NULL && watch_state_is_watching(o->state);
+		n += o != s && !o->leaving && o->connection != NULL &&
+		     (o->state == WATCH_STATE_SYNCING || watch_state_is_watching(o->state));
 	}
 	return n;
 }
@@ -288,10 +290,10 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_update_state(a);
 		return;
 	}
-	if (!is_primary(s) && failure == IMAP_FAILURE_RESOURCE && others_watching(s) > 0) {
+	if (!is_primary(s) && failure == IMAP_FAILURE_RESOURCE && others_in(s) > 0) {
 		/* The server allows no more connections ([LIMIT], [UNAVAILABLE]
 		 * while others are in): watch with those it allows. */
-		a->budget = MAX(1u, others_watching(s));
+		a->budget = MAX(1u, MIN(a->budget, others_in(s)));
 		g_message("account '%s': the server refused another connection (%s); watching "
 		          "with %u connection%s, the other folders polled",
 		          a->config->name, message, a->budget, a->budget == 1 ? "" : "s");

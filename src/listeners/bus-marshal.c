@@ -232,6 +232,8 @@ static void marshal_folders(DBusMessageIter *dict, const GPtrArray *folders)
 		bus_marshal_open(&array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &folder);
 		entry_string(&folder, "name", f->name);
 		entry_uint32(&folder, "unseen", f->unseen);
+		entry_string(&folder, "watch", f->watch);
+		entry_string(&folder, "detail", f->detail);
 		bus_marshal_close(&array, &folder);
 	}
 	bus_marshal_close(&variant, &array);
@@ -258,6 +260,7 @@ void bus_marshal_status(DBusMessageIter *iter, const struct daemon_status *statu
 		entry_string(&account, "detail", a->detail);
 		entry_int64(&account, "connected_since", a->connected_since);
 		entry_int64(&account, "last_event", a->last_event);
+		entry_uint32(&account, "connections", a->connections);
 		marshal_folders(&account, a->folders);
 		bus_marshal_close(&array, &account);
 	}

@@ -34,8 +34,18 @@ class Dovecot(Fixture):
     already treats loopback as secured, so this only matters if that changes).
     """
 
+    # Dovecot 2.3's capabilities after login, without NOTIFY: a server that
+    # does not offer it (imap_capability replaces the whole list).
+    CAPABILITIES_WITHOUT_NOTIFY = (
+        "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY "
+        "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL "
+        "CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE "
+        "QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE "
+        "SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+")
+
     def __init__(self, users=None, cert=None, key=None, plaintext_auth=True,
-                 name="dovecot", special_use=None, idle_notify_interval=None):
+                 name="dovecot", special_use=None, idle_notify_interval=None,
+                 notify=True, max_userip_connections=100):
         self.dovecot = find_tool("dovecot", "DOVECOT")
         self.doveadm_bin = find_tool("doveadm", "DOVEADM")
         self.certs = certs()
@@ -48,6 +58,11 @@ class Dovecot(Fixture):
         self.special_use = dict(special_use or {})
         # Seconds between "* OK Still here" during IDLE (Dovecot: 2 min).
         self.idle_notify_interval = idle_notify_interval
+        # False: NOTIFY is not offered (the connection-budget mode).
+        self.notify = notify
+        # Connections a user may have from one address (Dovecot's
+        # mail_max_userip_connections; more get "NO [LIMIT]").
+        self.max_userip_connections = max_userip_connections
         self.name = name
         self.dir = None
         self.proc = None
@@ -234,6 +249,8 @@ service postlogin {
             for folder, use in self.special_use.items())
         idle_notify = (f"  imap_idle_notify_interval = {self.idle_notify_interval} secs\n"
                        if self.idle_notify_interval else "")
+        capability = ("" if self.notify
+                      else f"  imap_capability = {self.CAPABILITIES_WITHOUT_NOTIFY}\n")
         conf = f"""# imapwatch test instance
 instance_name = {os.path.basename(self.dir)}
 protocols = imap
@@ -280,10 +297,10 @@ namespace inbox {{
   prefix =
 {special_use}}}
 
-mail_max_userip_connections = 100
+mail_max_userip_connections = {self.max_userip_connections}
 protocol imap {{
-  mail_max_userip_connections = 100
-{idle_notify}}}
+  mail_max_userip_connections = {self.max_userip_connections}
+{idle_notify}{capability}}}
 # Take notice of changes by other processes at once (inotify) and also
 # poll often, so that IDLE clients hear of doveadm changes quickly.
 mailbox_idle_check_interval = 1 secs
@@ -399,6 +416,11 @@ service anvil {{
     def kick(self, user):
         """Disconnect every session of user (`doveadm kick`)."""
         self.doveadm("kick", user)
+
+    def connections(self, user):
+        """How many IMAP sessions user has now (`doveadm who -1`: one line
+        each)."""
+        return len(self.who(user))
 
     def who(self, user=None):
         """Connected sessions (`doveadm who`), one line per user/connection."""

@@ -169,11 +169,14 @@ class ServiceTest(b.ThreeAccountsTestCase):
         total = 0
         for a in status["accounts"]:
             self.assertEqual(set(a), {"name", "state", "detail", "connected_since",
-                                      "last_event", "folders"})
+                                      "last_event", "connections", "folders"})
             self.assertEqual((a["state"], a["detail"]), ("idle", ""))
             self.assertGreater(a["connected_since"], 0)
-            for f in a["folders"]:
-                self.assertEqual(set(f), {"name", "unseen"})
+            # Dovecot offers NOTIFY: one connection an account.
+            self.assertEqual(a["connections"], 1)
+            for i, f in enumerate(a["folders"]):
+                self.assertEqual(set(f), {"name", "unseen", "watch", "detail"})
+                self.assertEqual((f["watch"], f["detail"]), ("idle" if i == 0 else "notify", ""))
                 self.assertEqual(f["unseen"], dovecot.status(users[a["name"]], f["name"])["unseen"])
                 total += f["unseen"]
         self.assertEqual([f["name"] for f in status["accounts"][0]["folders"]], ["INBOX", "Lists"])

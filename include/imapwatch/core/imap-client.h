@@ -234,6 +234,12 @@ void imap_client_handle_code(struct imap_client *client, const struct imap_respo
  * [SERVERBUG] TRANSIENT (RFC 5530), anything else PERMANENT. */
 enum imap_failure imap_failure_for_code(const char *code);
 
+/* The failure class of a tagged NO: as imap_failure_for_code(), and
+ * RESOURCE for a reply without a code whose text says the server allows no
+ * more connections ("Too many simultaneous connections", "Maximum number of
+ * connections"). */
+enum imap_failure imap_failure_for_reply(const char *code, const char *text);
+
 /* "transient", "permanent", "resource". */
 const char *imap_failure_name(enum imap_failure failure);
 

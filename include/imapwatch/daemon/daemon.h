@@ -52,6 +52,8 @@ void daemon_message_free(struct daemon_message *message);
 struct daemon_folder_status {
 	char *name;
 	uint32_t unseen;
+	char *watch;  /* "idle", "notify", "poll", "error" or "" (account_get_folder_watch) */
+	char *detail; /* why the folder is in error, else "" */
 };
 
 struct daemon_account_status {
@@ -61,6 +63,7 @@ struct daemon_account_status {
 	gint64 connected_since; /* Unix seconds every folder has been watched since, 0 if not */
 	gint64 last_event;      /* Unix seconds of the last message or reset event, 0 if none */
 	GPtrArray *folders;     /* struct daemon_folder_status * */
+	guint connections;      /* IMAP connections the account holds */
 };
 
 struct daemon_status {

@@ -121,6 +121,17 @@ static void test_failure_for_code(void)
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_assert_cmpint(imap_failure_for_code(cases[i].code), ==, cases[i].failure);
 	}
+	/* Limits said in words only. */
+	g_assert_cmpint(
+	    imap_failure_for_reply(NULL, "Too many simultaneous connections. (Failure)"), ==,
+	    IMAP_FAILURE_RESOURCE);
+	g_assert_cmpint(imap_failure_for_reply(NULL, "Maximum number of connections from user+IP "
+	                                             "exceeded"),
+	                ==, IMAP_FAILURE_RESOURCE);
+	g_assert_cmpint(imap_failure_for_reply(NULL, "Invalid credentials (Failure)"), ==,
+	                IMAP_FAILURE_PERMANENT);
+	g_assert_cmpint(imap_failure_for_reply("AUTHENTICATIONFAILED", "too many connections"), ==,
+	                IMAP_FAILURE_PERMANENT);
 }
 
 /* The greeting is read for its capabilities before anyone asks. */

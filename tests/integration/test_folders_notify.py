@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+"""Every folder of an account on one connection (NOTIFY, RFC 5465) against a
+real Dovecot, which offers it: names and patterns, folders created later
+under a pattern, special-use folders a pattern skips. The server counts the
+connections (`doveadm who`). Every wait is on the daemon's output."""
+
+import collections
+import unittest
+
+import imapwatch_harness as h
+from imapwatch_harness import is_account_state, is_event
+
+CONNECT_TIMEOUT = 20.0
+EVENT_TIMEOUT = 10.0
+
+dovecot = h.Dovecot(special_use={"Junk": "\\Junk", "Trash": "\\Trash", "Sent": "\\Sent"})
+setUpModule = dovecot.start
+tearDownModule = dovecot.stop
+
+
+def account(user, folders):
+    return {"host": "localhost", "port": dovecot.imaps_port, "username": user,
+            "password": dovecot.users[user], "folders": folders,
+            "tls_ca_file": h.certs().ca}
+
+
+def deliver(user, folder, subject):
+    raw, _ = h.make_message(subject=subject)
+    return dovecot.deliver(user, folder, raw)
+
+
+class NotifyTest(unittest.TestCase):
+    def start(self, user, folders):
+        d = h.Daemon({"acct": account(user, folders)})
+        d.start()
+        self.addCleanup(d.kill)
+        d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
+        return d
+
+    def test_six_folders_one_connection(self):
+        user = "user1"
+        for folder in ("Work", "Lists/a", "Lists/b", "Lists/c", "Lists/d"):
+            dovecot.create_folder(user, folder)
+        d = self.start(user, "INBOX;Work;Lists/*")
+        folders = ["INBOX", "Work", "Lists/a", "Lists/b", "Lists/c", "Lists/d"]
+        # Every folder is synchronised once at the start: its unseen count.
+        unseen = d.wait_for_all(lambda e: e["event"] == "unseen", len(folders),
+                                timeout=EVENT_TIMEOUT)
+        self.assertEqual(sorted(e["folder"] for e in unseen), sorted(folders))
+        self.assertIn("the server offers NOTIFY", d.stderr_text())
+        self.assertEqual(dovecot.connections(user), 1)
+
+        since = d.mark()
+        sent = {folder: deliver(user, folder, f"to {folder}") for folder in folders}
+        for folder, uid in sent.items():
+            ev = d.wait_for(is_event("new", folder=folder, uid=uid), timeout=EVENT_TIMEOUT,
+                            since=since)
+            self.assertEqual(ev["subject"], f"to {folder}")
+        self.assertEqual(dovecot.connections(user), 1)
+
+        # A folder made later under the pattern is watched too.
+        dovecot.create_folder(user, "Lists/new")
+        d.wait_for(lambda e: e["event"] == "unseen" and e["folder"] == "Lists/new",
+                   timeout=EVENT_TIMEOUT, since=since)
+        late = deliver(user, "Lists/new", "to a new folder")
+        d.wait_for(is_event("new", folder="Lists/new", uid=late), timeout=EVENT_TIMEOUT,
+                   since=since)
+        self.assertEqual(dovecot.connections(user), 1)
+
+        counts = collections.Counter((e["folder"], e["uid"]) for e in d.events_so_far()
+                                     if e["event"] == "new")
+        self.assertTrue(all(n == 1 for n in counts.values()), counts)
+        for folder in folders:
+            self.assertEqual(dovecot.state(user, folder), {sent[folder]: frozenset()})
+        d.stop()
+
+    def test_star_skips_junk_trash_and_sent(self):
+        user = "user2"
+        for folder in ("Junk", "Trash", "Sent", "Archive"):
+            dovecot.create_folder(user, folder)
+        d = self.start(user, "*")
+        unseen = d.wait_for_all(lambda e: e["event"] == "unseen", 2, timeout=EVENT_TIMEOUT)
+        self.assertEqual(sorted(e["folder"] for e in unseen), ["Archive", "INBOX"])
+
+        since = d.mark()
+        for folder in ("Junk", "Trash", "Sent"):
+            deliver(user, folder, f"quiet in {folder}")
+        last = deliver(user, "Archive", "heard")
+        d.wait_for(is_event("new", folder="Archive", uid=last), timeout=EVENT_TIMEOUT,
+                   since=since)
+        self.assertEqual({e.get("folder") for e in d.events_so_far()[since:]
+                          if e.get("folder")}, {"Archive"})
+        self.assertEqual(dovecot.connections(user), 1)
+        d.stop()
+
+    def test_named_folder_missing(self):
+        """A folder the server does not have is an error of its own; the
+        account's other folders are watched."""
+        user = "user3"
+        dovecot.create_folder(user, "Work")
+        d = h.Daemon({"acct": account(user, "INBOX;Nope;Work")})
+        d.start()
+        self.addCleanup(d.kill)
+        ev = d.wait_for(is_account_state("acct", "error"), timeout=CONNECT_TIMEOUT)
+        self.assertIn("folder 'Nope' does not exist on the server", ev["detail"])
+        since = d.mark()
+        uid = deliver(user, "Work", "still watched")
+        d.wait_for(is_event("new", folder="Work", uid=uid), timeout=EVENT_TIMEOUT, since=since)
+        d.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
