@@ -100,6 +100,9 @@ char *watch_event_to_json(const struct watch_event *ev)
 		if (ev->catchup) {
 			g_string_append(out, ",\"catchup\":true");
 		}
+		if (ev->gm_msgid != 0) {
+			g_string_append_printf(out, ",\"gm_msgid\":\"%" PRIu64 "\"", ev->gm_msgid);
+		}
 	}
 	if (ev->type == WATCH_EVENT_NEW || ev->type == WATCH_EVENT_CHANGED) {
 		g_string_append(out, ",\"flags\":[");

@@ -64,6 +64,12 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 				}
 			}
 			f.has_flags = true;
+		} else if (imap_arg_is_atom(name, "X-GM-MSGID")) {
+			uint64_t gm;
+
+			if (imap_arg_get_u64(value, &gm)) {
+				f.gm_msgid = gm;
+			}
 		} else if (imap_arg_is_atom(name, "INTERNALDATE")) {
 			const char *date = imap_arg_as_string(value);
 

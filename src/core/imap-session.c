@@ -20,6 +20,10 @@
 	"(UID FLAGS INTERNALDATE RFC822.SIZE "                                                     \
 	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"
 
+#define FETCH_NEW_ITEMS_GMAIL                                                                      \
+	"(UID FLAGS INTERNALDATE RFC822.SIZE X-GM-MSGID "                                          \
+	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"
+
 /* Beyond this many messages without known flags a full listing is cheaper
  * than naming them. */
 #define MISSING_FLAGS_PER_FETCH 1000
@@ -211,8 +215,11 @@ void imap_session_examine(struct imap_session *s)
 
 static void step_fetch_new(struct imap_session *s)
 {
-	g_autofree char *command = g_strdup_printf("UID FETCH %" PRIu32 ":* " FETCH_NEW_ITEMS,
-	                                           mailbox_get_fetch_start(s->mailbox));
+	/* N5: on Gmail one message is in several folders (labels); its id
+	 * there lets the notifications show it once. */
+	g_autofree char *command = g_strdup_printf(
+	    "UID FETCH %" PRIu32 ":* %s", mailbox_get_fetch_start(s->mailbox),
+	    has_cap(s, IMAP_CAP_X_GM_EXT_1) ? FETCH_NEW_ITEMS_GMAIL : FETCH_NEW_ITEMS);
 
 	s->pending &= ~(unsigned)(PENDING_NEW | PENDING_CHECK_NEW);
 	send_command(s, S_FETCH_NEW, command);

@@ -137,6 +137,9 @@ void mailbox_pending_update(struct mailbox *mb, uint32_t uid, const struct mailb
 	if (f->internaldate != 0) {
 		p->internaldate = f->internaldate;
 	}
+	if (f->gm_msgid != 0) {
+		p->gm_msgid = f->gm_msgid;
+	}
 }
 void mailbox_emit_message(struct mailbox *mb, enum watch_event_type type, uint32_t uid,
                           const char *const *flags, bool seen)
@@ -213,6 +216,7 @@ bool mailbox_new_end(struct mailbox *mb)
 		    .flags = p->flags != NULL ? (const char *const *)p->flags : no_flags,
 		    .seen = p->seen,
 		    .catchup = mb->catchup,
+		    .gm_msgid = p->gm_msgid,
 		};
 		mailbox_details_add(mb, p->uid, &p->header, p->internaldate, ev.flags, p->seen);
 		mb->sink(&ev, mb->user_data);

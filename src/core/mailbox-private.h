@@ -36,6 +36,7 @@ struct pending {
 	bool has_header;
 	struct header_fields header;
 	gint64 internaldate;
+	uint64_t gm_msgid;
 };
 
 struct mailbox {

@@ -319,6 +319,44 @@ static void account_state(struct notifier_model *m, const struct watch_event *ev
 	}
 }
 
+static gboolean announced_expired(gpointer key, gpointer value, gpointer user_data)
+{
+	(void)key;
+	return *(const gint64 *)value < *(const gint64 *)user_data;
+}
+
+/* True if the message was announced already in another folder of the
+ * account (N5); else remembers it. */
+static bool announced_before(struct notifier_model *m, const struct watch_event *ev, gint64 now)
+{
+	g_autofree char *key = NULL;
+	gint64 window;
+
+	if (ev->gm_msgid != 0) {
+		key = g_strdup_printf("%s\nG:%" G_GUINT64_FORMAT, ev->account, ev->gm_msgid);
+		window = NOTIFIER_MODEL_GMAIL_WINDOW;
+	} else if (ev->message_id != NULL && ev->message_id[0] != '\0') {
+		key = g_strdup_printf("%s\nM:%s", ev->account, ev->message_id);
+		window = NOTIFIER_MODEL_DUPLICATE_WINDOW;
+	} else {
+		return false;
+	}
+	const gint64 *until = g_hash_table_lookup(m->announced, key);
+	if (until != NULL && *until >= now) {
+		return true;
+	}
+	if (g_hash_table_size(m->announced) >= NOTIFIER_MODEL_MAX_SEEN_KEYS) {
+		g_hash_table_foreach_remove(m->announced, announced_expired, &now);
+	}
+	if (g_hash_table_size(m->announced) < NOTIFIER_MODEL_MAX_SEEN_KEYS) {
+		gint64 *expiry = g_new(gint64, 1);
+
+		*expiry = now + window;
+		g_hash_table_replace(m->announced, g_steal_pointer(&key), expiry);
+	}
+	return false;
+}
+
 void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev, gint64 now,
                          GPtrArray *ops)
 {
@@ -334,6 +372,9 @@ void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev,
 			return;
 		}
 		if (ev->catchup && m->options.startup == CONFIG_STARTUP_SILENT) {
+			return;
+		}
+		if (announced_before(m, ev, now)) {
 			return;
 		}
 		if (ev->catchup && m->options.startup == CONFIG_STARTUP_SUMMARY) {

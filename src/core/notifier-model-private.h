@@ -60,6 +60,11 @@ struct notifier_model {
 	GQueue singles;      /* struct slot * of SLOT_SINGLE, oldest first */
 	GHashTable *errors;  /* account → slot id (guint64 *) of its error popup */
 	struct slot *catchup;
+	/* One message, one popup (N5): "account\nG:gm_msgid" or
+	 * "account\nM:message-id" → monotonic µs it was announced; at most
+	 * NOTIFIER_MODEL_MAX_SEEN_KEYS, none older than
+	 * NOTIFIER_MODEL_DUPLICATE_WINDOW. */
+	GHashTable *announced;
 };
 
 /* ---- notifier-model-events.c ---- */

@@ -44,6 +44,7 @@ struct notifier_model *notifier_model_create(const struct notifier_model_options
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)folder_free);
 	g_queue_init(&m->singles);
 	m->errors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	m->announced = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return m;
 }
 
@@ -56,6 +57,7 @@ void notifier_model_destroy(struct notifier_model *m)
 	g_hash_table_unref(m->slots);
 	g_hash_table_unref(m->folders);
 	g_hash_table_unref(m->errors);
+	g_hash_table_unref(m->announced);
 	g_queue_clear(&m->singles);
 	g_free(m);
 }

@@ -192,6 +192,11 @@ void bus_marshal_event(DBusMessageIter *array, const struct watch_event *ev)
 		if (ev->catchup) {
 			entry_bool(&dict, "catchup", true);
 		}
+		if (ev->gm_msgid != 0) {
+			dbus_uint64_t gm = ev->gm_msgid;
+
+			entry_basic(&dict, "gm_msgid", DBUS_TYPE_UINT64, &gm);
+		}
 	}
 	if (ev->type == WATCH_EVENT_NEW || ev->type == WATCH_EVENT_CHANGED) {
 		entry_strv(&dict, "flags", ev->flags);

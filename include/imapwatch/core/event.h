@@ -64,6 +64,10 @@ struct watch_event {
 	gint64 date;  /* Unix seconds */
 	bool catchup; /* arrived while imapwatch was not running (first sync
 	               * after a restart); JSON "catchup": true, else absent */
+	/* Gmail's id of the message, the same in every label/folder it is in
+	 * (X-GM-MSGID); 0 elsewhere. JSON "gm_msgid" (a string: it does not fit
+	 * a double), absent when 0. */
+	uint64_t gm_msgid;
 	/* NEW, CHANGED: NULL-terminated flag names as the server sent them */
 	const char *const *flags;
 	bool seen;

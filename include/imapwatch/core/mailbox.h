@@ -105,6 +105,7 @@ struct mailbox_fetch {
 	bool has_header;
 	const struct header_fields *header;
 	gint64 internaldate; /* 0 if absent */
+	uint64_t gm_msgid;   /* X-GM-MSGID (Gmail), 0 if absent */
 };
 
 /* "* n FETCH (...)". */

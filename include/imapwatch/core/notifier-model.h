@@ -28,6 +28,11 @@
  *   as read" mean nothing now), and one popup per folder says that the
  *   server reset it and how many messages, and unseen ones, it holds —
  *   never one popup per message.
+ * - One message, one popup (N5): a new message already announced in
+ *   another folder of the same account gets no popup of its own — on Gmail
+ *   (X-GM-MSGID) within NOTIFIER_MODEL_GMAIL_WINDOW, elsewhere the same
+ *   Message-ID within NOTIFIER_MODEL_DUPLICATE_WINDOW. Events and D-Bus
+ *   still report each folder.
  * - Text: every string is sanitized (controls, bidi overrides) and cut at
  *   a character boundary with an ellipsis; markup is NOT escaped here
  *   (only the notifier knows whether the server renders body markup).
@@ -46,7 +51,13 @@
 #include <stdint.h>
 
 #define NOTIFIER_MODEL_MAX_SINGLES 256
-#define NOTIFIER_MODEL_MAX_SUMMED  1000
+/* How long an announced message keeps a copy in another folder quiet:
+ * Gmail files one message under several labels at once; a Message-ID
+ * elsewhere is only a strong hint (a list copy, a filter's copy). */
+#define NOTIFIER_MODEL_GMAIL_WINDOW     ((gint64)G_USEC_PER_SEC * 60 * 60)
+#define NOTIFIER_MODEL_DUPLICATE_WINDOW ((gint64)G_USEC_PER_SEC * 5 * 60)
+#define NOTIFIER_MODEL_MAX_SEEN_KEYS    10000
+#define NOTIFIER_MODEL_MAX_SUMMED       1000
 /* Longest subject and sender shown, in characters (not bytes). */
 #define NOTIFIER_MODEL_SUBJECT_CHARS 100
 #define NOTIFIER_MODEL_NAME_CHARS    64

@@ -34,13 +34,16 @@ GPtrArray *feed(struct fixture *f, const struct watch_event *ev, gint64 now)
 GPtrArray *feed_new(struct fixture *f, const char *folder, uint32_t uid, const char *subject,
                     gint64 now)
 {
+	/* Every message its own Message-ID: the same one in two folders is
+	 * one message (N5). */
+	g_autofree char *message_id = g_strdup_printf("<%u.%s@x>", uid, folder);
 	struct watch_event ev = {
 	    .type = WATCH_EVENT_NEW,
 	    .account = "work",
 	    .folder = folder,
 	    .uidvalidity = 7,
 	    .uid = uid,
-	    .message_id = "<m@x>",
+	    .message_id = message_id,
 	    .from_name = "Alice Example",
 	    .from_addr = "alice@example.com",
 	    .subject = subject,

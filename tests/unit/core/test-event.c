@@ -30,6 +30,23 @@ static void test_json(void)
 	     "42,"
 	     "\"id\":\"w/INBOX/7/42\",\"message_id\":\"<m@x>\",\"from_name\":\"Al\",\"from_addr\":"
 	     "\"a@x\",\"subject\":\"Hi\",\"date\":1764000000,\"flags\":[],\"seen\":false}"},
+	    /* Gmail's id, as a string (beyond a double's precision). */
+	    {{.type = WATCH_EVENT_NEW,
+	      .account = "g",
+	      .folder = "INBOX",
+	      .uidvalidity = 1,
+	      .uid = 2,
+	      .message_id = "",
+	      .from_name = "",
+	      .from_addr = "",
+	      .subject = "",
+	      .gm_msgid = 1278455344230334865u,
+	      .flags = none},
+	     "{\"event\":\"new\",\"account\":\"g\",\"folder\":\"INBOX\",\"uidvalidity\":1,\"uid\":"
+	     "2,"
+	     "\"id\":\"g/INBOX/1/2\",\"message_id\":\"\",\"from_name\":\"\",\"from_addr\":\"\","
+	     "\"subject\":\"\",\"date\":0,\"gm_msgid\":\"1278455344230334865\",\"flags\":[],"
+	     "\"seen\":false}"},
 	    {{.type = WATCH_EVENT_CHANGED,
 	      .account = "w",
 	      .folder = "INBOX",

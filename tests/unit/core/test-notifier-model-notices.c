@@ -186,11 +186,63 @@ static void test_reset_catchup(void)
 	fixture_clear(&f);
 }
 
+/* One message, one popup (N5): the same message in two folders of an
+ * account pops up once — by X-GM-MSGID on Gmail, by Message-ID within a
+ * few minutes elsewhere — while other accounts, and copies after the
+ * window, pop up again. */
+static void test_duplicates(void)
+{
+	struct fixture f;
+	struct watch_event ev = {
+	    .type = WATCH_EVENT_NEW,
+	    .account = "work",
+	    .folder = "INBOX",
+	    .uidvalidity = 7,
+	    .uid = 1,
+	    .message_id = "<list@x>",
+	    .subject = "hello",
+	};
+	gint64 t = 1000 * SEC;
+
+	fixture_init(&f, NULL);
+	g_assert_cmpuint(feed(&f, &ev, t)->len, ==, 1);
+	ev.folder = "Lists/dev";
+	ev.uid = 5;
+	g_assert_cmpuint(feed(&f, &ev, t + 60 * SEC)->len, ==, 0);
+	ev.account = "home";
+	g_assert_cmpuint(feed(&f, &ev, t + 60 * SEC)->len, ==, 1);
+	ev.account = "work";
+	ev.folder = "Archive";
+	ev.uid = 9;
+	g_assert_cmpuint(feed(&f, &ev, t + NOTIFIER_MODEL_DUPLICATE_WINDOW + SEC)->len, ==, 1);
+	/* Without a Message-ID nothing is taken for a copy. */
+	ev.message_id = "";
+	ev.uid = 10;
+	g_assert_cmpuint(feed(&f, &ev, t + 400 * SEC)->len, ==, 1);
+	ev.uid = 11;
+	g_assert_cmpuint(feed(&f, &ev, t + 401 * SEC)->len, ==, 1);
+
+	/* Gmail: the labels of one message, even without the same
+	 * Message-ID and long after. */
+	ev.gm_msgid = 1278455344230334865u;
+	ev.folder = "INBOX";
+	ev.uid = 20;
+	g_assert_cmpuint(feed(&f, &ev, t + 500 * SEC)->len, ==, 1);
+	ev.folder = "[Gmail]/Important";
+	ev.uid = 3;
+	ev.message_id = "<other@x>";
+	g_assert_cmpuint(feed(&f, &ev, t + 2000 * SEC)->len, ==, 0);
+	ev.gm_msgid = 1278455344230334866u;
+	g_assert_cmpuint(feed(&f, &ev, t + 2001 * SEC)->len, ==, 1);
+	fixture_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/notifier-model/account-error", test_account_error);
 	g_test_add_func("/notifier-model/reset", test_reset);
 	g_test_add_func("/notifier-model/reset-catchup", test_reset_catchup);
+	g_test_add_func("/notifier-model/duplicates", test_duplicates);
 	return g_test_run();
 }

@@ -219,7 +219,7 @@ static void test_forget(void)
 	g_assert_cmpstr(m->account, ==, "work");
 	g_assert_cmpstr(m->folder, ==, "INBOX");
 	g_assert_cmpuint(m->uid, ==, 1);
-	g_assert_cmpstr(m->message_id, ==, "<m@x>");
+	g_assert_cmpstr(m->message_id, ==, "<1.INBOX@x>");
 	g_ptr_array_unref(messages);
 
 	/* The popup expired: reading the message later closes nothing. */

@@ -239,10 +239,65 @@ static const struct transcript special_use = {
     .special_use = "\\Junk",
 };
 
+/* Gmail (as its capabilities and replies go): CONDSTORE without QRESYNC,
+ * [HIGHESTMODSEQ] without text (P9), labels as folders: a new message's
+ * X-GM-MSGID is fetched with it, so a message under several labels pops up
+ * once (N5). */
+static const struct step gmail_steps[] = {
+    {"* OK Gimap ready for requests from 192.0.2.1 a1mb123\r\n", "A1 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 "
+     "XYZZY SASL-IR AUTH=XOAUTH2 AUTH=PLAIN AUTH=PLAIN-CLIENTTOKEN AUTH=OAUTHBEARER\r\n"
+     "A1 OK Thats all she wrote! a1mb123\r\n",
+     "A2 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"* CAPABILITY IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 "
+     "UIDPLUS COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED "
+     "LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584\r\n"
+     "A2 OK alice@gmail.com authenticated (Success)\r\n",
+     "A3 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 "
+     "UIDPLUS COMPRESS=DEFLATE ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED "
+     "LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584\r\nA3 OK Success\r\n",
+     "A4 ID (\"name\" \"imapwatch\" \"version\" \"" IMAPWATCH_VERSION "\")\r\n"},
+    {"* ID (\"name\" \"GImap\" \"vendor\" \"Google, Inc.\")\r\nA4 OK Success\r\n",
+     "A5 ENABLE CONDSTORE\r\n"},
+    {"* ENABLED CONDSTORE\r\nA5 OK Success\r\n", "A6 LIST \"\" INBOX\r\n"},
+    {"* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\nA6 OK Success\r\n", "A7 EXAMINE INBOX\r\n"},
+    {"* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $NotPhishing $Phishing)\r\n"
+     "* OK [PERMANENTFLAGS ()] Flags permitted.\r\n"
+     "* OK [UIDVALIDITY 3] UIDs valid.\r\n* 1 EXISTS\r\n* 0 RECENT\r\n"
+     "* OK [UIDNEXT 8] Predicted next UID.\r\n* OK [HIGHESTMODSEQ 912]\r\n"
+     "A7 OK [READ-ONLY] INBOX selected. (Success)\r\n",
+     "A8 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 7 MODSEQ (900) FLAGS (\\Seen))\r\nA8 OK Success\r\n", "A9 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* 2 EXISTS\r\n", "DONE\r\n"},
+    {"A9 OK Success\r\n",
+     "A10 UID FETCH 8:* (UID FLAGS INTERNALDATE RFC822.SIZE X-GM-MSGID BODY.PEEK[HEADER.FIELDS "
+     "(FROM SUBJECT DATE MESSAGE-ID)])\r\n"},
+    {"* 2 FETCH (X-GM-MSGID 1278455344230334865 UID 8 MODSEQ (913) FLAGS () INTERNALDATE "
+     "\"25-Nov-2025 10:00:01 +0000\" RFC822.SIZE 321 BODY[HEADER.FIELDS (FROM SUBJECT DATE "
+     "MESSAGE-ID)] {136}\r\n" HDR1 ")\r\nA10 OK Success\r\n",
+     "A11 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript gmail = {
+    .name = "gmail",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = gmail_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":3,"
+              "\"uid\":8,\"id\":\"work/INBOX/3/8\",\"message_id\":\"<m3@example.org>\","
+              "\"from_name\":\"Jörg\",\"from_addr\":\"joerg@example.org\",\"subject\":"
+              "\"Hello\",\"date\":1764064800,\"gm_msgid\":\"1278455344230334865\",\"flags\":[],"
+              "\"seen\":false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+};
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
-	    &special_use, &dovecot, &cyrus, &resume, &poll, &nonexistent, &garbage,
+	    &special_use, &dovecot, &cyrus, &resume, &poll, &nonexistent, &garbage, &gmail,
 	};
 
 	g_test_init(&argc, &argv, NULL);
