@@ -3,7 +3,12 @@
 """Benchmarks for imapwatchd against a private Dovecot on loopback.
 
     bench/bench.py latency [-n 50]   delivery-to-event latency
-    bench/bench.py memory            RSS / Pss / Private, 10 accounts x 3 folders
+    bench/bench.py memory [--no-server-notify] [--desktop]
+                                     RSS / Pss / Private and connections at
+                                     the server, 10 accounts x 3 folders
+    bench/bench.py folder-latency [-n 50] [--no-server-notify]
+                                     delivery-to-event latency for a folder
+                                     that is not the selected one
     bench/bench.py wakeups [-s 60]   context switches while idle
     bench/bench.py notify-latency [-n 50]
                                      delivery to the Notify call on the bus
@@ -56,7 +61,9 @@ class Watcher:
             f.write(config_text)
         env_extra = env
         env = dict(os.environ, XDG_STATE_HOME=os.path.join(self.dir, "state"))
-        for var in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY"):
+        # A desktop session names no display, bus or CA bundle of ours.
+        for var in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY",
+                    "SSL_CERT_FILE", "SSL_CERT_DIR"):
             env.pop(var, None)
         env.update(env_extra or {})
         if bus is not None:
@@ -96,14 +103,14 @@ def account_block(name, dc, user, folders):
 class IdleClient:
     """An independent IDLE client: when does Dovecot itself send EXISTS?"""
 
-    def __init__(self, dc, user):
+    def __init__(self, dc, user, folder="INBOX"):
         ctx = h.certs().client_context()
         raw = socket.create_connection(("127.0.0.1", dc.imaps_port))
         self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
         self.buf = b""
         self._line()
         self._cmd(f"a LOGIN {user} {dc.users[user]}", b"a ")
-        self._cmd("b EXAMINE INBOX", b"b ")
+        self._cmd(f"b EXAMINE {folder}", b"b ")
         self.sock.sendall(b"c IDLE\r\n")
         while not self._line().startswith(b"+"):
             pass
@@ -314,11 +321,30 @@ def proc_figures(pid):
     return status, rollup
 
 
+def wait_idle(w, accounts):
+    idle = set()
+    while len(idle) < accounts:
+        _, ev = w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
+        idle.add(ev["account"])
+
+
+def server_connections(dc, users, expected, timeout=30):
+    """Connections the server holds for users, once it reaches expected
+    (folders beyond the first connect after the account is idle)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = sum(dc.connections(u) for u in users)
+        if n >= expected or time.monotonic() > deadline:
+            return n
+        time.sleep(0.2)  # polling doveadm who; a figure, not a test
+
+
 def cmd_memory(args):
     n = args.accounts
     users = {f"user{i}": f"pass{i}" for i in range(1, n + 1)}
-    with h.Dovecot(users=users) as dc:
-        config = "[daemon]\nnotifications = false\n\n"
+    desktop = h.Desktop() if args.desktop else contextlib.nullcontext()
+    with h.Dovecot(users=users, notify=args.server_notify) as dc, desktop as desk:
+        config = f"[daemon]\nnotifications = {'true' if args.desktop else 'false'}\n\n"
         for i in range(1, n + 1):
             user = f"user{i}"
             for folder in ("Lists", "Work"):
@@ -327,18 +353,82 @@ def cmd_memory(args):
                 dc.doveadm("save", "-u", user, "-m", "INBOX",
                            input=h.make_message(subject=f"m{j}")[0])
             config += account_block(f"acct{i}", dc, user, ["INBOX", "Lists", "Work"])
-        w = Watcher(config)
+        w = Watcher(config, env=desk.env if desk else None)
         try:
-            idle = set()
-            while len(idle) < n:
-                _, ev = w.wait(lambda e: e.get("event") == "state" and e.get("state") == "idle")
-                idle.add(ev["account"])
+            wait_idle(w, n)
+            # One connection per account with NOTIFY; without, one per folder
+            # up to max_connections (3); before accounts watched whole, one
+            # per folder always.
+            held = server_connections(dc, users, args.expect or (n if args.server_notify else 3 * n))
             status, rollup = proc_figures(w.proc.pid)
             private = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
-            print(f"{n} accounts x 3 folders ({3 * n} IMAP connections, 20 messages per INBOX)")
+            print(f"{n} accounts x 3 folders, server {'with' if args.server_notify else 'without'}"
+                  f" NOTIFY{', on a desktop (Xvfb, dunst, notifications on)' if desk else ''}:"
+                  f" {held} IMAP connections at the server, 20 messages per INBOX")
             print(f"VmRSS {status['VmRSS']}, VmHWM {status['VmHWM']}")
             print(f"Pss {rollup.get('Pss', 0)} kB, Private {private} kB "
                   f"(clean {rollup.get('Private_Clean', 0)}, dirty {rollup.get('Private_Dirty', 0)})")
+            parts = pss_by_kind(w.proc.pid)
+            print("Pss by kind: " + ", ".join(f"{k} {v} kB" for k, v in parts.items()) +
+                  ("" if desk else " (a library no other process maps counts whole)"))
+        finally:
+            w.stop()
+
+
+def pss_by_kind(pid):
+    """Pss in kB of the heap, other anonymous memory, imapwatchd's own
+    file and the shared libraries."""
+    kinds = {"heap": 0, "anonymous": 0, "imapwatchd": 0, "libraries": 0}
+    kind = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and not parts[0].endswith(":"):
+                name = parts[5] if len(parts) > 5 else ""
+                kind = ("heap" if name == "[heap]" else
+                        "libraries" if ".so" in os.path.basename(name) else
+                        "imapwatchd" if os.path.basename(name) == "imapwatchd" else
+                        "anonymous")
+            elif parts[0] == "Pss:":
+                kinds[kind] += int(parts[1])
+    return kinds
+
+
+def cmd_folder_latency(args):
+    """Delivery to a folder that is not the selected one -> new event, minus
+    the time an independent client with that folder selected gets EXISTS."""
+    with h.Dovecot(notify=args.server_notify) as dc:
+        dc.create_folder("user1", "Lists")
+        w = Watcher("[daemon]\nnotifications = false\n\n" +
+                    account_block("bench", dc, "user1", ["INBOX", "Lists"]))
+        try:
+            wait_idle(w, 1)
+            server_connections(dc, ["user1"], 1 if args.server_notify else 2)
+            idle = IdleClient(dc, "user1", "Lists")
+            total, server, ours = [], [], []
+            for i in range(args.n):
+                subject = f"lists {i}"
+                t0 = time.monotonic()
+                dc.doveadm("save", "-u", "user1", "-m", "Lists",
+                           input=h.make_message(subject=subject)[0])
+                t_new, ev = w.wait(lambda e: e.get("event") == "new" and
+                                   e.get("subject") == subject)
+                assert ev["folder"] == "Lists"
+                t_exists = idle.times.get(timeout=30)
+                total.append((t_new - t0) * 1000)
+                server.append((t_exists - t0) * 1000)
+                ours.append((t_new - t_exists) * 1000)
+            held = dc.connections("user1")
+            print(f"deliveries: {args.n} to Lists (INBOX selected), server "
+                  f"{'with' if args.server_notify else 'without'} NOTIFY, "
+                  f"{held} connections of imapwatchd and the independent client")
+            figures("doveadm save -> new event", total)
+            figures("doveadm save -> EXISTS at an independent client on Lists", server)
+            figures("imapwatchd's own share (new event - EXISTS)", ours)
+            if args.server_notify:
+                print("(Dovecot tells a NOTIFY session of another folder's mail on a timer "
+                      "of its own, often before it tells an IDLE client; a negative share "
+                      "is that, not imapwatchd)")
         finally:
             w.stop()
 
@@ -418,6 +508,15 @@ def main():
     lat.add_argument("-n", type=int, default=50)
     mem = sub.add_parser("memory")
     mem.add_argument("--accounts", type=int, default=10)
+    mem.add_argument("--desktop", action="store_true",
+                     help="run beside a desktop's GLib processes (Xvfb, dunst)")
+    mem.add_argument("--expect", type=int, default=0,
+                     help="connections to wait for (an older imapwatchd: 30)")
+    fl = sub.add_parser("folder-latency")
+    fl.add_argument("-n", type=int, default=50)
+    for cmd in (mem, fl):
+        cmd.add_argument("--no-server-notify", dest="server_notify", action="store_false",
+                         help="remove NOTIFY from the server's capabilities")
     rec = sub.add_parser("recovery")
     rec.add_argument("-n", type=int, default=5)
     wk = sub.add_parser("wakeups")
@@ -434,7 +533,7 @@ def main():
     {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups,
      "notify-latency": cmd_notify_latency, "hang-latency": cmd_hang_latency,
      "recovery": cmd_recovery, "dbus-latency": cmd_dbus_latency,
-     "status-time": cmd_status_time}[args.cmd](args)
+     "status-time": cmd_status_time, "folder-latency": cmd_folder_latency}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -148,24 +148,25 @@ void doctor_report_tls_ok(struct doctor *d)
 static void advise_certificate(struct doctor *d, const struct stream_certificate_info *cert)
 {
 	const char *name = d->account->name;
+	g_autofree char *store = stream_describe_system_store();
 
 	switch (cert->verify) {
 	case STREAM_VERIFY_UNTRUSTED:
 		if (d->account->tls_ca_file != NULL) {
 			doctor_advise(
 			    d,
-			    "the certificate is not signed by a CA this computer trusts, nor by "
-			    "the one in tls_ca_file (%s): set tls_ca_file in [account %s] to "
+			    "the certificate is not signed by a CA this computer trusts (%s), nor "
+			    "by the one in tls_ca_file (%s): set tls_ca_file in [account %s] to "
 			    "the CA that issued it, or check the server's certificate",
-			    d->account->tls_ca_file, name);
+			    store, d->account->tls_ca_file, name);
 		} else {
 			doctor_advise(
 			    d,
-			    "the certificate is not signed by a CA this computer trusts: if the "
-			    "server uses its own CA, set tls_ca_file = /path/to/that-ca.pem in "
+			    "the certificate is not signed by a CA this computer trusts (%s): if "
+			    "the server uses its own CA, set tls_ca_file = /path/to/that-ca.pem in "
 			    "[account %s]; otherwise check the server's certificate (someone may "
 			    "be intercepting the connection)",
-			    name);
+			    store, name);
 		}
 		return;
 	case STREAM_VERIFY_NAME_MISMATCH:

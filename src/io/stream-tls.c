@@ -166,6 +166,68 @@ BIO_METHOD *stream_bio_method_new(void)
 
 /* ---- TLS setup ---------------------------------------------------------- */
 
+/* Whether a directory holds certificates under their subject hash
+ * ("5ad8a5d6.0", as c_rehash and update-ca-certificates name them). */
+static bool stream_dir_is_hashed(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		size_t n = strspn(name, "0123456789abcdef");
+
+		if (n == 8 && name[8] == '.' && g_ascii_isdigit(name[9])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The system trust store (T3). A hashed directory is read lazily, one
+ * issuer when a chain needs it; the bundle file would be parsed whole, some
+ * 800 KiB of heap for a distribution's 140 roots. The file serves where no
+ * directory has hashed names, or where the user named one with
+ * SSL_CERT_FILE. SSL_CERT_DIR may list several directories. Returns the
+ * first hashed directory (new string), or NULL for the file. */
+static char *stream_system_store_hashed_dir(void)
+{
+	const char *dirs = g_getenv(X509_get_default_cert_dir_env());
+	g_auto(GStrv) paths = NULL;
+
+	if (g_getenv(X509_get_default_cert_file_env()) != NULL) {
+		return NULL;
+	}
+	paths = g_strsplit(dirs != NULL ? dirs : X509_get_default_cert_dir(),
+	                   G_SEARCHPATH_SEPARATOR_S, -1);
+	for (char **path = paths; *path != NULL; path++) {
+		if (stream_dir_is_hashed(*path)) {
+			return g_strdup(*path);
+		}
+	}
+	return NULL;
+}
+
+static bool stream_system_store_load(SSL_CTX *ctx)
+{
+	g_autofree char *dir = stream_system_store_hashed_dir();
+
+	return (dir != NULL ? SSL_CTX_set_default_verify_dir(ctx)
+	                    : SSL_CTX_set_default_verify_paths(ctx)) == 1;
+}
+
+char *stream_describe_system_store(void)
+{
+	g_autofree char *dir = stream_system_store_hashed_dir();
+	const char *file = g_getenv(X509_get_default_cert_file_env());
+	const char *dirs = g_getenv(X509_get_default_cert_dir_env());
+
+	if (dir != NULL) {
+		return g_strdup(dir);
+	}
+	return g_strdup_printf("%s, %s", file != NULL ? file : X509_get_default_cert_file(),
+	                       dirs != NULL ? dirs : X509_get_default_cert_dir());
+}
+
 /* Protocol floor and verification (T2, T3); false on an OpenSSL failure. */
 static bool stream_ssl_ctx_configure(SSL_CTX *ctx)
 {
@@ -173,21 +235,22 @@ static bool stream_ssl_ctx_configure(SSL_CTX *ctx)
 		return false;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, stream_verify_callback);
-	if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+	if (!stream_system_store_load(ctx)) {
 		return false;
 	}
 	/* The output buffer may grow (and move) between a WANT_WRITE and the
 	 * retry; partial writes let us drop what went out record by record. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	                          SSL_MODE_RELEASE_BUFFERS);
 	/* Many servers drop TCP without close_notify. IMAP is self-delimiting,
 	 * so truncation cannot forge a response; report it as CLOSED. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	return true;
 }
 
-/* Contexts by CA file ("" for the system store only). Loading the system
- * bundle costs close to 1 MiB per context, so connections share them; the
- * cache holds one reference per entry. */
+/* Contexts by CA file ("" for the system store only). A loaded store is
+ * not small, so connections share them; the cache holds one reference per
+ * entry. */
 static GHashTable *ssl_ctx_cache;
 
 static void ssl_ctx_unref(gpointer ctx)

@@ -153,6 +153,12 @@ const char *stream_get_error_message(const struct stream *stream);
  * keep their own references. */
 void stream_flush_tls_cache(void);
 
+/* Where the system's trusted CAs are read from, for advice: a hashed
+ * directory ("/etc/ssl/certs"), or the bundle file and directories
+ * ("/usr/lib/ssl/cert.pem, /usr/lib/ssl/certs"), as OpenSSL's defaults and
+ * SSL_CERT_FILE / SSL_CERT_DIR say. New string. */
+char *stream_describe_system_store(void);
+
 typedef struct stream stream;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(stream, stream_destroy)
 

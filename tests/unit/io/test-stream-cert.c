@@ -3,12 +3,16 @@
  * Certificate verification of streams against an in-process TLS server
  * (stream-harness.h): each certificate made for the test is refused with
  * words that say why, and a CA file that cannot be loaded fails the connect.
+ * The system store is found where OpenSSL's environment says: a hashed
+ * directory, or a bundle file.
  */
 #include "stream-harness.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void expect_cert_error(const char *cert, const char *host, bool with_ca,
                               const char *const *words)
@@ -156,6 +160,97 @@ static void test_cert_garbage_ca_file(void)
 	client_free(client);
 }
 
+/* Connects to the server with the test CA's certificate, no CA file of its
+ * own: the system store (as the environment names it) must trust it. */
+static void expect_system_store_trust(void)
+{
+	struct server *server = server_start(SERVER_TLS_ECHO, "server");
+	struct stream_config config = {
+	    .host = "localhost",
+	    .port = server->port,
+	    .implicit_tls = true,
+	};
+	struct client *client = client_new(&config, NULL);
+
+	stream_flush_tls_cache();
+	client_connect(client);
+	client_run(client);
+	g_assert_cmpint(g_array_index(client->events, enum stream_event, 0), ==,
+	                STREAM_EVENT_CONNECTED);
+	g_assert_true(stream_is_tls(client->stream));
+	client_free(client);
+	server_stop(server);
+	stream_flush_tls_cache();
+}
+
+/* A directory holding the test CA under its subject hash, as
+ * update-ca-certificates lays out /etc/ssl/certs. New string. */
+static char *hashed_dir_with_ca(void)
+{
+	g_autofree char *ca = cert_path("ca.pem");
+	char *dir = g_dir_make_tmp("imapwatch-certs-XXXXXX", NULL);
+	FILE *file = fopen(ca, "re");
+	X509 *cert;
+	g_autofree char *link = NULL;
+
+	g_assert_nonnull(dir);
+	g_assert_nonnull(file);
+	cert = PEM_read_X509(file, NULL, NULL, NULL);
+	fclose(file);
+	g_assert_nonnull(cert);
+	link = g_strdup_printf("%s/%08lx.0", dir,
+	                       X509_NAME_hash_ex(X509_get_subject_name(cert), NULL, NULL, NULL));
+	X509_free(cert);
+	g_assert_cmpint(symlink(ca, link), ==, 0);
+	return dir;
+}
+
+static void remove_dir(const char *dir)
+{
+	g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (listing != NULL && (name = g_dir_read_name(listing)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_assert_cmpint(g_unlink(path), ==, 0);
+	}
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static void test_cert_system_hashed_dir(void)
+{
+	g_autofree char *dir = hashed_dir_with_ca();
+	g_autofree char *both = g_strdup_printf("/nonexistent:%s", dir);
+	g_autofree char *store = NULL;
+
+	g_unsetenv("SSL_CERT_FILE");
+	/* The second of two directories; no bundle anywhere is needed. */
+	g_setenv("SSL_CERT_DIR", both, TRUE);
+	store = stream_describe_system_store();
+	g_assert_cmpstr(store, ==, dir);
+	expect_system_store_trust();
+	g_unsetenv("SSL_CERT_DIR");
+	remove_dir(dir);
+}
+
+static void test_cert_system_bundle(void)
+{
+	g_autofree char *ca = cert_path("ca.pem");
+	g_autofree char *dir = g_dir_make_tmp("imapwatch-certs-XXXXXX", NULL);
+	g_autofree char *expected = g_strdup_printf("%s, %s", ca, dir);
+	g_autofree char *store = NULL;
+
+	/* A directory without hashed names, and the bundle the user named. */
+	g_setenv("SSL_CERT_DIR", dir, TRUE);
+	g_setenv("SSL_CERT_FILE", ca, TRUE);
+	store = stream_describe_system_store();
+	g_assert_cmpstr(store, ==, expected);
+	expect_system_store_trust();
+	g_unsetenv("SSL_CERT_FILE");
+	g_unsetenv("SSL_CERT_DIR");
+	remove_dir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	int result;
@@ -173,6 +268,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/stream/cert/partial-wildcard", test_cert_partial_wildcard);
 	g_test_add_func("/stream/cert/missing-ca-file", test_cert_bad_ca_file);
 	g_test_add_func("/stream/cert/garbage-ca-file", test_cert_garbage_ca_file);
+	g_test_add_func("/stream/cert/system-hashed-dir", test_cert_system_hashed_dir);
+	g_test_add_func("/stream/cert/system-bundle", test_cert_system_bundle);
 
 	result = g_test_run();
 	remove_certificates();
