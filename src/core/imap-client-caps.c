@@ -40,6 +40,7 @@ static const struct {
     {"SPECIAL-USE", IMAP_CAP_SPECIAL_USE},
     {"LIST-STATUS", IMAP_CAP_LIST_STATUS},
     {"X-GM-EXT-1", IMAP_CAP_X_GM_EXT_1},
+    {"NAMESPACE", IMAP_CAP_NAMESPACE},
 };
 
 const char *imap_failure_name(enum imap_failure failure)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The folders a session watches without selecting them — its guests — and
- * the LIST of the configured names and patterns: NOTIFY SET (F1–F4), the
- * STATUS pass that polls them (or checks that NOTIFY still reports them),
- * what STATUS and LIST responses say, and visits: a guest that changed is
- * selected, caught up like the home folder, and left for home again.
+ * The folders a session watches without selecting them — its guests:
+ * NOTIFY SET (F1–F4), the STATUS pass that polls them (or checks that
+ * NOTIFY still reports them), what STATUS responses say, and visits: a
+ * guest that changed is selected, caught up like the home folder, and left
+ * for home again. The LIST pass is in imap-session-list.c.
  */
 #include "core/imap-session-private.h"
 
@@ -33,24 +33,15 @@
 	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"
 #define NOTIFY_EVENTS "(MessageNew MessageExpunge FlagChange)"
 
-static const char *const special_uses[] = {"\\Junk", "\\Trash", "\\Sent", "\\Drafts", "\\All"};
-
 static struct imap_session_guest *guest_at(struct imap_session *s, guint i)
 {
 	return &g_array_index(s->guests, struct imap_session_guest, i);
 }
 
-/* RFC 3501 §5.1: INBOX is case-insensitive. */
-static bool same_folder(const char *a, const char *b)
-{
-	return strcmp(a, b) == 0 ||
-	       (g_ascii_strcasecmp(a, "INBOX") == 0 && g_ascii_strcasecmp(b, "INBOX") == 0);
-}
-
-static struct imap_session_guest *guest_find(struct imap_session *s, const char *name)
+struct imap_session_guest *imap_session_guest_find(struct imap_session *s, const char *name)
 {
 	for (guint i = 0; i < s->guests->len; i++) {
-		if (same_folder(mailbox_get_folder(guest_at(s, i)->mailbox), name)) {
+		if (mailbox_same_folder(mailbox_get_folder(guest_at(s, i)->mailbox), name)) {
 			return guest_at(s, i);
 		}
 	}
@@ -67,9 +58,7 @@ struct imap_session_guest *imap_session_visiting(struct imap_session *s)
 	return NULL;
 }
 
-/* A folder name as a command argument (modified UTF-7, quoted as needed);
- * false if it cannot be sent. */
-static bool append_folder(GString *out, const char *folder)
+bool imap_session_append_folder(GString *out, const char *folder)
 {
 	g_autofree char *encoded = utf7_imap_encode(folder);
 
@@ -172,10 +161,7 @@ bool imap_session_guests_wake(const struct imap_session *s)
 void imap_session_guests_free(struct imap_session *s)
 {
 	g_array_unref(s->guests);
-	g_strfreev(s->list);
-	if (s->listing != NULL) {
-		g_ptr_array_unref(s->listing);
-	}
+	imap_session_list_free(s);
 }
 
 /* --- STATUS ----------------------------------------------------------------- */
@@ -268,7 +254,7 @@ static void handle_status(struct imap_session *s, const struct imap_response *r)
 		g_debug("ignoring malformed STATUS for account '%s'", s->account->name);
 		return;
 	}
-	struct imap_session_guest *g = guest_find(s, name);
+	struct imap_session_guest *g = imap_session_guest_find(s, name);
 	if (g != NULL && s->state == S_NOTIFY) {
 		g->covered = true; /* the baseline NOTIFY SET STATUS asks for */
 	}
@@ -319,7 +305,7 @@ static void step_status_pass(struct imap_session *s)
 		if (n++ > 0) {
 			g_string_append_c(list, ' ');
 		}
-		if (!append_folder(list, folder)) {
+		if (!imap_session_append_folder(list, folder)) {
 			list_status = false;
 		}
 	}
@@ -338,7 +324,8 @@ static void step_status_pass(struct imap_session *s)
 		g_autoptr(GString) command = g_string_new("STATUS ");
 
 		if (guest_at(s, i)->mailbox == s->mailbox ||
-		    !append_folder(command, mailbox_get_folder(guest_at(s, i)->mailbox))) {
+		    !imap_session_append_folder(command,
+		                                mailbox_get_folder(guest_at(s, i)->mailbox))) {
 			continue;
 		}
 		g_string_append_printf(command, " (" STATUS_ITEMS "%s)", modseq);
@@ -352,7 +339,7 @@ static void step_status_pass(struct imap_session *s)
 
 /* --- NOTIFY ----------------------------------------------------------------- */
 
-static bool has_pattern(const struct imap_session *s)
+bool imap_session_has_pattern(const struct imap_session *s)
 {
 	for (size_t i = 0; s->list != NULL && s->list[i] != NULL; i++) {
 		if (strpbrk(s->list[i], "*%") != NULL) {
@@ -372,7 +359,7 @@ static void step_notify(struct imap_session *s)
 	g_autoptr(GString) command =
 	    g_string_new("NOTIFY SET STATUS (selected (MessageNew " NOTIFY_FETCH_ITEMS
 	                 " MessageExpunge FlagChange)) (mailboxes (");
-	bool ok = append_folder(command, mailbox_get_folder(s->home));
+	bool ok = imap_session_append_folder(command, mailbox_get_folder(s->home));
 
 	s->pending &= ~(unsigned)PENDING_NOTIFY;
 	for (guint i = 0; i < s->guests->len; i++) {
@@ -380,10 +367,11 @@ static void step_notify(struct imap_session *s)
 	}
 	for (guint i = 0; ok && i < s->guests->len; i++) {
 		g_string_append_c(command, ' ');
-		ok = append_folder(command, mailbox_get_folder(guest_at(s, i)->mailbox));
+		ok = imap_session_append_folder(command,
+		                                mailbox_get_folder(guest_at(s, i)->mailbox));
 	}
 	g_string_append(command, ") " NOTIFY_EVENTS ")");
-	if (has_pattern(s)) {
+	if (imap_session_has_pattern(s)) {
 		g_string_append(command, " (personal (MailboxName SubscriptionChange))");
 	}
 	if (!ok || command->len >= LINE_MAX_OCTETS) {
@@ -416,129 +404,6 @@ static void notify_reply(struct imap_session *s, const struct imap_response *r)
 	fall_back(s, reason);
 }
 
-/* --- LIST ------------------------------------------------------------------- */
-
-static void listed_free(gpointer p)
-{
-	struct imap_session_listed *l = p;
-
-	g_free((char *)l->name);
-	g_free(l);
-}
-
-/* "* LIST (\HasNoChildren \Junk) "/" Junk" */
-static void handle_list(struct imap_session *s, const struct imap_response *r)
-{
-	if (r->n_args < 3 || r->args[0].type != IMAP_ARG_LIST) {
-		return;
-	}
-	const char *raw = imap_arg_as_string(&r->args[2]);
-	if (raw == NULL || strlen(raw) != r->args[2].len) {
-		return; /* a NUL inside a name: not a folder we could name */
-	}
-	if (s->state != S_LIST) {
-		/* MailboxName (NOTIFY): a folder came or went; the owner looks
-		 * at the patterns again. */
-		if (s->list_reported) {
-			s->pending |= PENDING_LIST;
-		}
-		return;
-	}
-	if (s->listing->len >= IMAP_SESSION_MAX_LISTED) {
-		return;
-	}
-	g_autofree char *name = utf7_imap_decode(raw);
-	if (name == NULL) {
-		return;
-	}
-	struct imap_session_listed *l = g_new0(struct imap_session_listed, 1);
-	for (size_t i = 0; i < r->args[0].n_children; i++) {
-		const struct imap_arg *flag = &r->args[0].children[i];
-
-		if (imap_arg_is_atom(flag, "\\NonExistent")) {
-			g_free(l);
-			return;
-		}
-		if (imap_arg_is_atom(flag, "\\Noselect")) {
-			l->noselect = true;
-		}
-		for (size_t j = 0; j < G_N_ELEMENTS(special_uses); j++) {
-			if (imap_arg_is_atom(flag, special_uses[j])) {
-				l->special_use = special_uses[j];
-			}
-		}
-	}
-	/* The same folder from two entries is listed once. */
-	for (guint i = 0; i < s->listing->len; i++) {
-		if (strcmp(((struct imap_session_listed *)s->listing->pdata[i])->name, name) == 0) {
-			g_free(l);
-			return;
-		}
-	}
-	l->name = g_steal_pointer(&name);
-	g_ptr_array_add(s->listing, l);
-}
-
-/* The entries given at creation, else the home folder alone (its special
- * use), one LIST each, pipelined. */
-static void step_list(struct imap_session *s)
-{
-	const char *home[] = {s->home != NULL ? mailbox_get_folder(s->home) : NULL, NULL};
-	const char *const *entries = s->list != NULL ? (const char *const *)s->list : home;
-
-	s->pending &= ~(unsigned)PENDING_LIST;
-	s->list_reported = s->list != NULL;
-	if (s->listing != NULL) {
-		g_ptr_array_unref(s->listing);
-	}
-	s->listing = g_ptr_array_new_with_free_func(listed_free);
-	s->outstanding = 0;
-	for (size_t i = 0; entries[i] != NULL; i++) {
-		g_autoptr(GString) command = g_string_new("LIST \"\" ");
-
-		if (!append_folder(command, entries[i])) {
-			continue;
-		}
-		s->outstanding++;
-		imap_session_send(s, S_LIST, command->str);
-	}
-	if (s->outstanding == 0) {
-		imap_session_step_next(s);
-	}
-}
-
-/* The pass is complete: special uses to the models, the listing to the
- * owner. */
-static void list_done(struct imap_session *s)
-{
-	g_autoptr(GPtrArray) listing = g_steal_pointer(&s->listing);
-
-	for (guint i = 0; i < listing->len; i++) {
-		const struct imap_session_listed *l = listing->pdata[i];
-		struct imap_session_guest *g = guest_find(s, l->name);
-
-		if (l->special_use == NULL) {
-			continue;
-		}
-		if (s->home != NULL && same_folder(mailbox_get_folder(s->home), l->name)) {
-			mailbox_set_special_use(s->home, l->special_use);
-		} else if (g != NULL) {
-			mailbox_set_special_use(g->mailbox, l->special_use);
-		}
-	}
-	if (s->list_reported && s->ops->listed != NULL) {
-		g_autoptr(GArray) entries =
-		    g_array_new(FALSE, FALSE, sizeof(struct imap_session_listed));
-
-		for (guint i = 0; i < listing->len; i++) {
-			g_array_append_val(entries,
-			                   *(struct imap_session_listed *)listing->pdata[i]);
-		}
-		s->ops->listed((const struct imap_session_listed *)(void *)entries->data,
-		               entries->len, s->user_data);
-	}
-}
-
 /* --- replies, untagged data, steps ------------------------------------------ */
 
 void imap_session_guests_reply(struct imap_session *s, const struct imap_response *r)
@@ -553,7 +418,7 @@ void imap_session_guests_reply(struct imap_session *s, const struct imap_respons
 		if (--s->outstanding > 0) {
 			return;
 		}
-		list_done(s);
+		imap_session_list_done(s);
 		break;
 	case S_STATUS:
 		if (r->status != IMAP_STATUS_OK) {
@@ -586,10 +451,12 @@ bool imap_session_guests_untagged(struct imap_session *s, const struct imap_resp
 	}
 	if (strcmp(r->keyword, "STATUS") == 0) {
 		handle_status(s, r);
+	} else if (strcmp(r->keyword, "NAMESPACE") == 0) {
+		imap_session_list_namespace(s, r);
 	} else if (strcmp(r->keyword, "LIST") == 0) {
 		/* LIST-STATUS answers a STATUS pass with LIST lines too. */
 		if (s->state != S_STATUS) {
-			handle_list(s, r);
+			imap_session_list_untagged(s, r);
 		}
 	} else {
 		return false;
@@ -641,7 +508,7 @@ static void choose_mode(struct imap_session *s)
 bool imap_session_guests_step(struct imap_session *s)
 {
 	if (s->pending & PENDING_LIST) {
-		step_list(s);
+		imap_session_list_step(s);
 		return true;
 	}
 	if (s->home == NULL) {

@@ -114,9 +114,12 @@ struct imap_session {
 	GArray *guests; /* struct imap_session_guest */
 	enum imap_session_guests guest_mode;
 	bool allow_notify;
-	char **list;          /* entries to LIST, or NULL */
-	GPtrArray *listing;   /* struct imap_session_listed *, during a LIST pass */
-	bool list_reported;   /* the pass lists the entries (not just the home folder) */
+	char **list;        /* entries to LIST, or NULL */
+	GPtrArray *listing; /* struct imap_session_listed *, during a LIST pass */
+	bool list_reported; /* the pass lists the entries (not just the home folder) */
+	/* Prefixes of the other users' and shared namespaces (raw, as the
+	 * server sent them), learnt once per connection; NULL until then. */
+	char **foreign;
 	unsigned outstanding; /* replies still due to a pipelined pass */
 };
 
@@ -157,6 +160,26 @@ void imap_session_guest_refused(struct imap_session *s, const struct imap_respon
 bool imap_session_guests_untagged(struct imap_session *s, const struct imap_response *r);
 /* The guest being visited, or NULL when at home. */
 struct imap_session_guest *imap_session_visiting(struct imap_session *s);
+/* The guest of that name, or NULL. */
+struct imap_session_guest *imap_session_guest_find(struct imap_session *s, const char *name);
+/* Whether an entry to LIST is a pattern (* or %). */
+bool imap_session_has_pattern(const struct imap_session *s);
+/* A folder name as a command argument (modified UTF-7, quoted as needed);
+ * false if it cannot be sent. */
+bool imap_session_append_folder(GString *out, const char *folder);
 void imap_session_guests_free(struct imap_session *s);
+
+/* ---- imap-session-list.c ---- */
+
+/* A LIST pass (PENDING_LIST). */
+void imap_session_list_step(struct imap_session *s);
+/* Untagged LIST: a folder of the pass, or outside a pass a folder that came
+ * or went (NOTIFY MailboxName). */
+void imap_session_list_untagged(struct imap_session *s, const struct imap_response *r);
+/* Untagged NAMESPACE (RFC 2342). */
+void imap_session_list_namespace(struct imap_session *s, const struct imap_response *r);
+/* The last reply of a pass arrived. */
+void imap_session_list_done(struct imap_session *s);
+void imap_session_list_free(struct imap_session *s);
 
 #endif

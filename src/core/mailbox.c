@@ -41,6 +41,12 @@ const char *mailbox_get_folder(const struct mailbox *mb)
 	return mb->folder;
 }
 
+bool mailbox_same_folder(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 ||
+	       (g_ascii_strcasecmp(a, "INBOX") == 0 && g_ascii_strcasecmp(b, "INBOX") == 0);
+}
+
 void mailbox_restore(struct mailbox *mb, uint32_t uidvalidity, uint32_t watermark)
 {
 	mb->have_uidvalidity = true;

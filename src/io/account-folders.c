@@ -16,13 +16,6 @@
 /* Special uses a pattern never matches: nobody wants popups from these. */
 static const char *const skipped_uses[] = {"\\Junk", "\\Trash", "\\Sent", "\\Drafts", "\\All"};
 
-/* RFC 3501 §5.1: INBOX is case-insensitive. */
-static bool same_folder(const char *a, const char *b)
-{
-	return strcmp(a, b) == 0 ||
-	       (g_ascii_strcasecmp(a, "INBOX") == 0 && g_ascii_strcasecmp(b, "INBOX") == 0);
-}
-
 static void mailbox_event(const struct watch_event *event, void *user_data)
 {
 	struct folder *f = user_data;
@@ -64,7 +57,7 @@ struct folder *account_folder_find(struct account *a, const char *name)
 	for (guint i = 0; i < a->folders->len; i++) {
 		struct folder *f = a->folders->pdata[i];
 
-		if (same_folder(mailbox_get_folder(f->mailbox), name)) {
+		if (mailbox_same_folder(mailbox_get_folder(f->mailbox), name)) {
 			return f;
 		}
 	}
@@ -115,9 +108,17 @@ void account_folders_init(struct account *a)
 	}
 }
 
-static bool skipped_by_patterns(const struct imap_session_listed *l)
+/* Other users' and shared folders are the user's own business only when
+ * a pattern names their namespace ("Public/" then "*"): a bare "*" means the
+ * user's own folders, not every team's. */
+static bool skipped_by_patterns(struct account *a, const struct imap_session_listed *l)
 {
-	if (l->noselect) {
+	bool reached = l->foreign == NULL;
+
+	for (char **entry = a->config->folders; !reached && *entry != NULL; entry++) {
+		reached = config_folder_is_pattern(*entry) && g_str_has_prefix(*entry, l->foreign);
+	}
+	if (l->noselect || !reached) {
 		return true;
 	}
 	for (size_t i = 0; l->special_use != NULL && i < G_N_ELEMENTS(skipped_uses); i++) {
@@ -135,7 +136,7 @@ static struct folder *folder_take(struct account *a, GPtrArray *old, GPtrArray *
 	for (guint i = 0; i < old->len; i++) {
 		struct folder *f = old->pdata[i];
 
-		if (same_folder(mailbox_get_folder(f->mailbox), name)) {
+		if (mailbox_same_folder(mailbox_get_folder(f->mailbox), name)) {
 			g_ptr_array_add(next, g_ptr_array_steal_index(old, i));
 			f->named = named;
 			return f;
@@ -168,7 +169,8 @@ void account_folders_listed(struct account *a, const struct imap_session_listed 
 			continue;
 		}
 		for (size_t k = 0; k < n && found == NULL; k++) {
-			found = same_folder(entries[k].name, config[i]) ? &entries[k] : NULL;
+			found =
+			    mailbox_same_folder(entries[k].name, config[i]) ? &entries[k] : NULL;
 		}
 		struct folder *f =
 		    folder_take(a, old, next, found != NULL ? found->name : config[i], true);
@@ -188,9 +190,9 @@ void account_folders_listed(struct account *a, const struct imap_session_listed 
 
 		for (size_t i = 0; config[i] != NULL && !named; i++) {
 			named = !config_folder_is_pattern(config[i]) &&
-			        same_folder(entries[k].name, config[i]);
+			        mailbox_same_folder(entries[k].name, config[i]);
 		}
-		if (named || skipped_by_patterns(&entries[k]) ||
+		if (named || skipped_by_patterns(a, &entries[k]) ||
 		    account_folder_find(a, entries[k].name) != NULL) {
 			continue;
 		}

@@ -45,7 +45,7 @@ class Dovecot(Fixture):
 
     def __init__(self, users=None, cert=None, key=None, plaintext_auth=True,
                  name="dovecot", special_use=None, idle_notify_interval=None,
-                 notify=True, max_userip_connections=100):
+                 notify=True, max_userip_connections=100, public_namespace=False):
         self.dovecot = find_tool("dovecot", "DOVECOT")
         self.doveadm_bin = find_tool("doveadm", "DOVEADM")
         self.certs = certs()
@@ -63,6 +63,9 @@ class Dovecot(Fixture):
         # Connections a user may have from one address (Dovecot's
         # mail_max_userip_connections; more get "NO [LIMIT]").
         self.max_userip_connections = max_userip_connections
+        # True: a public namespace "Public/" every user shares (team
+        # folders; no ACLs, so everyone may read and write it).
+        self.public_namespace = public_namespace
         self.name = name
         self.dir = None
         self.proc = None
@@ -210,11 +213,12 @@ class Dovecot(Fixture):
             # Unprivileged: every service runs as us, sockets in our group.
             login_user = internal_user = pwd.getpwuid(uid).pw_name
             internal_group = grp.getgrgid(gid).gr_name
-        for d in ("run", "state", "mail"):
+        for d in ("run", "state", "mail", "public"):
             os.makedirs(self.path(d), exist_ok=True)
-        os.chmod(self.path("mail"), 0o755)
-        if os.getuid() == 0:
-            os.chown(self.path("mail"), uid, gid)
+        for d in ("mail", "public"):
+            os.chmod(self.path(d), 0o755)
+            if os.getuid() == 0:
+                os.chown(self.path(d), uid, gid)
         self.mail_uid, self.mail_gid = uid, gid
         with open(self.path("passwd"), "w") as f:
             for user, password in self.users.items():
@@ -249,6 +253,15 @@ service postlogin {
             for folder, use in self.special_use.items())
         idle_notify = (f"  imap_idle_notify_interval = {self.idle_notify_interval} secs\n"
                        if self.idle_notify_interval else "")
+        public = (f"""namespace public {{
+  type = public
+  separator = /
+  prefix = Public/
+  location = maildir:{self.path("public")}:INDEXPVT=~/public-index
+  subscriptions = no
+  list = yes
+}}
+""" if self.public_namespace else "")
         capability = ("" if self.notify
                       else f"  imap_capability = {self.CAPABILITIES_WITHOUT_NOTIFY}\n")
         conf = f"""# imapwatch test instance
@@ -296,7 +309,7 @@ namespace inbox {{
   separator = /
   prefix =
 {special_use}}}
-
+{public}
 mail_max_userip_connections = {self.max_userip_connections}
 protocol imap {{
   mail_max_userip_connections = {self.max_userip_connections}

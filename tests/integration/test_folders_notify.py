@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Every folder of an account on one connection (NOTIFY, RFC 5465) against a
 real Dovecot, which offers it: names and patterns, folders created later
-under a pattern, special-use folders a pattern skips. The server counts the
+under a pattern, special-use folders a pattern skips, team folders in a
+public namespace (by name and by a pattern under its prefix; a bare `*`
+leaves them out). The server counts the
 connections (`doveadm who`). Every wait is on the daemon's output."""
 
 import collections
@@ -13,7 +15,8 @@ from imapwatch_harness import is_account_state, is_event
 CONNECT_TIMEOUT = 20.0
 EVENT_TIMEOUT = 10.0
 
-dovecot = h.Dovecot(special_use={"Junk": "\\Junk", "Trash": "\\Trash", "Sent": "\\Sent"})
+dovecot = h.Dovecot(special_use={"Junk": "\\Junk", "Trash": "\\Trash", "Sent": "\\Sent"},
+                    public_namespace=True)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 
@@ -92,6 +95,38 @@ class NotifyTest(unittest.TestCase):
                           if e.get("folder")}, {"Archive"})
         self.assertEqual(dovecot.connections(user), 1)
         d.stop()
+
+    def test_team_folders_in_a_public_namespace(self):
+        user = "user4"
+        for folder in ("Public/Team", "Public/Sales", "Public/Ops"):
+            dovecot.create_folder(user, folder, subscribe=False)
+        dovecot.create_folder(user, "Own")
+        d = self.start(user, "INBOX;Public/Ops;Public/S*;Own")
+        folders = ["INBOX", "Public/Ops", "Public/Sales", "Own"]
+        unseen = d.wait_for_all(lambda e: e["event"] == "unseen", len(folders),
+                                timeout=EVENT_TIMEOUT)
+        self.assertEqual(sorted(e["folder"] for e in unseen), sorted(folders))
+        since = d.mark()
+        sent = {folder: deliver(user, folder, f"team {folder}") for folder in folders}
+        for folder, uid in sent.items():
+            d.wait_for(is_event("new", folder=folder, uid=uid), timeout=EVENT_TIMEOUT,
+                       since=since)
+        self.assertEqual(dovecot.connections(user), 1)
+        d.stop()
+
+        # Another user's "*": their own folders, not the team's.
+        other = "user5"
+        dovecot.create_folder(other, "Mine")
+        d = self.start(other, "*")
+        unseen = d.wait_for_all(lambda e: e["event"] == "unseen", 2, timeout=EVENT_TIMEOUT)
+        self.assertEqual(sorted(e["folder"] for e in unseen), ["INBOX", "Mine"])
+        since = d.mark()
+        deliver(user, "Public/Team", "not for a bare star")
+        mine = deliver(other, "Mine", "heard")
+        d.wait_for(is_event("new", folder="Mine", uid=mine), timeout=EVENT_TIMEOUT, since=since)
+        d.stop()
+        self.assertEqual({e.get("folder") for e in d.events_so_far() if e.get("folder")},
+                         {"INBOX", "Mine"})
 
     def test_named_folder_missing(self):
         """A folder the server does not have is an error of its own; the

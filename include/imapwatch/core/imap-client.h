@@ -66,6 +66,7 @@ enum imap_cap {
 	IMAP_CAP_SPECIAL_USE = 1u << 19,
 	IMAP_CAP_LIST_STATUS = 1u << 20, /* RFC 5819 */
 	IMAP_CAP_X_GM_EXT_1 = 1u << 21,  /* Gmail: X-GM-MSGID, X-GM-LABELS */
+	IMAP_CAP_NAMESPACE = 1u << 22,   /* RFC 2342 */
 };
 
 /* Untagged responses accepted between two completed commands (a tagged

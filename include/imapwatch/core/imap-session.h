@@ -72,6 +72,9 @@ struct imap_session_listed {
 	const char *name;        /* UTF-8 (decoded from modified UTF-7) */
 	const char *special_use; /* "\\Junk", "\\Trash", "\\Sent", "\\Drafts", "\\All" or NULL */
 	bool noselect;           /* \Noselect: holds other folders only */
+	/* The prefix of the other users' or shared namespace the folder is
+	 * in (UTF-8, "Public/"), or NULL for the user's own (RFC 2342). */
+	const char *foreign;
 };
 
 struct imap_session_ops {

@@ -48,6 +48,10 @@ void mailbox_destroy(struct mailbox *mailbox);
 
 const char *mailbox_get_folder(const struct mailbox *mailbox);
 
+/* Whether two folder names (UTF-8) name the same folder: equal, or both
+ * INBOX in any case (RFC 3501 §5.1). */
+bool mailbox_same_folder(const char *a, const char *b);
+
 /* Restores persisted state (before the first selection). */
 void mailbox_restore(struct mailbox *mailbox, uint32_t uidvalidity, uint32_t watermark);
 

@@ -84,9 +84,11 @@ static void h_listed(const struct imap_session_listed *entries, size_t n, void *
 
 	g_string_append(h->log, "listed");
 	for (size_t i = 0; i < n; i++) {
-		g_string_append_printf(
-		    h->log, " %s%s%s", entries[i].name, entries[i].special_use != NULL ? "=" : "",
-		    entries[i].special_use != NULL ? entries[i].special_use : "");
+		g_string_append_printf(h->log, " %s%s%s%s%s", entries[i].name,
+		                       entries[i].special_use != NULL ? "=" : "",
+		                       entries[i].special_use != NULL ? entries[i].special_use : "",
+		                       entries[i].foreign != NULL ? "@" : "",
+		                       entries[i].foreign != NULL ? entries[i].foreign : "");
 	}
 	g_string_append_c(h->log, '\n');
 	/* The owner's choice: every listed folder but INBOX is a guest. */
@@ -354,10 +356,41 @@ static const struct gtranscript list = {
            "guests poll: the server does not offer NOTIFY\n",
 };
 
+/* A pattern on a server with namespaces: NAMESPACE first (once per
+ * connection), and each folder listed with the other users' or shared
+ * namespace it is in; a second pass asks no more. */
+static const char *const star[] = {"INBOX", "*", NULL};
+static const struct gstep namespace_steps[] = {
+    LOGIN_STEPS(CAPS " NAMESPACE"),
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n",
+     "A3 NAMESPACE\r\nA4 LIST \"\" INBOX\r\nA5 LIST \"\" \"*\"\r\n", false},
+    {"* NAMESPACE ((\"\" \"/\")) ((\"Users/\" \"/\")) ((\"Public/\" \"/\") (\"\" \"/\"))\r\n"
+     "A3 OK\r\n* LIST () \"/\" INBOX\r\nA4 OK\r\n"
+     "* LIST () \"/\" INBOX\r\n* LIST () \"/\" Work\r\n* LIST (\\Noselect) \"/\" Users\r\n"
+     "* LIST () \"/\" Users/bob/Team\r\n* LIST () \"/\" Public/Support\r\nA5 OK\r\n",
+     "A6 EXAMINE INBOX\r\n", false},
+    {EXAMINE_EMPTY("A6", 7), "A7 EXAMINE Work\r\n", false},
+    {EXAMINE_EMPTY("A7", 7), "A8 EXAMINE INBOX\r\n", false},
+    {EXAMINE_EMPTY("A8", 7), "A9 IDLE\r\n", false},
+    {"+ idling\r\n", "", false},
+    {"<POLL>", "DONE\r\n", false},
+    {"A9 OK\r\n", "A10 LIST \"\" INBOX\r\nA11 LIST \"\" \"*\"\r\n", false},
+    {NULL, NULL, false},
+};
+
+static const struct gtranscript namespaces = {
+    .name = "list-namespace",
+    .list = star,
+    .steps = namespace_steps,
+    .events = "",
+    .log = "listed INBOX Work Users Users/bob/Team@Users/ Public/Support@Public/\n"
+           "guests poll: the server does not offer NOTIFY\n",
+};
+
 int main(int argc, char **argv)
 {
 	static const struct gtranscript *const all[] = {
-	    &notify, &poll, &badevent, &uncovered, &overflow, &refused, &list,
+	    &notify, &poll, &badevent, &uncovered, &overflow, &refused, &list, &namespaces,
 	};
 
 	g_test_init(&argc, &argv, NULL);

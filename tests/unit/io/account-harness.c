@@ -250,7 +250,8 @@ static void probed_ones_die(void)
 	}
 }
 
-/* "INBOX;Lists/a;Junk=\\Junk;Box=noselect": a LIST pass's result. */
+/* "INBOX;Lists/a;Junk=\\Junk;Box=noselect;Public/Team@Public/": a LIST
+ * pass's result (after @, the folder's foreign namespace). */
 static void play_listed(struct connection *c, const char *spec)
 {
 	g_auto(GStrv) items = g_strsplit(spec, ";", -1);
@@ -258,9 +259,14 @@ static void play_listed(struct connection *c, const char *spec)
 
 	g_assert_true(c->lists);
 	for (size_t i = 0; items[i] != NULL; i++) {
+		char *at = strchr(items[i], '@');
 		char *eq = strchr(items[i], '=');
 		struct imap_session_listed l = {.name = items[i]};
 
+		if (at != NULL) {
+			*at = '\0';
+			l.foreign = at + 1;
+		}
 		if (eq != NULL) {
 			*eq = '\0';
 			l.noselect = strcmp(eq + 1, "noselect") == 0;

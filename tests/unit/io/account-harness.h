@@ -35,7 +35,8 @@ enum op {
 	EXPECT_PROBED,   /* connection #i was probed with arg as timeout */
 	EXPECT_RESYNCED, /* connection #i resynchronised arg times */
 	GUESTS,          /* connection #i watches its guests as arg (imap_session_guests) */
-	LISTED,          /* connection #i's LIST pass found text ("INBOX;Lists/a;Junk=\\Junk") */
+	LISTED,          /* connection #i's LIST pass found text ("INBOX;Lists/a;Junk=\\Junk;
+	                    Public/x@Public/") */
 	GUEST_FAILED,    /* connection #i could not select a guest ("Work:message") */
 	EXPECT_HOME,     /* connection #i IDLEs on folder text */
 	EXPECT_GUESTS,   /* connection #i's guests are text ("Lists;Work") */

@@ -12,6 +12,7 @@ static const char *const lists[] = {"INBOX", "Lists/*", "Work", NULL};
 static const char *const everything[] = {"*", NULL};
 static const char *const missing[] = {"INBOX", "Nope", "Work", NULL};
 static const char *const five[] = {"Work", "INBOX", "A", "B", "C", NULL};
+static const char *const team[] = {"INBOX", "Public/*", "Users/bob/Inbox", NULL};
 
 /* With NOTIFY one connection watches every folder: its home by IDLE, the
  * others as guests. */
@@ -89,6 +90,28 @@ static const struct step star[] = {
     OP(END),
 };
 
+/* A bare pattern means the user's own folders: other users' and shared
+ * ones (NAMESPACE) are left out... */
+static const struct step star_own[] = {
+    HOME(0, ""),
+    LISTED_(0, "INBOX;Work;Public=noselect;Public/Team@Public/;Users/bob/Inbox@Users/"),
+    HOME(0, "INBOX"),
+    GUESTS_(0, "Work"),
+    OP(END),
+};
+
+/* ...unless named: by full name, or by a pattern under their prefix. */
+static const struct step shared[] = {
+    LISTED_(0, "INBOX;Public/Team@Public/;Public/Sales@Public/;Users/bob/Inbox@Users/;"
+               "Users/bob/Junk@Users/"),
+    HOME(0, "INBOX"),
+    GUESTS_(0, "Users/bob/Inbox;Public/Team;Public/Sales"),
+    SERVING(0),
+    NOTIFY_(0),
+    WATCH("INBOX=idle;Users/bob/Inbox=notify;Public/Team=notify;Public/Sales=notify"),
+    OP(END),
+};
+
 /* A named folder the server does not have is one error of its own; the
  * others are watched. */
 static const struct step missing_folder[] = {
@@ -122,6 +145,8 @@ static const struct scenario scenarios[] = {
     {"limit", five, limit, NULL, 3},
     {"patterns", lists, patterns, NULL, 0},
     {"star", everything, star, NULL, 0},
+    {"star-own", everything, star_own, NULL, 0},
+    {"shared", team, shared, NULL, 0},
     {"missing-folder", missing, missing_folder, NULL, 0},
     {"guest-gone", lists, guest_gone, NULL, 0},
 };
