@@ -638,6 +638,28 @@ static void folders_retry(struct account *a)
 	}
 }
 
+/* Every slot now: a connection resynchronises (or, probing, proves it is
+ * alive); a slot waiting to reconnect tries at once — the world changed. */
+static void slots_poke(struct account *a, bool probe)
+{
+	g_autoptr(GPtrArray) slots = slots_snapshot(a);
+
+	for (guint i = 0; i < slots->len; i++) {
+		struct slot *s = slots->pdata[i];
+
+		if (!g_ptr_array_find(a->slots, s, NULL) || s->leaving) {
+			continue;
+		}
+		if (s->connection == NULL) {
+			slot_retry_now(s);
+		} else if (probe) {
+			a->env->connection_probe(s->connection, ACCOUNT_PROBE_TIMEOUT);
+		} else {
+			a->env->connection_resync(s->connection);
+		}
+	}
+}
+
 void account_check(struct account *a)
 {
 	if (a->stopping || a->password_request != NULL) {
@@ -649,19 +671,7 @@ void account_check(struct account *a)
 		return;
 	}
 	folders_retry(a);
-	g_autoptr(GPtrArray) slots = slots_snapshot(a);
-	for (guint i = 0; i < slots->len; i++) {
-		struct slot *s = slots->pdata[i];
-
-		if (!g_ptr_array_find(a->slots, s, NULL) || s->leaving) {
-			continue;
-		}
-		if (s->connection != NULL) {
-			a->env->connection_resync(s->connection);
-		} else {
-			slot_retry_now(s);
-		}
-	}
+	slots_poke(a, false);
 }
 
 void account_probe(struct account *a)
@@ -669,20 +679,7 @@ void account_probe(struct account *a)
 	if (a->stopping || a->password == NULL) {
 		return;
 	}
-	g_autoptr(GPtrArray) slots = slots_snapshot(a);
-	for (guint i = 0; i < slots->len; i++) {
-		struct slot *s = slots->pdata[i];
-
-		if (!g_ptr_array_find(a->slots, s, NULL) || s->leaving) {
-			continue;
-		}
-		if (s->connection != NULL) {
-			a->env->connection_probe(s->connection, ACCOUNT_PROBE_TIMEOUT);
-		} else {
-			/* The world changed: try now. */
-			slot_retry_now(s);
-		}
-	}
+	slots_poke(a, true);
 }
 
 void account_set_online(struct account *a, bool online)

@@ -22,7 +22,15 @@ FOLDERS = ["INBOX", "A", "B", "C", "D"]
 
 
 class BudgetTestCase(unittest.TestCase):
-    dovecot = None
+    dovecot = None  # one server per test class
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dovecot.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dovecot.stop()
 
     def account(self, user, **extra):
         keys = {"host": "localhost", "port": self.dovecot.imaps_port, "username": user,
@@ -51,14 +59,6 @@ class BudgetTestCase(unittest.TestCase):
 class BudgetTest(BudgetTestCase):
     dovecot = h.Dovecot(notify=False)
 
-    @classmethod
-    def setUpClass(cls):
-        cls.dovecot.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dovecot.stop()
-
     def test_two_connections_at_most(self):
         user = "user1"
         for folder in FOLDERS[1:]:
@@ -78,14 +78,6 @@ class BudgetTest(BudgetTestCase):
 
 class LimitTest(BudgetTestCase):
     dovecot = h.Dovecot(notify=False, max_userip_connections=2, name="dovecot-limit")
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dovecot.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dovecot.stop()
 
     def test_server_limit_lowers_the_budget(self):
         user = "user2"
