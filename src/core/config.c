@@ -155,16 +155,16 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 		a->folders = g_new0(char *, 2);
 		a->folders[0] = g_strdup("INBOX");
 	}
-	bool patterns = false;
-	for (guint i = 0; a->folders[i]; i++) {
-		patterns = patterns || config_folder_is_pattern(a->folders[i]);
-	}
 	for (guint i = 0; a->notify_folders && a->notify_folders[i]; i++) {
 		const struct config_ini_entry *e = config_ini_find_entry(g, "notify_folders");
+		bool watched = config_folder_is_pattern(a->notify_folders[i]);
 
-		/* Folders matched by a pattern are known only to the server. */
-		if (!patterns &&
-		    !g_strv_contains((const char *const *)a->folders, a->notify_folders[i])) {
+		/* A name must be one that folders names or matches; a pattern
+		 * picks among the folders the server lists. */
+		for (guint k = 0; a->folders[k] && !watched; k++) {
+			watched = config_folder_matches(a->folders[k], a->notify_folders[i]);
+		}
+		if (!watched) {
 			return config_fail(p, e->line, g->name, e->key,
 			                   "folder '%s' is not watched; add it to folders first",
 			                   a->notify_folders[i]);
@@ -447,8 +447,12 @@ bool config_account_notifies(const struct config_account *account, const char *f
 	if (!account->notify) {
 		return false;
 	}
-	return !account->notify_folders ||
-	       g_strv_contains((const char *const *)account->notify_folders, folder);
+	for (guint i = 0; account->notify_folders && account->notify_folders[i]; i++) {
+		if (config_folder_matches(account->notify_folders[i], folder)) {
+			return true;
+		}
+	}
+	return account->notify_folders == NULL;
 }
 
 static void describe_duration(GString *out, const char *key, guint seconds)
@@ -475,6 +479,38 @@ static void describe_folders(GString *out, const char *key, char **folders)
 bool config_folder_is_pattern(const char *entry)
 {
 	return strpbrk(entry, "*%") != NULL;
+}
+
+/* One row of the table "pattern prefix matches name prefix" per pattern
+ * character: time |p| * |s|, whatever the pattern. */
+static bool pattern_matches(const char *p, const char *s)
+{
+	size_t n = strlen(s);
+	g_autofree bool *row = g_new0(bool, n + 1);
+
+	row[0] = true;
+	for (; *p != '\0'; p++) {
+		if (*p == '*' || *p == '%') {
+			/* The wildcard swallows s[j - 1] if it may. */
+			for (size_t j = 1; j <= n; j++) {
+				row[j] = row[j] || (row[j - 1] && (*p == '*' || s[j - 1] != '/'));
+			}
+			continue;
+		}
+		for (size_t j = n; j > 0; j--) {
+			row[j] = row[j - 1] && s[j - 1] == *p;
+		}
+		row[0] = false;
+	}
+	return row[n];
+}
+
+bool config_folder_matches(const char *entry, const char *folder)
+{
+	if (g_ascii_strcasecmp(entry, "INBOX") == 0 && g_ascii_strcasecmp(folder, "INBOX") == 0) {
+		return true;
+	}
+	return pattern_matches(entry, folder);
 }
 
 char *config_describe(const struct config *cfg)

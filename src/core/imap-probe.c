@@ -150,7 +150,10 @@ static struct imap_probe_folder *find_folder(struct imap_probe *p, const char *n
 /* "* LIST (\HasNoChildren) "/" "INBOX"" */
 static void handle_list(struct imap_probe *p, const struct imap_response *r)
 {
+	static const char *const skipped_uses[] = {"\\Junk", "\\Trash", "\\Sent", "\\Drafts",
+	                                           "\\All"};
 	bool noselect = false;
+	bool skipped = false;
 
 	if (r->n_args < 3 || r->args[0].type != IMAP_ARG_LIST) {
 		return;
@@ -168,6 +171,9 @@ static void handle_list(struct imap_probe *p, const struct imap_response *r)
 		if (imap_arg_is_atom(flag, "\\Noselect")) {
 			noselect = true;
 		}
+		for (size_t k = 0; k < G_N_ELEMENTS(skipped_uses); k++) {
+			skipped = skipped || imap_arg_is_atom(flag, skipped_uses[k]);
+		}
 	}
 	const char *separator = imap_arg_as_string(&r->args[1]);
 	if (separator != NULL && separator[0] != '\0' && p->separator == '\0') {
@@ -181,6 +187,14 @@ static void handle_list(struct imap_probe *p, const struct imap_response *r)
 	if (f != NULL) {
 		f->listed = true;
 		f->noselect = noselect;
+	}
+	for (guint i = 0; i < p->folders->len && !noselect && !skipped; i++) {
+		struct imap_probe_folder *pattern = p->folders->pdata[i];
+
+		if (config_folder_is_pattern(pattern->name) &&
+		    config_folder_matches(pattern->name, name)) {
+			pattern->matched++;
+		}
 	}
 	if (p->mailboxes->len - 1 < MAILBOXES_MAX) {
 		p->mailboxes->pdata[p->mailboxes->len - 1] = g_steal_pointer(&name);

@@ -364,6 +364,19 @@ void doctor_report_folders(struct doctor *d)
 			              f->exists, f->exists == 1 ? "" : "s");
 		} else if (!imap_probe_has_list(d->probe)) {
 			doctor_report(d, DOCTOR_SKIP, "folder '%s': not checked", name);
+		} else if (config_folder_is_pattern(f->name) && f->matched > 0) {
+			doctor_report(d, DOCTOR_OK, "folders '%s': %u match", name, f->matched);
+		} else if (config_folder_is_pattern(f->name)) {
+			g_autofree char *has = describe_mailboxes(d->probe);
+
+			doctor_report(d, DOCTOR_WARN,
+			              "folders '%s': none matches yet; the server has: %s", name,
+			              has);
+			doctor_advise(
+			    d,
+			    "folders created later under the pattern are watched; if none "
+			    "will be, fix folders in [account %s]",
+			    a->name);
 		} else if (!f->listed) {
 			g_autofree char *has = describe_mailboxes(d->probe);
 			g_autofree char *other = respelled(d->probe, f->name);

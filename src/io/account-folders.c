@@ -196,7 +196,8 @@ void account_folders_listed(struct account *a, const struct imap_session_listed 
 		    account_folder_find(a, entries[k].name) != NULL) {
 			continue;
 		}
-		folder_take(a, old, next, entries[k].name, false);
+		/* Listed again: worth another try, as a named folder is. */
+		g_clear_pointer(&folder_take(a, old, next, entries[k].name, false)->error, g_free);
 	}
 	for (guint i = 1; i < next->len; i++) {
 		for (guint k = i; k > 0 && inbox_first(&next->pdata[k], &next->pdata[k - 1]) < 0;

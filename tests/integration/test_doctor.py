@@ -188,6 +188,16 @@ class DoctorTest(unittest.TestCase):
         self.assertIn("Lists/dev", line)
         self.assertAdvice(out, "fix folders in [account work]")
 
+    def test_folder_patterns(self):
+        """A pattern is counted, not examined; one that matches nothing yet
+        is a warning, not a failure (folders may come later)."""
+        rc, out, _ = self.run_doctor({"work": self.account(folders="INBOX;Lists/*;Old/%")})
+        self.assertEqual(rc, 0, out)
+        self.assertLine(out, "ok", "folders 'Lists/*': 1 match")
+        self.assertLine(out, "warn", "folders 'Old/%': none matches yet; the server has:")
+        self.assertAdvice(out, "created later under the pattern are watched")
+        self.assertNotIn("FAIL", out)
+
     def test_closed_port(self):
         port = h.free_port()
         rc, out, _ = self.run_doctor({"work": self.account(port=port)})

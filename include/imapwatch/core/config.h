@@ -115,6 +115,11 @@ char *config_default_path(void);
 /* True if a folders entry is a LIST pattern ('*' or '%' in it). */
 bool config_folder_is_pattern(const char *entry);
 
+/* Whether a folder (UTF-8) matches an entry of folders or notify_folders:
+ * a name matches itself (INBOX in any case); in a pattern '*' matches any
+ * characters and '%' any but '/', the separator of most servers. */
+bool config_folder_matches(const char *entry, const char *folder);
+
 /* Human-readable listing of the resolved settings for --check-config;
  * passwords are never included (shown as "(set in config file)" or "from command: ..."). */
 char *config_describe(const struct config *config);

@@ -53,6 +53,10 @@ struct imap_probe_folder {
 	char *error;     /* EXAMINE's refusal, printable; NULL otherwise */
 	uint32_t exists; /* messages, from EXAMINE */
 	uint32_t uidvalidity;
+	/* A pattern ('*', '%'): how many selectable folders it matches, not
+	 * counting junk, trash, sent, drafts and all-mail (the daemon skips
+	 * them too). A pattern is never examined. */
+	unsigned matched;
 };
 
 /* Becomes client's handler (through imap-login). client,

@@ -165,6 +165,9 @@ static const struct {
     {"[account a]\n" ACCOUNT "notify_folders = Lists\n",
      "test.conf:5: [account a] key 'notify_folders': folder 'Lists' is not watched; add it to "
      "folders first"},
+    {"[account a]\n" ACCOUNT "folders = INBOX;Lists/%\nnotify_folders = Lists/a/b\n",
+     "test.conf:6: [account a] key 'notify_folders': folder 'Lists/a/b' is not watched; add it "
+     "to folders first"},
     {"[account a]\n" ACCOUNT "notify_folders =\n",
      "test.conf:5: [account a] key 'notify_folders': the list is empty; write notify = false "
      "to have no notifications from this account"},

@@ -411,12 +411,64 @@ static void test_config_names(void)
 	config_free(NULL);
 }
 
+/* LIST semantics for folders and notify_folders: '*' crosses the
+ * separator, '%' does not; INBOX in any case. */
+static void test_config_folder_patterns(void)
+{
+	static const struct {
+		const char *entry;
+		const char *folder;
+		bool match;
+	} cases[] = {
+	    {"INBOX", "inbox", true},
+	    {"Inbox", "INBOX", true},
+	    {"Work", "work", false},
+	    {"*", "Lists/a/b", true},
+	    {"%", "Lists", true},
+	    {"%", "Lists/a", false},
+	    {"Lists/*", "Lists/a/b", true},
+	    {"Lists/%", "Lists/a", true},
+	    {"Lists/%", "Lists/a/b", false},
+	    {"Lists/*", "Lists", false},
+	    {"*/dev", "Lists/x/dev", true},
+	    {"%/dev", "Lists/x/dev", false},
+	    {"L*x*s", "Lists", false},
+	    {"L*t*s", "Lists", true},
+	    {"", "", true},
+	    {"**%*", "", true},
+	    {"a%", "a/", false},
+	};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config) cfg = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		if (config_folder_matches(cases[i].entry, cases[i].folder) != cases[i].match) {
+			g_error("'%s' against '%s': expected %s", cases[i].entry, cases[i].folder,
+			        cases[i].match ? "a match" : "none");
+		}
+	}
+	/* A long name against many wildcards stays quick (no backtracking). */
+	g_autofree char *long_name = g_strnfill(5000, 'a');
+	g_assert_false(config_folder_matches("*a*a*a*a*a*a*a*a*a*a*a*b", long_name));
+
+	cfg = load("[account a]\nhost = h\nusername = u\npassword = p\n"
+	           "folders = INBOX;Lists/*\nnotify_folders = Lists/dev/%;INBOX\n",
+	           &error);
+	g_assert_no_error(error);
+	const struct config_account *a = cfg->accounts->pdata[0];
+	g_assert_true(config_account_notifies(a, "Lists/dev/x"));
+	g_assert_true(config_account_notifies(a, "inbox"));
+	g_assert_false(config_account_notifies(a, "Lists/dev/x/y"));
+	g_assert_false(config_account_notifies(a, "Lists/other"));
+}
+
 int main(int argc, char **argv)
 {
 	/* Before anything asks GLib for the home directory. */
 	g_setenv("HOME", TEST_DATA_DIR, TRUE);
 	g_test_init(&argc, &argv, NULL);
 
+	g_test_add_func("/config/folder-patterns", test_config_folder_patterns);
 	g_test_add_func("/config/full", test_config_full);
 	g_test_add_func("/config/defaults", test_config_defaults);
 	g_test_add_func("/config/syntax", test_config_syntax);

@@ -139,6 +139,21 @@ static const struct step guest_gone[] = {
     OP(END),
 };
 
+/* A folder a pattern found that could not be opened is tried again when
+ * the next LIST pass finds it, as a named one is. */
+static const struct step pattern_retried[] = {
+    LISTED_(0, "INBOX;Lists/a;Lists/b;Work"),
+    SERVING(0),
+    NOTIFY_(0),
+    {GUEST_FAILED, 0, 0, 0, 0, "Lists/a:cannot open folder 'Lists/a': no permission"},
+    EXPECT(ERROR, "cannot open folder 'Lists/a'"),
+    GUESTS_(0, "Work;Lists/b"),
+    LISTED_(0, "INBOX;Lists/a;Lists/b;Work"),
+    GUESTS_(0, "Work;Lists/a;Lists/b"),
+    EXPECT(IDLE, ""),
+    OP(END),
+};
+
 static const struct scenario scenarios[] = {
     {"notify", account_harness_three, notify, NULL, 0},
     {"budget", five, budget, NULL, 3},
@@ -149,6 +164,7 @@ static const struct scenario scenarios[] = {
     {"shared", team, shared, NULL, 0},
     {"missing-folder", missing, missing_folder, NULL, 0},
     {"guest-gone", lists, guest_gone, NULL, 0},
+    {"pattern-retried", lists, pattern_retried, NULL, 0},
 };
 
 int main(int argc, char **argv)
