@@ -62,8 +62,8 @@ struct notifier_model {
 	struct slot *catchup;
 	/* One message, one popup (N5): "account\nG:gm_msgid" or
 	 * "account\nM:message-id" → monotonic µs it was announced; at most
-	 * NOTIFIER_MODEL_MAX_SEEN_KEYS, none older than
-	 * NOTIFIER_MODEL_DUPLICATE_WINDOW. */
+	 * NOTIFIER_MODEL_MAX_SEEN_KEYS, none older than its window
+	 * (NOTIFIER_MODEL_GMAIL_WINDOW or NOTIFIER_MODEL_DUPLICATE_WINDOW). */
 	GHashTable *announced;
 };
 
