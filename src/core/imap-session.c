@@ -347,6 +347,14 @@ static void handle_tagged(const struct imap_response *r, void *data)
 			imap_session_guest_refused(s, r);
 			return;
 		}
+		if (!ok && s->home != NULL && s->mailbox != s->home) {
+			/* A guest the owner dropped while its EXAMINE was under
+			 * way: nothing to report, home again. */
+			mailbox_abort(s->mailbox);
+			s->mailbox = s->home;
+			imap_session_examine(s);
+			return;
+		}
 		if (!ok) {
 			enum imap_failure failure = imap_failure_for_reply(r->code, r->text);
 			imap_session_fail(s, failure, "cannot open folder '%s': %s",

@@ -134,7 +134,8 @@ void imap_session_set_home(struct imap_session *session, struct mailbox *home);
 
 /* The guests from now on (borrowed models; home is never a guest). New
  * guests are visited once; guests no longer named are forgotten (the one
- * being visited is left at once). With NOTIFY the server is told. */
+ * being visited is left when its visit ends, so its model must live until
+ * the session goes home). With NOTIFY the server is told. */
 void imap_session_set_guests(struct imap_session *session, struct mailbox *const *guests, size_t n);
 
 /* Time for a STATUS pass over the guests (polling; with NOTIFY a check

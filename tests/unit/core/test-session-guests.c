@@ -26,7 +26,7 @@
 #define CAPS "IMAP4rev1 IDLE ENABLE QRESYNC CONDSTORE ESEARCH UIDPLUS"
 
 struct gstep {
-	const char *server; /* bytes, or <POLL>, <CLOSE> */
+	const char *server; /* bytes, or <POLL>, <DROP> (no guests any more), <CLOSE> */
 	const char *client;
 	bool together; /* fed whole in both runs */
 };
@@ -136,6 +136,8 @@ static void run(const struct gtranscript *t, bool byte_by_byte)
 	for (const struct gstep *s = t->steps; s->server != NULL; s++) {
 		if (strcmp(s->server, "<POLL>") == 0) {
 			imap_session_poll(h.session);
+		} else if (strcmp(s->server, "<DROP>") == 0) {
+			imap_session_set_guests(h.session, NULL, 0);
 		} else if (!transcript_wire_step(&h.wire, &h.rec, s->server)) {
 			transcript_feed(transcript_client_feed, h.wire.client, s->server,
 			                byte_by_byte && !s->together);
@@ -335,6 +337,25 @@ static const struct gtranscript refused = {
            "guest failed Work: cannot open folder 'Work': it does not exist on the server\n",
 };
 
+/* The owner drops a guest while its EXAMINE is under way, and the server
+ * refuses it: not the session's failure, nor the guest's; home again. */
+static const struct gstep dropped_steps[] = {
+    LOGIN_STEPS(CAPS),
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n", false},
+    {EXAMINE_EMPTY("A3", 7), "A4 EXAMINE Work\r\n", false},
+    {"<DROP>", "", false},
+    {"A4 NO [NONEXISTENT] gone\r\n", "A5 EXAMINE INBOX\r\n", false},
+    {EXAMINE_EMPTY("A5", 7), "A6 IDLE\r\n", false},
+    {NULL, NULL, false},
+};
+
+static const struct gtranscript dropped = {
+    .name = "guest-dropped-while-opened",
+    .steps = dropped_steps,
+    .events = "",
+    .log = "guests poll: the server does not offer NOTIFY\n",
+};
+
 /* The LIST pass: names and patterns, pipelined; the owner then names the
  * home and the guests. */
 static const char *const entries[] = {"INBOX", "W*", NULL};
@@ -390,7 +411,8 @@ static const struct gtranscript namespaces = {
 int main(int argc, char **argv)
 {
 	static const struct gtranscript *const all[] = {
-	    &notify, &poll, &badevent, &uncovered, &overflow, &refused, &list, &namespaces,
+	    &notify,  &poll,    &badevent, &uncovered,  &overflow,
+	    &refused, &dropped, &list,     &namespaces,
 	};
 
 	g_test_init(&argc, &argv, NULL);
