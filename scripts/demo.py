@@ -5,8 +5,8 @@
 Starts a throwaway Dovecot on loopback with a demo account (the test
 harness's), a private session bus with a notification server (dunst under
 Xvfb) unless your desktop has one, and imapwatchd --print-events against
-it; delivers a few sample messages, marks one as read as another device
-would, shows `imapwatch status` when the CLI is built, and cleans up
+it; delivers a few sample messages (one to a second folder, watched on the
+same connection), marks one as read as another device would, shows `imapwatch status` when the CLI is built, and cleans up
 everything on exit (Ctrl-C, or the end with --once).
 
 Run through scripts/demo, which installs what is missing and builds first.
@@ -153,7 +153,9 @@ class Demo:
         say("== starting a throwaway Dovecot on 127.0.0.1 with the account 'demo'")
         self.dovecot = h.Dovecot(users={"demo": "demo-password"}, name="demo")
         self.dovecot.start()
-        say(f"dovecot: IMAPS on 127.0.0.1:{self.dovecot.imaps_port}")
+        self.dovecot.create_folder("demo", "Lists/imapwatch")
+        say(f"dovecot: IMAPS on 127.0.0.1:{self.dovecot.imaps_port}, folders INBOX and "
+            f"Lists/imapwatch")
 
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
@@ -186,7 +188,7 @@ port = {self.dovecot.imaps_port}
 username = demo
 password = demo-password
 tls_ca_file = {self.dovecot.certs.ca}
-folders = INBOX
+folders = INBOX;Lists/*
 """)
         os.chmod(config, 0o600)
         say(f"config: {config}")
@@ -209,6 +211,15 @@ folders = INBOX
                                   and e.get("subject") == s)
             say(f"new mail from {event['from_name']} <{event['from_addr']}>: "
                 f"{event['subject']}")
+
+        say("== a message to Lists/imapwatch (watched on the same connection)")
+        message, _ = h.make_message(subject="[imapwatch] release notes",
+                                    from_name="imapwatch list", from_addr="list@example.org")
+        self.dovecot.deliver("demo", "Lists/imapwatch", message)
+        event = self.wait_for("the event in Lists/imapwatch",
+                              lambda e: e.get("event") == "new"
+                              and e.get("folder") == "Lists/imapwatch")
+        say(f"new mail in {event['folder']}: {event['subject']}")
 
         say("== reading the first message on another device (doveadm)")
         self.dovecot.flags_add("demo", "INBOX", uids[0], "\\Seen")

@@ -40,7 +40,8 @@ class DemoTest(unittest.TestCase):
         new = [e for e in events if e["event"] == "new"]
         self.assertEqual([e["subject"] for e in new],
                          ["Welcome to imapwatch", "Grüße aus Köln — 日本語",
-                          "Lunch on Friday?"], out)
+                          "Lunch on Friday?", "[imapwatch] release notes"], out)
+        self.assertEqual(new[3]["folder"], "Lists/imapwatch")
         self.assertEqual(new[1]["from_name"], "Jürgen Müller")
         self.assertTrue(all(not e["seen"] for e in new))
         self.assertTrue(any(e["event"] == "changed" and e["uid"] == new[0]["uid"]
@@ -48,6 +49,8 @@ class DemoTest(unittest.TestCase):
         self.assertIn("new mail from Jürgen Müller <juergen@example.de>: "
                       "Grüße aus Köln — 日本語", out)
         self.assertIn("private desktop: Xvfb", out)
+        # One connection for both folders (NOTIFY), said in the status.
+        self.assertRegex(out, r"demo +idle +1 +INBOX 2, Lists/imapwatch 1 \(notify\)")
         self.assertIn("cleaned up", out)
         # Nothing of the demo is left behind.
         tmp_dirs = [line.split("config: ", 1)[1] for line in out.splitlines()
