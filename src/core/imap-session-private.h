@@ -25,7 +25,8 @@ enum imap_session_state {
 	S_STATUS, /* a STATUS pass over the guests */
 	S_EXAMINE,
 	S_LIST_FLAGS,
-	S_SEARCH_ALL,    /* incremental resync: every UID, compactly */
+	S_SEARCH_ALL,    /* incremental resync or compact mode: every UID, compactly */
+	S_SEARCH_UNSEEN, /* compact mode: the unseen UIDs, or their number */
 	S_FETCH_CHANGED, /* incremental resync: CONDSTORE CHANGEDSINCE */
 	S_FETCH_NEW,
 	S_FETCH_DETAILS,
@@ -109,6 +110,10 @@ struct imap_session {
 	 * CONDSTORE/QRESYNC (N7, N8) instead of listing every flag. */
 	bool incremental;
 	uint64_t resync_modseq; /* HIGHESTMODSEQ of the previous selection */
+	/* Compact mode: what the search under way returned. */
+	struct uidset *search_set;
+	int64_t search_count; /* -1: none */
+	bool search_full;     /* the unseen search asks for the UIDs, not a count */
 
 	/* Guests (imap-session-guests.c). */
 	GArray *guests; /* struct imap_session_guest */
@@ -137,6 +142,17 @@ void imap_session_send(struct imap_session *s, enum imap_session_state next, con
 void imap_session_examine(struct imap_session *s);
 /* The command under way completed: takes the next piece of pending work. */
 void imap_session_step_next(struct imap_session *s);
+
+/* Reports the coarse state upward if it changed (the one place). */
+void imap_session_report_state(struct imap_session *s, enum watch_state state);
+
+/* ---- imap-session-select.c ---- */
+
+/* A tagged reply in S_EXAMINE, S_LIST_FLAGS, S_SEARCH_ALL, S_SEARCH_UNSEEN
+ * or S_FETCH_CHANGED. */
+void imap_session_select_reply(struct imap_session *s, const struct imap_response *r);
+/* Untagged ESEARCH of a compact selection. */
+void imap_session_select_esearch(struct imap_session *s, const struct imap_response *r);
 
 /* ---- imap-session-untagged.c ---- */
 

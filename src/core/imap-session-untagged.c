@@ -64,6 +64,13 @@ static void handle_fetch(struct imap_session *s, const struct imap_response *r)
 				}
 			}
 			f.has_flags = true;
+		} else if (imap_arg_is_atom(name, "MODSEQ") && value->type == IMAP_ARG_LIST &&
+		           value->n_children == 1) {
+			uint64_t modseq;
+
+			if (imap_arg_get_u64(&value->children[0], &modseq)) {
+				f.modseq = modseq;
+			}
 		} else if (imap_arg_is_atom(name, "X-GM-MSGID")) {
 			uint64_t gm;
 
@@ -214,7 +221,7 @@ static void handle_esearch(struct imap_session *s, const struct imap_response *r
 {
 	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 
-	if (s->state != S_SEARCH_ALL || !s->incremental) {
+	if (s->state != S_SEARCH_ALL || !s->incremental || mailbox_is_compact(s->mailbox)) {
 		return;
 	}
 	for (size_t i = 0; i + 1 < r->n_args; i++) {
@@ -303,11 +310,17 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 		}
 		mailbox_exists(s->mailbox, r->number);
 	} else if (strcmp(r->keyword, "EXPUNGE") == 0 && r->has_number) {
-		mailbox_expunge(s->mailbox, r->number);
+		if (!mailbox_expunge(s->mailbox, r->number)) {
+			/* N9: after ENABLE QRESYNC expunges come as VANISHED. */
+			imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
+			                  "server sent EXPUNGE although QRESYNC is enabled");
+			return;
+		}
 	} else if (strcmp(r->keyword, "FETCH") == 0 && r->has_number) {
 		handle_fetch(s, r);
 	} else if (strcmp(r->keyword, "ESEARCH") == 0) {
 		handle_esearch(s, r);
+		imap_session_select_esearch(s, r);
 	} else if (strcmp(r->keyword, "VANISHED") == 0) {
 		handle_vanished(s, r);
 	}

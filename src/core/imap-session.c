@@ -26,8 +26,6 @@
 
 /* Beyond this many messages without known flags a full listing is cheaper
  * than naming them. */
-#define MISSING_FLAGS_PER_FETCH 1000
-
 /* Headers fetched per round for unseen messages of the baseline. */
 #define DETAILS_PER_FETCH 200
 
@@ -41,6 +39,7 @@ static const char *const state_names[] = {
     [S_EXAMINE] = "examine",
     [S_LIST_FLAGS] = "list-flags",
     [S_SEARCH_ALL] = "search-all",
+    [S_SEARCH_UNSEEN] = "search-unseen",
     [S_FETCH_CHANGED] = "fetch-changed",
     [S_FETCH_NEW] = "fetch-new",
     [S_FETCH_DETAILS] = "fetch-details",
@@ -54,7 +53,7 @@ static const char *const state_names[] = {
 };
 
 /* The one place the coarse state is reported upward. */
-static void report_state(struct imap_session *s, enum watch_state state)
+void imap_session_report_state(struct imap_session *s, enum watch_state state)
 {
 	if (s->reported == state || s->state == S_DONE) {
 		return;
@@ -173,46 +172,6 @@ static void step_logout(struct imap_session *s)
 	send_command(s, S_LOGOUT, "LOGOUT");
 }
 
-void imap_session_examine(struct imap_session *s)
-{
-	g_autofree char *encoded = utf7_imap_encode(mailbox_get_folder(s->mailbox));
-	g_autoptr(GString) command = g_string_new("EXAMINE ");
-	if (encoded == NULL || !imap_command_append_astring(command, encoded)) {
-		imap_session_fail(s, IMAP_FAILURE_PERMANENT,
-		                  "folder name '%s' cannot be sent to the server",
-		                  mailbox_get_folder(s->mailbox));
-		return;
-	}
-	if (!watch_state_is_watching(s->reported)) {
-		/* Once watching, selecting again (a guest's visit, a Check) is
-		 * part of watching: no state flaps through "syncing". */
-		report_state(s, WATCH_STATE_SYNCING);
-	}
-	/* H7: with QRESYNC, what still comes for another folder selected
-	 * before ends with [CLOSED]. */
-	s->awaiting_closed = s->selected && s->enabled_qresync && s->mailbox != s->last_selected;
-	s->last_selected = s->mailbox;
-	s->selected = false;
-	s->have_uidvalidity = false;
-	s->pending &= ~(unsigned)(PENDING_NEW | PENDING_CHECK_NEW | PENDING_DETAILS);
-	if (s->mailbox == s->home) {
-		s->pending &= ~(unsigned)PENDING_RESYNC;
-	}
-	/* Incremental only with a map to start from, a mod-sequence to start
-	 * at (never CHANGEDSINCE 0, N7) and ESEARCH, whose compact UID list
-	 * fits a line where plain SEARCH would not. */
-	s->resync_modseq = mailbox_get_modseq(s->mailbox);
-	s->incremental = s->enabled_condstore && has_cap(s, IMAP_CAP_ESEARCH) &&
-	                 s->resync_modseq > 0 && mailbox_get_exists(s->mailbox) > 0;
-	if (s->incremental && s->enabled_qresync) {
-		g_string_append_printf(command, " (QRESYNC (%" PRIu32 " %" PRIu64 "))",
-		                       mailbox_get_uidvalidity(s->mailbox), s->resync_modseq);
-	}
-	mailbox_select_begin(s->mailbox);
-	/* M1/W1: EXAMINE, never SELECT. */
-	send_command(s, S_EXAMINE, command->str);
-}
-
 static void step_fetch_new(struct imap_session *s)
 {
 	/* N5: on Gmail one message is in several folders (labels); its id
@@ -284,7 +243,7 @@ static void step_idle(struct imap_session *s)
 	}
 	/* C2: no IDLE, so poll (L7); the connection calls refresh(). */
 	set_state(s, S_POLL_WAIT);
-	report_state(s, WATCH_STATE_POLLING);
+	imap_session_report_state(s, WATCH_STATE_POLLING);
 }
 
 void imap_session_send_done(struct imap_session *s)
@@ -292,34 +251,6 @@ void imap_session_send_done(struct imap_session *s)
 	/* I3: the IDLE tag stays outstanding until its tagged reply. */
 	set_state(s, S_IDLE_DONE);
 	imap_client_idle_done(s->client);
-}
-
-static void step_select_end(struct imap_session *s)
-{
-	mailbox_select_end(s->mailbox);
-	s->pending |= PENDING_CHECK_NEW | PENDING_DETAILS;
-	imap_session_step_next(s);
-}
-
-/* After an incremental resync, messages known by UID but not by flags (the
- * map came from disk, or the server renumbered) are listed explicitly. */
-static void step_flags_missing(struct imap_session *s)
-{
-	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-
-	mailbox_get_unknown_flags(s->mailbox, MISSING_FLAGS_PER_FETCH, uids);
-	if (uids->len == 0) {
-		step_select_end(s);
-		return;
-	}
-	if (uids->len >= MISSING_FLAGS_PER_FETCH) {
-		send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)");
-		return;
-	}
-	g_autoptr(GString) command = g_string_new("UID FETCH ");
-	imap_command_append_uid_set(command, (const uint32_t *)(void *)uids->data, uids->len);
-	g_string_append(command, " (UID FLAGS)");
-	send_command(s, S_LIST_FLAGS, command->str);
 }
 
 /* --- tagged replies ------------------------------------------------------ */
@@ -343,79 +274,11 @@ static void handle_tagged(const struct imap_response *r, void *data)
 		imap_session_guests_reply(s, r);
 		return;
 	case S_EXAMINE:
-		if (!ok && imap_session_visiting(s) != NULL) {
-			imap_session_guest_refused(s, r);
-			return;
-		}
-		if (!ok && s->home != NULL && s->mailbox != s->home) {
-			/* A guest the owner dropped while its EXAMINE was under
-			 * way: nothing to report, home again. */
-			mailbox_abort(s->mailbox);
-			s->mailbox = s->home;
-			imap_session_examine(s);
-			return;
-		}
-		if (!ok) {
-			enum imap_failure failure = imap_failure_for_reply(r->code, r->text);
-			imap_session_fail(s, failure, "cannot open folder '%s': %s",
-			                  mailbox_get_folder(s->mailbox),
-			                  r->code != NULL && strcmp(r->code, "NONEXISTENT") == 0
-			                      ? "it does not exist on the server"
-			                      : r->text);
-			return;
-		}
-		s->selected = true;
-		if (!s->have_uidvalidity) {
-			/* M2: servers must send it; without it UIDs cannot be
-			 * trusted across sessions. */
-			imap_session_fail(s, IMAP_FAILURE_PERMANENT,
-			                  "server sent no UIDVALIDITY for folder '%s'",
-			                  mailbox_get_folder(s->mailbox));
-			return;
-		}
-		if (mailbox_get_exists(s->mailbox) == 0) {
-			step_select_end(s);
-		} else if (s->incremental) {
-			send_command(s, S_SEARCH_ALL, "UID SEARCH RETURN (ALL) ALL");
-		} else {
-			send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)");
-		}
-		return;
-	case S_SEARCH_ALL:
-		if (!ok || !s->incremental) {
-			/* No usable UID list: list everything instead. */
-			s->incremental = false;
-			send_command(s, S_LIST_FLAGS, "UID FETCH 1:* (UID FLAGS)");
-			return;
-		}
-		if (!s->enabled_qresync) {
-			/* N7: CONDSTORE alone: what changed since the last
-			 * selection (expunges came from the UID list). */
-			g_autofree char *command =
-			    g_strdup_printf("UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE %" PRIu64 ")",
-			                    s->resync_modseq);
-			send_command(s, S_FETCH_CHANGED, command);
-			return;
-		}
-		step_flags_missing(s);
-		return;
-	case S_FETCH_CHANGED:
-		if (!ok) {
-			imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
-			                  "fetching changes of folder '%s' failed: %s",
-			                  mailbox_get_folder(s->mailbox), r->text);
-			return;
-		}
-		step_flags_missing(s);
-		return;
 	case S_LIST_FLAGS:
-		if (!ok) {
-			imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
-			                  "listing flags of folder '%s' failed: %s",
-			                  mailbox_get_folder(s->mailbox), r->text);
-			return;
-		}
-		step_select_end(s);
+	case S_SEARCH_ALL:
+	case S_SEARCH_UNSEEN:
+	case S_FETCH_CHANGED:
+		imap_session_select_reply(s, r);
 		return;
 	case S_FETCH_NEW:
 		if (!ok) {
@@ -472,7 +335,7 @@ static void handle_continuation(const struct imap_response *r, void *data)
 		return; /* P1: unexpected, harmless */
 	}
 	set_state(s, S_IDLING);
-	report_state(s, WATCH_STATE_IDLE);
+	imap_session_report_state(s, WATCH_STATE_IDLE);
 	mailbox_flush_unseen(s->mailbox);
 	/* I1: news that arrived before "+" is handled at once. */
 	if ((s->pending & PENDING_WAKES_IDLE) || imap_session_guests_wake(s)) {
@@ -532,7 +395,7 @@ static const struct imap_client_handler session_handler = {
 
 static void login_greeted(void *owner)
 {
-	report_state(owner, WATCH_STATE_AUTHENTICATING);
+	imap_session_report_state(owner, WATCH_STATE_AUTHENTICATING);
 }
 
 static void login_authenticated(void *owner)
@@ -577,6 +440,8 @@ struct imap_session *imap_session_create(struct imap_client *client,
 	s->guests = g_array_new(FALSE, TRUE, sizeof(struct imap_session_guest));
 	s->allow_notify = params->allow_notify;
 	s->list = params->list != NULL ? g_strdupv((char **)params->list) : NULL;
+	s->search_set = uidset_new();
+	s->search_count = -1;
 	s->login = imap_login_create(client, params->account, params->password, &login_ops, s);
 	return s;
 }
@@ -591,6 +456,7 @@ void imap_session_destroy(struct imap_session *s)
 	}
 	imap_login_destroy(s->login);
 	imap_session_guests_free(s);
+	uidset_free(s->search_set);
 	g_free(s);
 }
 

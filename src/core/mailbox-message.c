@@ -219,8 +219,11 @@ bool mailbox_new_end(struct mailbox *mb)
 		    .gm_msgid = p->gm_msgid,
 		};
 		mailbox_details_add(mb, p->uid, &p->header, p->internaldate, ev.flags, p->seen);
-		mb->sink(&ev, mb->user_data);
+		if (mb->compact) {
+			mailbox_compact_reported(mb, p->uid, p->seen);
+		}
 		mb->watermark = p->uid;
+		mb->sink(&ev, mb->user_data);
 	}
 	mailbox_pending_clear(mb);
 	if (!more) {

@@ -3,14 +3,16 @@
 #define IMAPWATCH_MAILBOX_PRIVATE_H
 
 /*
- * Shared by the two halves of the mailbox model, not for other modules:
+ * Shared by the parts of the mailbox model, not for other modules:
  * mailbox.c keeps the sequence → UID map and its flags through selections,
- * EXISTS, EXPUNGE, VANISHED and FETCH; mailbox-message.c keeps the details
- * of messages, collects the new ones during a header fetch and sends the
- * watch events.
+ * EXISTS, EXPUNGE, VANISHED and FETCH (full mode); mailbox-compact.c keeps
+ * the same facts as UID sets instead (compact mode, with QRESYNC);
+ * mailbox-message.c keeps the details of messages, collects the new ones
+ * during a header fetch and sends the watch events.
  */
 
 #include "imapwatch/core/mailbox.h"
+#include "imapwatch/core/uidset.h"
 
 enum {
 	FLAG_SEEN = 1 << 0,
@@ -69,6 +71,29 @@ struct mailbox {
 
 	bool unseen_sent;
 	uint32_t unseen_last;
+
+	/* Compact mode (N11): the folder as UID sets, no map. */
+	bool compact;
+	struct uidset *all;    /* UIDs at or below the watermark the folder holds */
+	struct uidset *unseen; /* those of them without \Seen */
+	bool sets_known;       /* all and unseen are right as of modseq */
+	uint32_t exists;       /* EXISTS of the selection */
+	/* During a selection: the sets before it (restored if it is
+	 * aborted), the mod-sequence changes are counted from, the
+	 * selection's HIGHESTMODSEQ and the events held until it completes. */
+	struct uidset *prev_all;
+	struct uidset *prev_unseen;
+	uint64_t resync_base;
+	uint64_t select_modseq;
+	GArray *deferred; /* struct deferred */
+};
+
+/* An event of a compact selection, sent when the selection completes. */
+struct deferred {
+	enum watch_event_type type; /* CHANGED or REMOVED */
+	uint32_t uid;
+	char **flags;
+	bool seen;
 };
 
 /* ---- mailbox-message.c ---- */
@@ -94,5 +119,24 @@ void mailbox_emit_message(struct mailbox *mb, enum watch_event_type type, uint32
                           const char *const *flags, bool seen);
 /* Sends the reset event if the UIDVALIDITY changed since it was last sent. */
 void mailbox_emit_reset(struct mailbox *mb);
+
+/* ---- mailbox-compact.c ---- */
+
+void mailbox_compact_init(struct mailbox *mb);
+void mailbox_compact_clear(struct mailbox *mb);
+/* Forgets the messages (a new UIDVALIDITY). */
+void mailbox_compact_forget(struct mailbox *mb);
+void mailbox_compact_select_begin(struct mailbox *mb);
+void mailbox_compact_select_end(struct mailbox *mb);
+void mailbox_compact_abort(struct mailbox *mb);
+void mailbox_compact_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids,
+                              bool earlier);
+void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f);
+bool mailbox_compact_new_ready(const struct mailbox *mb);
+/* A new message was reported: it joins the sets. */
+void mailbox_compact_reported(struct mailbox *mb, uint32_t uid, bool seen);
+void mailbox_compact_missing_details(const struct mailbox *mb, size_t max, GArray *uids);
+/* Parses the flags of a FETCH into bits and a keyword hash (mailbox.c). */
+void mailbox_flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keywords);
 
 #endif

@@ -16,6 +16,7 @@ struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_
 	mb->pending = g_tree_new_full(mailbox_uid_cmp, NULL, NULL, mailbox_pending_free);
 	mb->details =
 	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, mailbox_message_free);
+	mailbox_compact_init(mb);
 	return mb;
 }
 
@@ -32,6 +33,7 @@ void mailbox_destroy(struct mailbox *mb)
 	}
 	g_tree_unref(mb->pending);
 	g_hash_table_unref(mb->details);
+	mailbox_compact_clear(mb);
 	g_free(mb->special_use);
 	g_free(mb);
 }
@@ -56,7 +58,7 @@ void mailbox_restore(struct mailbox *mb, uint32_t uidvalidity, uint32_t watermar
 	mb->restored = true;
 }
 
-static void flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keywords)
+void mailbox_flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keywords)
 {
 	static const struct {
 		const char *name;
@@ -89,9 +91,22 @@ static bool flags_differ(const struct entry *a, uint16_t bits, uint32_t keywords
 {
 	return (a->flags & FLAG_KNOWN) && (a->flags != bits || a->keywords != keywords);
 }
+void mailbox_set_compact(struct mailbox *mb, bool compact)
+{
+	if (mb->compact == compact) {
+		return;
+	}
+	/* The other mode's knowledge does not carry over; the watermark
+	 * does, and the next selection lists the folder afresh. */
+	mb->compact = compact;
+	g_array_set_size(mb->seq, 0);
+	mailbox_compact_forget(mb);
+}
+
 static void forget_messages(struct mailbox *mb)
 {
 	g_hash_table_remove_all(mb->details);
+	mailbox_compact_forget(mb);
 	/* The size stays: "* n EXISTS" of this selection may have come before
 	 * its [UIDVALIDITY] (Dovecot sends it first). Only identities go. */
 	if (mb->seq->len > 0) {
@@ -105,6 +120,12 @@ static void forget_messages(struct mailbox *mb)
 
 void mailbox_select_begin(struct mailbox *mb)
 {
+	if (mb->compact) {
+		mailbox_compact_select_begin(mb);
+		mailbox_pending_clear(mb);
+		mb->selecting = true;
+		return;
+	}
 	GArray *prev = g_array_sized_new(FALSE, FALSE, sizeof(struct entry), mb->seq->len);
 
 	for (guint i = 0; i < mb->seq->len; i++) {
@@ -181,9 +202,26 @@ static int entry_cmp_uid(gconstpointer a, gconstpointer b)
 	return (x > y) - (x < y);
 }
 
+/* Only the fetch that follows the first selection after a restart reports
+ * mail that came while we were not running. */
+static void select_done(struct mailbox *mb)
+{
+	mb->catchup = mb->restored && !mb->synced && mailbox_wants_new(mb);
+	mb->synced = true;
+	mailbox_emit_reset(mb);
+	mailbox_flush_unseen(mb);
+}
+
 void mailbox_select_end(struct mailbox *mb)
 {
 	uint32_t max_uid = 0;
+
+	if (mb->compact) {
+		mb->selecting = false;
+		mailbox_compact_select_end(mb);
+		select_done(mb);
+		return;
+	}
 	g_autoptr(GArray) now = g_array_sized_new(FALSE, FALSE, sizeof(struct entry), mb->seq->len);
 
 	mb->selecting = false;
@@ -228,12 +266,7 @@ void mailbox_select_end(struct mailbox *mb)
 		g_array_unref(mb->prev);
 		mb->prev = NULL;
 	}
-	/* Only the fetch that follows the first selection after a restart
-	 * reports mail that came while we were not running. */
-	mb->catchup = mb->restored && !mb->synced && mailbox_wants_new(mb);
-	mb->synced = true;
-	mailbox_emit_reset(mb);
-	mailbox_flush_unseen(mb);
+	select_done(mb);
 }
 
 void mailbox_exists(struct mailbox *mb, uint32_t count)
@@ -242,6 +275,10 @@ void mailbox_exists(struct mailbox *mb, uint32_t count)
 	 * the caller (IMAP_SESSION_MAX_EXISTS); GArray grows as needed. EXISTS never shrinks
 	 * the mailbox (H1); a smaller value means the server disagrees with
 	 * our map, so trust it. */
+	if (mb->compact) {
+		mb->exists = count;
+		return;
+	}
 	g_array_set_size(mb->seq, count);
 }
 
@@ -258,14 +295,18 @@ static void entry_removed(struct mailbox *mb, const struct entry *e)
 	}
 }
 
-void mailbox_expunge(struct mailbox *mb, uint32_t seq)
+bool mailbox_expunge(struct mailbox *mb, uint32_t seq)
 {
+	if (mb->compact) {
+		return false;
+	}
 	if (seq == 0 || seq > mb->seq->len) {
-		return;
+		return true;
 	}
 	struct entry e = g_array_index(mb->seq, struct entry, seq - 1);
 	g_array_remove_index(mb->seq, seq - 1);
 	entry_removed(mb, &e);
+	return true;
 }
 
 /* Index of uid in the selection, or -1. Outside a selection the map is in
@@ -308,6 +349,10 @@ static gssize seq_find_uid(const struct mailbox *mb, uint32_t uid)
 
 void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, bool earlier)
 {
+	if (mb->compact) {
+		mailbox_compact_vanished(mb, uids, n_uids, earlier);
+		return;
+	}
 	for (size_t i = 0; i < n_uids; i++) {
 		g_tree_remove(mb->pending, GUINT_TO_POINTER(uids[i]));
 		if (earlier) {
@@ -338,6 +383,10 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 	uint16_t bits = 0;
 	uint32_t keywords = 0;
 
+	if (mb->compact) {
+		mailbox_compact_fetch(mb, f);
+		return;
+	}
 	if (f->seq == 0 || f->seq > mb->seq->len) {
 		return; /* not a message of this selection: ignore (P1) */
 	}
@@ -346,7 +395,7 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 		e->uid = f->uid;
 	}
 	if (f->has_flags) {
-		flags_parse(f->flags, &bits, &keywords);
+		mailbox_flags_parse(f->flags, &bits, &keywords);
 	}
 	if (e->uid == 0) {
 		if (f->has_flags) {
@@ -402,6 +451,9 @@ bool mailbox_new_ready(const struct mailbox *mb)
 			return false;
 		}
 	}
+	if (mb->compact && !mailbox_compact_new_ready(mb)) {
+		return false;
+	}
 	for (GTreeNode *node = g_tree_node_first(mb->pending); node != NULL;
 	     node = g_tree_node_next(node)) {
 		const struct pending *p = g_tree_node_value(node);
@@ -415,6 +467,10 @@ bool mailbox_new_ready(const struct mailbox *mb)
 
 bool mailbox_wants_new(const struct mailbox *mb)
 {
+	if (mb->compact) {
+		/* The sets hold every message at or below the watermark. */
+		return mb->exists > uidset_count(mb->all);
+	}
 	for (guint i = mb->seq->len; i > 0; i--) {
 		const struct entry *e = &g_array_index(mb->seq, struct entry, i - 1);
 
@@ -435,6 +491,11 @@ uint32_t mailbox_get_fetch_start(const struct mailbox *mb)
 void mailbox_abort(struct mailbox *mb)
 {
 	mailbox_pending_clear(mb);
+	if (mb->selecting && mb->compact) {
+		mb->selecting = false;
+		mailbox_compact_abort(mb);
+		return;
+	}
 	if (mb->selecting) {
 		/* Keep what was known before this selection for the next one. */
 		mb->selecting = false;
@@ -464,13 +525,16 @@ uint32_t mailbox_get_uidnext(const struct mailbox *mb)
 
 uint32_t mailbox_get_exists(const struct mailbox *mb)
 {
-	return mb->seq->len;
+	return mb->compact ? mb->exists : mb->seq->len;
 }
 
 uint32_t mailbox_get_unseen(const struct mailbox *mb)
 {
 	uint32_t n = 0;
 
+	if (mb->compact) {
+		return (uint32_t)MIN(uidset_count(mb->unseen), UINT32_MAX);
+	}
 	for (guint i = 0; i < mb->seq->len; i++) {
 		const struct entry *e = &g_array_index(mb->seq, struct entry, i);
 
@@ -487,6 +551,18 @@ bool mailbox_is_synced(const struct mailbox *mb)
 }
 void mailbox_get_unseen_uids(const struct mailbox *mb, GArray *uids)
 {
+	if (mb->compact) {
+		size_t n;
+		const struct uid_range *r = uidset_ranges(mb->unseen, &n);
+
+		for (size_t i = 0; i < n; i++) {
+			for (uint64_t u = r[i].lo; u <= r[i].hi; u++) {
+				uint32_t uid = (uint32_t)u;
+				g_array_append_val(uids, uid);
+			}
+		}
+		return;
+	}
 	for (guint i = 0; i < mb->seq->len; i++) {
 		const struct entry *e = &g_array_index(mb->seq, struct entry, i);
 
@@ -498,18 +574,31 @@ void mailbox_get_unseen_uids(const struct mailbox *mb, GArray *uids)
 
 bool mailbox_has_uid(const struct mailbox *mb, uint32_t uid)
 {
+	if (mb->compact) {
+		return uidset_contains(mb->all, uid);
+	}
 	return seq_find_uid(mb, uid) >= 0;
 }
 
 void mailbox_get_missing_details(const struct mailbox *mb, size_t max, GArray *uids)
 {
+	size_t looked = 0;
+
+	if (mb->compact) {
+		mailbox_compact_missing_details(mb, max, uids);
+		return;
+	}
 	/* Newest first: the most recent unseen mail matters most. */
-	for (guint i = mb->seq->len; i > 0 && uids->len < max; i--) {
+	for (guint i = mb->seq->len; i > 0 && uids->len < max && looked < MAILBOX_CATCHUP_DETAILS;
+	     i--) {
 		const struct entry *e = &g_array_index(mb->seq, struct entry, i - 1);
 
-		if (e->uid != 0 && e->uid <= mb->watermark && (e->flags & FLAG_KNOWN) &&
-		    !(e->flags & FLAG_SEEN) &&
-		    !g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
+		if (e->uid == 0 || e->uid > mb->watermark || !(e->flags & FLAG_KNOWN) ||
+		    (e->flags & FLAG_SEEN)) {
+			continue;
+		}
+		looked++;
+		if (!g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
 			g_array_append_val(uids, e->uid);
 		}
 	}
@@ -517,6 +606,11 @@ void mailbox_get_missing_details(const struct mailbox *mb, size_t max, GArray *u
 
 void mailbox_set_modseq(struct mailbox *mb, uint64_t modseq)
 {
+	if (mb->compact && mb->selecting && modseq > 0) {
+		/* Applied when the selection completes, with its changes. */
+		mb->select_modseq = modseq;
+		return;
+	}
 	mb->modseq = modseq;
 }
 

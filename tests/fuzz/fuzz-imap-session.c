@@ -314,8 +314,10 @@ static void check_command(struct harness *h, const char *line)
 		    "wrong NOTIFY events: %s", line);
 		h->notify_sent = true;
 	} else if (strcmp(verb, "UID") == 0) {
-		FUZZ_CHECK_MSG(words[2] != NULL && strcmp(words[2], "FETCH") == 0,
-		               "UID command other than FETCH: %s", line);
+		/* Read-only UID commands: FETCH (checked below) and SEARCH. */
+		FUZZ_CHECK_MSG(words[2] != NULL && (strcmp(words[2], "FETCH") == 0 ||
+		                                    strcmp(words[2], "SEARCH") == 0),
+		               "UID command other than FETCH or SEARCH: %s", line);
 		check_no_seen_setting_fetch(line);
 	} else {
 		static const char *const allowed[] = {"CAPABILITY", "LOGIN", "ID",    "ENABLE",

@@ -27,10 +27,21 @@
  *   unseen counts) and names the previous UIDVALIDITY, before the unseen
  *   count. A selection aborted before that reports it at the next one that
  *   completes, still naming the value reported last.
+ *
+ * Compact mode (N11, with QRESYNC and ESEARCH): no map of the folder at
+ * all. Every FETCH carries its UID and expunges come as VANISHED, so the
+ * model keeps only two UID sets — the messages at or below the watermark,
+ * and the unseen ones among them — plus EXISTS and the details. A
+ * selection fills the sets from UID SEARCH (mailbox_set_all(),
+ * mailbox_set_unseen()) or, when they were restored and QRESYNC brought the
+ * changes since, checks them with a count. The changes a selection learns
+ * are held and reported when it completes, with the mod-sequence they move
+ * to, so that what is saved and what was reported always agree.
  */
 
 #include "imapwatch/core/event.h"
 #include "imapwatch/core/header.h"
+#include "imapwatch/core/uidset.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -54,6 +65,20 @@ bool mailbox_same_folder(const char *a, const char *b);
 
 /* Restores persisted state (before the first selection). */
 void mailbox_restore(struct mailbox *mailbox, uint32_t uidvalidity, uint32_t watermark);
+/* Restores the saved sets (compact mode), right as of modseq: the UIDs at
+ * or below the watermark and the unseen ones. Copied. */
+void mailbox_restore_sets(struct mailbox *mailbox, uint64_t modseq, const struct uidset *all,
+                          const struct uidset *unseen);
+/* The sets to save, or false when the model keeps none worth saving (full
+ * mode, or not synchronised). Valid until the model changes. */
+bool mailbox_get_sets(const struct mailbox *mailbox, const struct uidset **all,
+                      const struct uidset **unseen);
+
+/* Compact mode on or off, before a selection begins (the session's choice,
+ * by the server's capabilities). Switching drops what the other mode
+ * knew, except the watermark. */
+void mailbox_set_compact(struct mailbox *mailbox, bool compact);
+bool mailbox_is_compact(const struct mailbox *mailbox);
 
 /* --- selection --------------------------------------------------------- */
 
@@ -85,6 +110,25 @@ bool mailbox_set_uids(struct mailbox *mailbox, const uint32_t *uids, size_t n_ui
  * known in this selection. */
 void mailbox_get_unknown_flags(const struct mailbox *mailbox, size_t max, GArray *uids);
 
+/* Compact mode, during a selection. The search the selection needs covers
+ * UIDs 1 to this (the watermark), or every message when it is
+ * MAILBOX_SEARCH_ALL (no baseline yet). */
+#define MAILBOX_SEARCH_ALL UINT32_MAX
+uint32_t mailbox_search_limit(const struct mailbox *mailbox);
+/* True when the restored sets can be checked with a count instead of
+ * being searched again. */
+bool mailbox_sets_resumable(const struct mailbox *mailbox);
+/* The UIDs the folder holds (UID SEARCH ALL within the limit): messages
+ * known before that are missing were expunged (reported removed when the
+ * selection completes). True when the unseen ones must be searched in
+ * full: the sets were not known, or UIDs appeared that were not. */
+bool mailbox_set_all(struct mailbox *mailbox, const struct uidset *uids);
+/* The number of unseen messages within the limit (UID SEARCH RETURN
+ * (COUNT)): true if it agrees with the model, which then trusts its set. */
+bool mailbox_unseen_agrees(struct mailbox *mailbox, uint64_t count);
+/* The unseen UIDs (UID SEARCH UNSEEN within the limit): replace the set. */
+void mailbox_set_unseen(struct mailbox *mailbox, const struct uidset *uids);
+
 /* The folder's special use from LIST ("\\Junk", "\\Trash", "\\Sent",
  * "\\Drafts", "\\All"; RFC 6154), or NULL when none is known. */
 void mailbox_set_special_use(struct mailbox *mailbox, const char *use);
@@ -95,8 +139,9 @@ const char *mailbox_get_special_use(const struct mailbox *mailbox);
 /* "* n EXISTS" (H1). The map grows to count entries of 12 bytes: the caller
  * bounds count (IMAP_SESSION_MAX_EXISTS). */
 void mailbox_exists(struct mailbox *mailbox, uint32_t count);
-/* "* n EXPUNGE" (H2). */
-void mailbox_expunge(struct mailbox *mailbox, uint32_t seq);
+/* "* n EXPUNGE" (H2). False in compact mode, where it cannot be placed (a
+ * server that sends it after QRESYNC breaks RFC 7162: resynchronise). */
+bool mailbox_expunge(struct mailbox *mailbox, uint32_t seq);
 /* "* VANISHED [(EARLIER)] uids" (N8, N9). EARLIER does not renumber. */
 void mailbox_vanished(struct mailbox *mailbox, const uint32_t *uids, size_t n_uids, bool earlier);
 
@@ -110,6 +155,7 @@ struct mailbox_fetch {
 	const struct header_fields *header;
 	gint64 internaldate; /* 0 if absent */
 	uint64_t gm_msgid;   /* X-GM-MSGID (Gmail), 0 if absent */
+	uint64_t modseq;     /* MODSEQ (CONDSTORE), 0 if absent */
 };
 
 /* "* n FETCH (...)". */
@@ -160,6 +206,12 @@ bool mailbox_is_synced(const struct mailbox *mailbox);
  * message (new events and details); longer text is cut. */
 #define MAILBOX_MAX_TEXT 1000
 
+/* Of the unseen messages that were there before imapwatch watched (the
+ * baseline, or mail that is not new), only the newest this many get their
+ * details fetched: listings and the startup summary show those, and a
+ * folder with 20,000 unseen messages costs 100 headers, not 20,000. */
+#define MAILBOX_CATCHUP_DETAILS 100
+
 /* What is known of a message beyond its flags: every message reported as
  * new, and unseen messages of the baseline once their headers were fetched
  * (mailbox_get_missing_details). */
@@ -185,7 +237,8 @@ void mailbox_get_unseen_uids(const struct mailbox *mailbox, GArray *uids);
 /* True if the message is in the current map. */
 bool mailbox_has_uid(const struct mailbox *mailbox, uint32_t uid);
 /* Appends up to max UIDs (newest first) of unseen messages at or below the
- * watermark whose details are not known yet; a header fetch of these
+ * watermark whose details are not known yet, among the newest
+ * MAILBOX_CATCHUP_DETAILS unseen ones; a header fetch of these
  * (mailbox_fetch with a header) stores details without reporting them. */
 void mailbox_get_missing_details(const struct mailbox *mailbox, size_t max, GArray *uids);
 

@@ -66,6 +66,15 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 	if (t->restore_uidvalidity != 0) {
 		mailbox_restore(mailbox, t->restore_uidvalidity, t->restore_watermark);
 	}
+	if (t->restore_all != NULL) {
+		g_autoptr(uidset) all = uidset_new();
+		g_autoptr(uidset) unseen = uidset_new();
+
+		g_assert_true(*t->restore_all == '\0' || uidset_parse(all, t->restore_all, 100));
+		g_assert_true(*t->restore_unseen == '\0' ||
+		              uidset_parse(unseen, t->restore_unseen, 100));
+		mailbox_restore_sets(mailbox, t->restore_modseq, all, unseen);
+	}
 	struct imap_session_params params = {
 	    .account = &h.wire.account,
 	    .password = password,

@@ -31,6 +31,11 @@ struct transcript {
 	/* Mailbox state before the session, as after an earlier run. */
 	uint32_t restore_uidvalidity;
 	uint32_t restore_watermark;
+	/* Saved sets (compact mode) as of restore_modseq: "1:5,9", "" for
+	 * none; NULL: none saved. */
+	uint64_t restore_modseq;
+	const char *restore_all;
+	const char *restore_unseen;
 };
 
 struct harness {

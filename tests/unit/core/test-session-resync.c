@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Session transcripts (session-harness.h) of a folder selected again:
- * incremental resynchronisation with QRESYNC and with CONDSTORE, and a new
- * UIDVALIDITY, found live or after a restart.
+ * incremental resynchronisation with QRESYNC (compact mode) and with
+ * CONDSTORE, a resumption after a restart, and a new UIDVALIDITY, found live
+ * or after a restart.
  */
 #include "session-harness.h"
 
-/* Check (resync) with QRESYNC: the second selection names the previous
- * UIDVALIDITY and HIGHESTMODSEQ, learns expunges from VANISHED (EARLIER)
- * and the UID list, flag changes from FETCH, and lists no flags (N8). */
+/* Check (resync) with QRESYNC and ESEARCH: compact mode (N11). The first
+ * selection fills the UID sets by search; the second names the previous
+ * UIDVALIDITY and HIGHESTMODSEQ (N8), takes the flag changes from FETCH,
+ * finds what went by the UID list, checks the unseen set by its count, and
+ * reports the changes when the selection completes. */
 static const struct step qresync_steps[] = {
     {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
      "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
@@ -16,21 +19,26 @@ static const struct step qresync_steps[] = {
      "A2 ENABLE QRESYNC\r\n"},
     {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
     {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
-     "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
-    {"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (5))\r\n"
-     "* 3 FETCH (UID 3 FLAGS () MODSEQ (6))\r\nA4 OK\r\n",
-     "A5 UID FETCH 2:3" FETCH_NEW},
-    {"A5 OK\r\n", "A6 IDLE\r\n"},
+     "A4 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A4\") UID ALL 1:3\r\nA4 OK\r\n", "A5 UID SEARCH RETURN (ALL) UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A5\") UID ALL 2:3\r\nA5 OK\r\n", "A6 UID FETCH 2:3" FETCH_NEW},
+    {"A6 OK\r\n", "A7 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"<RESYNC>", "DONE\r\n"},
-    {"A6 OK\r\n", "A7 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
+    {"A7 OK\r\n", "A8 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
     {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* VANISHED (EARLIER) 2\r\n"
-     "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (12))\r\n* OK [HIGHESTMODSEQ 13] x\r\nA7 OK\r\n",
-     "A8 UID SEARCH RETURN (ALL) ALL\r\n"},
-    {"* ESEARCH (TAG \"A8\") UID ALL 1,3:4\r\nA8 OK\r\n", "A9 UID FETCH 4:*" FETCH_NEW},
+     "* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (12))\r\n* OK [HIGHESTMODSEQ 13] x\r\nA8 OK\r\n",
+     "A9 UID SEARCH RETURN (ALL) UID 1:3\r\n"},
+    {"* ESEARCH (TAG \"A9\") UID ALL 1,3\r\nA9 OK\r\n",
+     "A10 UID SEARCH RETURN (COUNT) UID 1:3 UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A10\") UID COUNT 0\r\nA10 OK\r\n", "A11 UID FETCH 4:*" FETCH_NEW},
     {"* 3 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
-     "A9 OK\r\n",
-     "A10 IDLE\r\n"},
+     "A11 OK\r\n",
+     "A12 IDLE\r\n"},
+    /* Unasked FETCH while idling: a change, and the mod-sequence it
+     * brings; our own fetch of details repeats flags without a change. */
+    {"+ idling\r\n* 1 FETCH (UID 1 FLAGS (\\Seen \\Flagged) MODSEQ (14))\r\n", ""},
+    {"* 1 VANISHED 4\r\n", ""},
     {NULL, NULL},
 };
 
@@ -47,7 +55,58 @@ static const struct transcript qresync = {
               "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
               "\"uid\":4,\"id\":\"work/INBOX/7/4\",\"message_id\":\"\",\"from_name\":\"\","
               "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"flags\":[],\"seen\":false}\n"
-              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":1,\"id\":\"work/INBOX/7/1\",\"flags\":[\"\\\\Seen\",\"\\\\Flagged\"],"
+              "\"seen\":true}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":4,\"id\":\"work/INBOX/7/4\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n",
+};
+
+/* After a restart with the sets saved: the selection resumes from the
+ * saved mod-sequence, and a count that disagrees with the saved unseen set
+ * (a change the server did not report, or a set saved wrong) brings the
+ * whole set (N11). */
+static const struct step resume_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE QRESYNC ESEARCH] in\r\n",
+     "A2 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX (QRESYNC (7 20))\r\n"},
+    {"* 5 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 25] x\r\n"
+     "* 4 FETCH (UID 9 FLAGS () MODSEQ (22))\r\nA3 OK\r\n",
+     "A4 UID SEARCH RETURN (ALL) UID 1:9\r\n"},
+    {"* ESEARCH (TAG \"A4\") UID ALL 1:3,9\r\nA4 OK\r\n",
+     "A5 UID SEARCH RETURN (COUNT) UID 1:9 UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A5\") UID COUNT 3\r\nA5 OK\r\n",
+     "A6 UID SEARCH RETURN (ALL) UID 1:9 UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A6\") UID ALL 2:3,9\r\nA6 OK\r\n", "A7 UID FETCH 10:*" FETCH_NEW},
+    {"* 5 FETCH (UID 10 FLAGS () BODY[HEADER.FIELDS (SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
+     "A7 OK\r\n",
+     "A8 UID FETCH 2:3,9" FETCH_NEW},
+    {NULL, NULL},
+};
+
+static const struct transcript resume = {
+    .name = "qresync-resume-after-restart",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = resume_steps,
+    .restore_uidvalidity = 7,
+    .restore_watermark = 9,
+    .restore_modseq = 20,
+    .restore_all = "1:3,5,9",
+    .restore_unseen = "3",
+    .events = "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":9,\"id\":\"work/INBOX/7/9\",\"flags\":[],\"seen\":false}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":5,\"id\":\"work/INBOX/7/5\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":3}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":10,\"id\":\"work/INBOX/7/10\",\"message_id\":\"\",\"from_name\":\"\","
+              "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"catchup\":true,"
+              "\"flags\":[],\"seen\":false}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":4}\n",
 };
 
 /* The same with CONDSTORE only: CHANGEDSINCE after the UID list (N7). */
@@ -98,27 +157,25 @@ static const struct step reset_steps[] = {
      "A2 ENABLE QRESYNC\r\n"},
     {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
     {"* 2 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
-     "A4 UID FETCH 1:* (UID FLAGS)\r\n"},
-    {"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (4))\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (5))\r\n"
-     "A4 OK\r\n",
-     "A5 UID FETCH 2" FETCH_NEW},
-    {"A5 OK\r\n", "A6 IDLE\r\n"},
+     "A4 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A4\") UID ALL 1:2\r\nA4 OK\r\n", "A5 UID SEARCH RETURN (ALL) UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A5\") UID ALL 2\r\nA5 OK\r\n", "A6 UID FETCH 2" FETCH_NEW},
+    {"A6 OK\r\n", "A7 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"* NO Mailbox INBOX: Internal error occurred\r\n", "DONE\r\n"},
-    {"A6 OK\r\n", "A7 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
+    {"A7 OK\r\n", "A8 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
     {"* 3 EXISTS\r\n* OK [UIDVALIDITY 9] x\r\n* OK [UIDNEXT 4] x\r\n* OK [HIGHESTMODSEQ 3] x\r\n"
-     "A7 OK\r\n",
-     "A8 UID FETCH 1:* (UID FLAGS)\r\n"},
-    {"* 1 FETCH (UID 1 FLAGS () MODSEQ (1))\r\n* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (2))\r\n"
-     "* 3 FETCH (UID 3 FLAGS () MODSEQ (3))\r\nA8 OK\r\n",
-     "A9 UID FETCH 1,3" FETCH_NEW},
-    {"A9 OK\r\n", "A10 IDLE\r\n"},
+     "A8 OK\r\n",
+     "A9 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A9\") UID ALL 1:3\r\nA9 OK\r\n", "A10 UID SEARCH RETURN (ALL) UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A10\") UID ALL 1,3\r\nA10 OK\r\n", "A11 UID FETCH 1,3" FETCH_NEW},
+    {"A11 OK\r\n", "A12 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {"* 4 EXISTS\r\n", "DONE\r\n"},
-    {"A10 OK\r\n", "A11 UID FETCH 4:*" FETCH_NEW},
+    {"A12 OK\r\n", "A13 UID FETCH 4:*" FETCH_NEW},
     {"* 4 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
-     "A11 OK\r\n",
-     "A12 IDLE\r\n"},
+     "A13 OK\r\n",
+     "A14 IDLE\r\n"},
     {NULL, NULL},
 };
 
@@ -167,10 +224,7 @@ static const struct transcript reset_restart = {
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
-	    &qresync,
-	    &condstore,
-	    &reset,
-	    &reset_restart,
+	    &qresync, &resume, &condstore, &reset, &reset_restart,
 	};
 
 	g_test_init(&argc, &argv, NULL);
