@@ -69,8 +69,11 @@ class Watcher:
         if bus is not None:
             env["DBUS_SESSION_BUS_ADDRESS"] = bus.address
         binary = os.environ.get("IMAPWATCHD", os.path.join(ROOT, "build", "imapwatchd"))
+        # BENCH_LOG=path keeps the daemon's log (for a figure that looks wrong).
+        log = os.environ.get("BENCH_LOG")
         self.proc = subprocess.Popen([binary, "--print-events", "--config", self.config],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=open(log, "ab") if log else subprocess.DEVNULL,
                                      stdin=subprocess.DEVNULL, env=env)
         self.events = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

@@ -60,6 +60,40 @@ static void json_append_member(GString *out, const char *key, const char *value)
 	watch_event_append_json_string(out, value);
 }
 
+struct watch_event *watch_event_copy(const struct watch_event *event)
+{
+	struct watch_event *copy = g_new(struct watch_event, 1);
+
+	*copy = *event;
+	copy->account = g_strdup(event->account);
+	copy->folder = g_strdup(event->folder);
+	copy->message_id = g_strdup(event->message_id);
+	copy->from_name = g_strdup(event->from_name);
+	copy->from_addr = g_strdup(event->from_addr);
+	copy->subject = g_strdup(event->subject);
+	copy->flags = (const char *const *)g_strdupv((char **)event->flags);
+	copy->state = g_strdup(event->state);
+	copy->detail = g_strdup(event->detail);
+	return copy;
+}
+
+void watch_event_free(struct watch_event *event)
+{
+	if (event == NULL) {
+		return;
+	}
+	g_free((char *)event->account);
+	g_free((char *)event->folder);
+	g_free((char *)event->message_id);
+	g_free((char *)event->from_name);
+	g_free((char *)event->from_addr);
+	g_free((char *)event->subject);
+	g_strfreev((char **)event->flags);
+	g_free((char *)event->state);
+	g_free((char *)event->detail);
+	g_free(event);
+}
+
 char *watch_event_to_json(const struct watch_event *ev)
 {
 	GString *out = g_string_new("{\"event\":");

@@ -405,6 +405,11 @@ void imap_client_transport_closed(struct imap_client *c, enum imap_failure failu
 	imap_client_fail(c, failure, "%s", message);
 }
 
+void imap_client_set_line_limit(struct imap_client *c, size_t limit)
+{
+	imap_parser_set_max_line(c->parser, MAX(limit, imap_parser_default_limits.max_line));
+}
+
 void imap_client_set_untagged_limit(struct imap_client *c, size_t limit)
 {
 	c->untagged_limit = MAX(limit, IMAP_CLIENT_UNTAGGED_LIMIT);

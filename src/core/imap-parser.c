@@ -359,6 +359,11 @@ enum imap_parse_result imap_parser_feed(struct imap_parser *parser, const char *
 	}
 }
 
+void imap_parser_set_max_line(struct imap_parser *parser, size_t max_line)
+{
+	parser->limits.max_line = MIN(max_line, parser->limits.max_response);
+}
+
 struct imap_response *imap_parser_take(struct imap_parser *parser)
 {
 	struct imap_response *response = g_steal_pointer(&parser->ready);

@@ -111,10 +111,17 @@ static void append_search(struct imap_session *s, GString *command, const char *
 	}
 }
 
-static void search_reset(struct imap_session *s)
+/* A search answers in one line: a set of up to one UID (ten digits and a
+ * comma) per message. The line limit is raised for it, and lowered again
+ * when it is answered. */
+#define SEARCH_BYTES_PER_MESSAGE 11
+
+static void search_reset(struct imap_session *s, bool set)
 {
 	uidset_clear(s->search_set);
 	s->search_count = -1;
+	imap_client_set_line_limit(
+	    s->client, set ? (size_t)mailbox_get_exists(s->mailbox) * SEARCH_BYTES_PER_MESSAGE : 0);
 }
 
 /* The UIDs the folder holds, within what the sets cover. */
@@ -122,7 +129,7 @@ static void step_search_all(struct imap_session *s)
 {
 	g_autoptr(GString) command = g_string_new("UID SEARCH RETURN (ALL)");
 
-	search_reset(s);
+	search_reset(s, true);
 	if (mailbox_get_exists(s->mailbox) == 0 || mailbox_search_limit(s->mailbox) == 0) {
 		/* Nothing to search: an empty folder, or one whose every
 		 * message is above the watermark (new). */
@@ -149,7 +156,7 @@ static void step_search_unseen(struct imap_session *s, bool full)
 	g_autoptr(GString) command =
 	    g_string_new(full ? "UID SEARCH RETURN (ALL)" : "UID SEARCH RETURN (COUNT)");
 
-	search_reset(s);
+	search_reset(s, full);
 	s->search_full = full;
 	append_search(s, command, "UNSEEN");
 	imap_session_send(s, S_SEARCH_UNSEEN, command->str);
@@ -157,6 +164,7 @@ static void step_search_unseen(struct imap_session *s, bool full)
 
 static bool search_refused(struct imap_session *s, const struct imap_response *r)
 {
+	imap_client_set_line_limit(s->client, 0);
 	if (r->status == IMAP_STATUS_OK) {
 		return false;
 	}

@@ -30,6 +30,7 @@ struct parse {
 	const char *value;
 	gsize value_len;
 	char *error;
+	uint64_t version; /* of the file */
 };
 
 static bool fail(struct parse *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -152,6 +153,81 @@ static bool parse_shown(struct parse *p, struct state_folder *f, uint64_t *last)
 	return true;
 }
 
+/*
+ * One "uids" or "unseen" line into set: items in the form of "shown",
+ * ascending with gaps, above *last (reset by the "sets" line).
+ */
+static bool parse_set_line(struct parse *p, struct uidset *set, uint64_t *last)
+{
+	const char *s = p->value;
+	const char *end = p->value + p->value_len;
+
+	while (s <= end) {
+		const char *comma = memchr(s, ',', (gsize)(end - s));
+		const char *item_end = comma ? comma : end;
+		const char *colon = memchr(s, ':', (gsize)(item_end - s));
+		uint64_t lo;
+		uint64_t hi;
+
+		if (!parse_number(s, (gsize)((colon ? colon : item_end) - s), UINT32_MAX, &lo) ||
+		    lo == 0) {
+			return fail(p, "bad UID in a set");
+		}
+		hi = lo;
+		if (colon &&
+		    (!parse_number(colon + 1, (gsize)(item_end - colon - 1), UINT32_MAX, &hi) ||
+		     hi <= lo)) {
+			return fail(p, "bad UID range in a set");
+		}
+		if (*last > 0 && lo <= *last + 1) {
+			return fail(p, "set UIDs not in ascending order");
+		}
+		uidset_add_range(set, (uint32_t)lo, (uint32_t)hi);
+		*last = hi;
+		if (!comma) {
+			break;
+		}
+		s = comma + 1;
+	}
+	return true;
+}
+
+/* "sets <count of all> <count of unseen>". */
+static bool parse_sets(struct parse *p, struct state_folder *f, uint64_t *counts)
+{
+	const char *space = memchr(p->value, ' ', p->value_len);
+
+	if (f->all != NULL) {
+		return fail(p, "'sets' twice in one folder");
+	}
+	if (space == NULL ||
+	    !parse_number(p->value, (gsize)(space - p->value), UINT32_MAX, &counts[0]) ||
+	    !parse_number(space + 1, p->value_len - (gsize)(space - p->value) - 1, UINT32_MAX,
+	                  &counts[1])) {
+		return fail(p, "bad counts for 'sets'");
+	}
+	f->all = uidset_new();
+	f->unseen = uidset_new();
+	return true;
+}
+
+/* The sets of the folder just read hold what its "sets" line said. */
+static bool sets_complete(struct parse *p, const struct state_folder *f, const uint64_t *counts)
+{
+	if (f == NULL || f->all == NULL) {
+		return true;
+	}
+	if (uidset_count(f->all) != counts[0] || uidset_count(f->unseen) != counts[1]) {
+		return fail(p, "the sets do not hold as many UIDs as 'sets' says");
+	}
+	g_autoptr(uidset) outside = uidset_copy(f->unseen);
+	uidset_remove_set(outside, f->all);
+	if (uidset_count(outside) > 0) {
+		return fail(p, "'unseen' names UIDs that 'uids' does not");
+	}
+	return true;
+}
+
 static const char *const folder_fields[] = {"uidvalidity", "uidnext", "watermark", "highestmodseq"};
 
 static bool parse_field(struct parse *p, struct state_folder *f, guint field)
@@ -190,6 +266,9 @@ static bool parse_body(struct parse *p, struct state_account *st)
 	struct state_folder *f = NULL;
 	guint field = 0;
 	uint64_t last = 0;
+	uint64_t counts[2] = {0, 0};
+	uint64_t last_set = 0;
+	int set_part = 0; /* 0: none yet, 1: uids, 2: unseen */
 
 	if (!next_line(p)) {
 		return p->error ? false : fail(p, "no 'account' line");
@@ -209,6 +288,9 @@ static bool parse_body(struct parse *p, struct state_account *st)
 				return fail(p, "folder record before it lacks '%s'",
 				            folder_fields[field]);
 			}
+			if (!sets_complete(p, f, counts)) {
+				return false;
+			}
 			name = state_format_unescape(p->value, p->value_len, ESCAPE_TEXT);
 			if (!name || !g_utf8_validate(name, -1, NULL) ||
 			    strlen(name) > STATE_FORMAT_NAME_MAX) {
@@ -223,6 +305,7 @@ static bool parse_body(struct parse *p, struct state_account *st)
 			}
 			field = 0;
 			last = 0;
+			set_part = 0;
 		} else if (!f) {
 			return fail(p, "expected 'folder'");
 		} else if (field < G_N_ELEMENTS(folder_fields)) {
@@ -230,8 +313,27 @@ static bool parse_body(struct parse *p, struct state_account *st)
 				return false;
 			}
 			field++;
-		} else if (key_is(p, "shown")) {
+		} else if (key_is(p, "shown") && f->all == NULL) {
 			if (!parse_shown(p, f, &last)) {
+				return false;
+			}
+		} else if (key_is(p, "sets") && p->version >= 2) {
+			if (!parse_sets(p, f, counts)) {
+				return false;
+			}
+			set_part = 0;
+			last_set = 0;
+		} else if (key_is(p, "uids") && f->all != NULL && set_part <= 1) {
+			set_part = 1;
+			if (!parse_set_line(p, f->all, &last_set)) {
+				return false;
+			}
+		} else if (key_is(p, "unseen") && f->all != NULL) {
+			if (set_part < 2) {
+				set_part = 2;
+				last_set = 0;
+			}
+			if (!parse_set_line(p, f->unseen, &last_set)) {
 				return false;
 			}
 		} else {
@@ -244,7 +346,7 @@ static bool parse_body(struct parse *p, struct state_account *st)
 	if (f && field < G_N_ELEMENTS(folder_fields)) {
 		return fail(p, "last folder record lacks '%s'", folder_fields[field]);
 	}
-	return true;
+	return sets_complete(p, f, counts);
 }
 
 static bool is_lower_hex(const char *s, gsize len)
@@ -290,10 +392,10 @@ struct state_account *state_format_parse(const char *data, gsize len, const char
 		*error = g_strdup("not an imapwatch state file (no 'imapwatch-state 1' line)");
 		return NULL;
 	}
-	if (version != FORMAT_VERSION) {
+	if (version < FORMAT_VERSION_MIN || version > FORMAT_VERSION) {
 		*error = g_strdup_printf("unknown format version %" PRIu64
-		                         " (this imapwatchd reads version %d)",
-		                         version, FORMAT_VERSION);
+		                         " (this imapwatchd reads versions %d to %d)",
+		                         version, FORMAT_VERSION_MIN, FORMAT_VERSION);
 		return NULL;
 	}
 	if (data[len - 1] != '\n') {
@@ -318,6 +420,7 @@ struct state_account *state_format_parse(const char *data, gsize len, const char
 	p.pos = nl + 1;
 	p.end = last;
 	p.line = 1;
+	p.version = version;
 	if (!parse_body(&p, st)) {
 		*error = p.error;
 		return NULL;

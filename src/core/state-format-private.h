@@ -11,8 +11,10 @@
 #include "imapwatch/core/state-format.h"
 
 #define FORMAT_MAGIC   "imapwatch-state"
-#define FORMAT_VERSION 1
-#define END_PREFIX     "end sha256 "
+#define FORMAT_VERSION 2
+/* The oldest version still read. */
+#define FORMAT_VERSION_MIN 1
+#define END_PREFIX         "end sha256 "
 
 enum escape_mode {
 	/* File names: only [A-Za-z0-9_-] stay, so '.' and '/' never do. */

@@ -25,6 +25,8 @@ static void folder_free(void *data)
 		if (folder->shown) {
 			g_array_unref(folder->shown);
 		}
+		uidset_free(folder->all);
+		uidset_free(folder->unseen);
 		g_free(folder);
 	}
 }
@@ -254,42 +256,59 @@ static bool shown_ok(const GArray *shown)
 	return true;
 }
 
-/* The newest STATE_FORMAT_SHOWN_MAX UIDs as "a,b:c" items on "shown" lines. */
-static void format_shown(GString *out, const GArray *shown)
+void state_folder_set_sets(struct state_folder *folder, const struct uidset *all,
+                           const struct uidset *unseen)
 {
-	guint i = shown->len > STATE_FORMAT_SHOWN_MAX ? shown->len - STATE_FORMAT_SHOWN_MAX : 0;
+	g_clear_pointer(&folder->all, uidset_free);
+	g_clear_pointer(&folder->unseen, uidset_free);
+	if (all != NULL) {
+		folder->all = uidset_copy(all);
+		folder->unseen = uidset_copy(unseen);
+	}
+}
+
+/* A set as "a,b:c" items on lines that start with key. */
+static void format_ranges(GString *out, const char *key, const struct uidset *set)
+{
+	size_t n;
+	const struct uid_range *r = uidset_ranges(set, &n);
 	gsize line_start = 0;
 	bool line_open = false;
 
-	while (i < shown->len) {
-		uint32_t lo = g_array_index(shown, uint32_t, i);
-		uint32_t hi = lo;
-
-		while (i + 1 < shown->len && g_array_index(shown, uint32_t, i + 1) == hi + 1) {
-			hi++;
-			i++;
-		}
-		i++;
+	for (size_t i = 0; i < n; i++) {
 		if (line_open && out->len - line_start >= SHOWN_LINE_TARGET) {
 			g_string_append_c(out, '\n');
 			line_open = false;
 		}
 		if (!line_open) {
 			line_start = out->len;
-			g_string_append(out, "shown ");
+			g_string_append_printf(out, "%s ", key);
 			line_open = true;
 		} else {
 			g_string_append_c(out, ',');
 		}
-		if (lo == hi) {
-			g_string_append_printf(out, "%" PRIu32, lo);
+		if (r[i].lo == r[i].hi) {
+			g_string_append_printf(out, "%" PRIu32, r[i].lo);
 		} else {
-			g_string_append_printf(out, "%" PRIu32 ":%" PRIu32, lo, hi);
+			g_string_append_printf(out, "%" PRIu32 ":%" PRIu32, r[i].lo, r[i].hi);
 		}
 	}
 	if (line_open) {
 		g_string_append_c(out, '\n');
 	}
+}
+
+/* The newest STATE_FORMAT_SHOWN_MAX UIDs as "a,b:c" items on "shown" lines. */
+static void format_shown(GString *out, const GArray *shown)
+{
+	g_autoptr(uidset) set = uidset_new();
+
+	for (guint i = shown->len > STATE_FORMAT_SHOWN_MAX ? shown->len - STATE_FORMAT_SHOWN_MAX
+	                                                   : 0;
+	     i < shown->len; i++) {
+		uidset_add(set, g_array_index(shown, uint32_t, i));
+	}
+	format_ranges(out, "shown", set);
 }
 
 int state_format_write(const struct state_account *state, GString *out)
@@ -320,6 +339,12 @@ int state_format_write(const struct state_account *state, GString *out)
 		                       "\nwatermark %" PRIu32 "\nhighestmodseq %" PRIu64 "\n",
 		                       f->uidvalidity, f->uidnext, f->watermark, f->highestmodseq);
 		format_shown(out, f->shown);
+		if (f->all != NULL && f->unseen != NULL) {
+			g_string_append_printf(out, "sets %" PRIu64 " %" PRIu64 "\n",
+			                       uidset_count(f->all), uidset_count(f->unseen));
+			format_ranges(out, "uids", f->all);
+			format_ranges(out, "unseen", f->unseen);
+		}
 		if (out->len > STATE_FORMAT_FILE_MAX) {
 			return -EFBIG;
 		}

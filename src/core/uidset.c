@@ -109,29 +109,36 @@ static void remove_range(struct uidset *set, uint32_t lo, uint32_t hi)
 {
 	guint i = first_reaching(set, lo);
 
-	while (i < set->ranges->len && at(set, i)->lo <= hi) {
-		struct uid_range r = *at(set, i);
-		uint32_t cut_lo = MAX(r.lo, lo);
-		uint32_t cut_hi = MIN(r.hi, hi);
+	if (i >= set->ranges->len || at(set, i)->lo > hi) {
+		return;
+	}
+	struct uid_range first = *at(set, i);
+	if (first.lo < lo && first.hi > hi) {
+		/* A hole in the middle: two ranges. */
+		struct uid_range right = {hi + 1, first.hi};
 
-		set->count -= (uint64_t)cut_hi - cut_lo + 1;
-		if (r.lo < cut_lo && r.hi > cut_hi) {
-			/* A hole in the middle: two ranges. */
-			struct uid_range right = {cut_hi + 1, r.hi};
-
-			at(set, i)->hi = cut_lo - 1;
-			g_array_insert_val(set->ranges, i + 1, right);
-			return;
-		}
-		if (r.lo < cut_lo) {
-			at(set, i)->hi = cut_lo - 1;
-			i++;
-		} else if (r.hi > cut_hi) {
-			at(set, i)->lo = cut_hi + 1;
-			return;
-		} else {
-			g_array_remove_index(set->ranges, i);
-		}
+		at(set, i)->hi = lo - 1;
+		g_array_insert_val(set->ranges, i + 1, right);
+		set->count -= (uint64_t)hi - lo + 1;
+		return;
+	}
+	if (first.lo < lo) {
+		set->count -= (uint64_t)first.hi - lo + 1;
+		at(set, i)->hi = lo - 1;
+		i++;
+	}
+	/* Ranges wholly inside go in one move, then a partial one at the end. */
+	guint j = i;
+	while (j < set->ranges->len && at(set, j)->hi <= hi) {
+		set->count -= width(at(set, j));
+		j++;
+	}
+	if (j < set->ranges->len && at(set, j)->lo <= hi) {
+		set->count -= (uint64_t)hi - at(set, j)->lo + 1;
+		at(set, j)->lo = hi + 1;
+	}
+	if (j > i) {
+		g_array_remove_range(set->ranges, i, j - i);
 	}
 }
 
@@ -144,11 +151,48 @@ bool uidset_remove(struct uidset *set, uint32_t uid)
 	return true;
 }
 
+static void append_range(struct uidset *set, uint32_t lo, uint32_t hi)
+{
+	struct uid_range r = {lo, hi};
+
+	g_array_append_val(set->ranges, r);
+	set->count += width(&r);
+}
+
+/* One pass over both sets (both are sorted): linear, whatever their sizes. */
 void uidset_remove_set(struct uidset *set, const struct uidset *other)
 {
-	for (guint k = 0; k < other->ranges->len && set->count > 0; k++) {
-		remove_range(set, at(other, k)->lo, at(other, k)->hi);
+	if (set->ranges->len == 0 || other->ranges->len == 0) {
+		return;
 	}
+	g_autoptr(uidset) out = uidset_new();
+	guint k = 0;
+
+	for (guint i = 0; i < set->ranges->len; i++) {
+		uint32_t lo = at(set, i)->lo;
+		uint32_t hi = at(set, i)->hi;
+
+		while (k < other->ranges->len && at(other, k)->hi < lo) {
+			k++;
+		}
+		for (guint m = k;; m++) {
+			if (m >= other->ranges->len || at(other, m)->lo > hi) {
+				append_range(out, lo, hi);
+				break;
+			}
+			if (at(other, m)->lo > lo) {
+				append_range(out, lo, at(other, m)->lo - 1);
+			}
+			if (at(other, m)->hi >= hi) {
+				break; /* the rest is removed */
+			}
+			lo = at(other, m)->hi + 1;
+		}
+	}
+	GArray *t = set->ranges;
+	set->ranges = out->ranges;
+	out->ranges = t;
+	set->count = out->count;
 }
 
 void uidset_remove_above(struct uidset *set, uint32_t uid)
@@ -188,8 +232,9 @@ uint32_t uidset_max(const struct uidset *set)
 bool uidset_equal(const struct uidset *a, const struct uidset *b)
 {
 	return a->ranges->len == b->ranges->len &&
-	       memcmp(a->ranges->data, b->ranges->data,
-	              (size_t)a->ranges->len * sizeof(struct uid_range)) == 0;
+	       (a->ranges->len == 0 ||
+	        memcmp(a->ranges->data, b->ranges->data,
+	               (size_t)a->ranges->len * sizeof(struct uid_range)) == 0);
 }
 
 const struct uid_range *uidset_ranges(const struct uidset *set, size_t *n_ranges)

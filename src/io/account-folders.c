@@ -20,13 +20,10 @@ static void mailbox_event(const struct watch_event *event, void *user_data)
 {
 	struct folder *f = user_data;
 
-	/* New mail moved the watermark; a reset brought a new UIDVALIDITY and
-	 * baseline, which account_save() writes over the old ones (N1, N2). */
-	if (event->type == WATCH_EVENT_NEW || event->type == WATCH_EVENT_UNSEEN ||
-	    event->type == WATCH_EVENT_RESET) {
-		account_save_soon(f->account);
-	}
-	f->account->sink(event, f->account->user_data);
+	/* New mail moved the watermark, a change the mod-sequence and sets, a
+	 * reset brought a new UIDVALIDITY and baseline: all written before
+	 * the event goes out (N1, N2, N4). */
+	account_emit(f->account, event);
 }
 
 struct folder *account_folder_new(struct account *a, const char *name, bool named)
@@ -39,6 +36,9 @@ struct folder *account_folder_new(struct account *a, const char *name, bool name
 	f->mailbox = mailbox_create(a->config->name, name, mailbox_event, f);
 	if (sf != NULL && sf->uidvalidity != 0) {
 		mailbox_restore(f->mailbox, sf->uidvalidity, sf->watermark);
+		if (sf->all != NULL && sf->highestmodseq > 0) {
+			mailbox_restore_sets(f->mailbox, sf->highestmodseq, sf->all, sf->unseen);
+		}
 	}
 	return f;
 }

@@ -61,7 +61,11 @@ struct account {
 
 	char *state_dir;
 	struct state_account *saved; /* what is on disk, plus fields kept as is */
-	guint save_timer;
+	guint save_timer;            /* the durable save after fast ones */
+	/* Events held until the state that accounts for them is written
+	 * (struct watch_event *, owned), and the flush that does it. */
+	GPtrArray *held;
+	guint flush_timer;
 	/* struct folder *: the watched ones, INBOX first, then named ones in
 	 * config order, then those matched by patterns in server order. */
 	GPtrArray *folders;
@@ -117,9 +121,13 @@ void account_plan(struct account *a);
 /* Reads the account's state file into a->saved; a damaged file is set
  * aside and logged. */
 void account_load(struct account *a);
-/* Writes what the folders learnt now (and cancels a pending save). */
+/* Writes the state of the last flush again, durably (and cancels a pending
+ * durable save). */
 void account_save(struct account *a);
-/* Saves within a second, once for any number of calls. */
-void account_save_soon(struct account *a);
+/* An event of the account or of one of its folders: held, with those
+ * before it, until the state is written (account_flush()). */
+void account_emit(struct account *a, const struct watch_event *event);
+/* Writes the state if it changed and sends the held events. */
+void account_flush(struct account *a);
 
 #endif

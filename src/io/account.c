@@ -128,7 +128,7 @@ void account_update_state(struct account *a)
 	    .state = to,
 	    .detail = a->detail,
 	};
-	a->sink(&ev, a->user_data);
+	account_emit(a, &ev);
 }
 
 static void slot_set_state(struct slot *s, enum watch_state state, const char *detail)
@@ -434,6 +434,7 @@ struct account *account_create(const struct config_account *config,
 	a->folders = g_ptr_array_new_with_free_func(account_folder_free);
 	a->retired = g_ptr_array_new_with_free_func(account_folder_free);
 	a->slots = g_ptr_array_new_with_free_func(slot_free);
+	a->held = g_ptr_array_new_with_free_func((GDestroyNotify)watch_event_free);
 	a->state_dir = g_strdup(options->state_dir);
 	a->options.state_dir = a->state_dir;
 	account_load(a);
@@ -514,6 +515,7 @@ static void check_stopped(struct account *a)
 
 void account_stop(struct account *a, account_stopped stopped, void *user_data)
 {
+	account_flush(a);
 	if (a->save_timer != 0) {
 		account_save(a);
 	}
@@ -540,6 +542,10 @@ void account_destroy(struct account *a)
 	}
 	password_request_cancel(a->password_request);
 	account_timer_clear(a, &a->stopped_timer);
+	/* Events still held have no listener left to hear them (the daemon
+	 * is going); the state they would have moved stays unwritten, so a
+	 * restart reports them (N4). */
+	account_timer_clear(a, &a->flush_timer);
 	if (a->save_timer != 0) {
 		account_save(a);
 	}
@@ -549,6 +555,7 @@ void account_destroy(struct account *a)
 	g_free(a->state_dir);
 	g_ptr_array_unref(a->folders);
 	g_ptr_array_unref(a->retired);
+	g_ptr_array_unref(a->held);
 	secret_unref(a->password);
 	g_free(a->password_detail);
 	g_free(a->detail);

@@ -419,7 +419,7 @@ static int create_temp(int dirfd, const char *stem, char **name)
 	return -EEXIST;
 }
 
-int state_store_save(const char *dir, const struct state_account *state)
+static int save(const char *dir, const struct state_account *state, bool durable)
 {
 	g_autoptr(GString) text = g_string_sized_new(4096);
 	g_autofree char *stem = NULL;
@@ -451,8 +451,8 @@ int state_store_save(const char *dir, const struct state_account *state)
 	}
 	r = write_all(fd, text->str, text->len);
 	/* The data must be on disk before the rename makes it the state:
-	 * otherwise a crash could leave the new name on an empty file. */
-	if (r == 0 && fsync(fd) < 0) {
+	 * otherwise a power cut could leave the new name on an empty file. */
+	if (r == 0 && durable && fsync(fd) < 0) {
 		r = -errno;
 	}
 	if (close(fd) < 0 && r == 0) {
@@ -468,11 +468,21 @@ int state_store_save(const char *dir, const struct state_account *state)
 		return r;
 	}
 	/* The rename itself is durable only once the directory is synced. */
-	if (fsync(dirfd) < 0) {
+	if (durable && fsync(dirfd) < 0) {
 		r = -errno;
 	}
 	close(dirfd);
 	return r;
+}
+
+int state_store_save(const char *dir, const struct state_account *state)
+{
+	return save(dir, state, true);
+}
+
+int state_store_save_fast(const char *dir, const struct state_account *state)
+{
+	return save(dir, state, false);
 }
 
 int state_store_prune(const char *dir, const char *const *keep_accounts)

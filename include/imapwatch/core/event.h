@@ -87,6 +87,11 @@ struct watch_event {
 char *watch_event_message_id(const char *account, const char *folder, uint32_t uidvalidity,
                              uint32_t uid);
 
+/* A copy that owns its strings, for an event that must outlive the call
+ * that delivers it; free with watch_event_free(). */
+struct watch_event *watch_event_copy(const struct watch_event *event);
+void watch_event_free(struct watch_event *event);
+
 /* One JSON object, no trailing newline. New string. Strings are escaped so
  * the line is always valid JSON (control characters as \u00XX). */
 char *watch_event_to_json(const struct watch_event *event);

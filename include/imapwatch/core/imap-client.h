@@ -199,6 +199,9 @@ void imap_client_set_tls(struct imap_client *client);
 /* Sets how many untagged responses may arrive between two completed
  * commands; never below IMAP_CLIENT_UNTAGGED_LIMIT. */
 void imap_client_set_untagged_limit(struct imap_client *client, size_t limit);
+/* Sets the longest line accepted (imap_parser_set_max_line()); never below
+ * the parser's default (64 KiB). */
+void imap_client_set_line_limit(struct imap_client *client, size_t limit);
 
 /* --- capabilities -------------------------------------------------------- */
 

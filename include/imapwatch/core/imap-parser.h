@@ -149,6 +149,11 @@ enum imap_parse_result imap_parser_feed(struct imap_parser *parser, const char *
  * imap_response_free). Returns NULL if no response is ready. */
 struct imap_response *imap_parser_take(struct imap_parser *parser);
 
+/* Changes the longest line accepted from the next byte fed on, never
+ * beyond the longest response (a search over a big folder answers in one
+ * line). */
+void imap_parser_set_max_line(struct imap_parser *parser, size_t max_line);
+
 /* Static description of the last error ("line longer than 65536 bytes",
  * "unterminated quoted string", ...), or NULL when the parser is not in
  * error. Owned by the parser; valid until the next feed/reset. */

@@ -14,9 +14,9 @@
  * state_folder_*) rather than the file: they are what the store's callers
  * use, the text functions are state_format_*.
  *
- * Text form, version 1 (one record per folder, fields in this order):
+ * Text form, version 2 (one record per folder, fields in this order):
  *
- *	imapwatch-state 1
+ *	imapwatch-state 2
  *	account work
  *	folder Lists/dev%20team
  *	uidvalidity 1700000001
@@ -24,6 +24,9 @@
  *	watermark 42
  *	highestmodseq 9071
  *	shown 17,40:42
+ *	sets 40 3
+ *	uids 1:38,40:41
+ *	unseen 17,40:41
  *	end sha256 <64 lower-case hex digits>
  *
  * - Names are UTF-8 as is, except bytes 0x01–0x20, 0x7F and '%', which are
@@ -31,12 +34,19 @@
  *   a line end — stays on one line and round-trips.
  * - "shown" lines hold ascending, non-overlapping UIDs and "lo:hi" ranges,
  *   cut into lines of about 1000 bytes; none when nothing is shown.
+ * - "sets" (optional) says that the folder's UID sets follow, with how many
+ *   UIDs each holds: "uids" lines (the messages at or below the watermark)
+ *   then "unseen" lines, in the form of "shown", none for an empty set. The
+ *   counts must match what the lines hold. Version 1 files, which have no
+ *   sets, are read as well.
  * - The last line is a SHA-256 of every byte before it, so a truncated or
  *   partly written file is never taken for a good one.
  * - Parsing is strict (one spelling per state: canonical numbers and
  *   escapes, fixed order, no unknown keys) and bounded (the limits below).
  *   A different version number is reported as such.
  */
+
+#include "imapwatch/core/uidset.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -62,6 +72,10 @@ struct state_folder {
 	uint32_t uidnext;       /* 0 = unknown */
 	uint64_t highestmodseq; /* 0 = unknown (or NOMODSEQ) */
 	GArray *shown;          /* uint32_t, ascending, unique, never 0 */
+	/* The UID sets as of highestmodseq (mailbox compact mode), both or
+	 * neither; unseen within all. */
+	struct uidset *all;
+	struct uidset *unseen;
 };
 
 struct state_account {
@@ -90,6 +104,10 @@ guint state_account_prune_folders(struct state_account *account, const char *con
 bool state_folder_shown_add(struct state_folder *folder, uint32_t uid);
 /* Removes uid from the shown set. Returns false if it was not there. */
 bool state_folder_shown_remove(struct state_folder *folder, uint32_t uid);
+/* Replaces the folder's sets with copies of all and unseen, or drops them
+ * when all is NULL. */
+void state_folder_set_sets(struct state_folder *folder, const struct uidset *all,
+                           const struct uidset *unseen);
 
 /*
  * Appends the text of state to out. Each folder's shown set is written

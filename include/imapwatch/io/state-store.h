@@ -65,6 +65,14 @@ int state_store_load(const char *dir, const char *account, struct state_account 
  */
 int state_store_save(const char *dir, const struct state_account *state);
 
+/* The same without the fsyncs: the new file replaces the old one
+ * atomically for every process, and survives a crash of this one, but a
+ * power cut may find the old file — or, on a file system that does not
+ * order a rename after the data it names, none that loads. Cheap enough to
+ * come before every announcement; a state_store_save() soon after makes it
+ * durable. */
+int state_store_save_fast(const char *dir, const struct state_account *state);
+
 /*
  * Deletes from dir the state files, set-aside corrupt files and temp files
  * of every account not in keep_accounts (NULL-terminated; NULL means none),

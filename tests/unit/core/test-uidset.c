@@ -186,11 +186,37 @@ static void test_parse(void)
 	g_assert_false(uidset_contains(big, 3));
 }
 
+/* Sets of many ranges, as a folder with scattered unseen mail gives:
+ * removing one from the other is one pass, not a pass per range. */
+static void test_many_ranges(void)
+{
+	g_autoptr(uidset) odd = uidset_new();
+	g_autoptr(uidset) thirds = uidset_new();
+	g_autoptr(uidset) all = uidset_new();
+
+	for (uint32_t u = 1; u < 400000; u += 2) {
+		uidset_add_range(odd, u, u);
+	}
+	for (uint32_t u = 3; u < 400000; u += 6) {
+		uidset_add_range(thirds, u, u);
+	}
+	uidset_add_range(all, 1, 400000);
+	uidset_remove_set(odd, thirds); /* 1, 5, 7, 11, 13, ... */
+	g_assert_cmpuint(uidset_count(odd), ==, 200000 - 66667);
+	g_assert_true(uidset_contains(odd, 5));
+	g_assert_false(uidset_contains(odd, 9));
+	uidset_remove_set(all, odd);
+	g_assert_cmpuint(uidset_count(all), ==, 400000 - (200000 - 66667));
+	g_assert_false(uidset_contains(all, 7));
+	g_assert_true(uidset_contains(all, 9));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/uidset/random-operations", test_random_operations);
 	g_test_add_func("/uidset/edges", test_edges);
 	g_test_add_func("/uidset/parse", test_parse);
+	g_test_add_func("/uidset/many-ranges", test_many_ranges);
 	return g_test_run();
 }

@@ -127,6 +127,20 @@ struct state_account *sample_state(const char *account)
 	add_folder(st, "Lists/dev team", 7, 0, 0, 0, NULL, 0);
 	add_folder(st, "[Gmail]/All Mail", 4294967295u, 4294967295u, 4294967295u, G_MAXUINT64,
 	           shown, 1);
+	{
+		/* Sets as the compact mode keeps them, up to the highest UID;
+		 * an empty unseen set is still a set. */
+		g_autoptr(uidset) all = uidset_new();
+		g_autoptr(uidset) unseen = uidset_new();
+
+		g_assert_true(uidset_parse(all, "1:40,42", 10));
+		g_assert_true(uidset_parse(unseen, "3,39:40", 10));
+		state_folder_set_sets(st->folders->pdata[0], all, unseen);
+		uidset_clear(all);
+		uidset_clear(unseen);
+		uidset_add_range(all, 1, 4294967295u);
+		state_folder_set_sets(st->folders->pdata[2], all, unseen);
+	}
 	return st;
 }
 
@@ -145,6 +159,10 @@ void assert_state_equal(const struct state_account *a, const struct state_accoun
 		g_assert_cmpuint(x->highestmodseq, ==, y->highestmodseq);
 		g_assert_cmpmem(x->shown->data, x->shown->len * sizeof(uint32_t), y->shown->data,
 		                y->shown->len * sizeof(uint32_t));
+		g_assert_cmpint(x->all == NULL, ==, y->all == NULL);
+		g_assert_cmpint(x->unseen == NULL, ==, y->unseen == NULL);
+		g_assert_true(x->all == NULL || uidset_equal(x->all, y->all));
+		g_assert_true(x->unseen == NULL || uidset_equal(x->unseen, y->unseen));
 	}
 }
 

@@ -107,12 +107,30 @@ static void test_checksum(struct fixture *fx, gconstpointer data)
 static void test_version(struct fixture *fx, gconstpointer data)
 {
 	g_autofree char *path = state_path(fx->dir, "work");
-	static const char v2[] = "imapwatch-state 2\naccount work\nsomething new\n";
-	g_autoptr(GString) text = with_checksum(v2, strlen(v2));
+	static const char v3[] = "imapwatch-state 3\naccount work\nsomething new\n";
+	static const char v1[] = "imapwatch-state 1\naccount work\nfolder INBOX\nuidvalidity 1\n"
+	                         "uidnext 5\nwatermark 4\nhighestmodseq 0\nshown 3\n";
+	static const char v1_sets[] = "imapwatch-state 1\naccount work\nfolder INBOX\n"
+	                              "uidvalidity 1\nuidnext 5\nwatermark 4\nhighestmodseq 0\n"
+	                              "sets 0 0\n";
+	g_autoptr(GString) text = with_checksum(v3, strlen(v3));
+	g_autoptr(GString) old = with_checksum(v1, strlen(v1));
+	g_autoptr(GString) old_sets = with_checksum(v1_sets, strlen(v1_sets));
 
 	(void)data;
 	write_bytes(path, text->str, text->len);
-	assert_set_aside(fx->dir, "work", "unknown format version 2");
+	assert_set_aside(fx->dir, "work", "unknown format version 3");
+	/* Version 1, from before the sets, is still read; sets are not. */
+	write_bytes(path, old->str, old->len);
+	{
+		g_autoptr(state_account) st = load_ok(fx->dir, "work");
+		const struct state_folder *f = st->folders->pdata[0];
+
+		g_assert_cmpuint(f->watermark, ==, 4);
+		g_assert_null(f->all);
+	}
+	write_bytes(path, old_sets->str, old_sets->len);
+	assert_set_aside(fx->dir, "work", "line 8: unknown key");
 	write_bytes(path, "imapwatch-state 99999\n", 22);
 	assert_set_aside(fx->dir, "work", "unknown format version 99999");
 	write_bytes(path, "[state]\nwatermark=4\n", 20);
@@ -127,7 +145,7 @@ static void test_version(struct fixture *fx, gconstpointer data)
  * with the reason given. */
 static void test_bad_content(struct fixture *fx, gconstpointer data)
 {
-#define H "imapwatch-state 1\naccount work\n"
+#define H "imapwatch-state 2\naccount work\n"
 #define F "folder INBOX\nuidvalidity 1\nuidnext 5\nwatermark 4\nhighestmodseq 0\n"
 	static const struct {
 		const char *body;
@@ -155,6 +173,17 @@ static void test_bad_content(struct fixture *fx, gconstpointer data)
 	    {H "folder INBOX\nuidvalidity 1\r\n", "bad number"},
 	    {H F "colour blue\n", "unknown key"},
 	    {H F "shown 5:3\n", "bad UID range"},
+	    {H F "uids 1\n", "unknown key"},
+	    {H F "sets 1 0\nsets 1 0\n", "'sets' twice"},
+	    {H F "sets 1\n", "bad counts for 'sets'"},
+	    {H F "sets 2 0\nuids 1\n", "do not hold as many"},
+	    {H F "sets 1 1\nuids 1\nunseen 2\n", "'unseen' names UIDs"},
+	    {H F "sets 2 0\nuids 2,1\n", "not in ascending order"},
+	    {H F "sets 3 0\nuids 1:2,3\n", "not in ascending order"},
+	    {H F "sets 2 1\nunseen 1\nuids 1:2\n", "unknown key"},
+	    {H F "sets 1 0\nuids 0\n", "bad UID in a set"},
+	    {H F "sets 1 0\nuids 1\nshown 3\n", "unknown key"},
+	    {H F "sets 1 0\nuids 1\n" F, "folder listed twice"},
 	    {H F "shown 5:5\n", "bad UID range"},
 	    {H F "shown 5:\n", "bad UID range"},
 	    {H F "shown :5\n", "bad UID"},

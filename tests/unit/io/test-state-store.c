@@ -88,7 +88,7 @@ static void test_format_example(struct fixture *fx, gconstpointer data)
 	g_autofree char *path = state_path(fx->dir, "work");
 	g_autofree char *text = NULL;
 	static const uint32_t shown[] = {17, 40, 41, 42};
-	static const char body[] = "imapwatch-state 1\n"
+	static const char body[] = "imapwatch-state 2\n"
 	                           "account work\n"
 	                           "folder Lists/dev%20team\n"
 	                           "uidvalidity 1700000001\n"
@@ -96,6 +96,9 @@ static void test_format_example(struct fixture *fx, gconstpointer data)
 	                           "watermark 42\n"
 	                           "highestmodseq 9071\n"
 	                           "shown 17,40:42\n"
+	                           "sets 40 3\n"
+	                           "uids 1:38,40:41\n"
+	                           "unseen 17,40:41\n"
 	                           "folder 100%25\n"
 	                           "uidvalidity 0\n"
 	                           "uidnext 0\n"
@@ -105,6 +108,11 @@ static void test_format_example(struct fixture *fx, gconstpointer data)
 
 	(void)data;
 	add_folder(st, "Lists/dev team", 1700000001, 42, 43, 9071, shown, G_N_ELEMENTS(shown));
+	g_autoptr(uidset) all = uidset_new();
+	g_autoptr(uidset) unseen = uidset_new();
+	g_assert_true(uidset_parse(all, "1:38,40:41", 10));
+	g_assert_true(uidset_parse(unseen, "17,40:41", 10));
+	state_folder_set_sets(st->folders->pdata[0], all, unseen);
 	state_account_get_folder(st, "100%", true);
 	g_assert_cmpint(state_store_save(fx->dir, st), ==, 0);
 	text = read_bytes(path, &len);
