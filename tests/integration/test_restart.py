@@ -99,6 +99,33 @@ class RestartTest(unittest.TestCase):
         self.assertNotIn("catchup", ev)
         d2.stop()
 
+    def test_flags_and_removals_while_stopped_are_reported(self):
+        """The state file keeps the mod-sequence and the folder's UID sets:
+        a restart asks for what changed since (QRESYNC) and reports it."""
+        user = "user7"
+        d = self.start(user)
+        a = self.deliver(user, "to be read elsewhere")
+        b = self.deliver(user, "to be deleted elsewhere")
+        d.wait_for_all(lambda e: e["event"] == "new" and e["uid"] in (a, b), 2,
+                       timeout=EVENT_TIMEOUT)
+        d.stop()
+        self.assertGreater(self.saved_value("highestmodseq"), 0)
+
+        dovecot.flags_add(user, "INBOX", a, "\\Seen")
+        dovecot.expunge(user, "INBOX", b)
+        d2 = self.start(user)
+        ev = d2.wait_for(is_event("changed", uid=a), timeout=EVENT_TIMEOUT)
+        self.assertIs(ev["seen"], True)
+        d2.wait_for(is_event("removed", uid=b), timeout=EVENT_TIMEOUT)
+        d2.wait_for(is_event("unseen", count=0), timeout=EVENT_TIMEOUT)
+        d2.assert_no_event(lambda e: e["event"] in ("new", "reset"), within=QUIET_WINDOW)
+        d2.stop()
+
+        d3 = self.start(user)  # told once: the next start has nothing to say
+        d3.assert_no_event(lambda e: e["event"] in ("new", "changed", "removed", "reset"),
+                           within=QUIET_WINDOW)
+        d3.stop()
+
     def test_kill_9_does_not_repeat_saved_news(self):
         user = "user4"
         d = self.start(user)
