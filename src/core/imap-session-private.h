@@ -28,6 +28,7 @@ enum imap_session_state {
 	S_SEARCH_ALL,    /* incremental resync or compact mode: every UID, compactly */
 	S_SEARCH_UNSEEN, /* compact mode: the unseen UIDs, or their number */
 	S_FETCH_CHANGED, /* incremental resync: CONDSTORE CHANGEDSINCE */
+	S_SEARCH_NEW,    /* a burst: the UIDs above the watermark, compactly */
 	S_FETCH_NEW,
 	S_FETCH_DETAILS,
 	S_IDLE_START, /* IDLE sent, waiting for "+" */
@@ -114,6 +115,7 @@ struct imap_session {
 	struct uidset *search_set;
 	int64_t search_count; /* -1: none */
 	bool search_full;     /* the unseen search asks for the UIDs, not a count */
+	bool fetch_rounds;    /* new mail is fetched by rounds of known UIDs */
 
 	/* Guests (imap-session-guests.c). */
 	GArray *guests; /* struct imap_session_guest */
@@ -151,8 +153,11 @@ void imap_session_report_state(struct imap_session *s, enum watch_state state);
 /* A tagged reply in S_EXAMINE, S_LIST_FLAGS, S_SEARCH_ALL, S_SEARCH_UNSEEN
  * or S_FETCH_CHANGED. */
 void imap_session_select_reply(struct imap_session *s, const struct imap_response *r);
-/* Untagged ESEARCH of a compact selection. */
+/* Untagged ESEARCH of a compact selection or of a burst's search. */
 void imap_session_select_esearch(struct imap_session *s, const struct imap_response *r);
+/* Empties s->search_set for a search; set: raises the line limit to what
+ * a set of every UID of the selection needs (lowered again when not). */
+void imap_session_search_reset(struct imap_session *s, bool set);
 
 /* ---- imap-session-untagged.c ---- */
 

@@ -116,7 +116,7 @@ static void append_search(struct imap_session *s, GString *command, const char *
  * when it is answered. */
 #define SEARCH_BYTES_PER_MESSAGE 11
 
-static void search_reset(struct imap_session *s, bool set)
+void imap_session_search_reset(struct imap_session *s, bool set)
 {
 	uidset_clear(s->search_set);
 	s->search_count = -1;
@@ -129,7 +129,7 @@ static void step_search_all(struct imap_session *s)
 {
 	g_autoptr(GString) command = g_string_new("UID SEARCH RETURN (ALL)");
 
-	search_reset(s, true);
+	imap_session_search_reset(s, true);
 	if (mailbox_get_exists(s->mailbox) == 0 || mailbox_search_limit(s->mailbox) == 0) {
 		/* Nothing to search: an empty folder, or one whose every
 		 * message is above the watermark (new). */
@@ -156,7 +156,7 @@ static void step_search_unseen(struct imap_session *s, bool full)
 	g_autoptr(GString) command =
 	    g_string_new(full ? "UID SEARCH RETURN (ALL)" : "UID SEARCH RETURN (COUNT)");
 
-	search_reset(s, full);
+	imap_session_search_reset(s, full);
 	s->search_full = full;
 	append_search(s, command, "UNSEEN");
 	imap_session_send(s, S_SEARCH_UNSEEN, command->str);
@@ -202,8 +202,9 @@ static void search_unseen_done(struct imap_session *s, const struct imap_respons
 /* "* ESEARCH (TAG "A7") UID ALL 1:5,9" or "... UID COUNT 3" (RFC 4731). */
 void imap_session_select_esearch(struct imap_session *s, const struct imap_response *r)
 {
-	if (!mailbox_is_compact(s->mailbox) ||
-	    (s->state != S_SEARCH_ALL && s->state != S_SEARCH_UNSEEN)) {
+	if (s->state != S_SEARCH_NEW &&
+	    (!mailbox_is_compact(s->mailbox) ||
+	     (s->state != S_SEARCH_ALL && s->state != S_SEARCH_UNSEEN))) {
 		return;
 	}
 	for (size_t i = 0; i + 1 < r->n_args; i++) {

@@ -24,8 +24,6 @@
 	"(UID FLAGS INTERNALDATE RFC822.SIZE X-GM-MSGID "                                          \
 	"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)])"
 
-/* Beyond this many messages without known flags a full listing is cheaper
- * than naming them. */
 /* Headers fetched per round for unseen messages of the baseline. */
 #define DETAILS_PER_FETCH 200
 
@@ -41,6 +39,7 @@ static const char *const state_names[] = {
     [S_SEARCH_ALL] = "search-all",
     [S_SEARCH_UNSEEN] = "search-unseen",
     [S_FETCH_CHANGED] = "fetch-changed",
+    [S_SEARCH_NEW] = "search-new",
     [S_FETCH_NEW] = "fetch-new",
     [S_FETCH_DETAILS] = "fetch-details",
     [S_IDLE_START] = "idle-start",
@@ -172,16 +171,74 @@ static void step_logout(struct imap_session *s)
 	send_command(s, S_LOGOUT, "LOGOUT");
 }
 
+/* N5: on Gmail one message is in several folders (labels); its id there
+ * lets the notifications show it once. */
+static const char *fetch_new_items(const struct imap_session *s)
+{
+	return has_cap(s, IMAP_CAP_X_GM_EXT_1) ? FETCH_NEW_ITEMS_GMAIL : FETCH_NEW_ITEMS;
+}
+
 static void step_fetch_new(struct imap_session *s)
 {
-	/* N5: on Gmail one message is in several folders (labels); its id
-	 * there lets the notifications show it once. */
-	g_autofree char *command = g_strdup_printf(
-	    "UID FETCH %" PRIu32 ":* %s", mailbox_get_fetch_start(s->mailbox),
-	    has_cap(s, IMAP_CAP_X_GM_EXT_1) ? FETCH_NEW_ITEMS_GMAIL : FETCH_NEW_ITEMS);
+	uint64_t count = 0;
+	g_autofree char *command = NULL;
 
 	s->pending &= ~(unsigned)(PENDING_NEW | PENDING_CHECK_NEW);
+	s->fetch_rounds = false;
+	if (has_cap(s, IMAP_CAP_ESEARCH) && mailbox_count_new(s->mailbox, &count) &&
+	    count > MAILBOX_MAX_PENDING) {
+		/* N3: a burst larger than one round is fetched by the UIDs a
+		 * search names, a round at a time, so that each message's
+		 * header comes once however many follow it. */
+		command = g_strdup_printf("UID SEARCH RETURN (ALL) UID %" PRIu32 ":*",
+		                          mailbox_get_fetch_start(s->mailbox));
+		imap_session_search_reset(s, true);
+		send_command(s, S_SEARCH_NEW, command);
+		return;
+	}
+	command = g_strdup_printf("UID FETCH %" PRIu32 ":* %s", mailbox_get_fetch_start(s->mailbox),
+	                          fetch_new_items(s));
 	send_command(s, S_FETCH_NEW, command);
+}
+
+/* The first round of the burst the search found: its lowest UIDs, at most
+ * MAILBOX_MAX_PENDING in at most FETCH_ROUND_RANGES ranges (P5: the
+ * command stays well below 8192 octets). */
+#define FETCH_ROUND_RANGES 300
+
+static void step_fetch_new_round(struct imap_session *s)
+{
+	size_t n;
+	const struct uid_range *r = uidset_ranges(s->search_set, &n);
+	uint64_t left = MAILBOX_MAX_PENDING;
+
+	imap_client_set_line_limit(s->client, 0);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = (uint64_t)r[i].hi - r[i].lo + 1;
+
+		if (i + 1 == FETCH_ROUND_RANGES && size < left) {
+			uidset_remove_above(s->search_set, r[i].hi);
+			break;
+		}
+		if (size >= left) {
+			uidset_remove_above(s->search_set, (uint32_t)(r[i].lo + left - 1));
+			break;
+		}
+		left -= size;
+	}
+	if (uidset_count(s->search_set) == 0) {
+		/* Gone meanwhile: the plain fetch finds what there is. */
+		g_autofree char *command =
+		    g_strdup_printf("UID FETCH %" PRIu32 ":* %s",
+		                    mailbox_get_fetch_start(s->mailbox), fetch_new_items(s));
+		send_command(s, S_FETCH_NEW, command);
+		return;
+	}
+	g_autoptr(GString) command = g_string_new("UID FETCH ");
+	uidset_append(s->search_set, command);
+	g_string_append_printf(command, " %s", fetch_new_items(s));
+	s->fetch_rounds = true;
+	send_command(s, S_FETCH_NEW, command->str);
 }
 
 /* Headers of unseen messages that were there before we came, so listings
@@ -280,6 +337,12 @@ static void handle_tagged(const struct imap_response *r, void *data)
 	case S_FETCH_CHANGED:
 		imap_session_select_reply(s, r);
 		return;
+	case S_SEARCH_NEW:
+		if (!ok) {
+			uidset_clear(s->search_set); /* the plain fetch instead */
+		}
+		step_fetch_new_round(s);
+		return;
 	case S_FETCH_NEW:
 		if (!ok) {
 			imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
@@ -287,7 +350,13 @@ static void handle_tagged(const struct imap_response *r, void *data)
 			                  mailbox_get_folder(s->mailbox), r->text);
 			return;
 		}
-		if (mailbox_new_end(s->mailbox)) {
+		uint64_t left = 0;
+		bool more = mailbox_new_end(s->mailbox);
+
+		if (s->fetch_rounds && mailbox_count_new(s->mailbox, &left) && left > 0) {
+			more = true; /* the burst's next round */
+		}
+		if (more) {
 			/* More than one burst: the rest from the new watermark. */
 			s->pending |= PENDING_CHECK_NEW;
 		}

@@ -271,8 +271,7 @@ void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 	bool seen = (bits & FLAG_SEEN) != 0;
 	bool was_unseen = uidset_contains(mb->unseen, f->uid);
 	bool known = uidset_contains(mb->all, f->uid);
-	if (f->has_header && known &&
-	    !g_hash_table_contains(mb->details, GUINT_TO_POINTER(f->uid))) {
+	if (f->has_header && known && !mailbox_details_has(mb, f->uid)) {
 		/* Details of a message of the baseline: for listings only. */
 		mailbox_details_add(mb, f->uid, f->header, f->internaldate,
 		                    f->has_flags ? f->flags : NULL, !was_unseen);
@@ -328,7 +327,7 @@ void mailbox_compact_missing_details(const struct mailbox *mb, size_t max, GArra
 			uint32_t uid = (uint32_t)u;
 
 			looked++;
-			if (!g_hash_table_contains(mb->details, GUINT_TO_POINTER(uid))) {
+			if (!mailbox_details_has(mb, uid)) {
 				g_array_append_val(uids, uid);
 			}
 		}

@@ -22,26 +22,57 @@ void mailbox_message_free(gpointer p)
 
 /* Keeps at most MAILBOX_MAX_DETAILS: the oldest seen message goes first,
  * else the oldest one. */
+void mailbox_details_init(struct mailbox *mb)
+{
+	mb->details = g_tree_new_full(mailbox_uid_cmp, NULL, NULL, mailbox_message_free);
+	mb->details_seen = g_tree_new_full(mailbox_uid_cmp, NULL, NULL, NULL);
+}
+
+void mailbox_details_clear(struct mailbox *mb)
+{
+	g_tree_remove_all(mb->details);
+	g_tree_remove_all(mb->details_seen);
+}
+
+void mailbox_details_free(struct mailbox *mb)
+{
+	g_tree_unref(mb->details);
+	g_tree_unref(mb->details_seen);
+}
+
+bool mailbox_details_has(const struct mailbox *mb, uint32_t uid)
+{
+	return g_tree_lookup(mb->details, GUINT_TO_POINTER(uid)) != NULL;
+}
+
+static void details_remove(struct mailbox *mb, uint32_t uid)
+{
+	g_tree_remove(mb->details, GUINT_TO_POINTER(uid));
+	g_tree_remove(mb->details_seen, GUINT_TO_POINTER(uid));
+}
+
+static void details_set_seen(struct mailbox *mb, struct mailbox_message *m, bool seen)
+{
+	m->seen = seen;
+	if (seen) {
+		g_tree_insert(mb->details_seen, GUINT_TO_POINTER(m->uid), NULL);
+	} else {
+		g_tree_remove(mb->details_seen, GUINT_TO_POINTER(m->uid));
+	}
+}
+
+/* Over the bound, the oldest seen message goes first, else the oldest:
+ * the first node of an ordered tree, so a burst of any size costs the
+ * same per message. */
 static void details_trim(struct mailbox *mb)
 {
-	while (g_hash_table_size(mb->details) > MAILBOX_MAX_DETAILS) {
-		GHashTableIter it;
-		gpointer value;
-		uint32_t oldest_seen = UINT32_MAX;
-		uint32_t oldest = UINT32_MAX;
+	while (g_tree_nnodes(mb->details) > MAILBOX_MAX_DETAILS) {
+		GTreeNode *oldest = g_tree_node_first(mb->details_seen);
 
-		g_hash_table_iter_init(&it, mb->details);
-		while (g_hash_table_iter_next(&it, NULL, &value)) {
-			const struct mailbox_message *m = value;
-
-			oldest = MIN(oldest, m->uid);
-			if (m->seen) {
-				oldest_seen = MIN(oldest_seen, m->uid);
-			}
+		if (oldest == NULL) {
+			oldest = g_tree_node_first(mb->details);
 		}
-		g_hash_table_remove(
-		    mb->details,
-		    GUINT_TO_POINTER(oldest_seen != UINT32_MAX ? oldest_seen : oldest));
+		details_remove(mb, GPOINTER_TO_UINT(g_tree_node_key(oldest)));
 	}
 }
 
@@ -71,8 +102,8 @@ void mailbox_details_add(struct mailbox *mb, uint32_t uid, const struct header_f
 	m->subject = text_dup(h != NULL ? h->subject : NULL);
 	m->date = h != NULL && h->date != 0 ? h->date : internaldate;
 	m->flags = flags != NULL ? g_strdupv((char **)flags) : g_new0(char *, 1);
-	m->seen = seen;
-	g_hash_table_replace(mb->details, GUINT_TO_POINTER(uid), m);
+	g_tree_replace(mb->details, GUINT_TO_POINTER(uid), m);
+	details_set_seen(mb, m, seen);
 	details_trim(mb);
 }
 
@@ -147,14 +178,14 @@ void mailbox_emit_message(struct mailbox *mb, enum watch_event_type type, uint32
 	static const char *const no_flags[] = {NULL};
 
 	if (type == WATCH_EVENT_REMOVED) {
-		g_hash_table_remove(mb->details, GUINT_TO_POINTER(uid));
+		details_remove(mb, uid);
 	} else if (type == WATCH_EVENT_CHANGED) {
-		struct mailbox_message *m = g_hash_table_lookup(mb->details, GUINT_TO_POINTER(uid));
+		struct mailbox_message *m = g_tree_lookup(mb->details, GUINT_TO_POINTER(uid));
 
 		if (m != NULL) {
 			g_strfreev(m->flags);
 			m->flags = g_strdupv((char **)(flags != NULL ? flags : no_flags));
-			m->seen = seen;
+			details_set_seen(mb, m, seen);
 		}
 	}
 	struct watch_event ev = {
@@ -253,36 +284,20 @@ void mailbox_flush_unseen(struct mailbox *mb)
 	mb->sink(&ev, mb->user_data);
 }
 
-static gint message_cmp_newest_first(gconstpointer a, gconstpointer b)
-{
-	uint32_t x = (*(const struct mailbox_message *const *)a)->uid;
-	uint32_t y = (*(const struct mailbox_message *const *)b)->uid;
-
-	return (x < y) - (x > y);
-}
-
 void mailbox_foreach_message(const struct mailbox *mb, bool unseen_only, mailbox_message_fn fn,
                              void *user_data)
 {
-	g_autoptr(GPtrArray) list = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer value;
-
-	g_hash_table_iter_init(&it, mb->details);
-	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		const struct mailbox_message *m = value;
+	/* Newest first: the tree from its last node back. */
+	for (GTreeNode *n = g_tree_node_last(mb->details); n != NULL; n = g_tree_node_previous(n)) {
+		const struct mailbox_message *m = g_tree_node_value(n);
 
 		if (!unseen_only || !m->seen) {
-			g_ptr_array_add(list, value);
+			fn(m, user_data);
 		}
-	}
-	g_ptr_array_sort(list, message_cmp_newest_first);
-	for (guint i = 0; i < list->len; i++) {
-		fn(list->pdata[i], user_data);
 	}
 }
 
 const struct mailbox_message *mailbox_get_message(const struct mailbox *mb, uint32_t uid)
 {
-	return g_hash_table_lookup(mb->details, GUINT_TO_POINTER(uid));
+	return g_tree_lookup(mb->details, GUINT_TO_POINTER(uid));
 }

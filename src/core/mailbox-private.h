@@ -67,7 +67,8 @@ struct mailbox {
 	bool catchup;          /* the next new_end reports mail from while we were away */
 	GTree *pending;        /* uid → struct pending, at most MAILBOX_MAX_PENDING */
 	bool pending_overflow; /* the fetch returned more: fetch again */
-	GHashTable *details;   /* uid → struct mailbox_message, bounded */
+	GTree *details;        /* uid → struct mailbox_message, bounded */
+	GTree *details_seen;   /* the uids of the seen ones among them */
 
 	bool unseen_sent;
 	uint32_t unseen_last;
@@ -104,6 +105,13 @@ void mailbox_message_free(gpointer p);
 void mailbox_pending_free(gpointer p);
 /* Orders the UIDs that key mb->pending. */
 gint mailbox_uid_cmp(gconstpointer a, gconstpointer b, gpointer user_data);
+/* Makes mb->details and mb->details_seen; mailbox_details_clear() empties
+ * them, mailbox_details_free() frees them. */
+void mailbox_details_init(struct mailbox *mb);
+void mailbox_details_clear(struct mailbox *mb);
+void mailbox_details_free(struct mailbox *mb);
+/* Whether the details of uid are kept. */
+bool mailbox_details_has(const struct mailbox *mb, uint32_t uid);
 /* Keeps the details of a message for listings (at most MAILBOX_MAX_DETAILS),
  * replacing those kept before. */
 void mailbox_details_add(struct mailbox *mb, uint32_t uid, const struct header_fields *h,

@@ -14,8 +14,7 @@ struct mailbox *mailbox_create(const char *account, const char *folder, mailbox_
 	mb->user_data = user_data;
 	mb->seq = g_array_new(FALSE, TRUE, sizeof(struct entry));
 	mb->pending = g_tree_new_full(mailbox_uid_cmp, NULL, NULL, mailbox_pending_free);
-	mb->details =
-	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, mailbox_message_free);
+	mailbox_details_init(mb);
 	mailbox_compact_init(mb);
 	return mb;
 }
@@ -32,7 +31,7 @@ void mailbox_destroy(struct mailbox *mb)
 		g_array_unref(mb->prev);
 	}
 	g_tree_unref(mb->pending);
-	g_hash_table_unref(mb->details);
+	mailbox_details_free(mb);
 	mailbox_compact_clear(mb);
 	g_free(mb->special_use);
 	g_free(mb);
@@ -105,7 +104,7 @@ void mailbox_set_compact(struct mailbox *mb, bool compact)
 
 static void forget_messages(struct mailbox *mb)
 {
-	g_hash_table_remove_all(mb->details);
+	mailbox_details_clear(mb);
 	mailbox_compact_forget(mb);
 	/* The size stays: "* n EXISTS" of this selection may have come before
 	 * its [UIDVALIDITY] (Dovecot sends it first). Only identities go. */
@@ -415,8 +414,7 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 	} else if (mb->have_watermark && e->uid > mb->watermark) {
 		mailbox_pending_update(mb, e->uid, f, bits);
 	} else {
-		if (f->has_header &&
-		    !g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
+		if (f->has_header && !mailbox_details_has(mb, e->uid)) {
 			/* Details of a message known before (an unseen one from
 			 * the baseline): kept for listings, never reported as
 			 * new. The flags are those known before this FETCH so
@@ -486,6 +484,38 @@ bool mailbox_wants_new(const struct mailbox *mb)
 uint32_t mailbox_get_fetch_start(const struct mailbox *mb)
 {
 	return mb->watermark == UINT32_MAX ? UINT32_MAX : mb->watermark + 1;
+}
+
+/* How many messages at the start of the map are known and at or below the
+ * watermark: a prefix, since UID order is sequence order. */
+static uint32_t known_prefix(const struct mailbox *mb)
+{
+	guint lo = 0;
+	guint hi = mb->seq->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		uint32_t uid = g_array_index(mb->seq, struct entry, mid).uid;
+
+		if (uid != 0 && uid <= mb->watermark) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo;
+}
+
+bool mailbox_count_new(const struct mailbox *mb, uint64_t *count)
+{
+	uint64_t known = mb->compact ? uidset_count(mb->all) : known_prefix(mb);
+	uint64_t exists = mailbox_get_exists(mb);
+
+	if (!mb->have_watermark || mb->selecting) {
+		return false;
+	}
+	*count = exists > known ? exists - known : 0;
+	return true;
 }
 
 void mailbox_abort(struct mailbox *mb)
@@ -598,7 +628,7 @@ void mailbox_get_missing_details(const struct mailbox *mb, size_t max, GArray *u
 			continue;
 		}
 		looked++;
-		if (!g_hash_table_contains(mb->details, GUINT_TO_POINTER(e->uid))) {
+		if (!mailbox_details_has(mb, e->uid)) {
 			g_array_append_val(uids, e->uid);
 		}
 	}

@@ -168,6 +168,9 @@ void mailbox_fetch(struct mailbox *mailbox, const struct mailbox_fetch *fetch);
 bool mailbox_wants_new(const struct mailbox *mailbox);
 /* First UID to fetch: watermark + 1. */
 uint32_t mailbox_get_fetch_start(const struct mailbox *mailbox);
+/* How many messages of the selection are above the watermark, when the
+ * model knows (every message at or below it is known); false if not. */
+bool mailbox_count_new(const struct mailbox *mailbox, uint64_t *count);
 /* New messages one header fetch collects at most. A fetch that returns more
  * keeps the lowest UIDs; mailbox_new_end() then says to fetch again. */
 #define MAILBOX_MAX_PENDING 1000
@@ -208,9 +211,11 @@ bool mailbox_is_synced(const struct mailbox *mailbox);
 
 /* Of the unseen messages that were there before imapwatch watched (the
  * baseline, or mail that is not new), only the newest this many get their
- * details fetched: listings and the startup summary show those, and a
- * folder with 20,000 unseen messages costs 100 headers, not 20,000. */
-#define MAILBOX_CATCHUP_DETAILS 100
+ * details fetched, at every start: enough for the startup summary (three
+ * lines) and a screen of ListMessages or `imapwatch list`, and a folder with
+ * 20,000 unseen messages costs 25 headers (about 8 kB), not 20,000. Mail
+ * reported since the start keeps its details up to MAILBOX_MAX_DETAILS. */
+#define MAILBOX_CATCHUP_DETAILS 25
 
 /* What is known of a message beyond its flags: every message reported as
  * new, and unseen messages of the baseline once their headers were fetched

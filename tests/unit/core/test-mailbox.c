@@ -536,6 +536,86 @@ static void test_burst_is_bounded(struct fixture *fx, gconstpointer data)
 	g_assert_false(mailbox_wants_new(fx->mb));
 }
 
+/* A folder with thousands of unseen messages before we came: headers for
+ * the newest MAILBOX_CATCHUP_DETAILS of them only, in both modes. */
+static void test_catchup_details_are_bounded(struct fixture *fx, gconstpointer data)
+{
+	const uint32_t total = 20000;
+	g_autoptr(GArray) missing = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+	if (data != NULL) {
+		g_autoptr(uidset) all = uidset_new();
+
+		mailbox_set_compact(fx->mb, true);
+		mailbox_select_begin(fx->mb);
+		mailbox_set_uidvalidity(fx->mb, 1);
+		mailbox_exists(fx->mb, total);
+		uidset_add_range(all, 1, total);
+		g_assert_true(mailbox_set_all(fx->mb, all));
+		mailbox_set_unseen(fx->mb, all);
+		mailbox_select_end(fx->mb);
+	} else {
+		mailbox_select_begin(fx->mb);
+		mailbox_set_uidvalidity(fx->mb, 1);
+		mailbox_exists(fx->mb, total);
+		for (uint32_t uid = 1; uid <= total; uid++) {
+			fetch_flags(fx, uid, uid, NONE);
+		}
+		mailbox_select_end(fx->mb);
+	}
+	g_assert_cmpuint(mailbox_get_unseen(fx->mb), ==, total);
+	mailbox_get_missing_details(fx->mb, 1000, missing);
+	g_assert_cmpuint(missing->len, ==, MAILBOX_CATCHUP_DETAILS);
+	for (guint i = 0; i < missing->len; i++) {
+		uint32_t uid = g_array_index(missing, uint32_t, i);
+
+		g_assert_cmpuint(uid, ==, total - i); /* newest first */
+		fetch_header(fx, uid, uid, "old");
+	}
+	g_array_set_size(missing, 0);
+	mailbox_get_missing_details(fx->mb, 1000, missing);
+	g_assert_cmpuint(missing->len, ==, 0);
+	uint64_t count = 1;
+	g_assert_true(mailbox_count_new(fx->mb, &count));
+	g_assert_cmpuint(count, ==, 0);
+	mailbox_exists(fx->mb, total + 3);
+	g_assert_true(mailbox_count_new(fx->mb, &count));
+	g_assert_cmpuint(count, ==, 3);
+}
+
+static void count_message(const struct mailbox_message *m, void *user_data)
+{
+	(void)m;
+	(*(unsigned *)user_data)++;
+}
+
+/* Details kept stay within MAILBOX_MAX_DETAILS however many messages are
+ * reported; the oldest seen one goes first, then the oldest. */
+static void test_details_are_bounded(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1};
+	const uint32_t total = MAILBOX_MAX_DETAILS + 10;
+	unsigned kept = 0;
+
+	(void)data;
+	select_with(fx, 1, uids, 1);
+	for (uint32_t uid = 2; uid <= total + 1; uid++) {
+		mailbox_exists(fx->mb, uid);
+		fetch_header(fx, uid, uid, "s");
+		mailbox_new_end(fx->mb);
+	}
+	fetch_flags(fx, total, total, SEEN); /* one of the newest read */
+	mailbox_exists(fx->mb, total + 2);
+	fetch_header(fx, total + 2, total + 2, "s");
+	mailbox_new_end(fx->mb);
+	mailbox_foreach_message(fx->mb, false, count_message, &kept);
+	g_assert_cmpuint(kept, ==, MAILBOX_MAX_DETAILS);
+	g_assert_null(mailbox_get_message(fx->mb, total));        /* the seen one went */
+	g_assert_nonnull(mailbox_get_message(fx->mb, total + 2)); /* the newest stays */
+	g_assert_null(mailbox_get_message(fx->mb, 11));           /* the oldest went */
+	g_assert_nonnull(mailbox_get_message(fx->mb, 13));
+}
+
 static void test_text_is_bounded(struct fixture *fx, gconstpointer data)
 {
 	static const uint32_t uids[] = {1};
@@ -581,6 +661,11 @@ int main(int argc, char **argv)
 	ADD("/mailbox/reset-to-empty", test_reset_to_empty);
 	ADD("/mailbox/burst-is-bounded", test_burst_is_bounded);
 	ADD("/mailbox/text-is-bounded", test_text_is_bounded);
+	ADD("/mailbox/details-are-bounded", test_details_are_bounded);
+	g_test_add("/mailbox/catchup-details-are-bounded/map", struct fixture, NULL, fx_setup,
+	           test_catchup_details_are_bounded, fx_teardown);
+	g_test_add("/mailbox/catchup-details-are-bounded/compact", struct fixture, "", fx_setup,
+	           test_catchup_details_are_bounded, fx_teardown);
 #undef ADD
 	return g_test_run();
 }

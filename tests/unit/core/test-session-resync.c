@@ -221,10 +221,72 @@ static const struct transcript reset_restart = {
               "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n",
 };
 
+/* A burst bigger than one round of MAILBOX_MAX_PENDING (1000): the UIDs
+ * above the watermark come from a search, and the headers in rounds that
+ * each name only messages not fetched before (N3), not "UID FETCH w:*"
+ * again and again. Fewer messages answered than asked, some gone under
+ * way: the next round starts from what is left. */
+static const struct step burst_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE QRESYNC ESEARCH] in\r\n",
+     "A2 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
+     "A4 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A4\") UID ALL 1:3\r\nA4 OK\r\n", "A5 UID SEARCH RETURN (ALL) UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A5\") UID ALL\r\nA5 OK\r\n", "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* 1503 EXISTS\r\n", "DONE\r\n"},
+    {"A6 OK\r\n", "A7 UID SEARCH RETURN (ALL) UID 4:*\r\n"},
+    {"* ESEARCH (TAG \"A7\") UID ALL 4:1500,2001:2006\r\nA7 OK\r\n",
+     "A8 UID FETCH 4:1003" FETCH_NEW},
+    {"* 4 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: a4\r\n\r\n)\r\n"
+     "* 5 FETCH (UID 5 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: a5\r\n\r\n)\r\n"
+     "A8 OK\r\n",
+     "A9 UID SEARCH RETURN (ALL) UID 6:*\r\n"},
+    {"* VANISHED 7:1500,2001:2004\r\n* ESEARCH (TAG \"A9\") UID ALL 6,2005:2006\r\nA9 OK\r\n",
+     "A10 UID FETCH 6,2005:2006" FETCH_NEW},
+    {"* 6 FETCH (UID 6 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: a6\r\n\r\n)\r\n"
+     "* 7 FETCH (UID 2005 FLAGS (\\Seen) BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\n"
+     "Subject: a7\r\n\r\n)\r\n"
+     "* 8 FETCH (UID 2006 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: "
+     "a8\r\n\r\n)\r\n"
+     "A10 OK\r\n",
+     "A11 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {NULL, NULL},
+};
+
+#define BURST_UNSEEN(n)                                                                            \
+	"{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":" #n "}\n"
+#define BURST_NEW(uid, subject, flags, seen)                                                       \
+	"{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"          \
+	"\"uid\":" #uid ",\"id\":\"work/INBOX/7/" #uid                                             \
+	"\",\"message_id\":\"\",\"from_name\":\"\","                                               \
+	"\"from_addr\":\"\",\"subject\":\"" subject "\",\"date\":0,\"flags\":[" flags              \
+	"],\"seen\":" seen "}\n"
+
+static const char burst_events[] = BURST_UNSEEN(0) /* the baseline */
+    BURST_NEW(4, "a4", "", "false")                /* round one */
+    BURST_NEW(5, "a5", "", "false")                /* answered short */
+    BURST_UNSEEN(2)                                /* its count */
+    BURST_NEW(6, "a6", "", "false")                /* round two */
+    BURST_NEW(2005, "a7", "\"\\\\Seen\"", "true")  /* read elsewhere already */
+    BURST_NEW(2006, "a8", "", "false")             /* the last one */
+    BURST_UNSEEN(4);                               /* the count after it */
+
+static const struct transcript burst = {
+    .name = "burst-in-rounds",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = burst_steps,
+    .events = burst_events,
+};
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
-	    &qresync, &resume, &condstore, &reset, &reset_restart,
+	    &qresync, &resume, &condstore, &reset, &reset_restart, &burst,
 	};
 
 	g_test_init(&argc, &argv, NULL);
