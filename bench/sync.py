@@ -125,11 +125,16 @@ def cmd_bigstart(args):
         first.stop()
         again = Run(dc, proxy, state)
         print(again.line("restart with saved state"))
+        # Pss of shared libraries moves with whatever else maps them (the
+        # server's processes too): the daemon's own memory is its private
+        # dirty pages, the heap and the other anonymous memory.
         for what, run in (("first start", first), ("restart", again)):
-            print(f"{what}, the big folder - an empty one: Pss "
-                  f"{run.rollup.get('Pss', 0) - empty.rollup.get('Pss', 0)} kB, heap "
-                  f"{run.kinds['heap'] - empty.kinds['heap']} kB, anonymous "
-                  f"{run.kinds['anonymous'] - empty.kinds['anonymous']} kB")
+            print(f"{what}, the big folder - an empty one: private dirty "
+                  f"{run.rollup.get('Private_Dirty', 0) - empty.rollup.get('Private_Dirty', 0)}"
+                  f" kB, heap {run.kinds['heap'] - empty.kinds['heap']} kB, anonymous "
+                  f"{run.kinds['anonymous'] - empty.kinds['anonymous']} kB (Pss "
+                  f"{run.rollup.get('Pss', 0) - empty.rollup.get('Pss', 0)} kB, of it "
+                  f"libraries {run.kinds['libraries'] - empty.kinds['libraries']} kB)")
         again.stop()
 
 
