@@ -78,8 +78,9 @@ static gboolean save_cb(gpointer user_data)
  * state that accounts for them is written — watermark, mod-sequence and
  * sets, which the model moved when it made the events — so that a restart
  * after the daemon died finds them reported and reports none again. The
- * write that comes first is a rename without fsync (a crash of the
- * process keeps it); the fsyncs follow within a second, for a power cut.
+ * write that comes first rewrites the fast file in place without a sync
+ * (microseconds; a crash of the process keeps it); the durable save
+ * follows within a second, for a power cut.
  * The wait is the rest of the main loop's turn: whatever one read from the
  * server brought goes out together after one write. */
 void account_flush(struct account *a)

@@ -7,6 +7,15 @@
  * - A file is replaced only by rename(2) of a complete, fsynced temp file
  *   in the same directory, and the directory is fsynced afterwards, so the
  *   name always refers to an old or a new complete file.
+ * - Between those durable saves, the newest state goes to a second file,
+ *   "<stem>.state.fast", rewritten in place without fsync: a write to an
+ *   open file costs microseconds where creating and renaming one costs a
+ *   journal commit, so it can come before every announcement (N4). A
+ *   process that dies after the write finds it on restart; a power cut may
+ *   leave it old or torn, and then the checksum sends loading to the
+ *   durable file. Every durable save also syncs it, so the fast file is
+ *   never older than the durable one once both are on disk, and loading
+ *   prefers it whenever it is whole.
  * - The format's checksum line means a file cut short (a file system that
  *   lost the tail, an interrupted copy) is never half-loaded: loading half
  *   a folder list would silently re-baseline the missing folders.
@@ -28,6 +37,7 @@
 #include <unistd.h>
 
 #define STATE_SUFFIX   ".state"
+#define FAST_SUFFIX    ".state.fast"
 #define CORRUPT_SUFFIX ".state.corrupt-"
 #define TEMP_SUFFIX    ".state.tmp-"
 #define TEMP_ATTEMPTS  100
@@ -39,6 +49,7 @@
 enum file_kind {
 	FILE_OTHER,
 	FILE_STATE,
+	FILE_FAST,
 	FILE_CORRUPT,
 	FILE_TEMP,
 };
@@ -57,7 +68,8 @@ static bool all_digits(const char *s, gsize len)
 }
 
 /*
- * What a directory entry is: "<stem>.state", "<stem>.state.corrupt-<time>"
+ * What a directory entry is: "<stem>.state", "<stem>.state.fast",
+ * "<stem>.state.corrupt-<time>"
  * or "<stem>.state.corrupt-<time>.<n>", "<stem>.state.tmp-<suffix>", or
  * something not ours. The stem is returned in *stem (stems never contain
  * '.'); for corrupt files also the time and n (0 without one).
@@ -76,6 +88,9 @@ static enum file_kind classify(const char *name, char **stem, uint64_t *when, ui
 	*stem = g_strndup(name, (gsize)(dot - name));
 	if (strcmp(dot, STATE_SUFFIX) == 0) {
 		return FILE_STATE;
+	}
+	if (strcmp(dot, FAST_SUFFIX) == 0) {
+		return FILE_FAST;
 	}
 	if (g_str_has_prefix(dot, TEMP_SUFFIX) && dot[strlen(TEMP_SUFFIX)] != '\0') {
 		return FILE_TEMP;
@@ -339,6 +354,24 @@ static char *set_aside(const char *dir, const char *stem, const char *path, cons
 	                       path, account, reason, target);
 }
 
+/* The fast file, if it is there and whole; else NULL, and the durable file
+ * decides (a torn or old fast file after a power cut is expected, and says
+ * nothing about the state). */
+static struct state_account *load_fast(const char *dir, const char *stem, const char *account)
+{
+	g_autofree char *file = g_strconcat(stem, FAST_SUFFIX, NULL);
+	g_autofree char *path = g_build_filename(dir, file, NULL);
+	g_autofree char *data = NULL;
+	g_autofree char *reason = NULL;
+	g_autofree char *error = NULL;
+	gsize len = 0;
+
+	if (read_state_file(path, &data, &len, &reason) < 0) {
+		return NULL;
+	}
+	return state_format_parse(data, len, account, &error);
+}
+
 int state_store_load(const char *dir, const char *account, struct state_account **out,
                      char **warning)
 {
@@ -355,6 +388,12 @@ int state_store_load(const char *dir, const char *account, struct state_account 
 	r = state_format_account_stem(account, &stem);
 	if (r < 0) {
 		return r;
+	}
+	st = load_fast(dir, stem, account);
+	if (st != NULL) {
+		*out = st;
+		*warning = NULL;
+		return 0;
 	}
 	file = g_strconcat(stem, STATE_SUFFIX, NULL);
 	path = g_build_filename(dir, file, NULL);
@@ -419,7 +458,41 @@ static int create_temp(int dirfd, const char *stem, char **name)
 	return -EEXIST;
 }
 
-static int save(const char *dir, const struct state_account *state, bool durable)
+/* Rewrites the fast file in place (created once), and syncs it if asked. */
+static int write_fast(const char *dir, const char *stem, const GString *text, bool sync)
+{
+	g_autofree char *file = g_strconcat(stem, FAST_SUFFIX, NULL);
+	g_autofree char *path = g_build_filename(dir, file, NULL);
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r;
+
+	if (fd < 0) {
+		return -errno;
+	}
+	r = write_all(fd, text->str, text->len);
+	if (r == 0 && ftruncate(fd, (off_t)text->len) < 0) {
+		r = -errno;
+	}
+	if (r == 0 && sync && fdatasync(fd) < 0) {
+		r = -errno;
+	}
+	if (close(fd) < 0 && r == 0) {
+		r = -errno;
+	}
+	return r;
+}
+
+static int format(const struct state_account *state, char **stem, GString *text)
+{
+	int r = state_format_account_stem(state->name, stem);
+
+	if (r < 0) {
+		return r;
+	}
+	return state_format_write(state, text);
+}
+
+int state_store_save(const char *dir, const struct state_account *state)
 {
 	g_autoptr(GString) text = g_string_sized_new(4096);
 	g_autofree char *stem = NULL;
@@ -429,11 +502,7 @@ static int save(const char *dir, const struct state_account *state, bool durable
 	int fd;
 	int r;
 
-	r = state_format_account_stem(state->name, &stem);
-	if (r < 0) {
-		return r;
-	}
-	r = state_format_write(state, text);
+	r = format(state, &stem, text);
 	if (r < 0) {
 		return r;
 	}
@@ -452,7 +521,7 @@ static int save(const char *dir, const struct state_account *state, bool durable
 	r = write_all(fd, text->str, text->len);
 	/* The data must be on disk before the rename makes it the state:
 	 * otherwise a power cut could leave the new name on an empty file. */
-	if (r == 0 && durable && fsync(fd) < 0) {
+	if (r == 0 && fsync(fd) < 0) {
 		r = -errno;
 	}
 	if (close(fd) < 0 && r == 0) {
@@ -468,21 +537,31 @@ static int save(const char *dir, const struct state_account *state, bool durable
 		return r;
 	}
 	/* The rename itself is durable only once the directory is synced. */
-	if (durable && fsync(dirfd) < 0) {
+	if (fsync(dirfd) < 0) {
 		r = -errno;
 	}
 	close(dirfd);
+	/* The fast file is never older on disk than this one. */
+	if (r == 0) {
+		r = write_fast(dir, stem, text, true);
+	}
 	return r;
-}
-
-int state_store_save(const char *dir, const struct state_account *state)
-{
-	return save(dir, state, true);
 }
 
 int state_store_save_fast(const char *dir, const struct state_account *state)
 {
-	return save(dir, state, false);
+	g_autoptr(GString) text = g_string_sized_new(4096);
+	g_autofree char *stem = NULL;
+	int r = format(state, &stem, text);
+
+	if (r < 0) {
+		return r;
+	}
+	r = write_fast(dir, stem, text, false);
+	if (r == -ENOENT && g_mkdir_with_parents(dir, 0700) == 0) {
+		r = write_fast(dir, stem, text, false);
+	}
+	return r;
 }
 
 int state_store_prune(const char *dir, const char *const *keep_accounts)

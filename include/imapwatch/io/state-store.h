@@ -26,7 +26,8 @@
 char *state_store_default_dir(void);
 
 /*
- * Loads the state of account from dir.
+ * Loads the state of account from dir: the fast file of
+ * state_store_save_fast() if it is there and whole, else the durable one.
  *
  * Returns 0 and a new state in *out (free with state_account_free()) in
  * every case that concerns the file:
@@ -54,7 +55,8 @@ int state_store_load(const char *dir, const char *account, struct state_account 
  * Writes state atomically to dir, creating dir (and parents) with mode 0700
  * if missing; an existing directory keeps its mode. A temp file
  * "<stem>.state.tmp-<random>" (O_CLOEXEC, 0600) is written, fsynced and
- * renamed over the old file, then dir is fsynced. Shown sets are cut to
+ * renamed over the old file, then dir is fsynced, then the fast file is
+ * rewritten with the same text and synced. Shown sets are cut to
  * STATE_FORMAT_SHOWN_MAX (the lowest UIDs dropped); state is not changed.
  *
  * Returns 0, or a negative errno with the old file intact and no temp file
@@ -65,12 +67,12 @@ int state_store_load(const char *dir, const char *account, struct state_account 
  */
 int state_store_save(const char *dir, const struct state_account *state);
 
-/* The same without the fsyncs: the new file replaces the old one
- * atomically for every process, and survives a crash of this one, but a
- * power cut may find the old file — or, on a file system that does not
- * order a rename after the data it names, none that loads. Cheap enough to
- * come before every announcement; a state_store_save() soon after makes it
- * durable. */
+/* The same into the account's fast file, rewritten in place without a
+ * sync: what a later state_store_load() returns, also after this process
+ * is killed, but a power cut may find the file old or torn (then loading
+ * takes the last state_store_save(), which also syncs the fast file).
+ * Costs one open, write and close: cheap enough to come before every
+ * announcement (N4). */
 int state_store_save_fast(const char *dir, const struct state_account *state);
 
 /*

@@ -71,7 +71,8 @@ static void test_round_trip(struct fixture *fx, gconstpointer data)
 	/* One file per account; "." and ".." are ordinary escaped names and
 	 * "%41" does not collide with "A". */
 	names = dir_names(fx->dir);
-	g_assert_cmpuint(names->len, ==, G_N_ELEMENTS(accounts));
+	g_assert_cmpuint(names->len, ==, 2 * G_N_ELEMENTS(accounts)); /* and the fast files */
+	g_assert_cmpuint(count_with_infix(fx->dir, ".state.fast"), ==, G_N_ELEMENTS(accounts));
 	g_assert_true(g_ptr_array_find_with_equal_func(names, "%2E.state", g_str_equal, NULL));
 	g_assert_true(g_ptr_array_find_with_equal_func(names, "%2E%2E.state", g_str_equal, NULL));
 	g_assert_true(g_ptr_array_find_with_equal_func(names, "%252E.state", g_str_equal, NULL));
@@ -186,14 +187,15 @@ static void test_empty_account(struct fixture *fx, gconstpointer data)
 	assert_state_equal(st, back);
 }
 
-/* Every proper prefix of a good file is set aside; only the whole file
- * loads. */
+/* The state file and its fast file, and nothing else (no temp file). */
 static void assert_only_file(const char *dir, const char *name)
 {
 	g_autoptr(GPtrArray) names = dir_names(dir);
+	g_autofree char *fast = g_strconcat(name, ".fast", NULL);
 
-	g_assert_cmpuint(names->len, ==, 1);
+	g_assert_cmpuint(names->len, ==, 2);
 	g_assert_cmpstr(names->pdata[0], ==, name);
+	g_assert_cmpstr(names->pdata[1], ==, fast);
 }
 
 static void test_atomic(struct fixture *fx, gconstpointer data)
@@ -293,6 +295,58 @@ static void test_permissions(struct fixture *fx, gconstpointer data)
 	g_assert_cmpint(sb.st_mode & 07777, ==, 0600);
 }
 
+/* N4: the fast save is what the next load finds; a durable save makes the
+ * fast file agree; a torn fast file leaves the durable one in charge, with
+ * no warning and nothing set aside. */
+static void test_fast(struct fixture *fx, gconstpointer data)
+{
+	g_autoptr(state_account) st = sample_state("acct");
+	g_autofree char *path = state_path(fx->dir, "acct");
+	g_autofree char *fast = g_strconcat(path, ".fast", NULL);
+	struct state_folder *f;
+
+	(void)data;
+	g_assert_cmpint(state_store_save_fast(fx->dir, st), ==, 0); /* makes the dir */
+	g_assert_true(g_file_test(fast, G_FILE_TEST_IS_REGULAR));
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	{
+		g_autoptr(state_account) back = load_ok(fx->dir, "acct");
+
+		assert_state_equal(st, back);
+	}
+	g_assert_cmpint(state_store_save(fx->dir, st), ==, 0);
+	f = st->folders->pdata[0];
+	f->watermark += 100; /* a longer file, then a shorter one, in place */
+	add_folder(st, "Later", 9, 10, 11, 12, NULL, 0);
+	g_assert_cmpint(state_store_save_fast(fx->dir, st), ==, 0);
+	g_ptr_array_remove_index(st->folders, st->folders->len - 1);
+	g_assert_cmpint(state_store_save_fast(fx->dir, st), ==, 0);
+	{
+		g_autoptr(state_account) back = load_ok(fx->dir, "acct");
+
+		assert_state_equal(st, back);
+	}
+	/* Torn: the durable file, one watermark behind. */
+	write_bytes(fast, "imapwatch-state 2\nacc", 22);
+	{
+		g_autoptr(state_account) back = load_ok(fx->dir, "acct");
+		const struct state_folder *b = back->folders->pdata[0];
+
+		g_assert_cmpuint(b->watermark, ==, f->watermark - 100);
+	}
+	g_assert_cmpuint(count_with_infix(fx->dir, ".corrupt-"), ==, 0);
+	/* A durable save leaves both alike. */
+	g_assert_cmpint(state_store_save(fx->dir, st), ==, 0);
+	{
+		gsize a_len = 0;
+		gsize b_len = 0;
+		g_autofree char *a = read_bytes(path, &a_len);
+		g_autofree char *b = read_bytes(fast, &b_len);
+
+		g_assert_cmpmem(a, a_len, b, b_len);
+	}
+}
+
 static void test_prune(struct fixture *fx, gconstpointer data)
 {
 	static const char *const accounts[] = {"a", "b", "c d", "."};
@@ -302,8 +356,9 @@ static void test_prune(struct fixture *fx, gconstpointer data)
 	    "%zz.state", ".state", "b.STATE",  "a.state.tmp-leftover", "b.state.tmp-12345678",
 	};
 	static const char *const expected[] = {
-	    "README",    "a.state", "b.STATE",   "b.state.corrupt-", "b.state.corrupt-x",
-	    "b.state~",  ".state",  "%zz.state", "c%20d.state",      "c%20d.state.corrupt-2",
+	    "README",           "a.state",           "a.state.fast",     "b.STATE",
+	    "b.state.corrupt-", "b.state.corrupt-x", "b.state~",         ".state",
+	    "%zz.state",        "c%20d.state",       "c%20d.state.fast", "c%20d.state.corrupt-2",
 	    "notes.txt",
 	};
 	g_autofree char *nowhere = g_build_filename(fx->dir, "nowhere", NULL);
@@ -523,6 +578,7 @@ int main(int argc, char **argv)
 	ADD("/state-store/atomic", test_atomic);
 	ADD("/state-store/permissions", test_permissions);
 	ADD("/state-store/prune", test_prune);
+	ADD("/state-store/fast", test_fast);
 	g_test_add_func("/state-store/prune-folders", test_prune_folders);
 	ADD("/state-store/shown-bound", test_shown_bound);
 	g_test_add_func("/state-store/shown-helpers", test_shown_helpers);
