@@ -211,9 +211,15 @@ void imap_session_select_esearch(struct imap_session *s, const struct imap_respo
 		uint64_t count;
 
 		if (imap_arg_is_atom(&r->args[i], "ALL") && r->args[i + 1].type == IMAP_ARG_ATOM) {
-			/* A set of at most one range per message (bounded). */
+			/* A set of at most one range per message (bounded), and
+			 * of no more UIDs than the folder holds: "1:4294967295"
+			 * is one range, and a set the model took from it would
+			 * count more unseen messages than messages, and cost a
+			 * removed event per UID when a later search lacks them
+			 * (N11). */
 			if (!uidset_parse(s->search_set, r->args[i + 1].str,
-			                  (size_t)mailbox_get_exists(s->mailbox) + 1)) {
+			                  (size_t)mailbox_get_exists(s->mailbox) + 1) ||
+			    uidset_count(s->search_set) > mailbox_get_exists(s->mailbox)) {
 				imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
 				                  "server sent an invalid ESEARCH response");
 				return;

@@ -85,10 +85,64 @@ void mailbox_restore_sets(struct mailbox *mb, uint64_t modseq, const struct uids
 	mb->compact = true;
 }
 
-bool mailbox_get_sets(const struct mailbox *mb, const struct uidset **all,
-                      const struct uidset **unseen)
+/* Full mode: the sets from the map, UIDs in ascending order, runs added
+ * as ranges. */
+static bool sets_from_map(struct mailbox *mb)
 {
-	if (!mb->compact || !mb->synced || mb->selecting || !mb->sets_known) {
+	uint32_t run_lo = 0;
+	uint32_t run_hi = 0;
+	uint32_t unseen_lo = 0;
+	uint32_t unseen_hi = 0;
+
+	uidset_clear(mb->all);
+	uidset_clear(mb->unseen);
+	for (guint i = 0; i < mb->seq->len; i++) {
+		const struct entry *e = &g_array_index(mb->seq, struct entry, i);
+
+		if (e->uid == 0 || e->uid > mb->watermark) {
+			continue;
+		}
+		if (!(e->flags & FLAG_KNOWN)) {
+			return false;
+		}
+		if (run_hi != 0 && e->uid == run_hi + 1) {
+			run_hi = e->uid;
+		} else {
+			if (run_hi != 0) {
+				uidset_add_range(mb->all, run_lo, run_hi);
+			}
+			run_lo = run_hi = e->uid;
+		}
+		if (e->flags & FLAG_SEEN) {
+			continue;
+		}
+		if (unseen_hi != 0 && e->uid == unseen_hi + 1) {
+			unseen_hi = e->uid;
+		} else {
+			if (unseen_hi != 0) {
+				uidset_add_range(mb->unseen, unseen_lo, unseen_hi);
+			}
+			unseen_lo = unseen_hi = e->uid;
+		}
+	}
+	if (run_hi != 0) {
+		uidset_add_range(mb->all, run_lo, run_hi);
+	}
+	if (unseen_hi != 0) {
+		uidset_add_range(mb->unseen, unseen_lo, unseen_hi);
+	}
+	return true;
+}
+
+bool mailbox_get_sets(struct mailbox *mb, const struct uidset **all, const struct uidset **unseen)
+{
+	if (!mb->synced || mb->selecting || !mb->have_watermark) {
+		return false;
+	}
+	if (!mb->compact && !sets_from_map(mb)) {
+		return false;
+	}
+	if (mb->compact && !mb->sets_known) {
 		return false;
 	}
 	*all = mb->all;

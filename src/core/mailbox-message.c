@@ -209,13 +209,18 @@ void mailbox_emit_reset(struct mailbox *mb)
 		return;
 	}
 	mb->reset_pending = false;
+	/* In compact mode the baseline is what the searches found (N11):
+	 * EXISTS, lowered after them by an EXISTS or a VANISHED naming no
+	 * message of the model, could count fewer messages than unseen ones. */
+	uint32_t count =
+	    mb->compact ? (uint32_t)MIN(uidset_count(mb->all), UINT32_MAX) : mailbox_get_exists(mb);
 	struct watch_event ev = {
 	    .type = WATCH_EVENT_RESET,
 	    .account = mb->account,
 	    .folder = mb->folder,
 	    .uidvalidity = mb->uidvalidity,
 	    .previous_uidvalidity = mb->reset_from,
-	    .count = mailbox_get_exists(mb),
+	    .count = count,
 	    .unseen = mailbox_get_unseen(mb),
 	};
 	mb->sink(&ev, mb->user_data);

@@ -20,6 +20,9 @@ enum {
 	FLAG_FLAGGED = 1 << 2,
 	FLAG_DELETED = 1 << 3,
 	FLAG_DRAFT = 1 << 4,
+	/* Only \Seen is known: the entry came from saved sets (N1), not
+	 * from the server's FLAGS. */
+	FLAG_PARTIAL = 1 << 14,
 	FLAG_KNOWN = 1 << 15, /* flags of this entry have been seen */
 };
 
@@ -84,7 +87,7 @@ struct mailbox {
 	 * selection's HIGHESTMODSEQ and the events held until it completes. */
 	struct uidset *prev_all;
 	struct uidset *prev_unseen;
-	uint64_t resync_base;
+	uint64_t resync_base; /* also in full mode: the selection's starting point */
 	uint64_t select_modseq;
 	GArray *deferred; /* struct deferred */
 };

@@ -88,17 +88,65 @@ void mailbox_flags_parse(const char *const *flags, uint16_t *bits, uint32_t *key
 
 static bool flags_differ(const struct entry *a, uint16_t bits, uint32_t keywords)
 {
-	return (a->flags & FLAG_KNOWN) && (a->flags != bits || a->keywords != keywords);
+	if (!(a->flags & FLAG_KNOWN)) {
+		return false;
+	}
+	if (a->flags & FLAG_PARTIAL) {
+		return (a->flags & FLAG_SEEN) != (bits & FLAG_SEEN);
+	}
+	return a->flags != bits || a->keywords != keywords;
 }
+
+/* A FETCH of flags for a message whose flags came from saved sets: a
+ * change if \Seen differs, or if it is news — unasked, or named by a
+ * CHANGEDSINCE resync as changed after the saved mod-sequence (N7). */
+static bool partial_changed(const struct mailbox *mb, const struct entry *old, uint16_t bits,
+                            const struct mailbox_fetch *f)
+{
+	if ((old->flags & FLAG_SEEN) != (bits & FLAG_SEEN)) {
+		return true;
+	}
+	if (mb->selecting) {
+		return f->modseq != 0 && mb->resync_base != 0 && f->modseq > mb->resync_base;
+	}
+	return !f->has_header;
+}
+
+/* The saved sets as a map of every message at or below the watermark,
+ * \Seen known and the other flags not (N1): what a selection without
+ * QRESYNC compares with, so that what changed and went while the daemon
+ * was stopped is reported on any server. */
+static void map_from_sets(struct mailbox *mb)
+{
+	size_t n;
+	const struct uid_range *r = uidset_ranges(mb->all, &n);
+
+	g_array_set_size(mb->seq, 0);
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t u = r[i].lo; u <= r[i].hi; u++) {
+			struct entry e = {
+			    .uid = (uint32_t)u,
+			    .flags = FLAG_KNOWN | FLAG_PARTIAL |
+			             (uidset_contains(mb->unseen, (uint32_t)u) ? 0 : FLAG_SEEN),
+			};
+			g_array_append_val(mb->seq, e);
+		}
+	}
+}
+
 void mailbox_set_compact(struct mailbox *mb, bool compact)
 {
 	if (mb->compact == compact) {
 		return;
 	}
-	/* The other mode's knowledge does not carry over; the watermark
-	 * does, and the next selection lists the folder afresh. */
+	/* The other mode's knowledge does not carry over, except saved sets
+	 * into a map; the watermark does, and the next selection lists the
+	 * folder afresh. */
 	mb->compact = compact;
 	g_array_set_size(mb->seq, 0);
+	if (!compact && mb->sets_known && mb->have_watermark) {
+		map_from_sets(mb);
+	}
 	mailbox_compact_forget(mb);
 }
 
@@ -140,6 +188,7 @@ void mailbox_select_begin(struct mailbox *mb)
 		g_array_unref(mb->prev);
 	}
 	mb->prev = prev;
+	mb->resync_base = mb->modseq;
 	g_array_set_size(mb->seq, 0);
 	mailbox_pending_clear(mb);
 	mb->selecting = true;
@@ -407,7 +456,9 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 	if (mb->selecting) {
 		const struct entry *old = prev_find(mb, e->uid);
 
-		if (f->has_flags && old != NULL && flags_differ(old, bits, keywords)) {
+		if (f->has_flags && old != NULL &&
+		    ((old->flags & FLAG_PARTIAL) ? partial_changed(mb, old, bits, f)
+		                                 : flags_differ(old, bits, keywords))) {
 			mailbox_emit_message(mb, WATCH_EVENT_CHANGED, e->uid, f->flags,
 			                     (bits & FLAG_SEEN) != 0);
 		}
@@ -424,7 +475,8 @@ void mailbox_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 			mailbox_details_add(mb, e->uid, f->header, f->internaldate,
 			                    f->has_flags ? f->flags : NULL, seen);
 		}
-		if (f->has_flags && flags_differ(e, bits, keywords)) {
+		if (f->has_flags && ((e->flags & FLAG_PARTIAL) ? partial_changed(mb, e, bits, f)
+		                                               : flags_differ(e, bits, keywords))) {
 			/* Update before emitting so a listener that asks for the
 			 * unseen count sees the new state. */
 			e->flags = bits;
@@ -577,7 +629,7 @@ uint32_t mailbox_get_unseen(const struct mailbox *mb)
 
 bool mailbox_is_synced(const struct mailbox *mb)
 {
-	return mb->synced;
+	return mb->synced && !mb->selecting;
 }
 void mailbox_get_unseen_uids(const struct mailbox *mb, GArray *uids)
 {

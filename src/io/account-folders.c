@@ -36,7 +36,7 @@ struct folder *account_folder_new(struct account *a, const char *name, bool name
 	f->mailbox = mailbox_create(a->config->name, name, mailbox_event, f);
 	if (sf != NULL && sf->uidvalidity != 0) {
 		mailbox_restore(f->mailbox, sf->uidvalidity, sf->watermark);
-		if (sf->all != NULL && sf->highestmodseq > 0) {
+		if (sf->all != NULL) {
 			mailbox_restore_sets(f->mailbox, sf->highestmodseq, sf->all, sf->unseen);
 		}
 	}

@@ -45,7 +45,8 @@ class Dovecot(Fixture):
 
     def __init__(self, users=None, cert=None, key=None, plaintext_auth=True,
                  name="dovecot", special_use=None, idle_notify_interval=None,
-                 notify=True, max_userip_connections=100, public_namespace=False):
+                 notify=True, max_userip_connections=100, public_namespace=False,
+                 capabilities=None):
         self.dovecot = find_tool("dovecot", "DOVECOT")
         self.doveadm_bin = find_tool("doveadm", "DOVEADM")
         self.certs = certs()
@@ -60,6 +61,9 @@ class Dovecot(Fixture):
         self.idle_notify_interval = idle_notify_interval
         # False: NOTIFY is not offered (the connection-budget mode).
         self.notify = notify
+        # The whole capability list after login (imap_capability), e.g.
+        # without QRESYNC to stand for servers that offer CONDSTORE only.
+        self.capabilities = capabilities
         # Connections a user may have from one address (Dovecot's
         # mail_max_userip_connections; more get "NO [LIMIT]").
         self.max_userip_connections = max_userip_connections
@@ -262,8 +266,9 @@ service postlogin {
   list = yes
 }}
 """ if self.public_namespace else "")
-        capability = ("" if self.notify
-                      else f"  imap_capability = {self.CAPABILITIES_WITHOUT_NOTIFY}\n")
+        capabilities = self.capabilities or (None if self.notify
+                                             else self.CAPABILITIES_WITHOUT_NOTIFY)
+        capability = f"  imap_capability = {capabilities}\n" if capabilities else ""
         conf = f"""# imapwatch test instance
 instance_name = {os.path.basename(self.dir)}
 protocols = imap

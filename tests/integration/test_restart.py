@@ -18,10 +18,21 @@ CONNECT_TIMEOUT = 20.0
 EVENT_TIMEOUT = 10.0
 QUIET_WINDOW = 1.5
 
-# One server for the module's tests, started before the first.
+# One server for the module's tests, started before the first, and one
+# that offers CONDSTORE and ESEARCH but not QRESYNC (as Gmail does).
 dovecot = h.Dovecot()
-setUpModule = dovecot.start
-tearDownModule = dovecot.stop
+condstore_only = h.Dovecot(name="dovecot-condstore", capabilities=" ".join(
+    c for c in h.Dovecot.CAPABILITIES_WITHOUT_NOTIFY.split() if c != "QRESYNC"))
+
+
+def setUpModule():
+    dovecot.start()
+    condstore_only.start()
+
+
+def tearDownModule():
+    condstore_only.stop()
+    dovecot.stop()
 
 
 class RestartTest(unittest.TestCase):
@@ -31,10 +42,10 @@ class RestartTest(unittest.TestCase):
         self.state_home = tempfile.mkdtemp(prefix="imapwatch-state-")
         self.addCleanup(shutil.rmtree, self.state_home, True)
 
-    def start(self, user, folder="INBOX"):
+    def start(self, user, folder="INBOX", server=dovecot):
         d = h.Daemon({"acct": {
-            "host": "localhost", "port": dovecot.imaps_port, "username": user,
-            "password": dovecot.users[user], "folders": folder,
+            "host": "localhost", "port": server.imaps_port, "username": user,
+            "password": server.users[user], "folders": folder,
             "tls_ca_file": h.certs().ca,
         }}, env={"XDG_STATE_HOME": self.state_home})
         d.start()
@@ -42,17 +53,20 @@ class RestartTest(unittest.TestCase):
         d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
         return d
 
-    def deliver(self, user, subject, folder="INBOX"):
+    def deliver(self, user, subject, folder="INBOX", server=dovecot):
         raw, _ = h.make_message(subject=subject)
-        return dovecot.deliver(user, folder, raw)
+        return server.deliver(user, folder, raw)
 
-    def saved_value(self, key):
+    def state_text(self):
         path = os.path.join(self.state_home, "imapwatch", "acct.state")
         try:
             with open(path, encoding="utf-8") as f:
-                text = f.read()
+                return f.read()
         except FileNotFoundError:
-            return None
+            return ""
+
+    def saved_value(self, key):
+        text = self.state_text()
         m = re.search(rf"^{key} (\d+)$", text, re.M)
         return int(m.group(1)) if m else None
 
@@ -99,21 +113,20 @@ class RestartTest(unittest.TestCase):
         self.assertNotIn("catchup", ev)
         d2.stop()
 
-    def test_flags_and_removals_while_stopped_are_reported(self):
-        """The state file keeps the mod-sequence and the folder's UID sets:
-        a restart asks for what changed since (QRESYNC) and reports it."""
-        user = "user7"
-        d = self.start(user)
-        a = self.deliver(user, "to be read elsewhere")
-        b = self.deliver(user, "to be deleted elsewhere")
+    def flags_and_removals_while_stopped(self, server, user):
+        d = self.start(user, server=server)
+        a = self.deliver(user, "to be read elsewhere", server=server)
+        b = self.deliver(user, "to be deleted elsewhere", server=server)
         d.wait_for_all(lambda e: e["event"] == "new" and e["uid"] in (a, b), 2,
                        timeout=EVENT_TIMEOUT)
         d.stop()
         self.assertGreater(self.saved_value("highestmodseq"), 0)
+        # The folder's two messages, both unseen, saved as sets.
+        self.assertRegex(self.state_text(), r"(?m)^sets 2 2\nuids 1:2\nunseen 1:2$")
 
-        dovecot.flags_add(user, "INBOX", a, "\\Seen")
-        dovecot.expunge(user, "INBOX", b)
-        d2 = self.start(user)
+        server.flags_add(user, "INBOX", a, "\\Seen")
+        server.expunge(user, "INBOX", b)
+        d2 = self.start(user, server=server)
         ev = d2.wait_for(is_event("changed", uid=a), timeout=EVENT_TIMEOUT)
         self.assertIs(ev["seen"], True)
         d2.wait_for(is_event("removed", uid=b), timeout=EVENT_TIMEOUT)
@@ -121,10 +134,20 @@ class RestartTest(unittest.TestCase):
         d2.assert_no_event(lambda e: e["event"] in ("new", "reset"), within=QUIET_WINDOW)
         d2.stop()
 
-        d3 = self.start(user)  # told once: the next start has nothing to say
+        d3 = self.start(user, server=server)  # told once: nothing to say now
         d3.assert_no_event(lambda e: e["event"] in ("new", "changed", "removed", "reset"),
                            within=QUIET_WINDOW)
         d3.stop()
+
+    def test_flags_and_removals_while_stopped_are_reported(self):
+        """The state file keeps the mod-sequence and the folder's UID sets:
+        a restart asks for what changed since (QRESYNC) and reports it."""
+        self.flags_and_removals_while_stopped(dovecot, "user7")
+
+    def test_flags_and_removals_while_stopped_without_qresync(self):
+        """Without QRESYNC the saved sets become the map a CHANGEDSINCE
+        resync compares with: the same events."""
+        self.flags_and_removals_while_stopped(condstore_only, "user7")
 
     def test_kill_9_does_not_repeat_saved_news(self):
         user = "user4"

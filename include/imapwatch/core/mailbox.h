@@ -65,13 +65,16 @@ bool mailbox_same_folder(const char *a, const char *b);
 
 /* Restores persisted state (before the first selection). */
 void mailbox_restore(struct mailbox *mailbox, uint32_t uidvalidity, uint32_t watermark);
-/* Restores the saved sets (compact mode), right as of modseq: the UIDs at
- * or below the watermark and the unseen ones. Copied. */
+/* Restores the saved sets, right as of modseq (0: none known): the UIDs at
+ * or below the watermark and the unseen ones. Copied. A server without
+ * QRESYNC turns them into a map whose \Seen flags are known (N1). */
 void mailbox_restore_sets(struct mailbox *mailbox, uint64_t modseq, const struct uidset *all,
                           const struct uidset *unseen);
-/* The sets to save, or false when the model keeps none worth saving (full
- * mode, or not synchronised). Valid until the model changes. */
-bool mailbox_get_sets(const struct mailbox *mailbox, const struct uidset **all,
+/* The sets to save, or false when the model knows none worth saving (not
+ * synchronised, or a message at or below the watermark whose flags are
+ * unknown). In full mode they are made from the map. Valid until the
+ * model changes. */
+bool mailbox_get_sets(struct mailbox *mailbox, const struct uidset **all,
                       const struct uidset **unseen);
 
 /* Compact mode on or off, before a selection begins (the session's choice,
@@ -196,7 +199,8 @@ uint32_t mailbox_get_exists(const struct mailbox *mailbox);
 uint32_t mailbox_get_uidnext(const struct mailbox *mailbox);
 /* Messages known without \Seen. */
 uint32_t mailbox_get_unseen(const struct mailbox *mailbox);
-/* True once a selection completed (the baseline exists). */
+/* True once a selection completed (the baseline exists) and while none is
+ * under way: what the model knows then is worth saving. */
 bool mailbox_is_synced(const struct mailbox *mailbox);
 
 /* --- message details ---------------------------------------------------- */

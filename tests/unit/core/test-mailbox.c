@@ -583,6 +583,38 @@ static void test_catchup_details_are_bounded(struct fixture *fx, gconstpointer d
 	g_assert_cmpuint(count, ==, 3);
 }
 
+/* A server with neither QRESYNC nor CONDSTORE, after a restart with saved
+ * sets: the full listing is compared with them — what was read and what
+ * went while the daemon was stopped is reported, a flag other than \Seen
+ * the sets never knew is not a change, and the next save has the sets. */
+static void test_saved_sets_into_map(struct fixture *fx, gconstpointer data)
+{
+	static const char *const FLAGGED[] = {"\\Seen", "\\Flagged", NULL};
+	g_autoptr(uidset) all = uidset_new();
+	g_autoptr(uidset) unseen = uidset_new();
+	const struct uidset *saved_all = NULL;
+	const struct uidset *saved_unseen = NULL;
+
+	(void)data;
+	uidset_add_range(all, 1, 4);
+	uidset_add_range(unseen, 2, 3);
+	mailbox_restore(fx->mb, 7, 4);
+	mailbox_restore_sets(fx->mb, 0, all, unseen);
+	mailbox_set_compact(fx->mb, false);
+	mailbox_select_begin(fx->mb);
+	mailbox_set_uidvalidity(fx->mb, 7);
+	mailbox_exists(fx->mb, 3);
+	fetch_flags(fx, 1, 1, FLAGGED); /* \Seen as saved: no change */
+	fetch_flags(fx, 2, 2, SEEN);    /* read elsewhere */
+	fetch_flags(fx, 3, 4, NONE);    /* 3 went; 4 was seen, now not */
+	mailbox_select_end(fx->mb);
+	assert_log(fx, "changed 2 seen|changed 4 unseen|removed 3|unseen 1|");
+	g_assert_true(mailbox_get_sets(fx->mb, &saved_all, &saved_unseen));
+	g_assert_cmpuint(uidset_count(saved_all), ==, 3);
+	g_assert_true(uidset_contains(saved_unseen, 4));
+	g_assert_cmpuint(uidset_count(saved_unseen), ==, 1);
+}
+
 static void count_message(const struct mailbox_message *m, void *user_data)
 {
 	(void)m;
@@ -662,6 +694,7 @@ int main(int argc, char **argv)
 	ADD("/mailbox/burst-is-bounded", test_burst_is_bounded);
 	ADD("/mailbox/text-is-bounded", test_text_is_bounded);
 	ADD("/mailbox/details-are-bounded", test_details_are_bounded);
+	ADD("/mailbox/saved-sets-into-map", test_saved_sets_into_map);
 	g_test_add("/mailbox/catchup-details-are-bounded/map", struct fixture, NULL, fx_setup,
 	           test_catchup_details_are_bounded, fx_teardown);
 	g_test_add("/mailbox/catchup-details-are-bounded/compact", struct fixture, "", fx_setup,

@@ -221,6 +221,57 @@ static const struct transcript reset_restart = {
               "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n",
 };
 
+/* After a restart on a server with CONDSTORE and ESEARCH but no QRESYNC
+ * (Gmail): the saved sets become a map whose \Seen flags are known, so the
+ * selection resumes with CHANGEDSINCE from the saved mod-sequence (N1, N7):
+ * 3 read elsewhere, 4 flagged (a change after the saved mod-sequence, its
+ * \Seen as before), 2 gone, 6 new while away; no listing of every flag. */
+static const struct step condstore_resume_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE ESEARCH] in\r\n",
+     "A2 ENABLE CONDSTORE\r\n"},
+    {"* ENABLED CONDSTORE\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 4 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 30] x\r\nA3 OK\r\n",
+     "A4 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A4\") UID ALL 1,3:4,6\r\nA4 OK\r\n",
+     "A5 UID FETCH 1:* (UID FLAGS) (CHANGEDSINCE 20)\r\n"},
+    {"* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (25))\r\n"
+     "* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (26))\r\n"
+     "* 4 FETCH (UID 6 FLAGS () MODSEQ (29))\r\nA5 OK\r\n",
+     "A6 UID FETCH 6:*" FETCH_NEW},
+    {"* 4 FETCH (UID 6 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
+     "A6 OK\r\n",
+     "A7 UID FETCH 4" FETCH_NEW},
+    {"* 3 FETCH (UID 4 FLAGS (\\Flagged) BODY[HEADER.FIELDS (FROM SUBJECT)] {16}\r\n"
+     "Subject: old\r\n\r\n)\r\nA7 OK\r\n",
+     "A8 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {NULL, NULL},
+};
+
+static const struct transcript condstore_resume = {
+    .name = "condstore-resume-after-restart",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = condstore_resume_steps,
+    .restore_uidvalidity = 7,
+    .restore_watermark = 5,
+    .restore_modseq = 20,
+    .restore_all = "1:4",
+    .restore_unseen = "3:4",
+    .events = "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":3,\"id\":\"work/INBOX/7/3\",\"flags\":[\"\\\\Seen\"],\"seen\":true}\n"
+              "{\"event\":\"changed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":4,\"id\":\"work/INBOX/7/4\",\"flags\":[\"\\\\Flagged\"],\"seen\":false}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":2,\"id\":\"work/INBOX/7/2\"}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":2}\n"
+              "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":7,"
+              "\"uid\":6,\"id\":\"work/INBOX/7/6\",\"message_id\":\"\",\"from_name\":\"\","
+              "\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,\"catchup\":true,\"flags\":[],"
+              "\"seen\":false}\n",
+};
+
 /* A burst bigger than one round of MAILBOX_MAX_PENDING (1000): the UIDs
  * above the watermark come from a search, and the headers in rounds that
  * each name only messages not fetched before (N3), not "UID FETCH w:*"
@@ -286,7 +337,7 @@ static const struct transcript burst = {
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
-	    &qresync, &resume, &condstore, &reset, &reset_restart, &burst,
+	    &qresync, &resume, &condstore, &condstore_resume, &reset, &reset_restart, &burst,
 	};
 
 	g_test_init(&argc, &argv, NULL);
