@@ -162,15 +162,22 @@ static void step_search_unseen(struct imap_session *s, bool full)
 	imap_session_send(s, S_SEARCH_UNSEEN, command->str);
 }
 
-static bool search_refused(struct imap_session *s, const struct imap_response *r)
+/* A selection command refused: the session fails (transient), naming what
+ * it was doing ("searching", "listing flags of") and the folder. */
+static bool refused(struct imap_session *s, const struct imap_response *r, const char *doing)
 {
-	imap_client_set_line_limit(s->client, 0);
 	if (r->status == IMAP_STATUS_OK) {
 		return false;
 	}
-	imap_session_fail(s, IMAP_FAILURE_TRANSIENT, "searching folder '%s' failed: %s",
+	imap_session_fail(s, IMAP_FAILURE_TRANSIENT, "%s folder '%s' failed: %s", doing,
 	                  mailbox_get_folder(s->mailbox), r->text);
 	return true;
+}
+
+static bool search_refused(struct imap_session *s, const struct imap_response *r)
+{
+	imap_client_set_line_limit(s->client, 0);
+	return refused(s, r, "searching");
 }
 
 static void search_all_done(struct imap_session *s, const struct imap_response *r)
@@ -302,25 +309,17 @@ void imap_session_select_reply(struct imap_session *s, const struct imap_respons
 		step_flags_missing(s);
 		return;
 	case S_FETCH_CHANGED:
-		if (!ok) {
-			imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
-			                  "fetching changes of folder '%s' failed: %s",
-			                  mailbox_get_folder(s->mailbox), r->text);
-			return;
+		if (!refused(s, r, "fetching changes of")) {
+			step_flags_missing(s);
 		}
-		step_flags_missing(s);
 		return;
 	case S_SEARCH_UNSEEN:
 		search_unseen_done(s, r);
 		return;
 	case S_LIST_FLAGS:
-		if (!ok) {
-			imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
-			                  "listing flags of folder '%s' failed: %s",
-			                  mailbox_get_folder(s->mailbox), r->text);
-			return;
+		if (!refused(s, r, "listing flags of")) {
+			step_select_end(s);
 		}
-		step_select_end(s);
 		return;
 	default:
 		return;

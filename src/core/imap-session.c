@@ -351,6 +351,11 @@ static void handle_tagged(const struct imap_response *r, void *data)
 			return;
 		}
 		uint64_t left = 0;
+		if (s->fetch_rounds) {
+			/* N3: the round's messages only; an unasked FETCH of a
+			 * later one must not move the watermark past the rest. */
+			mailbox_new_limit(s->mailbox, uidset_max(s->search_set));
+		}
 		bool more = mailbox_new_end(s->mailbox);
 
 		if (s->fetch_rounds && mailbox_count_new(s->mailbox, &left) && left > 0) {

@@ -269,6 +269,15 @@ bool mailbox_new_end(struct mailbox *mb)
 	mailbox_flush_unseen(mb);
 	return more;
 }
+void mailbox_new_limit(struct mailbox *mb, uint32_t uid)
+{
+	GTreeNode *last;
+
+	while ((last = g_tree_node_last(mb->pending)) != NULL &&
+	       GPOINTER_TO_UINT(g_tree_node_key(last)) > uid) {
+		g_tree_remove(mb->pending, g_tree_node_key(last));
+	}
+}
 void mailbox_flush_unseen(struct mailbox *mb)
 {
 	if (mb->selecting || !mb->synced) {

@@ -107,12 +107,15 @@ static bool parse_number(const char *s, gsize len, uint64_t max, uint64_t *out)
 }
 
 /*
- * One "shown" line: items "u" or "lo:hi" (lo < hi), each starting above the
- * previous one with a gap, as format_shown() writes them; *last is the
- * highest UID so far in this folder. The count is checked before a range is
+ * One line of UIDs, "shown" (into shown, at most STATE_FORMAT_SHOWN_MAX in
+ * the folder) or "uids" / "unseen" (into set): items "u" or "lo:hi"
+ * (lo < hi), each starting above the previous one with a gap, as
+ * format_ranges() writes them; *last is the highest UID so far in this
+ * folder's shown UIDs or this set. The count is checked before a range is
  * expanded, so "1:4294967295" costs nothing.
  */
-static bool parse_shown(struct parse *p, struct state_folder *f, uint64_t *last)
+static bool parse_uid_line(struct parse *p, const char *key, GArray *shown, struct uidset *set,
+                           uint64_t *last)
 {
 	const char *s = p->value;
 	const char *end = p->value + p->value_len;
@@ -125,64 +128,29 @@ static bool parse_shown(struct parse *p, struct state_folder *f, uint64_t *last)
 		uint64_t hi;
 
 		if (!parse_number(s, (gsize)((colon ? colon : item_end) - s), UINT32_MAX, &lo)) {
-			return fail(p, "bad UID in 'shown'");
+			return fail(p, "bad UID in '%s'", key);
 		}
 		hi = lo;
 		if (colon &&
 		    (!parse_number(colon + 1, (gsize)(item_end - colon - 1), UINT32_MAX, &hi) ||
 		     hi <= lo)) {
-			return fail(p, "bad UID range in 'shown'");
+			return fail(p, "bad UID range in '%s'", key);
 		}
 		if (lo == 0 || (*last > 0 && lo <= *last + 1)) {
-			return fail(p, "'shown' UIDs not in ascending order");
+			return fail(p, "'%s' UIDs not in ascending order", key);
 		}
-		if (hi - lo + 1 > STATE_FORMAT_SHOWN_MAX - f->shown->len) {
-			return fail(p, "more than %d shown UIDs", STATE_FORMAT_SHOWN_MAX);
-		}
-		for (uint64_t uid = lo; uid <= hi; uid++) {
-			uint32_t u = (uint32_t)uid;
+		if (shown != NULL) {
+			if (hi - lo + 1 > STATE_FORMAT_SHOWN_MAX - shown->len) {
+				return fail(p, "more than %d shown UIDs", STATE_FORMAT_SHOWN_MAX);
+			}
+			for (uint64_t uid = lo; uid <= hi; uid++) {
+				uint32_t u = (uint32_t)uid;
 
-			g_array_append_val(f->shown, u);
+				g_array_append_val(shown, u);
+			}
+		} else {
+			uidset_add_range(set, (uint32_t)lo, (uint32_t)hi);
 		}
-		*last = hi;
-		if (!comma) {
-			break;
-		}
-		s = comma + 1;
-	}
-	return true;
-}
-
-/*
- * One "uids" or "unseen" line into set: items in the form of "shown",
- * ascending with gaps, above *last (reset by the "sets" line).
- */
-static bool parse_set_line(struct parse *p, struct uidset *set, uint64_t *last)
-{
-	const char *s = p->value;
-	const char *end = p->value + p->value_len;
-
-	while (s <= end) {
-		const char *comma = memchr(s, ',', (gsize)(end - s));
-		const char *item_end = comma ? comma : end;
-		const char *colon = memchr(s, ':', (gsize)(item_end - s));
-		uint64_t lo;
-		uint64_t hi;
-
-		if (!parse_number(s, (gsize)((colon ? colon : item_end) - s), UINT32_MAX, &lo) ||
-		    lo == 0) {
-			return fail(p, "bad UID in a set");
-		}
-		hi = lo;
-		if (colon &&
-		    (!parse_number(colon + 1, (gsize)(item_end - colon - 1), UINT32_MAX, &hi) ||
-		     hi <= lo)) {
-			return fail(p, "bad UID range in a set");
-		}
-		if (*last > 0 && lo <= *last + 1) {
-			return fail(p, "set UIDs not in ascending order");
-		}
-		uidset_add_range(set, (uint32_t)lo, (uint32_t)hi);
 		*last = hi;
 		if (!comma) {
 			break;
@@ -314,7 +282,7 @@ static bool parse_body(struct parse *p, struct state_account *st)
 			}
 			field++;
 		} else if (key_is(p, "shown") && f->all == NULL) {
-			if (!parse_shown(p, f, &last)) {
+			if (!parse_uid_line(p, "shown", f->shown, NULL, &last)) {
 				return false;
 			}
 		} else if (key_is(p, "sets") && p->version >= 2) {
@@ -325,7 +293,7 @@ static bool parse_body(struct parse *p, struct state_account *st)
 			last_set = 0;
 		} else if (key_is(p, "uids") && f->all != NULL && set_part <= 1) {
 			set_part = 1;
-			if (!parse_set_line(p, f->all, &last_set)) {
+			if (!parse_uid_line(p, "uids", NULL, f->all, &last_set)) {
 				return false;
 			}
 		} else if (key_is(p, "unseen") && f->all != NULL) {
@@ -333,7 +301,7 @@ static bool parse_body(struct parse *p, struct state_account *st)
 				set_part = 2;
 				last_set = 0;
 			}
-			if (!parse_set_line(p, f->unseen, &last_set)) {
+			if (!parse_uid_line(p, "unseen", NULL, f->unseen, &last_set)) {
 				return false;
 			}
 		} else {

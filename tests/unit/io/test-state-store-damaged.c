@@ -181,7 +181,7 @@ static void test_bad_content(struct fixture *fx, gconstpointer data)
 	    {H F "sets 2 0\nuids 2,1\n", "not in ascending order"},
 	    {H F "sets 3 0\nuids 1:2,3\n", "not in ascending order"},
 	    {H F "sets 2 1\nunseen 1\nuids 1:2\n", "unknown key"},
-	    {H F "sets 1 0\nuids 0\n", "bad UID in a set"},
+	    {H F "sets 1 0\nuids 0\n", "'uids' UIDs not in ascending"},
 	    {H F "sets 1 0\nuids 1\nshown 3\n", "unknown key"},
 	    {H F "sets 1 0\nuids 1\n" F, "folder listed twice"},
 	    {H F "shown 5:5\n", "bad UID range"},
