@@ -181,6 +181,11 @@ bool mailbox_count_new(const struct mailbox *mailbox, uint64_t *count);
  * advances the watermark. True if the fetch returned more new messages than
  * MAILBOX_MAX_PENDING: fetch again from the new watermark. */
 bool mailbox_new_end(struct mailbox *mailbox);
+/* A fetch of one round of a burst (N3) names no UID above uid: collected
+ * messages above it (an unasked FETCH of flags of a later message of the
+ * burst) are dropped, and fetched in their own round, so that the watermark
+ * never passes the messages between. */
+void mailbox_new_limit(struct mailbox *mailbox, uint32_t uid);
 /* A header fetch failed or the connection dropped: collected messages are
  * dropped unreported (they are fetched again). */
 void mailbox_abort(struct mailbox *mailbox);
