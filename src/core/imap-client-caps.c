@@ -46,9 +46,9 @@ static const struct {
 const char *imap_failure_name(enum imap_failure failure)
 {
 	static const char *const names[] = {
-	    [IMAP_FAILURE_TRANSIENT] = "transient",
-	    [IMAP_FAILURE_PERMANENT] = "permanent",
-	    [IMAP_FAILURE_RESOURCE] = "resource",
+	    [IMAP_FAILURE_TRANSIENT] = "transient", [IMAP_FAILURE_PERMANENT] = "permanent",
+	    [IMAP_FAILURE_RESOURCE] = "resource",   [IMAP_FAILURE_CREDENTIALS] = "credentials",
+	    [IMAP_FAILURE_REAUTH] = "reauth",
 	};
 
 	return (unsigned)failure < G_N_ELEMENTS(names) ? names[failure] : "unknown";

@@ -178,6 +178,22 @@ static void trace_in(struct imap_client *c, const char *data, size_t len)
 
 /* --- responses ----------------------------------------------------------- */
 
+/* A5: the words providers end a session with when its OAuth token ran out
+ * (Gmail: "* BYE Session invalidated - AccessTokenExpired"). */
+static bool bye_says_token_expired(const char *text)
+{
+	static const char *const says[] = {"accesstokenexpired", "token expired",
+	                                   "token has expired", "expired token"};
+	g_autofree char *lower = g_ascii_strdown(text != NULL ? text : "", -1);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(says); i++) {
+		if (strstr(lower, says[i]) != NULL) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* What every machine needs from an untagged response: capabilities, the
  * BYE text for the close message (P7), alerts. */
 static void common_untagged(struct imap_client *c, const struct imap_response *r)
@@ -190,6 +206,9 @@ static void common_untagged(struct imap_client *c, const struct imap_response *r
 			                                      strcmp(r->code, "LIMIT") == 0))
 			                     ? IMAP_FAILURE_RESOURCE
 			                     : IMAP_FAILURE_TRANSIENT;
+			if (c->authenticated && bye_says_token_expired(r->text)) {
+				c->bye_failure = IMAP_FAILURE_REAUTH;
+			}
 		}
 		imap_client_handle_code(c, r);
 	} else if (r->keyword != NULL && strcmp(r->keyword, "CAPABILITY") == 0) {

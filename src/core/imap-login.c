@@ -2,6 +2,7 @@
 #include "imapwatch/core/imap-login.h"
 
 #include "imapwatch/core/imap-command.h"
+#include "imapwatch/core/oauth.h"
 
 #include <string.h>
 
@@ -37,7 +38,8 @@ struct imap_login {
 
 	bool authenticated;
 	bool auth_ir_sent;
-	bool rejected; /* the server said NO/BAD to the credentials */
+	bool rejected;     /* the server said NO/BAD to the credentials */
+	char *oauth_error; /* what an OAuth error challenge said (A3, A4) */
 };
 
 static void set_state(struct imap_login *l, enum state state)
@@ -309,12 +311,18 @@ static void handle_auth_reply(struct imap_login *l, const struct imap_response *
 		return;
 	}
 	enum imap_failure failure = imap_failure_for_reply(r->code, r->text);
-	l->rejected = failure == IMAP_FAILURE_PERMANENT;
+	if (failure == IMAP_FAILURE_PERMANENT) {
+		failure = IMAP_FAILURE_CREDENTIALS;
+	}
+	l->rejected = failure == IMAP_FAILURE_CREDENTIALS;
 	imap_client_fail(l->client, failure,
 	                 failure == IMAP_FAILURE_RESOURCE
-	                     ? "server temporarily refused the login for user '%s': %s"
-	                     : "authentication failed for user '%s': %s",
-	                 l->account->username, r->text[0] != '\0' ? r->text : "no reason given");
+	                     ? "server temporarily refused the login for user '%s': %s%s%s%s"
+	                     : "authentication failed for user '%s': %s%s%s%s",
+	                 l->account->username, r->text[0] != '\0' ? r->text : "no reason given",
+	                 l->oauth_error != NULL ? " (the server says of the token: " : "",
+	                 l->oauth_error != NULL ? l->oauth_error : "",
+	                 l->oauth_error != NULL ? ")" : "");
 }
 
 static void handle_capability_reply(struct imap_login *l, const struct imap_response *r)
@@ -371,7 +379,6 @@ static void handle_continuation(const struct imap_response *r, void *data)
 {
 	struct imap_login *l = data;
 
-	(void)r;
 	if (l->state != S_AUTHENTICATE) {
 		return; /* P1: unexpected, harmless */
 	}
@@ -384,14 +391,26 @@ static void handle_continuation(const struct imap_response *r, void *data)
 		imap_client_send_raw(l->client, line, strlen(line), "<redacted>");
 		explicit_bzero(initial, strlen(initial));
 		explicit_bzero(line, strlen(line));
-	} else if (l->account->auth == CONFIG_AUTH_OAUTHBEARER) {
-		/* A3: answer an error challenge with ^A. */
-		imap_client_send_raw(l->client, "AQ==\r\n", 6, NULL);
-	} else if (l->account->auth == CONFIG_AUTH_XOAUTH2) {
-		/* A4: an empty response ends the exchange. */
-		imap_client_send_raw(l->client, "\r\n", 2, NULL);
-	} else {
+		return;
+	}
+	switch (l->account->auth) {
+	case CONFIG_AUTH_OAUTHBEARER:
+	case CONFIG_AUTH_XOAUTH2:
+		/* The challenge is the server's JSON refusal of the token: kept
+		 * for the failure message (A3, A4). */
+		g_free(l->oauth_error);
+		l->oauth_error = oauth_error_describe(r->text);
+		/* A3: OAUTHBEARER answers with ^A; A4: XOAUTH2 with an empty
+		 * line; either way the tagged NO follows. */
+		if (l->account->auth == CONFIG_AUTH_OAUTHBEARER) {
+			imap_client_send_raw(l->client, "AQ==\r\n", 6, NULL);
+		} else {
+			imap_client_send_raw(l->client, "\r\n", 2, NULL);
+		}
+		return;
+	default:
 		imap_client_send_raw(l->client, "*\r\n", 3, NULL); /* A2: cancel */
+		return;
 	}
 }
 
@@ -425,6 +444,9 @@ struct imap_login *imap_login_create(struct imap_client *client,
 
 void imap_login_destroy(struct imap_login *l)
 {
+	if (l != NULL) {
+		g_free(l->oauth_error);
+	}
 	g_free(l);
 }
 

@@ -77,9 +77,16 @@ bool supervisor_slot_failed(struct supervisor_slot *s, enum imap_failure failure
 		s->attempt = 0;
 	}
 	s->serving_since = 0;
-	if (failure == IMAP_FAILURE_PERMANENT) {
+	if (failure == IMAP_FAILURE_PERMANENT || failure == IMAP_FAILURE_CREDENTIALS) {
 		/* No retry until the user acts (L5, A6). */
 		return false;
+	}
+	if (failure == IMAP_FAILURE_REAUTH && s->attempt == 0) {
+		/* A5: the token ran out under an open session: log in again at
+		 * once; a second one in a row backs off as usual. */
+		*delay_ms = 0;
+		s->attempt++;
+		return true;
 	}
 	/* Without a network, retry rarely (the monitor may be wrong about a
 	 * loopback or VPN-only setup); the network's return retries at once. */

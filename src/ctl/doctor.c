@@ -7,6 +7,7 @@
  */
 #include "ctl/doctor-private.h"
 
+#include "imapwatch/core/oauth.h"
 #include "imapwatch/core/secret.h"
 
 #include <string.h>
@@ -243,6 +244,63 @@ static void password_cb(const char *password, const GError *error, void *user_da
 	account_resolve(d);
 }
 
+static bool uses_token(const struct config_account *a)
+{
+	return a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER;
+}
+
+/* A5: what the token command printed, read as the daemon reads it: the
+ * token (never shown) and how long it is valid. */
+static void token_cb(const char *output, const GError *error, void *user_data)
+{
+	struct doctor *d = user_data;
+	struct oauth_token token = {0};
+	g_autofree char *problem = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	d->password_request = NULL;
+	if (output == NULL) {
+		problem = doctor_safe(error->message);
+	} else if (!oauth_token_parse(output, strlen(output), now, &token, &problem)) {
+		g_autofree char *why = g_steal_pointer(&problem);
+
+		problem = doctor_safe(why);
+	}
+	if (problem != NULL) {
+		doctor_report(d, DOCTOR_FAIL, "token: %s", problem);
+		doctor_advise(d,
+		              "run password_command of [account %s] in a terminal: it must print "
+		              "a current access token on its first line, or JSON with "
+		              "\"access_token\", and exit with status 0",
+		              d->account->name);
+		account_resolve(d);
+		return;
+	}
+	if (token.expires_at == 0) {
+		doctor_report(d, DOCTOR_OK,
+		              "token: from password_command (not shown), validity not given; it "
+		              "runs again for every connection");
+	} else if (token.expires_at <= now) {
+		doctor_report(d, DOCTOR_WARN,
+		              "token: from password_command (not shown), expired %" G_GINT64_FORMAT
+		              " s ago",
+		              now - token.expires_at);
+		doctor_advise(d,
+		              "the token command of [account %s] hands out an expired token: "
+		              "let it refresh the token",
+		              d->account->name);
+	} else {
+		doctor_report(
+		    d, DOCTOR_OK,
+		    "token: from password_command (not shown), valid for %" G_GINT64_FORMAT
+		    " min more",
+		    (token.expires_at - now) / 60);
+	}
+	d->password = g_strdup(token.access_token);
+	oauth_token_clear(&token);
+	account_resolve(d);
+}
+
 static void account_start(struct doctor *d, const struct config_account *a)
 {
 	g_autofree char *user = doctor_safe(a->username);
@@ -258,6 +316,11 @@ static void account_start(struct doctor *d, const struct config_account *a)
 		d->password = g_strdup(a->password);
 		doctor_report(d, DOCTOR_OK, "password: set in the config file (not shown)");
 		account_resolve(d);
+		return;
+	}
+	if (uses_token(a)) {
+		d->password_request = password_request_start_output(
+		    a->password_command, d->config->password_timeout, token_cb, d);
 		return;
 	}
 	d->password_request = password_request_start(a->password_command,

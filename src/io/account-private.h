@@ -36,6 +36,7 @@ struct slot {
 	guint retry_timer;
 	enum imap_session_guests guests; /* how the primary watches the guests */
 	bool leaving;                    /* planned away: logs out, then goes */
+	bool wants_token;                /* waits for the token command (A5) */
 };
 
 /* What the account knows of the server's NOTIFY. */
@@ -58,6 +59,14 @@ struct account {
 	 * command runs, ERROR when it failed, IDLE (no part) otherwise. */
 	enum watch_state password_state;
 	char *password_detail;
+	/* OAuth with a token command (A5): a token for every connection. The
+	 * one in password serves the connections that start within
+	 * ACCOUNT_TOKEN_SHARE_US of its fetch, unless it expires within a
+	 * minute or a server refused it. */
+	bool oauth;
+	gint64 token_fetched; /* monotonic µs; 0: none, or refused */
+	gint64 token_expires; /* Unix s; 0: not said */
+	bool token_retried;   /* a refused token was answered with one fresh one */
 
 	char *state_dir;
 	struct state_account *saved; /* what is on disk, plus fields kept as is */

@@ -8,9 +8,16 @@
 #include "io/account-private.h"
 
 #include "imapwatch/core/header.h"
+#include "imapwatch/core/oauth.h"
 #include "imapwatch/io/state-store.h"
 
 #include <string.h>
+
+/* A token serves the connections that start this soon after its fetch
+ * (several at once share one run of the command), unless it expires
+ * within ACCOUNT_TOKEN_MARGIN_S. */
+#define ACCOUNT_TOKEN_SHARE_US (10 * G_USEC_PER_SEC)
+#define ACCOUNT_TOKEN_MARGIN_S 60
 
 /* --- the real world ------------------------------------------------------ */
 
@@ -200,6 +207,7 @@ static void conn_state_changed(struct connection *c, enum watch_state state, voi
 	if (watch_state_is_watching(state)) {
 		/* In service from the first IDLE (or poll) on. */
 		supervisor_slot_serving(&s->policy, s->account->env->now());
+		s->account->token_retried = false;
 	}
 	slot_set_state(s, state, NULL);
 }
@@ -301,6 +309,21 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_plan(a);
 		return;
 	}
+	if (a->oauth && (failure == IMAP_FAILURE_CREDENTIALS || failure == IMAP_FAILURE_REAUTH)) {
+		/* Not this token again (A5). */
+		a->token_fetched = 0;
+	}
+	if (a->oauth && failure == IMAP_FAILURE_CREDENTIALS && !a->token_retried) {
+		/* A5: a helper may hand out a stale cached token once: one
+		 * fresh token, one more try, before the account stops. */
+		a->token_retried = true;
+		g_message("account '%s': the server refused the token (%s); trying once more "
+		          "with a fresh one",
+		          a->config->name, message);
+		supervisor_slot_reset(&s->policy);
+		account_slot_connect(s);
+		return;
+	}
 	if (!supervisor_slot_failed(&s->policy, failure, a->offline, a->env->now(),
 	                            a->env->random(), &delay)) {
 		slot_set_state(s, WATCH_STATE_ERROR, message);
@@ -355,10 +378,30 @@ struct slot *account_slot_new(struct account *a, struct folder *home)
 	return s;
 }
 
+static bool token_fresh(const struct account *a)
+{
+	return a->password != NULL && a->token_fetched != 0 &&
+	       a->env->now() - a->token_fetched < ACCOUNT_TOKEN_SHARE_US &&
+	       (a->token_expires == 0 ||
+	        a->token_expires - g_get_real_time() / G_USEC_PER_SEC > ACCOUNT_TOKEN_MARGIN_S);
+}
+
+static void token_request(struct account *a);
+
 void account_slot_connect(struct slot *s)
 {
 	struct account *a = s->account;
 	bool primary = is_primary(s);
+
+	if (a->oauth && !token_fresh(a)) {
+		/* A5: a fresh token for every login; the command runs once
+		 * for the connections waiting together. */
+		s->wants_token = true;
+		slot_set_state(s, WATCH_STATE_CONNECTING, NULL);
+		token_request(a);
+		return;
+	}
+	s->wants_token = false;
 	struct connection_params params = {
 	    .account = a->config,
 	    .password = secret_get(a->password),
@@ -430,6 +473,8 @@ struct account *account_create(const struct config_account *config,
 	a->state = WATCH_STATE_DISCONNECTED;
 	a->detail = g_strdup("");
 	a->password_state = WATCH_STATE_IDLE;
+	a->oauth = config->password_command != NULL &&
+	           (config->auth == CONFIG_AUTH_XOAUTH2 || config->auth == CONFIG_AUTH_OAUTHBEARER);
 	a->budget = config->max_connections > 0 ? config->max_connections : 1;
 	a->folders = g_ptr_array_new_with_free_func(account_folder_free);
 	a->retired = g_ptr_array_new_with_free_func(account_folder_free);
@@ -471,8 +516,75 @@ static void password_done(const char *password, const GError *error, void *user_
 	connect_primary(a);
 }
 
+/* The token command's run is over: the waiting connections start with its
+ * token, or wait for their retry after a failure. */
+static void token_done(const char *output, const GError *error, void *user_data)
+{
+	struct account *a = user_data;
+	struct oauth_token token = {0};
+	g_autofree char *problem = NULL;
+
+	a->password_request = NULL;
+	if (output == NULL) {
+		problem = g_strdup_printf("cannot get the token: %s",
+		                          error != NULL ? error->message : "unknown error");
+	} else if (!oauth_token_parse(output, strlen(output), g_get_real_time() / G_USEC_PER_SEC,
+	                              &token, &problem)) {
+		g_autofree char *why = g_steal_pointer(&problem);
+
+		problem = g_strdup_printf("cannot get the token: %s", why);
+	}
+	if (problem != NULL) {
+		g_warning("account '%s': %s", a->config->name, problem);
+		password_set_state(a, WATCH_STATE_ERROR, problem);
+		for (guint i = 0; i < a->slots->len; i++) {
+			struct slot *s = a->slots->pdata[i];
+
+			if (s->wants_token) {
+				/* Retried with backoff like a failed connection. */
+				uint32_t delay = 0;
+
+				s->wants_token = false;
+				supervisor_slot_failed(&s->policy, IMAP_FAILURE_TRANSIENT,
+				                       a->offline, a->env->now(), a->env->random(),
+				                       &delay);
+				s->retry_timer = a->env->timer_add(delay, retry_cb, s);
+				slot_set_state(s, WATCH_STATE_BACKOFF, problem);
+			}
+		}
+		return;
+	}
+	secret_unref(a->password);
+	a->password = secret_new(token.access_token);
+	a->token_fetched = a->env->now();
+	a->token_expires = token.expires_at;
+	oauth_token_clear(&token);
+	password_set_state(a, WATCH_STATE_IDLE, NULL);
+	g_autoptr(GPtrArray) waiting = slots_snapshot(a);
+	for (guint i = 0; i < waiting->len; i++) {
+		struct slot *s = waiting->pdata[i];
+
+		if (g_ptr_array_find(a->slots, s, NULL) && s->wants_token) {
+			account_slot_connect(s);
+		}
+	}
+}
+
+static void token_request(struct account *a)
+{
+	if (a->password_request != NULL || a->stopping) {
+		return; /* under way: its token serves this connection too */
+	}
+	a->password_request = password_request_start_output(
+	    a->config->password_command, a->options.password_timeout, token_done, a);
+}
+
 void account_start(struct account *a)
 {
+	if (a->oauth) {
+		connect_primary(a);
+		return;
+	}
 	if (a->config->password_command != NULL) {
 		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
 		a->password_request = password_request_start(

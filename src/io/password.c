@@ -58,6 +58,7 @@ struct password_request {
 	struct pipe_reader out;
 	struct pipe_reader err;
 	bool timed_out;
+	bool whole; /* deliver all of standard output, not its first line */
 	bool in_callback;
 };
 
@@ -223,6 +224,22 @@ static const char *request_result(struct password_request *req, int wait_status,
 		            *line ? ": " : " (it printed no error message)", line);
 		return NULL;
 	}
+	if (req->whole) {
+		/* A token command's JSON may span lines: all of it, as text. */
+		if (out->len == out->limit) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			            "password_command printed more than %u KiB",
+			            STDOUT_LIMIT / 1024);
+			return NULL;
+		}
+		if (memchr(out->buf, '\0', out->len)) {
+			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			                    "password_command printed a NUL byte");
+			return NULL;
+		}
+		out->buf[out->len] = '\0';
+		return out->buf;
+	}
 	nl = memchr(out->buf, '\n', out->len);
 	if (!nl && out->len == out->limit) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -319,6 +336,18 @@ static void child_reap(GPid pid, int wait_status, void *data)
 	(void)wait_status;
 	(void)data;
 	g_spawn_close_pid(pid);
+}
+
+struct password_request *password_request_start_output(const char *command, guint timeout_seconds,
+                                                       password_callback callback, void *user_data)
+{
+	struct password_request *req =
+	    password_request_start(command, timeout_seconds, callback, user_data);
+
+	if (req != NULL) {
+		req->whole = true;
+	}
+	return req;
 }
 
 struct password_request *password_request_start(const char *command, guint timeout_seconds,

@@ -15,7 +15,8 @@
  *   0  of b & 0x7f: security = b % 3, auth = b / 3 % 5, trace = b / 15 % 2,
  *      feeding = b / 30 % 3 (each piece whole, byte by byte, random chunks);
  *      guests mode = b >> 7
- *   1  folder = b & 3, credentials = b >> 2 & 3, restored state = b >> 4 & 1,
+ *   1  folder = b & 3, credentials = b >> 2 & 3, restored state = b >> 4 & 1
+ *      (with b >> 7 also the saved UID sets of compact mode, N11),
  *      chunk seed = b >> 5
  *   2  (guests mode: the harness names the home and the guests from listed())
  *      NOTIFY allowed = b & 1, entries to LIST = b >> 1 & 3 (3: none, fixed
@@ -47,6 +48,7 @@
 
 #include "imapwatch/core/imap-command.h"
 #include "imapwatch/core/imap-session.h"
+#include "imapwatch/core/uidset.h"
 #include "imapwatch/core/utf7.h"
 
 #include <stdio.h>
@@ -396,7 +398,7 @@ static void h_failed(enum imap_failure failure, const char *message, void *user_
 {
 	struct harness *h = user_data;
 
-	FUZZ_CHECK(failure >= IMAP_FAILURE_TRANSIENT && failure <= IMAP_FAILURE_RESOURCE);
+	FUZZ_CHECK(failure >= IMAP_FAILURE_TRANSIENT && failure <= IMAP_FAILURE_REAUTH);
 	FUZZ_CHECK(message != NULL);
 	FUZZ_CHECK_MSG(!h->ended, "second end of the session: failed(%s)", message);
 	FUZZ_CHECK(imap_session_is_over(h->session) && imap_client_is_stopped(h->client));
@@ -770,6 +772,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(folder_get(&h, folders[data[1] & 3]) != NULL && h.folders[0].arg != NULL);
 	if (data[1] >> 4 & 1) {
 		mailbox_restore(h.folders[0].mailbox, 77, 10);
+	}
+	if ((data[1] >> 4 & 1) && (data[1] >> 7)) {
+		/* As the state file keeps them: UIDs at or below the watermark,
+		 * the unseen ones, and the mod-sequence they are right as of. */
+		g_autoptr(uidset) all = uidset_new();
+		g_autoptr(uidset) unseen = uidset_new();
+
+		FUZZ_CHECK(uidset_parse(all, "1:3,5,9", 8) && uidset_parse(unseen, "3,9", 8));
+		mailbox_restore_sets(h.folders[0].mailbox, 20, all, unseen);
 	}
 	session_start(&h);
 

@@ -41,6 +41,12 @@ enum imap_failure {
 	IMAP_FAILURE_TRANSIENT, /* network, BYE, timeout, parse error: retry with backoff */
 	IMAP_FAILURE_PERMANENT, /* auth rejected, security violation, bad folder: wait for user */
 	IMAP_FAILURE_RESOURCE,  /* [UNAVAILABLE], [LIMIT], too many connections: longer backoff */
+	/* The server refused the credentials: like PERMANENT, except that a
+	 * token may be fetched afresh and tried once more (A5). */
+	IMAP_FAILURE_CREDENTIALS,
+	/* The server ended the session because its OAuth token expired
+	 * (A5): log in again at once, with a fresh token. */
+	IMAP_FAILURE_REAUTH,
 };
 
 enum imap_cap {

@@ -33,6 +33,12 @@ typedef void (*password_callback)(const char *password, const GError *error, voi
 struct password_request *password_request_start(const char *command, guint timeout_seconds,
                                                 password_callback callback, void *user_data);
 
+/* The same, delivering all of standard output (up to 64 KiB, without NUL
+ * bytes) instead of its first line: what a token command prints (JSON may
+ * span lines). More than 64 KiB is an error. */
+struct password_request *password_request_start_output(const char *command, guint timeout_seconds,
+                                                       password_callback callback, void *user_data);
+
 /* Stops the request: the child is killed, the callback is not called, the
  * request is freed. Accepts NULL. */
 void password_request_cancel(struct password_request *request);

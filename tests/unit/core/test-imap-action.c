@@ -443,7 +443,7 @@ static const struct transcript auth_failed = {
     .name = "auth-failed",
     .uidvalidity = 9,
     .steps = auth_failed_steps,
-    .outcome = "failed:permanent:authentication failed for user 'alice': Authentication "
+    .outcome = "failed:credentials:authentication failed for user 'alice': Authentication "
                "failed.; nothing was changed",
 };
 
@@ -462,7 +462,7 @@ static const struct transcript xoauth2 = {
     .auth = CONFIG_AUTH_XOAUTH2,
     .uidvalidity = 9,
     .steps = xoauth2_steps,
-    .outcome = "failed:permanent:authentication failed for user 'alice': Invalid credentials",
+    .outcome = "failed:credentials:authentication failed for user 'alice': Invalid credentials",
 };
 
 /* A1: LOGINDISABLED and no usable mechanism: never LOGIN. */

@@ -22,7 +22,7 @@ static const struct transcript starttls_auth_failed = {
     .security = CONFIG_SECURITY_STARTTLS,
     .steps = starttls_steps,
     .events = "",
-    .outcome = "failed:permanent:authentication failed for user 'alice': Authentication "
+    .outcome = "failed:credentials:authentication failed for user 'alice': Authentication "
                "failed.",
 };
 
@@ -116,12 +116,63 @@ static const struct transcript logindisabled = {
     .outcome = "failed:permanent:server disables LOGIN",
 };
 
+/* A4: XOAUTH2 refused: the server's JSON error comes as a challenge, is
+ * answered with an empty line, and is told in the failure (A5: a refused
+ * token is "credentials", which the account answers with one fresh token). */
+static const struct step xoauth2_refused_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n",
+     "A1 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB5YTI5LnRva2VuAQE=\r\n"},
+    {"+ "
+     "eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8if"
+     "Q==\r\n",
+     "\r\n"},
+    {"A1 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)\r\n", ""},
+    {NULL, NULL},
+};
+
+static const struct transcript xoauth2_refused = {
+    .name = "xoauth2-refused",
+    .security = CONFIG_SECURITY_TLS,
+    .auth = CONFIG_AUTH_XOAUTH2,
+    .password = "ya29.token",
+    .steps = xoauth2_refused_steps,
+    .events = "",
+    .outcome = "failed:credentials:authentication failed for user 'alice': Invalid "
+               "credentials (Failure) (the server says of the token: status 400, scope "
+               "https://mail.google.com/, schemes Bearer)",
+};
+
+/* A5: Gmail ends the session when the token runs out under it: "log in
+ * again" (reauth), not a failure of the credentials. */
+static const struct step token_expired_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2 IDLE] ready\r\n",
+     "A1 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB5YTI5LnRva2VuAQE=\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 IDLE] alice@gmail.com authenticated (Success)\r\n",
+     "A2 EXAMINE INBOX\r\n"},
+    {"* 0 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA2 OK [READ-ONLY] done\r\n", "A3 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* BYE Session invalidated - AccessTokenExpired\r\n", ""},
+    {"<CLOSE>", ""},
+    {NULL, NULL},
+};
+
+static const struct transcript token_expired = {
+    .name = "token-expired-bye",
+    .security = CONFIG_SECURITY_TLS,
+    .auth = CONFIG_AUTH_XOAUTH2,
+    .password = "ya29.token",
+    .steps = token_expired_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n",
+    .outcome = "failed:reauth:server closed the connection: Session invalidated - "
+               "AccessTokenExpired",
+};
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
 	    &starttls_auth_failed, &starttls_injection,    &no_starttls,
 	    &starttls_refused,     &starttls_continuation, &preauth,
-	    &logindisabled,
+	    &logindisabled,        &xoauth2_refused,       &token_expired,
 	};
 
 	g_test_init(&argc, &argv, NULL);

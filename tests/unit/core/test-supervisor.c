@@ -152,6 +152,8 @@ static void run_slot(const char *name, const struct step *steps, size_t n)
 #define T IMAP_FAILURE_TRANSIENT
 #define R IMAP_FAILURE_RESOURCE
 #define P IMAP_FAILURE_PERMANENT
+#define C IMAP_FAILURE_CREDENTIALS
+#define A IMAP_FAILURE_REAUTH
 
 /* A server that drops every session right after IDLE: the delays keep
  * doubling (0.5, 1, 2, 4 s with random 0). */
@@ -200,6 +202,15 @@ static const struct step offline[] = {
     {602, FAILED, T, false, true, 500},
 };
 
+/* A5: a token that ran out under an hour-long session: log in again at
+ * once; a second such end in a row backs off; refused credentials stop
+ * like a permanent failure. */
+static const struct step reauth[] = {
+    {0, SERVING, 0, false, false, 0},     {3600, FAILED, A, false, true, 0},
+    {3601, FAILED, A, false, true, 1000}, {3603, SERVING, 0, false, false, 0},
+    {7200, FAILED, A, false, true, 0},    {7201, FAILED, C, false, false, 0},
+};
+
 static void test_slots(void)
 {
 	run_slot("flapping", flapping, G_N_ELEMENTS(flapping));
@@ -208,6 +219,7 @@ static void test_slots(void)
 	run_slot("permanent", permanent, G_N_ELEMENTS(permanent));
 	run_slot("resource", resource, G_N_ELEMENTS(resource));
 	run_slot("offline", offline, G_N_ELEMENTS(offline));
+	run_slot("reauth", reauth, G_N_ELEMENTS(reauth));
 }
 
 int main(int argc, char **argv)
