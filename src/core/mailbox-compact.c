@@ -239,10 +239,12 @@ bool mailbox_set_all(struct mailbox *mb, const struct uidset *uids)
 
 bool mailbox_unseen_agrees(struct mailbox *mb, uint64_t count)
 {
-	bool agrees = count == uidset_count(mb->unseen);
-
-	mb->sets_known = agrees;
-	return agrees;
+	/* A count that disagrees leaves the sets known: the unseen UIDs are
+	 * asked for next (mailbox_set_unseen()), and a selection aborted
+	 * before they come restores sets that are still resumable, so the
+	 * next one resynchronises from them and finds what went meanwhile
+	 * again (N11). */
+	return count == uidset_count(mb->unseen);
 }
 
 void mailbox_set_unseen(struct mailbox *mb, const struct uidset *uids)

@@ -127,7 +127,8 @@ bool mailbox_sets_resumable(const struct mailbox *mailbox);
  * full: the sets were not known, or UIDs appeared that were not. */
 bool mailbox_set_all(struct mailbox *mailbox, const struct uidset *uids);
 /* The number of unseen messages within the limit (UID SEARCH RETURN
- * (COUNT)): true if it agrees with the model, which then trusts its set. */
+ * (COUNT)): true if it agrees with the model's set; if not, the unseen UIDs
+ * are to be searched (mailbox_set_unseen()). */
 bool mailbox_unseen_agrees(struct mailbox *mailbox, uint64_t count);
 /* The unseen UIDs (UID SEARCH UNSEEN within the limit): replace the set. */
 void mailbox_set_unseen(struct mailbox *mailbox, const struct uidset *uids);
