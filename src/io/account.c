@@ -393,6 +393,8 @@ void account_slot_connect(struct slot *s)
 	struct account *a = s->account;
 	bool primary = is_primary(s);
 
+	/* Connecting now supersedes a retry that was due later. */
+	account_timer_clear(a, &s->retry_timer);
 	if (a->oauth && !token_fresh(a)) {
 		/* A5: a fresh token for every login; the command runs once
 		 * for the connections waiting together. */
