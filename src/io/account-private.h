@@ -37,6 +37,7 @@ struct slot {
 	enum imap_session_guests guests; /* how the primary watches the guests */
 	bool leaving;                    /* planned away: logs out, then goes */
 	bool wants_token;                /* waits for the token command (A5) */
+	guint64 token_gen;               /* the token its connection logged in with */
 };
 
 /* What the account knows of the server's NOTIFY. */
@@ -66,6 +67,8 @@ struct account {
 	bool oauth;
 	gint64 token_fetched; /* monotonic µs; 0: none, or refused */
 	gint64 token_expires; /* Unix s; 0: not said */
+	guint64 token_gen;    /* counts the tokens fetched */
+	guint64 refused_gen;  /* the token a server refused last, 0: none */
 	bool token_retried;   /* a refused token was answered with one fresh one */
 
 	char *state_dir;

@@ -309,14 +309,25 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_plan(a);
 		return;
 	}
-	if (a->oauth && (failure == IMAP_FAILURE_CREDENTIALS || failure == IMAP_FAILURE_REAUTH)) {
+	if (a->oauth && (failure == IMAP_FAILURE_CREDENTIALS || failure == IMAP_FAILURE_REAUTH) &&
+	    s->token_gen == a->token_gen) {
 		/* Not this token again (A5). */
 		a->token_fetched = 0;
+	}
+	if (a->oauth && failure == IMAP_FAILURE_CREDENTIALS &&
+	    (s->token_gen < a->token_gen || s->token_gen == a->refused_gen)) {
+		/* A token already given up after another connection's refusal
+		 * (several connections log in with one): this one tries the
+		 * fresh token too, without spending the account's retry. */
+		supervisor_slot_reset(&s->policy);
+		account_slot_connect(s);
+		return;
 	}
 	if (a->oauth && failure == IMAP_FAILURE_CREDENTIALS && !a->token_retried) {
 		/* A5: a helper may hand out a stale cached token once: one
 		 * fresh token, one more try, before the account stops. */
 		a->token_retried = true;
+		a->refused_gen = s->token_gen;
 		g_message("account '%s': the server refused the token (%s); trying once more "
 		          "with a fresh one",
 		          a->config->name, message);
@@ -387,11 +398,11 @@ static bool token_fresh(const struct account *a)
 }
 
 static void token_request(struct account *a);
+static void slot_start(struct slot *s);
 
 void account_slot_connect(struct slot *s)
 {
 	struct account *a = s->account;
-	bool primary = is_primary(s);
 
 	/* Connecting now supersedes a retry that was due later. */
 	account_timer_clear(a, &s->retry_timer);
@@ -403,7 +414,17 @@ void account_slot_connect(struct slot *s)
 		token_request(a);
 		return;
 	}
+	slot_start(s);
+}
+
+/* The connection itself, with the password or the token at hand. */
+static void slot_start(struct slot *s)
+{
+	struct account *a = s->account;
+	bool primary = is_primary(s);
+
 	s->wants_token = false;
+	s->token_gen = a->token_gen;
 	struct connection_params params = {
 	    .account = a->config,
 	    .password = secret_get(a->password),
@@ -560,6 +581,7 @@ static void token_done(const char *output, const GError *error, void *user_data)
 	a->password = secret_new(token.access_token);
 	a->token_fetched = a->env->now();
 	a->token_expires = token.expires_at;
+	a->token_gen++;
 	oauth_token_clear(&token);
 	password_set_state(a, WATCH_STATE_IDLE, NULL);
 	g_autoptr(GPtrArray) waiting = slots_snapshot(a);
@@ -567,7 +589,8 @@ static void token_done(const char *output, const GError *error, void *user_data)
 		struct slot *s = waiting->pdata[i];
 
 		if (g_ptr_array_find(a->slots, s, NULL) && s->wants_token) {
-			account_slot_connect(s);
+			/* This token, whatever its expiry says: they asked for it. */
+			slot_start(s);
 		}
 	}
 }

@@ -32,6 +32,16 @@ class Dovecot(Fixture):
     cert/key default to the Certs server certificate (localhost).
     plaintext_auth=True allows LOGIN without TLS on the plain port (Dovecot
     already treats loopback as secured, so this only matters if that changes).
+
+    oauth2_introspection_url="http://127.0.0.1:PORT/introspect" adds the
+    XOAUTH2 and OAUTHBEARER mechanisms, checked by Dovecot's oauth2 passdb,
+    which POSTs "token=..." to that URL (RFC 7662) and accepts the token if
+    the JSON answer says {"active": true, "username": USER}. The password
+    users log in as before (PLAIN/LOGIN against the passwd file).
+    auth_penalty=False turns off Dovecot's authentication penalty (after a
+    failed login from an address, its next logins wait 2, 4, 8... up to 15
+    seconds), for tests that fail logins on purpose and go on using the
+    server.
     """
 
     # Dovecot 2.3's capabilities after login, without NOTIFY: a server that
@@ -46,7 +56,7 @@ class Dovecot(Fixture):
     def __init__(self, users=None, cert=None, key=None, plaintext_auth=True,
                  name="dovecot", special_use=None, idle_notify_interval=None,
                  notify=True, max_userip_connections=100, public_namespace=False,
-                 capabilities=None):
+                 capabilities=None, oauth2_introspection_url=None, auth_penalty=True):
         self.dovecot = find_tool("dovecot", "DOVECOT")
         self.doveadm_bin = find_tool("doveadm", "DOVEADM")
         self.certs = certs()
@@ -70,6 +80,10 @@ class Dovecot(Fixture):
         # True: a public namespace "Public/" every user shares (team
         # folders; no ACLs, so everyone may read and write it).
         self.public_namespace = public_namespace
+        # Token introspection endpoint for the oauth2 passdb; None: no
+        # OAuth mechanisms at all.
+        self.oauth2_introspection_url = oauth2_introspection_url
+        self.auth_penalty = auth_penalty
         self.name = name
         self.dir = None
         self.proc = None
@@ -269,6 +283,37 @@ service postlogin {
         capabilities = self.capabilities or (None if self.notify
                                              else self.CAPABILITIES_WITHOUT_NOTIFY)
         capability = f"  imap_capability = {capabilities}\n" if capabilities else ""
+        auth_mechanisms = "plain login"
+        password_mechanisms = ""
+        oauth2_passdb = ""
+        if self.oauth2_introspection_url:
+            auth_mechanisms = "plain login xoauth2 oauthbearer"
+            # Tokens never go to the passwd file, passwords never to the
+            # introspection endpoint.
+            password_mechanisms = "  mechanisms = plain login none\n"
+            oauth2_conf = self.path("oauth2.conf.ext")
+            with open(oauth2_conf, "w") as f:
+                f.write(f"""introspection_mode = post
+introspection_url = {self.oauth2_introspection_url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+""")
+            os.chmod(oauth2_conf, 0o644)
+            oauth2_passdb = f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {oauth2_conf}
+}}
+"""
+        # The auth process cannot reach anvil's penalty socket: no penalty.
+        no_penalty = ("" if self.auth_penalty else """service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+""")
         conf = f"""# imapwatch test instance
 instance_name = {os.path.basename(self.dir)}
 protocols = imap
@@ -287,15 +332,15 @@ ssl_cert = <{self.cert}
 ssl_key = <{self.key}
 ssl_min_protocol = TLSv1.2
 
-auth_mechanisms = plain login
+auth_mechanisms = {auth_mechanisms}
 # Failed logins answer at once; tests of wrong passwords stay fast.
 auth_failure_delay = 0 secs
 disable_plaintext_auth = {"no" if self.plaintext_auth else "yes"}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.path("passwd")}
-}}
-userdb {{
+{password_mechanisms}}}
+{oauth2_passdb}userdb {{
   driver = static
   args = uid={uid} gid={gid} home={self.path("mail")}/%u
 }}
@@ -341,7 +386,7 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
-{debug}
+{no_penalty}{debug}
 """
         with open(self.conf, "w") as f:
             f.write(conf)

@@ -32,6 +32,7 @@ from harness_desktop import (  # noqa: F401
     DUNSTRC, BusMonitor, Desktop, _killpg, _start_with_fd, parse_notify, re_header)
 from harness_dovecot import DEFAULT_USERS, Dovecot  # noqa: F401
 from harness_message import encode_word, make_message  # noqa: F401
+from harness_oauth import TokenAuthority, TokenCommand  # noqa: F401
 from harness_pki import Certs, certs  # noqa: F401
 from harness_secrets import leaks_secret, secret_forms  # noqa: F401
 
