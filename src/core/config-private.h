@@ -74,6 +74,11 @@ bool config_value_folders(struct config_parse *p, const char *group,
 bool config_value_fingerprint(struct config_parse *p, const char *group,
                               const struct config_ini_entry *entry,
                               uint8_t out[CONFIG_FINGERPRINT_LEN]);
+/* password_secret: "attr=value;attr=value" into { attr, value, …, NULL }. */
+bool config_value_secret_attributes(struct config_parse *p, const char *group,
+                                    const struct config_ini_entry *entry, char ***out);
+/* The pairs as they are written: "attr=value; attr=value". */
+char *config_secret_attributes_text(char *const *pairs);
 bool config_value_ca_file(struct config_parse *p, const char *group,
                           const struct config_ini_entry *entry, char **out);
 bool config_value_open_command(struct config_parse *p, const char *group,
@@ -108,6 +113,7 @@ enum config_account_key {
 	CONFIG_ACCOUNT_KEY_USERNAME,
 	CONFIG_ACCOUNT_KEY_PASSWORD,
 	CONFIG_ACCOUNT_KEY_PASSWORD_COMMAND,
+	CONFIG_ACCOUNT_KEY_PASSWORD_SECRET,
 	CONFIG_ACCOUNT_KEY_AUTH,
 	CONFIG_ACCOUNT_KEY_FOLDERS,
 	CONFIG_ACCOUNT_KEY_TLS_CA_FILE,

@@ -530,3 +530,67 @@ char *config_format_duration(guint seconds)
 	}
 	return g_string_free(out, FALSE);
 }
+
+/* Secret Service attributes, as secret-tool takes them: ';'-separated
+ * attr=value pairs (trimmed; escapes as in other values), each attribute
+ * once, none empty. */
+bool config_value_secret_attributes(struct config_parse *p, const char *group,
+                                    const struct config_ini_entry *entry, char ***out)
+{
+	g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) items = g_strsplit(entry->value, ";", -1);
+	guint n = 0;
+
+	for (guint i = 0; items[i] != NULL; i++) {
+		const char *start = items[i];
+		const char *end = start + strlen(start);
+		gsize bad = 0;
+
+		config_span_trim(&start, &end);
+		if (start == end && items[i + 1] == NULL && i > 0) {
+			break; /* one trailing ';' */
+		}
+		n++;
+		g_autofree char *item = value_unescape(start, (gsize)(end - start), false, &bad);
+		if (item == NULL) {
+			return escape_fail(p, group, entry, (gsize)(start - items[i]) + bad);
+		}
+		char *eq = strchr(item, '=');
+		if (eq == NULL || eq == item || eq[1] == '\0') {
+			return config_fail(p, entry->line, group, entry->key,
+			                   "entry %u is not attribute=value; write the attributes "
+			                   "as secret-tool takes them, e.g. service=imap;user=me",
+			                   n);
+		}
+		*eq = '\0';
+		g_strstrip(item);
+		g_strstrip(eq + 1);
+		for (guint j = 0; j < pairs->len; j += 2) {
+			if (strcmp(pairs->pdata[j], item) == 0) {
+				return config_fail(p, entry->line, group, entry->key,
+				                   "attribute '%s' is given twice", item);
+			}
+		}
+		g_ptr_array_add(pairs, g_strdup(item));
+		g_ptr_array_add(pairs, g_strdup(eq + 1));
+	}
+	if (pairs->len == 0) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "has no value; give the item's attributes, e.g. "
+		                   "service=imap;user=me");
+	}
+	g_ptr_array_add(pairs, NULL);
+	g_strfreev(*out);
+	*out = (char **)g_ptr_array_free(g_steal_pointer(&pairs), FALSE);
+	return true;
+}
+
+char *config_secret_attributes_text(char *const *pairs)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; pairs != NULL && pairs[i] != NULL && pairs[i + 1] != NULL; i += 2) {
+		g_string_append_printf(out, "%s%s=%s", i > 0 ? "; " : "", pairs[i], pairs[i + 1]);
+	}
+	return g_string_free(out, FALSE);
+}

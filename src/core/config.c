@@ -50,6 +50,7 @@ static void account_free(struct config_account *account)
 	secret_free(account->password);
 	/* A command line can carry a secret too ("echo hunter2"). */
 	secret_free(account->password_command);
+	g_strfreev(account->password_secret);
 	g_strfreev(account->folders);
 	g_free(account->tls_ca_file);
 	g_strfreev(account->notify_folders);
@@ -116,8 +117,12 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
                            const struct config_ini_group *g, bool port_set)
 {
 	const struct config_ini_entry *security = config_ini_find_entry(g, "security");
-	const struct config_ini_entry *password = config_ini_find_entry(g, "password");
-	const struct config_ini_entry *command = config_ini_find_entry(g, "password_command");
+	const struct config_ini_entry *sources[] = {
+	    config_ini_find_entry(g, "password"),
+	    config_ini_find_entry(g, "password_command"),
+	    config_ini_find_entry(g, "password_secret"),
+	};
+	const struct config_ini_entry *first = NULL;
 
 	if (!a->host) {
 		return config_fail(p, g->line, g->name, NULL,
@@ -127,20 +132,29 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 		return config_fail(p, g->line, g->name, NULL,
 		                   "key 'username' is missing; add username = your login name");
 	}
-	if (password && command) {
-		const struct config_ini_entry *later =
-		    password->line > command->line ? password : command;
-		const struct config_ini_entry *first = later == password ? command : password;
+	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++) {
+		const struct config_ini_entry *e = sources[i];
 
-		return config_fail(p, later->line, g->name, later->key,
-		                   "%s is already set on line %u; keep only one of password and "
-		                   "password_command",
-		                   first->key, first->line);
+		if (e == NULL) {
+			continue;
+		}
+		if (first != NULL) {
+			const struct config_ini_entry *later = e->line > first->line ? e : first;
+			const struct config_ini_entry *earlier = later == e ? first : e;
+
+			return config_fail(
+			    p, later->line, g->name, later->key,
+			    "%s is already set on line %u; keep only one of password, "
+			    "password_command and password_secret",
+			    earlier->key, earlier->line);
+		}
+		first = e;
 	}
-	if (!password && !command) {
+	if (first == NULL) {
 		return config_fail(p, g->line, g->name, NULL,
-		                   "neither password nor password_command is set; add one of them "
-		                   "(password_command keeps the password out of this file)");
+		                   "none of password, password_command and password_secret is "
+		                   "set; add one of them (password_command or password_secret "
+		                   "keeps the password out of this file)");
 	}
 	if (a->security == CONFIG_SECURITY_NONE && !a->allow_plaintext) {
 		return config_fail(
@@ -228,6 +242,9 @@ static struct config_account *account_build(struct config_parse *p,
 			break;
 		case CONFIG_ACCOUNT_KEY_PASSWORD_COMMAND:
 			ok = config_value_string(p, g->name, e, &a->password_command);
+			break;
+		case CONFIG_ACCOUNT_KEY_PASSWORD_SECRET:
+			ok = config_value_secret_attributes(p, g->name, e, &a->password_secret);
 			break;
 		case CONFIG_ACCOUNT_KEY_AUTH:
 			ok = config_value_choice(p, g->name, e, config_auth_names, &choice);
@@ -560,11 +577,24 @@ char *config_describe(const struct config *cfg)
 		if (a->password_command) {
 			g_string_append_printf(out, "  password: from command: %s\n",
 			                       a->password_command);
+		} else if (a->password_secret) {
+			g_autofree char *joined = config_secret_attributes_text(a->password_secret);
+
+			g_string_append_printf(out, "  password: from the Secret Service: %s\n",
+			                       joined);
 		} else {
 			g_string_append(out, "  password: (set in config file)\n");
 		}
 	}
 	return g_string_free(out, FALSE);
+}
+
+static bool config_strv_equal(char *const *a, char *const *b)
+{
+	if (a == NULL || b == NULL) {
+		return a == b;
+	}
+	return g_strv_equal((const char *const *)a, (const char *const *)b);
 }
 
 bool config_account_equal(const struct config_account *a, const struct config_account *b)
@@ -573,7 +603,8 @@ bool config_account_equal(const struct config_account *a, const struct config_ac
 	    a->port != b->port || a->security != b->security ||
 	    a->allow_plaintext != b->allow_plaintext || g_strcmp0(a->username, b->username) != 0 ||
 	    g_strcmp0(a->password, b->password) != 0 ||
-	    g_strcmp0(a->password_command, b->password_command) != 0 || a->auth != b->auth ||
+	    g_strcmp0(a->password_command, b->password_command) != 0 ||
+	    !config_strv_equal(a->password_secret, b->password_secret) || a->auth != b->auth ||
 	    g_strcmp0(a->tls_ca_file, b->tls_ca_file) != 0 || a->idle_refresh != b->idle_refresh ||
 	    a->poll_interval != b->poll_interval || a->max_connections != b->max_connections ||
 	    a->has_tls_fingerprint != b->has_tls_fingerprint ||

@@ -12,6 +12,7 @@
 #include "imapwatch/core/imap-probe.h"
 #include "imapwatch/ctl/doctor.h"
 #include "imapwatch/io/link.h"
+#include "imapwatch/io/keyring.h"
 #include "imapwatch/io/password.h"
 
 #include <gio/gio.h>
@@ -37,6 +38,7 @@ struct doctor {
 	unsigned failures;
 	char *password; /* wiped on free */
 	struct password_request *password_request;
+	struct keyring_request *keyring_request;
 	GCancellable *cancellable;
 	struct link *link;
 	const struct stream *stream; /* the link's */

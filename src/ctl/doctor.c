@@ -301,6 +301,40 @@ static void token_cb(const char *output, const GError *error, void *user_data)
 	account_resolve(d);
 }
 
+static void keyring_cb(const char *password, const GError *error, void *user_data)
+{
+	struct doctor *d = user_data;
+
+	d->keyring_request = NULL;
+	if (password != NULL) {
+		d->password = g_strdup(password);
+		doctor_report(d, DOCTOR_OK, "password: from the Secret Service (not shown)");
+	} else {
+		g_autofree char *message = doctor_safe(error->message);
+
+		doctor_report(d, DOCTOR_FAIL, "password: %s", message);
+		doctor_advise(d,
+		              "look the item up with: secret-tool lookup followed by the "
+		              "attributes of password_secret in [account %s] (spaces for '=' "
+		              "and ';')",
+		              d->account->name);
+	}
+	account_resolve(d);
+}
+
+/* Doctor does not wait for an unlock: it says so and goes on without. */
+static void keyring_locked_cb(void *user_data)
+{
+	struct doctor *d = user_data;
+
+	keyring_request_cancel(d->keyring_request);
+	d->keyring_request = NULL;
+	doctor_report(d, DOCTOR_FAIL, "password: the keyring holding it is locked");
+	doctor_advise(d, "unlock the keyring (log in to the desktop, or open Passwords and Keys); "
+	                 "imapwatchd waits for it and connects then");
+	account_resolve(d);
+}
+
 static void account_start(struct doctor *d, const struct config_account *a)
 {
 	g_autofree char *user = doctor_safe(a->username);
@@ -316,6 +350,11 @@ static void account_start(struct doctor *d, const struct config_account *a)
 		d->password = g_strdup(a->password);
 		doctor_report(d, DOCTOR_OK, "password: set in the config file (not shown)");
 		account_resolve(d);
+		return;
+	}
+	if (a->password_secret != NULL) {
+		d->keyring_request =
+		    keyring_request_start(a->password_secret, keyring_cb, keyring_locked_cb, d);
 		return;
 	}
 	if (uses_token(a)) {

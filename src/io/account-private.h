@@ -11,6 +11,7 @@
 
 #include "imapwatch/core/supervisor.h"
 #include "imapwatch/io/account.h"
+#include "imapwatch/io/keyring.h"
 #include "imapwatch/io/password.h"
 
 /* One folder of the account. Its model lives as long as the account: one
@@ -56,6 +57,7 @@ struct account {
 
 	struct secret *password;
 	struct password_request *password_request;
+	struct keyring_request *keyring_request; /* password_secret */
 	/* The password's part of the account state: CONNECTING while the
 	 * command runs, ERROR when it failed, IDLE (no part) otherwise. */
 	enum watch_state password_state;

@@ -604,10 +604,34 @@ static void token_request(struct account *a)
 	    a->config->password_command, a->options.password_timeout, token_done, a);
 }
 
+static void keyring_done(const char *password, const GError *error, void *user_data)
+{
+	struct account *a = user_data;
+
+	a->keyring_request = NULL;
+	password_done(password, error, a);
+}
+
+static void keyring_locked(void *user_data)
+{
+	struct account *a = user_data;
+
+	g_message("account '%s': the keyring is locked; waiting for it to be unlocked",
+	          a->config->name);
+	password_set_state(a, WATCH_STATE_CONNECTING,
+	                   "waiting for the keyring to be unlocked (password_secret)");
+}
+
 void account_start(struct account *a)
 {
 	if (a->oauth) {
 		connect_primary(a);
+		return;
+	}
+	if (a->config->password_secret != NULL) {
+		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
+		a->keyring_request = keyring_request_start(a->config->password_secret, keyring_done,
+		                                           keyring_locked, a);
 		return;
 	}
 	if (a->config->password_command != NULL) {
@@ -661,6 +685,8 @@ void account_stop(struct account *a, account_stopped stopped, void *user_data)
 	a->stopped_data = user_data;
 	password_request_cancel(a->password_request);
 	a->password_request = NULL;
+	keyring_request_cancel(a->keyring_request);
+	a->keyring_request = NULL;
 	for (guint i = 0; i < a->slots->len; i++) {
 		struct slot *s = a->slots->pdata[i];
 
@@ -678,6 +704,7 @@ void account_destroy(struct account *a)
 		return;
 	}
 	password_request_cancel(a->password_request);
+	keyring_request_cancel(a->keyring_request);
 	account_timer_clear(a, &a->stopped_timer);
 	/* Events still held have no listener left to hear them (the daemon
 	 * is going); the state they would have moved stays unwritten, so a
@@ -806,7 +833,7 @@ static void slots_poke(struct account *a, bool probe)
 
 void account_check(struct account *a)
 {
-	if (a->stopping || a->password_request != NULL) {
+	if (a->stopping || a->password_request != NULL || a->keyring_request != NULL) {
 		return;
 	}
 	if (a->password == NULL) {

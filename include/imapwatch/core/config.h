@@ -56,7 +56,11 @@ struct config_account {
 	bool allow_plaintext;
 	char *username;
 	char *password;         /* NULL unless "password =" was given */
-	char *password_command; /* NULL unless given; exactly one of the two */
+	char *password_command; /* NULL unless given */
+	/* password_secret = attr=value;…: the Secret Service item holding the
+	 * password, as pairs { attr, value, …, NULL }; NULL unless given.
+	 * Exactly one of password, password_command and password_secret. */
+	char **password_secret;
 	enum config_auth auth;
 	char **folders;    /* UTF-8 names and LIST patterns ('*', '%'),
 	                    * NULL-terminated, never empty; default { "INBOX" };

@@ -70,7 +70,8 @@ static const struct {
      "test.conf:2: [account a] key 'folder': unknown key; did you mean 'folders'?"},
     {"[account a]\nserver = x\n",
      "test.conf:2: [account a] key 'server': unknown key; the keys here are host, port, "
-     "security, allow_plaintext, username, password, password_command, auth, folders, "
+     "security, allow_plaintext, username, password, password_command, password_secret, auth, "
+     "folders, "
      "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command, "
      "poll_interval, max_connections"},
     {"[daemon]\nnotification = false\n",
@@ -205,11 +206,23 @@ static const struct {
     {"[account a]\nhost = h\npassword = p\n",
      "test.conf:1: [account a]: key 'username' is missing; add username = your login name"},
     {"[account a]\nhost = h\nusername = u\n",
-     "test.conf:1: [account a]: neither password nor password_command is set; add one of them "
-     "(password_command keeps the password out of this file)"},
+     "test.conf:1: [account a]: none of password, password_command and password_secret is "
+     "set; add one of them (password_command or password_secret keeps the password out of "
+     "this file)"},
+    {"[account a]\nhost = h\nusername = u\npassword_command = x\npassword_secret = a=b\n",
+     "test.conf:5: [account a] key 'password_secret': password_command is already set on "
+     "line 4; keep only one of password, password_command and password_secret"},
+    {"[account a]\nhost = h\nusername = u\npassword_secret = service=imap;user\n",
+     "test.conf:4: [account a] key 'password_secret': entry 2 is not attribute=value; write "
+     "the attributes as secret-tool takes them, e.g. service=imap;user=me"},
+    {"[account a]\nhost = h\nusername = u\npassword_secret = a=1; b=2; a=3\n",
+     "test.conf:4: [account a] key 'password_secret': attribute 'a' is given twice"},
+    {"[account a]\nhost = h\nusername = u\npassword_secret = ;\n",
+     "test.conf:4: [account a] key 'password_secret': entry 1 is not attribute=value; write "
+     "the attributes as secret-tool takes them, e.g. service=imap;user=me"},
     {"[account a]\n" ACCOUNT "password_command = pass x\n",
      "test.conf:5: [account a] key 'password_command': password is already set on line 4; "
-     "keep only one of password and password_command"},
+     "keep only one of password, password_command and password_secret"},
     /* Folders. */
     {"[account a]\n" ACCOUNT "folders = INBOX;;Sent\n",
      "test.conf:5: [account a] key 'folders': entry 2 of the list is empty; remove the extra "

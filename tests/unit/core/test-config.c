@@ -339,9 +339,9 @@ static void test_config_file(void)
 	g_assert_true(g_file_set_contents(path, "[account a]\nhost = h\nusername = u\n", -1, NULL));
 	cfg = config_load_file(path, &error);
 	g_assert_null(cfg);
-	expect = g_strdup_printf("%s:1: [account a]: neither password nor password_command is "
-	                         "set; add one of them (password_command keeps the password out "
-	                         "of this file)",
+	expect = g_strdup_printf("%s:1: [account a]: none of password, password_command and "
+	                         "password_secret is set; add one of them (password_command or "
+	                         "password_secret keeps the password out of this file)",
 	                         path);
 	g_assert_cmpstr(error->message, ==, expect);
 	g_clear_error(&error);
@@ -411,6 +411,36 @@ static void test_config_names(void)
 	config_free(NULL);
 }
 
+/* password_secret: trimmed attr=value pairs, a trailing ';' allowed; shown
+ * by --check-config, compared on reload. */
+static void test_config_password_secret(void)
+{
+	static const char text[] = "[account a]\nhost = h\nusername = u\n"
+	                           "password_secret = service = imap ; user=me@example.com;\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config) cfg = config_load_data(text, sizeof(text) - 1, "t.conf", &error);
+	g_autoptr(config) other = NULL;
+
+	g_assert_no_error(error);
+	const struct config_account *a = cfg->accounts->pdata[0];
+	g_assert_cmpuint(g_strv_length(a->password_secret), ==, 4);
+	g_assert_cmpstr(a->password_secret[0], ==, "service");
+	g_assert_cmpstr(a->password_secret[1], ==, "imap");
+	g_assert_cmpstr(a->password_secret[2], ==, "user");
+	g_assert_cmpstr(a->password_secret[3], ==, "me@example.com");
+	g_assert_null(a->password);
+	g_assert_null(a->password_command);
+	g_autofree char *described = config_describe(cfg);
+	g_assert_nonnull(strstr(described, "password: from the Secret Service: service=imap; "
+	                                   "user=me@example.com\n"));
+	g_assert_true(config_account_equal(a, a));
+	other = config_load_data("[account a]\nhost = h\nusername = u\npassword_secret = "
+	                         "service=imap;user=you\n",
+	                         74, "t.conf", &error);
+	g_assert_no_error(error);
+	g_assert_false(config_account_equal(a, other->accounts->pdata[0]));
+}
+
 /* LIST semantics for folders and notify_folders: '*' crosses the
  * separator, '%' does not; INBOX in any case. */
 static void test_config_folder_patterns(void)
@@ -477,5 +507,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/file", test_config_file);
 	g_test_add_func("/config/names", test_config_names);
 	g_test_add_func("/config/open-command", test_config_open_command);
+	g_test_add_func("/config/password-secret", test_config_password_secret);
 	return g_test_run();
 }
