@@ -59,6 +59,7 @@ const char *const config_account_keys[] = {
     [CONFIG_ACCOUNT_KEY_PASSWORD] = "password",
     [CONFIG_ACCOUNT_KEY_PASSWORD_COMMAND] = "password_command",
     [CONFIG_ACCOUNT_KEY_PASSWORD_SECRET] = "password_secret",
+    [CONFIG_ACCOUNT_KEY_GOA_ACCOUNT] = "goa_account",
     [CONFIG_ACCOUNT_KEY_AUTH] = "auth",
     [CONFIG_ACCOUNT_KEY_FOLDERS] = "folders",
     [CONFIG_ACCOUNT_KEY_TLS_CA_FILE] = "tls_ca_file",

@@ -51,6 +51,7 @@ static void account_free(struct config_account *account)
 	/* A command line can carry a secret too ("echo hunter2"). */
 	secret_free(account->password_command);
 	g_strfreev(account->password_secret);
+	g_free(account->goa_account);
 	g_strfreev(account->folders);
 	g_free(account->tls_ca_file);
 	g_strfreev(account->notify_folders);
@@ -111,6 +112,9 @@ static bool daemon_build(struct config_parse *p, struct config *cfg,
 	return true;
 }
 
+static bool account_finish_folders(struct config_parse *p, struct config_account *a,
+                                   const struct config_ini_group *g);
+
 /* Checks that need the whole group: required keys, password vs. command,
  * plaintext, the default port. */
 static bool account_finish(struct config_parse *p, struct config_account *a,
@@ -124,9 +128,29 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 	};
 	const struct config_ini_entry *first = NULL;
 
+	if (a->goa_account != NULL) {
+		/* GNOME Online Accounts knows the server and the login. */
+		static const char *const from_goa[] = {
+		    "host",     "port",     "security",         "allow_plaintext",
+		    "username", "password", "password_command", "password_secret",
+		};
+		for (size_t i = 0; i < G_N_ELEMENTS(from_goa); i++) {
+			const struct config_ini_entry *e = config_ini_find_entry(g, from_goa[i]);
+
+			if (e != NULL) {
+				return config_fail(
+				    p, e->line, g->name, e->key,
+				    "comes from GNOME Online Accounts with goa_account; "
+				    "remove this line");
+			}
+		}
+		a->username = g_strdup("");
+		return account_finish_folders(p, a, g);
+	}
 	if (!a->host) {
 		return config_fail(p, g->line, g->name, NULL,
-		                   "key 'host' is missing; add host = the IMAP server's name");
+		                   "key 'host' is missing; add host = the IMAP server's name (or "
+		                   "goa_account = your address in GNOME Online Accounts)");
 	}
 	if (!a->username) {
 		return config_fail(p, g->line, g->name, NULL,
@@ -165,6 +189,13 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 	if (!port_set) {
 		a->port = a->security == CONFIG_SECURITY_TLS ? 993 : 143;
 	}
+	return account_finish_folders(p, a, g);
+}
+
+/* Checks of folders and notify_folders, with the INBOX default. */
+static bool account_finish_folders(struct config_parse *p, struct config_account *a,
+                                   const struct config_ini_group *g)
+{
 	if (!a->folders) {
 		a->folders = g_new0(char *, 2);
 		a->folders[0] = g_strdup("INBOX");
@@ -242,6 +273,9 @@ static struct config_account *account_build(struct config_parse *p,
 			break;
 		case CONFIG_ACCOUNT_KEY_PASSWORD_COMMAND:
 			ok = config_value_string(p, g->name, e, &a->password_command);
+			break;
+		case CONFIG_ACCOUNT_KEY_GOA_ACCOUNT:
+			ok = config_value_string(p, g->name, e, &a->goa_account);
 			break;
 		case CONFIG_ACCOUNT_KEY_PASSWORD_SECRET:
 			ok = config_value_secret_attributes(p, g->name, e, &a->password_secret);
@@ -550,13 +584,22 @@ char *config_describe(const struct config *cfg)
 		const struct config_account *a = cfg->accounts->pdata[i];
 
 		g_string_append_printf(out, "\n[account %s]\n", a->name);
-		g_string_append_printf(out, "  host: %s\n", a->host);
-		g_string_append_printf(out, "  port: %u\n", a->port);
-		g_string_append_printf(out, "  security: %s%s\n", config_security_name(a->security),
-		                       a->security == CONFIG_SECURITY_NONE
-		                           ? " (plaintext allowed by allow_plaintext)"
-		                           : "");
-		g_string_append_printf(out, "  username: %s\n", a->username);
+		if (a->goa_account != NULL) {
+			g_string_append_printf(
+			    out,
+			    "  goa_account: %s (server, port, security and username "
+			    "from GNOME Online Accounts)\n",
+			    a->goa_account);
+		} else {
+			g_string_append_printf(out, "  host: %s\n", a->host);
+			g_string_append_printf(out, "  port: %u\n", a->port);
+			g_string_append_printf(out, "  security: %s%s\n",
+			                       config_security_name(a->security),
+			                       a->security == CONFIG_SECURITY_NONE
+			                           ? " (plaintext allowed by allow_plaintext)"
+			                           : "");
+			g_string_append_printf(out, "  username: %s\n", a->username);
+		}
 		g_string_append_printf(out, "  auth: %s\n", config_auth_name(a->auth));
 		describe_folders(out, "folders", a->folders);
 		g_string_append_printf(out, "  tls_ca_file: %s\n",
@@ -574,7 +617,13 @@ char *config_describe(const struct config *cfg)
 		g_string_append_printf(out, "  open_command: %s\n",
 		                       a->open_command ? a->open_command
 		                                       : "(not set; the default mail client)");
-		if (a->password_command) {
+		if (a->goa_account) {
+			g_string_append_printf(
+			    out,
+			    "  password: from GNOME Online Accounts (goa_account = "
+			    "%s), with the server and the login\n",
+			    a->goa_account);
+		} else if (a->password_command) {
 			g_string_append_printf(out, "  password: from command: %s\n",
 			                       a->password_command);
 		} else if (a->password_secret) {
@@ -604,7 +653,8 @@ bool config_account_equal(const struct config_account *a, const struct config_ac
 	    a->allow_plaintext != b->allow_plaintext || g_strcmp0(a->username, b->username) != 0 ||
 	    g_strcmp0(a->password, b->password) != 0 ||
 	    g_strcmp0(a->password_command, b->password_command) != 0 ||
-	    !config_strv_equal(a->password_secret, b->password_secret) || a->auth != b->auth ||
+	    !config_strv_equal(a->password_secret, b->password_secret) ||
+	    g_strcmp0(a->goa_account, b->goa_account) != 0 || a->auth != b->auth ||
 	    g_strcmp0(a->tls_ca_file, b->tls_ca_file) != 0 || a->idle_refresh != b->idle_refresh ||
 	    a->poll_interval != b->poll_interval || a->max_connections != b->max_connections ||
 	    a->has_tls_fingerprint != b->has_tls_fingerprint ||

@@ -12,6 +12,7 @@
 #include "imapwatch/core/imap-probe.h"
 #include "imapwatch/ctl/doctor.h"
 #include "imapwatch/io/link.h"
+#include "imapwatch/io/goa.h"
 #include "imapwatch/io/keyring.h"
 #include "imapwatch/io/password.h"
 
@@ -39,6 +40,11 @@ struct doctor {
 	char *password; /* wiped on free */
 	struct password_request *password_request;
 	struct keyring_request *keyring_request;
+	/* goa_account: what GNOME Online Accounts gives, and the account's
+	 * settings with it (d->account points there then). */
+	struct goa_request *goa_request;
+	struct goa_imap goa;
+	struct config_account *goa_login;
 	GCancellable *cancellable;
 	struct link *link;
 	const struct stream *stream; /* the link's */

@@ -43,6 +43,8 @@ static gboolean account_done_cb(gpointer data)
 	d->stream = NULL;
 	g_clear_pointer(&d->password, secret_free);
 	g_clear_object(&d->cancellable);
+	goa_imap_clear(&d->goa);
+	g_clear_pointer(&d->goa_login, g_free);
 	account_next(d);
 	return G_SOURCE_REMOVE;
 }
@@ -313,11 +315,16 @@ static void keyring_cb(const char *password, const GError *error, void *user_dat
 		g_autofree char *message = doctor_safe(error->message);
 
 		doctor_report(d, DOCTOR_FAIL, "password: %s", message);
-		doctor_advise(d,
-		              "look the item up with: secret-tool lookup followed by the "
-		              "attributes of password_secret in [account %s] (spaces for '=' "
-		              "and ';')",
-		              d->account->name);
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+			doctor_advise(d,
+			              "look the item up with: secret-tool lookup followed by the "
+			              "attributes of password_secret in [account %s] (spaces for "
+			              "'=' and ';')",
+			              d->account->name);
+		} else {
+			doctor_advise(d, "start a Secret Service in your session (GNOME Keyring, "
+			                 "KeePassXC) or use password_command");
+		}
 	}
 	account_resolve(d);
 }
@@ -335,6 +342,69 @@ static void keyring_locked_cb(void *user_data)
 	account_resolve(d);
 }
 
+static void goa_credentials_cb(const char *secret, gint64 expires_at, const GError *error,
+                               void *user_data)
+{
+	struct doctor *d = user_data;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	d->goa_request = NULL;
+	if (secret == NULL) {
+		g_autofree char *message = doctor_safe(error->message);
+
+		doctor_report(d, DOCTOR_FAIL, "%s: %s", d->goa.oauth2 ? "token" : "password",
+		              message);
+		doctor_advise(d, "open Settings, Online Accounts and sign in to the account again");
+	} else {
+		d->password = g_strdup(secret);
+		if (d->goa.oauth2 && expires_at > now) {
+			doctor_report(d, DOCTOR_OK,
+			              "token: from GNOME Online Accounts (not shown), valid for "
+			              "%" G_GINT64_FORMAT " min more",
+			              (expires_at - now) / 60);
+		} else {
+			doctor_report(d, DOCTOR_OK, "%s: from GNOME Online Accounts (not shown)",
+			              d->goa.oauth2 ? "token" : "password");
+		}
+	}
+	account_resolve(d);
+}
+
+/* goa_account: GOA's server and login stand in for the configuration's
+ * for every check that follows. */
+static void goa_found_cb(struct goa_imap *imap, const GError *error, void *user_data)
+{
+	struct doctor *d = user_data;
+
+	d->goa_request = NULL;
+	if (imap == NULL) {
+		g_autofree char *message = doctor_safe(error->message);
+
+		doctor_report(d, DOCTOR_FAIL, "GNOME Online Accounts: %s", message);
+		doctor_advise(d,
+		              "check goa_account in [account %s] against Settings, Online "
+		              "Accounts",
+		              d->account->name);
+		account_done(d); /* no server to check */
+		return;
+	}
+	d->goa = *imap;
+	memset(imap, 0, sizeof(*imap));
+	d->goa_login = g_memdup2(d->account, sizeof(*d->account));
+	d->goa_login->host = d->goa.host;
+	d->goa_login->port = d->goa.port;
+	d->goa_login->security = d->goa.security;
+	d->goa_login->username = d->goa.username;
+	d->goa_login->auth = !d->goa.oauth2                                ? CONFIG_AUTH_AUTO
+	                     : d->account->auth == CONFIG_AUTH_OAUTHBEARER ? CONFIG_AUTH_OAUTHBEARER
+	                                                                   : CONFIG_AUTH_XOAUTH2;
+	d->account = d->goa_login;
+	g_autofree char *user = doctor_safe(d->goa.username);
+	doctor_report(d, DOCTOR_OK, "GNOME Online Accounts: %s port %u, security = %s, user '%s'",
+	              d->goa.host, d->goa.port, config_security_name(d->goa.security), user);
+	d->goa_request = goa_credentials_start(&d->goa, goa_credentials_cb, d);
+}
+
 static void account_start(struct doctor *d, const struct config_account *a)
 {
 	g_autofree char *user = doctor_safe(a->username);
@@ -343,6 +413,12 @@ static void account_start(struct doctor *d, const struct config_account *a)
 	d->failures = 0;
 	d->tcp_reported = false;
 	d->tls_reported = false;
+	if (a->goa_account != NULL) {
+		fprintf(d->out, "[account %s] goa_account = %s\n", a->name, a->goa_account);
+		fflush(d->out);
+		d->goa_request = goa_lookup_start(a->goa_account, goa_found_cb, d);
+		return;
+	}
 	fprintf(d->out, "[account %s] %s port %u, security = %s, user '%s'\n", a->name, a->host,
 	        a->port, config_security_name(a->security), user);
 	fflush(d->out);

@@ -386,7 +386,7 @@ static void mark_start_groups(struct daemon *d, GPtrArray *groups, daemon_done d
 		struct mark_part *part = g_new0(struct mark_part, 1);
 		part->request = r;
 		part->handle = mark_read_start(
-		    account_get_config(g->account), password, mailbox_get_folder(g->mailbox),
+		    account_get_login_config(g->account), password, mailbox_get_folder(g->mailbox),
 		    mailbox_get_uidvalidity(g->mailbox), (const uint32_t *)(void *)g->uids->data,
 		    g->uids->len, d->options.trace, mark_part_done, part);
 		g_ptr_array_add(r->parts, part->handle);

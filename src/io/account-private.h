@@ -11,6 +11,7 @@
 
 #include "imapwatch/core/supervisor.h"
 #include "imapwatch/io/account.h"
+#include "imapwatch/io/goa.h"
 #include "imapwatch/io/keyring.h"
 #include "imapwatch/io/password.h"
 
@@ -58,6 +59,12 @@ struct account {
 	struct secret *password;
 	struct password_request *password_request;
 	struct keyring_request *keyring_request; /* password_secret */
+	/* goa_account: the account found in GNOME Online Accounts, and the
+	 * settings the connections log in with (the configuration with GOA's
+	 * server and login; its host and username are owned by imap). */
+	struct goa_request *goa_request;
+	struct goa_imap goa;
+	struct config_account *login;
 	/* The password's part of the account state: CONNECTING while the
 	 * command runs, ERROR when it failed, IDLE (no part) otherwise. */
 	enum watch_state password_state;

@@ -391,7 +391,9 @@ struct slot *account_slot_new(struct account *a, struct folder *home)
 
 static bool token_fresh(const struct account *a)
 {
-	return a->password != NULL && a->token_fetched != 0 &&
+	/* GNOME Online Accounts keeps the token itself: asking it costs a
+	 * local call, so every connection asks. */
+	return a->password != NULL && a->token_fetched != 0 && a->login == NULL &&
 	       a->env->now() - a->token_fetched < ACCOUNT_TOKEN_SHARE_US &&
 	       (a->token_expires == 0 ||
 	        a->token_expires - g_get_real_time() / G_USEC_PER_SEC > ACCOUNT_TOKEN_MARGIN_S);
@@ -426,7 +428,7 @@ static void slot_start(struct slot *s)
 	s->wants_token = false;
 	s->token_gen = a->token_gen;
 	struct connection_params params = {
-	    .account = a->config,
+	    .account = account_get_login_config(a),
 	    .password = secret_get(a->password),
 	    .home = s->home != NULL ? s->home->mailbox : NULL,
 	    .list = primary && a->lists ? (const char *const *)a->config->folders : NULL,
@@ -539,25 +541,17 @@ static void password_done(const char *password, const GError *error, void *user_
 	connect_primary(a);
 }
 
-/* The token command's run is over: the waiting connections start with its
- * token, or wait for their retry after a failure. */
-static void token_done(const char *output, const GError *error, void *user_data)
+/* A token (or GOA password) for the waiting connections, or the reason
+ * there is none: they start with it, or wait for their retry. */
+static void token_ready(struct account *a, const char *secret, gint64 expires_at,
+                        const char *problem_text)
 {
-	struct account *a = user_data;
-	struct oauth_token token = {0};
 	g_autofree char *problem = NULL;
 
-	a->password_request = NULL;
-	if (output == NULL) {
-		problem = g_strdup_printf("cannot get the token: %s",
-		                          error != NULL ? error->message : "unknown error");
-	} else if (!oauth_token_parse(output, strlen(output), g_get_real_time() / G_USEC_PER_SEC,
-	                              &token, &problem)) {
-		g_autofree char *why = g_steal_pointer(&problem);
-
-		problem = g_strdup_printf("cannot get the token: %s", why);
-	}
-	if (problem != NULL) {
+	if (secret == NULL) {
+		problem = g_strdup_printf("cannot get the %s: %s",
+		                          a->login != NULL && !a->goa.oauth2 ? "password" : "token",
+		                          problem_text);
 		g_warning("account '%s': %s", a->config->name, problem);
 		password_set_state(a, WATCH_STATE_ERROR, problem);
 		for (guint i = 0; i < a->slots->len; i++) {
@@ -578,11 +572,10 @@ static void token_done(const char *output, const GError *error, void *user_data)
 		return;
 	}
 	secret_unref(a->password);
-	a->password = secret_new(token.access_token);
+	a->password = secret_new(secret);
 	a->token_fetched = a->env->now();
-	a->token_expires = token.expires_at;
+	a->token_expires = expires_at;
 	a->token_gen++;
-	oauth_token_clear(&token);
 	password_set_state(a, WATCH_STATE_IDLE, NULL);
 	g_autoptr(GPtrArray) waiting = slots_snapshot(a);
 	for (guint i = 0; i < waiting->len; i++) {
@@ -595,10 +588,45 @@ static void token_done(const char *output, const GError *error, void *user_data)
 	}
 }
 
+/* The token command's run is over. */
+static void token_done(const char *output, const GError *error, void *user_data)
+{
+	struct account *a = user_data;
+	struct oauth_token token = {0};
+	g_autofree char *problem = NULL;
+
+	a->password_request = NULL;
+	if (output == NULL) {
+		token_ready(a, NULL, 0, error != NULL ? error->message : "unknown error");
+		return;
+	}
+	if (!oauth_token_parse(output, strlen(output), g_get_real_time() / G_USEC_PER_SEC, &token,
+	                       &problem)) {
+		token_ready(a, NULL, 0, problem);
+		return;
+	}
+	token_ready(a, token.access_token, token.expires_at, NULL);
+	oauth_token_clear(&token);
+}
+
+static void goa_credentials_done(const char *secret, gint64 expires_at, const GError *error,
+                                 void *user_data)
+{
+	struct account *a = user_data;
+
+	a->goa_request = NULL;
+	token_ready(a, secret, expires_at,
+	            error != NULL ? error->message : "GNOME Online Accounts gave nothing");
+}
+
 static void token_request(struct account *a)
 {
-	if (a->password_request != NULL || a->stopping) {
+	if (a->password_request != NULL || a->goa_request != NULL || a->stopping) {
 		return; /* under way: its token serves this connection too */
+	}
+	if (a->login != NULL) {
+		a->goa_request = goa_credentials_start(&a->goa, goa_credentials_done, a);
+		return;
 	}
 	a->password_request = password_request_start_output(
 	    a->config->password_command, a->options.password_timeout, token_done, a);
@@ -622,8 +650,45 @@ static void keyring_locked(void *user_data)
 	                   "waiting for the keyring to be unlocked (password_secret)");
 }
 
+/* goa_account: GOA's server and login in place of the configuration's;
+ * the credentials come per connection, like tokens (A5). */
+static void goa_found(struct goa_imap *imap, const GError *error, void *user_data)
+{
+	struct account *a = user_data;
+
+	a->goa_request = NULL;
+	if (imap == NULL) {
+		g_warning("account '%s': %s", a->config->name, error->message);
+		password_set_state(a, WATCH_STATE_ERROR, error->message);
+		return;
+	}
+	goa_imap_clear(&a->goa);
+	a->goa = *imap;
+	memset(imap, 0, sizeof(*imap));
+	g_free(a->login);
+	a->login = g_memdup2(a->config, sizeof(*a->config));
+	a->login->host = a->goa.host;
+	a->login->port = a->goa.port;
+	a->login->security = a->goa.security;
+	a->login->username = a->goa.username;
+	a->login->auth = !a->goa.oauth2                               ? CONFIG_AUTH_AUTO
+	                 : a->config->auth == CONFIG_AUTH_OAUTHBEARER ? CONFIG_AUTH_OAUTHBEARER
+	                                                              : CONFIG_AUTH_XOAUTH2;
+	a->oauth = true;
+	g_message("account '%s': GNOME Online Accounts gives %s port %u, user '%s', %s",
+	          a->config->name, a->goa.host, a->goa.port, a->goa.username,
+	          a->goa.oauth2 ? "OAuth 2 tokens" : "a password");
+	password_set_state(a, WATCH_STATE_IDLE, NULL);
+	connect_primary(a);
+}
+
 void account_start(struct account *a)
 {
+	if (a->config->goa_account != NULL && a->login == NULL) {
+		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
+		a->goa_request = goa_lookup_start(a->config->goa_account, goa_found, a);
+		return;
+	}
 	if (a->oauth) {
 		connect_primary(a);
 		return;
@@ -687,6 +752,8 @@ void account_stop(struct account *a, account_stopped stopped, void *user_data)
 	a->password_request = NULL;
 	keyring_request_cancel(a->keyring_request);
 	a->keyring_request = NULL;
+	goa_request_cancel(a->goa_request);
+	a->goa_request = NULL;
 	for (guint i = 0; i < a->slots->len; i++) {
 		struct slot *s = a->slots->pdata[i];
 
@@ -705,6 +772,9 @@ void account_destroy(struct account *a)
 	}
 	password_request_cancel(a->password_request);
 	keyring_request_cancel(a->keyring_request);
+	goa_request_cancel(a->goa_request);
+	goa_imap_clear(&a->goa);
+	g_free(a->login);
 	account_timer_clear(a, &a->stopped_timer);
 	/* Events still held have no listener left to hear them (the daemon
 	 * is going); the state they would have moved stays unwritten, so a
@@ -734,6 +804,11 @@ const char *account_get_detail(const struct account *a)
 gint64 account_get_connected_since(const struct account *a)
 {
 	return a->connected_since;
+}
+
+const struct config_account *account_get_login_config(const struct account *a)
+{
+	return a->login != NULL ? a->login : a->config;
 }
 
 const struct config_account *account_get_config(const struct account *a)
@@ -833,7 +908,8 @@ static void slots_poke(struct account *a, bool probe)
 
 void account_check(struct account *a)
 {
-	if (a->stopping || a->password_request != NULL || a->keyring_request != NULL) {
+	if (a->stopping || a->password_request != NULL || a->keyring_request != NULL ||
+	    a->goa_request != NULL) {
 		return;
 	}
 	if (a->password == NULL) {

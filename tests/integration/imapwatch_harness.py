@@ -17,6 +17,9 @@ h`); it re-exports the names of the modules that hold the parts:
 - harness_desktop: Desktop (Xvfb, a private session bus, dunst) and
   BusMonitor (dbus-monitor, Notify calls parsed by parse_notify()).
 - harness_secrets: leaks_secret(), a password in clear or in base64.
+- harness_keyring: Keyring (gnome-keyring-daemon's Secret Service on a
+  private bus; lock and unlock without a prompt) and SecretCalls (the
+  searches of it, counted on the bus).
 
 Binaries come from the environment: IMAPWATCHD (set by CMake), and
 optionally DOVECOT, DOVEADM, OPENSSL. Nothing is skipped: a missing tool is
@@ -31,6 +34,7 @@ from harness_daemon import Daemon, _name, is_account_state, is_event  # noqa: F4
 from harness_desktop import (  # noqa: F401
     DUNSTRC, BusMonitor, Desktop, _killpg, _start_with_fd, parse_notify, re_header)
 from harness_dovecot import DEFAULT_USERS, Dovecot  # noqa: F401
+from harness_keyring import Keyring, SecretCalls  # noqa: F401
 from harness_message import encode_word, make_message  # noqa: F401
 from harness_oauth import TokenAuthority, TokenCommand  # noqa: F401
 from harness_pki import Certs, certs  # noqa: F401

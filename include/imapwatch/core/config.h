@@ -61,6 +61,10 @@ struct config_account {
 	 * password, as pairs { attr, value, …, NULL }; NULL unless given.
 	 * Exactly one of password, password_command and password_secret. */
 	char **password_secret;
+	/* goa_account = identity: host, port, security, username and the
+	 * password or OAuth token come from GNOME Online Accounts at run time
+	 * (host is NULL and username empty here then); NULL unless given. */
+	char *goa_account;
 	enum config_auth auth;
 	char **folders;    /* UTF-8 names and LIST patterns ('*', '%'),
 	                    * NULL-terminated, never empty; default { "INBOX" };

@@ -101,6 +101,9 @@ const char *account_get_detail(const struct account *account);
 /* Unix seconds since every folder has been watched (idle or polling), or 0. */
 gint64 account_get_connected_since(const struct account *account);
 const struct config_account *account_get_config(const struct account *account);
+/* What connections log in with: the configuration, or with goa_account the
+ * server and login GNOME Online Accounts gives (once it was asked). */
+const struct config_account *account_get_login_config(const struct account *account);
 /* Points the account at an equal configuration (after a reload). */
 void account_set_config(struct account *account, const struct config_account *config);
 /* The password once known (config or password_command), else NULL. Take a

@@ -18,7 +18,7 @@
 #include <glib.h>
 
 /* Seconds between looks at a locked item when no signal came. */
-#define KEYRING_RECHECK_S 30
+#define KEYRING_RECHECK_S 10
 
 struct keyring_request;
 

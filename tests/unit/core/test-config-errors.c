@@ -70,7 +70,8 @@ static const struct {
      "test.conf:2: [account a] key 'folder': unknown key; did you mean 'folders'?"},
     {"[account a]\nserver = x\n",
      "test.conf:2: [account a] key 'server': unknown key; the keys here are host, port, "
-     "security, allow_plaintext, username, password, password_command, password_secret, auth, "
+     "security, allow_plaintext, username, password, password_command, password_secret, "
+     "goa_account, auth, "
      "folders, "
      "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command, "
      "poll_interval, max_connections"},
@@ -201,8 +202,6 @@ static const struct {
      "test.conf:5: [account a] key 'open_command': '%%' is not a placeholder; the placeholders "
      "are %%a (account), %%f (folder), %%u (UID), %%m (Message-ID) and %%%% (a percent sign)"},
     /* Whole-account checks. */
-    {"[account a]\nusername = u\npassword = p\n",
-     "test.conf:1: [account a]: key 'host' is missing; add host = the IMAP server's name"},
     {"[account a]\nhost = h\npassword = p\n",
      "test.conf:1: [account a]: key 'username' is missing; add username = your login name"},
     {"[account a]\nhost = h\nusername = u\n",
@@ -215,6 +214,12 @@ static const struct {
     {"[account a]\nhost = h\nusername = u\npassword_secret = service=imap;user\n",
      "test.conf:4: [account a] key 'password_secret': entry 2 is not attribute=value; write "
      "the attributes as secret-tool takes them, e.g. service=imap;user=me"},
+    {"[account a]\ngoa_account = me@gmail.com\nhost = imap.gmail.com\n",
+     "test.conf:3: [account a] key 'host': comes from GNOME Online Accounts with goa_account; "
+     "remove this line"},
+    {"[account a]\nusername = u\npassword = p\n",
+     "test.conf:1: [account a]: key 'host' is missing; add host = the IMAP server's name (or "
+     "goa_account = your address in GNOME Online Accounts)"},
     {"[account a]\nhost = h\nusername = u\npassword_secret = a=1; b=2; a=3\n",
      "test.conf:4: [account a] key 'password_secret': attribute 'a' is given twice"},
     {"[account a]\nhost = h\nusername = u\npassword_secret = ;\n",
