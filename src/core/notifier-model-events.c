@@ -292,13 +292,16 @@ void notifier_model_reset(struct notifier_model *m, const struct watch_event *ev
 }
 
 /* An account that stops in state "error" (password rejected, certificate
- * refused) gets one popup saying so — no more until it recovers, when the
- * popup closes. It has no messages, so no actions (count 0). */
+ * refused), or waits for its keyring to be unlocked, gets one popup saying
+ * so — no more until it recovers, when the popup closes. It has no
+ * messages, so no actions (count 0). */
 static void account_state(struct notifier_model *m, const struct watch_event *ev, GPtrArray *ops)
 {
 	guint64 *slot = g_hash_table_lookup(m->errors, ev->account);
+	bool locked = g_strcmp0(ev->state, "connecting") == 0 &&
+	              g_strcmp0(ev->detail, WATCH_DETAIL_KEYRING_LOCKED) == 0;
 
-	if (g_strcmp0(ev->state, "error") == 0) {
+	if (g_strcmp0(ev->state, "error") == 0 || locked) {
 		if (slot != NULL) {
 			return;
 		}
@@ -307,11 +310,15 @@ static void account_state(struct notifier_model *m, const struct watch_event *ev
 		slot = g_new(guint64, 1);
 		*slot = ++m->next_slot;
 		g_hash_table_insert(m->errors, g_strdup(ev->account), slot);
-		g_ptr_array_add(ops, notifier_model_op_notice(
-		                         *slot, CATEGORY_ERROR,
-		                         g_strdup_printf("Mail account %s needs attention", name),
-		                         notifier_model_clip(ev->detail != NULL ? ev->detail : "",
-		                                             NOTIFIER_ERROR_DETAIL_CHARS)));
+		g_ptr_array_add(
+		    ops, notifier_model_op_notice(
+		             *slot, CATEGORY_ERROR,
+		             locked ? g_strdup_printf("Mail account %s waits for the keyring", name)
+		                    : g_strdup_printf("Mail account %s needs attention", name),
+		             locked ? g_strdup("It connects as soon as the keyring holding its "
+		                               "password is unlocked.")
+		                    : notifier_model_clip(ev->detail != NULL ? ev->detail : "",
+		                                          NOTIFIER_ERROR_DETAIL_CHARS)));
 	} else if (slot != NULL &&
 	           (g_strcmp0(ev->state, "idle") == 0 || g_strcmp0(ev->state, "polling") == 0)) {
 		g_ptr_array_add(ops, notifier_model_op_close(*slot));

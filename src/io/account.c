@@ -646,8 +646,7 @@ static void keyring_locked(void *user_data)
 
 	g_message("account '%s': the keyring is locked; waiting for it to be unlocked",
 	          a->config->name);
-	password_set_state(a, WATCH_STATE_CONNECTING,
-	                   "waiting for the keyring to be unlocked (password_secret)");
+	password_set_state(a, WATCH_STATE_CONNECTING, WATCH_DETAIL_KEYRING_LOCKED);
 }
 
 /* goa_account: GOA's server and login in place of the configuration's;

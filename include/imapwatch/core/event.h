@@ -28,6 +28,11 @@ enum watch_state {
 	WATCH_STATE_DISABLED,
 };
 
+/* The detail of a `connecting` account whose password_secret is in a
+ * locked keyring: the account waits for the unlock, and the desktop hears
+ * of it once. */
+#define WATCH_DETAIL_KEYRING_LOCKED "waiting for the keyring to be unlocked (password_secret)"
+
 /* "disconnected", "connecting", …, as in the contract. */
 const char *watch_state_name(enum watch_state state);
 

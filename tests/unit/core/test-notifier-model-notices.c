@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The notifier model's popups about no message in particular: an account
- * in error, and a folder reset by the server (M3), which also withdraws
+ * in error or waiting for its keyring, and a folder reset by the server (M3), which also withdraws
  * the popups of the folder's old messages.
  */
 #include "notifier-model-harness.h"
@@ -47,6 +47,30 @@ static void test_account_error(void)
 	ops = feed_state(&f, "error", "again");
 	g_assert_cmpuint(ops->len, ==, 1);
 	g_assert_cmpuint(op_at(ops, 0)->slot, !=, slot);
+	fixture_clear(&f);
+}
+
+/* A keyring still locked at start: one popup while the account waits, none
+ * more however often the state repeats, closed when it is idle. */
+static void test_keyring_locked(void)
+{
+	struct fixture f;
+	GPtrArray *ops;
+
+	fixture_init(&f, NULL);
+	g_assert_cmpuint(feed_state(&f, "connecting", "")->len, ==, 0);
+	ops = feed_state(&f, "connecting", WATCH_DETAIL_KEYRING_LOCKED);
+	g_assert_cmpuint(ops->len, ==, 1);
+	const struct notifier_op *shown = op_at(ops, 0);
+	guint64 slot = shown->slot;
+	g_assert_cmpint(shown->type, ==, NOTIFIER_OP_SHOW);
+	g_assert_cmpstr(shown->summary, ==, "Mail account work waits for the keyring");
+	g_assert_cmpuint(feed_state(&f, "connecting", WATCH_DETAIL_KEYRING_LOCKED)->len, ==, 0);
+	g_assert_cmpuint(feed_state(&f, "authenticating", "")->len, ==, 0);
+	ops = feed_state(&f, "idle", "");
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpint(op_at(ops, 0)->type, ==, NOTIFIER_OP_CLOSE);
+	g_assert_cmpuint(op_at(ops, 0)->slot, ==, slot);
 	fixture_clear(&f);
 }
 
@@ -241,6 +265,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/notifier-model/account-error", test_account_error);
+	g_test_add_func("/notifier-model/keyring-locked", test_keyring_locked);
 	g_test_add_func("/notifier-model/reset", test_reset);
 	g_test_add_func("/notifier-model/reset-catchup", test_reset_catchup);
 	g_test_add_func("/notifier-model/duplicates", test_duplicates);
