@@ -28,6 +28,7 @@ import time
 import urllib.parse
 
 from harness_base import Fixture, HarnessError
+from harness_dovecot import Dovecot
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -277,3 +278,25 @@ class TokenCommand:
                 raise AssertionError(f"token command ran {self.runs()} of {count} "
                                      f"times within {timeout}s")
             time.sleep(0.05)  # polling a file for a condition, bounded
+
+
+def start_oauth_dovecot(authority, **kw):
+    """Starts authority, then a Dovecot whose oauth2 passdb asks it (kw:
+    more Dovecot options; no login penalty, so a refused token does not
+    slow the next login). Stops the authority again if Dovecot fails."""
+    authority.start()
+    dovecot = Dovecot(oauth2_introspection_url=authority.introspection_url,
+                      auth_penalty=False, **kw)
+    try:
+        dovecot.start()
+    except BaseException:
+        authority.stop()
+        raise
+    return dovecot
+
+
+def stop_oauth_dovecot(dovecot, authority):
+    try:
+        dovecot.stop()
+    finally:
+        authority.stop()

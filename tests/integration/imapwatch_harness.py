@@ -36,7 +36,8 @@ from harness_desktop import (  # noqa: F401
 from harness_dovecot import DEFAULT_USERS, Dovecot  # noqa: F401
 from harness_keyring import Keyring, SecretCalls  # noqa: F401
 from harness_message import encode_word, make_message  # noqa: F401
-from harness_oauth import TokenAuthority, TokenCommand  # noqa: F401
+from harness_oauth import (  # noqa: F401
+    TokenAuthority, TokenCommand, start_oauth_dovecot, stop_oauth_dovecot)
 from harness_pki import Certs, certs  # noqa: F401
 from harness_secrets import leaks_secret, secret_forms  # noqa: F401
 

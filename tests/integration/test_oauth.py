@@ -54,21 +54,11 @@ dovecot = None
 
 def setUpModule():
     global dovecot
-    authority.start()
-    dovecot = h.Dovecot(users=USERS, oauth2_introspection_url=authority.introspection_url,
-                        auth_penalty=False, notify=False)
-    try:
-        dovecot.start()
-    except BaseException:
-        authority.stop()
-        raise
+    dovecot = h.start_oauth_dovecot(authority, users=USERS, notify=False)
 
 
 def tearDownModule():
-    try:
-        dovecot.stop()
-    finally:
-        authority.stop()
+    h.stop_oauth_dovecot(dovecot, authority)
 
 
 def index_of(d, event, since=0):
