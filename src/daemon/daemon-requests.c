@@ -266,11 +266,36 @@ bool daemon_check(struct daemon *d, const char *account, GError **error)
 struct mark_request {
 	struct daemon *daemon;
 	GPtrArray *parts; /* struct mark_read_request * still running */
+	GPtrArray *waits; /* struct mark_wait *: groups waiting for credentials */
+	bool starting;    /* mark_start_groups() is still adding parts */
 	GError *error;    /* first failure */
 	daemon_done done;
 	void *user_data;
 	guint finish_source;
 };
+
+/* Key of one group: one connection per account and folder. */
+struct mark_group {
+	struct account *account;
+	struct mailbox *mailbox;
+	GArray *uids;
+};
+
+/* A group of the request waiting for its account's credentials (A5: a
+ * fresh token, as any new connection). */
+struct mark_wait {
+	struct mark_request *request;
+	struct mark_group *group; /* taken from the groups array */
+	struct account_credentials_wait *handle;
+};
+
+static void mark_group_free(gpointer p);
+
+static void mark_wait_free(struct mark_wait *w)
+{
+	mark_group_free(w->group);
+	g_free(w);
+}
 
 void daemon_mark_request_free(struct mark_request *r)
 {
@@ -278,6 +303,13 @@ void daemon_mark_request_free(struct mark_request *r)
 		mark_read_cancel(r->parts->pdata[i]);
 	}
 	g_ptr_array_unref(r->parts);
+	for (guint i = 0; i < r->waits->len; i++) {
+		struct mark_wait *w = r->waits->pdata[i];
+
+		account_credentials_cancel(w->group->account, w->handle);
+		mark_wait_free(w);
+	}
+	g_ptr_array_unref(r->waits);
 	g_clear_handle_id(&r->finish_source, g_source_remove);
 	g_clear_error(&r->error);
 	g_ptr_array_remove(r->daemon->requests, r);
@@ -299,6 +331,13 @@ struct mark_part {
 	struct mark_read_request *handle;
 };
 
+static void mark_request_maybe_finish(struct mark_request *r)
+{
+	if (!r->starting && r->parts->len == 0 && r->waits->len == 0 && r->finish_source == 0) {
+		r->finish_source = g_idle_add(mark_request_finish, r);
+	}
+}
+
 static void mark_part_done(const GError *error, void *user_data)
 {
 	struct mark_part *part = user_data;
@@ -309,22 +348,16 @@ static void mark_part_done(const GError *error, void *user_data)
 		r->error = g_error_new(DAEMON_ERROR, DAEMON_ERROR_FAILED, "%s", error->message);
 	}
 	g_free(part);
-	if (r->parts->len == 0 && r->finish_source == 0) {
-		r->finish_source = g_idle_add(mark_request_finish, r);
-	}
+	mark_request_maybe_finish(r);
 }
-
-/* Key of one group: one connection per account and folder. */
-struct mark_group {
-	struct account *account;
-	struct mailbox *mailbox;
-	GArray *uids;
-};
 
 static void mark_group_free(gpointer p)
 {
 	struct mark_group *g = p;
 
+	if (g == NULL) {
+		return; /* moved into a wait */
+	}
 	g_array_unref(g->uids);
 	g_free(g);
 }
@@ -358,6 +391,42 @@ static bool parse_message_id(const char *id, char **account, char **folder, uint
 	return true;
 }
 
+static void mark_fail(struct mark_request *r, const struct mark_group *g, const char *problem)
+{
+	if (r->error == NULL) {
+		r->error = g_error_new(DAEMON_ERROR, DAEMON_ERROR_FAILED, "account '%s': %s",
+		                       account_get_name(g->account), problem);
+	}
+}
+
+static void mark_start_part(struct mark_request *r, const struct mark_group *g,
+                            struct secret *credentials)
+{
+	struct mark_part *part = g_new0(struct mark_part, 1);
+
+	part->request = r;
+	part->handle = mark_read_start(
+	    account_get_login_config(g->account), credentials, mailbox_get_folder(g->mailbox),
+	    mailbox_get_uidvalidity(g->mailbox), (const uint32_t *)(void *)g->uids->data,
+	    g->uids->len, r->daemon->options.trace, mark_part_done, part);
+	g_ptr_array_add(r->parts, part->handle);
+}
+
+static void mark_credentials(struct secret *credentials, const char *problem, void *user_data)
+{
+	struct mark_wait *w = user_data;
+	struct mark_request *r = w->request;
+
+	g_ptr_array_remove(r->waits, w);
+	if (credentials == NULL) {
+		mark_fail(r, w->group, problem);
+	} else {
+		mark_start_part(r, w->group, credentials);
+	}
+	mark_wait_free(w);
+	mark_request_maybe_finish(r);
+}
+
 static void mark_start_groups(struct daemon *d, GPtrArray *groups, daemon_done done,
                               void *user_data)
 {
@@ -365,35 +434,32 @@ static void mark_start_groups(struct daemon *d, GPtrArray *groups, daemon_done d
 
 	r->daemon = d;
 	r->parts = g_ptr_array_new();
+	r->waits = g_ptr_array_new();
 	r->done = done;
 	r->user_data = user_data;
+	r->starting = true;
 	g_ptr_array_add(d->requests, r);
 	for (guint i = 0; i < groups->len; i++) {
 		struct mark_group *g = groups->pdata[i];
-		struct secret *password = account_get_password(g->account);
 
 		if (g->uids->len == 0) {
 			continue;
 		}
-		if (password == NULL) {
-			if (r->error == NULL) {
-				r->error = g_error_new(DAEMON_ERROR, DAEMON_ERROR_FAILED,
-				                       "account '%s' has not logged in yet",
-				                       account_get_name(g->account));
-			}
-			continue;
+		/* The group moves into the wait: the callback may come now or
+		 * later, and owns it either way. */
+		struct mark_wait *w = g_new0(struct mark_wait, 1);
+		w->request = r;
+		w->group = g;
+		groups->pdata[i] = NULL;
+		g_ptr_array_add(r->waits, w);
+		struct account_credentials_wait *handle =
+		    account_with_credentials(g->account, mark_credentials, w);
+		if (handle != NULL) {
+			w->handle = handle;
 		}
-		struct mark_part *part = g_new0(struct mark_part, 1);
-		part->request = r;
-		part->handle = mark_read_start(
-		    account_get_login_config(g->account), password, mailbox_get_folder(g->mailbox),
-		    mailbox_get_uidvalidity(g->mailbox), (const uint32_t *)(void *)g->uids->data,
-		    g->uids->len, d->options.trace, mark_part_done, part);
-		g_ptr_array_add(r->parts, part->handle);
 	}
-	if (r->parts->len == 0) {
-		r->finish_source = g_idle_add(mark_request_finish, r);
-	}
+	r->starting = false;
+	mark_request_maybe_finish(r);
 }
 
 static struct mark_group *group_for(GPtrArray *groups, struct account *a, struct mailbox *mb)

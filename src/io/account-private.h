@@ -74,11 +74,12 @@ struct account {
 	 * ACCOUNT_TOKEN_SHARE_US of its fetch, unless it expires within a
 	 * minute or a server refused it. */
 	bool oauth;
-	gint64 token_fetched; /* monotonic µs; 0: none, or refused */
-	gint64 token_expires; /* Unix s; 0: not said */
-	guint64 token_gen;    /* counts the tokens fetched */
-	guint64 refused_gen;  /* the token a server refused last, 0: none */
-	bool token_retried;   /* a refused token was answered with one fresh one */
+	gint64 token_fetched;        /* monotonic µs; 0: none, or refused */
+	gint64 token_expires;        /* Unix s; 0: not said */
+	guint64 token_gen;           /* counts the tokens fetched */
+	guint64 refused_gen;         /* the token a server refused last, 0: none */
+	bool token_retried;          /* a refused token was answered with one fresh one */
+	GPtrArray *credential_waits; /* struct account_credentials_wait *, for a token */
 
 	char *state_dir;
 	struct state_account *saved; /* what is on disk, plus fields kept as is */

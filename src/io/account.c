@@ -505,6 +505,7 @@ struct account *account_create(const struct config_account *config,
 	a->retired = g_ptr_array_new_with_free_func(account_folder_free);
 	a->slots = g_ptr_array_new_with_free_func(slot_free);
 	a->held = g_ptr_array_new_with_free_func((GDestroyNotify)watch_event_free);
+	a->credential_waits = g_ptr_array_new();
 	a->state_dir = g_strdup(options->state_dir);
 	a->options.state_dir = a->state_dir;
 	account_load(a);
@@ -541,6 +542,51 @@ static void password_done(const char *password, const GError *error, void *user_
 	connect_primary(a);
 }
 
+struct account_credentials_wait {
+	account_credentials_fn fn;
+	void *user_data;
+};
+
+/* The waits for a token get it (problem NULL) or the reason there is none. */
+static void credential_waits_answer(struct account *a, const char *problem)
+{
+	g_autoptr(GPtrArray) waits = g_steal_pointer(&a->credential_waits);
+
+	a->credential_waits = g_ptr_array_new();
+	for (guint i = 0; waits != NULL && i < waits->len; i++) {
+		struct account_credentials_wait *w = waits->pdata[i];
+
+		w->fn(problem == NULL ? a->password : NULL, problem, w->user_data);
+		g_free(w);
+	}
+}
+
+struct account_credentials_wait *
+account_with_credentials(struct account *a, account_credentials_fn fn, void *user_data)
+{
+	if (!a->oauth) {
+		fn(a->password, a->password == NULL ? "it has not logged in yet" : NULL, user_data);
+		return NULL;
+	}
+	/* Never the connections' shared token: a request of the user's is
+	 * rare, and a token of unknown expiry may have run out since. */
+	a->token_fetched = 0;
+	struct account_credentials_wait *w = g_new0(struct account_credentials_wait, 1);
+
+	w->fn = fn;
+	w->user_data = user_data;
+	g_ptr_array_add(a->credential_waits, w);
+	token_request(a);
+	return w;
+}
+
+void account_credentials_cancel(struct account *a, struct account_credentials_wait *w)
+{
+	if (w != NULL && g_ptr_array_remove(a->credential_waits, w)) {
+		g_free(w);
+	}
+}
+
 /* A token (or GOA password) for the waiting connections, or the reason
  * there is none: they start with it, or wait for their retry. */
 static void token_ready(struct account *a, const char *secret, gint64 expires_at,
@@ -554,6 +600,7 @@ static void token_ready(struct account *a, const char *secret, gint64 expires_at
 		                          problem_text);
 		g_warning("account '%s': %s", a->config->name, problem);
 		password_set_state(a, WATCH_STATE_ERROR, problem);
+		credential_waits_answer(a, problem);
 		for (guint i = 0; i < a->slots->len; i++) {
 			struct slot *s = a->slots->pdata[i];
 
@@ -577,6 +624,7 @@ static void token_ready(struct account *a, const char *secret, gint64 expires_at
 	a->token_expires = expires_at;
 	a->token_gen++;
 	password_set_state(a, WATCH_STATE_IDLE, NULL);
+	credential_waits_answer(a, NULL);
 	g_autoptr(GPtrArray) waiting = slots_snapshot(a);
 	for (guint i = 0; i < waiting->len; i++) {
 		struct slot *s = waiting->pdata[i];
@@ -772,6 +820,8 @@ void account_destroy(struct account *a)
 	password_request_cancel(a->password_request);
 	keyring_request_cancel(a->keyring_request);
 	goa_request_cancel(a->goa_request);
+	credential_waits_answer(a, "the account is going away");
+	g_ptr_array_unref(a->credential_waits);
 	goa_imap_clear(&a->goa);
 	g_free(a->login);
 	account_timer_clear(a, &a->stopped_timer);

@@ -29,6 +29,7 @@ import tempfile
 import time
 import unittest
 
+import bus_harness as b
 import imapwatch_harness as h
 from hostile_server import HostileServer, Scenario
 from imapwatch_harness import is_account_state, is_event
@@ -47,7 +48,7 @@ STORM = 6
 # folders uses one connection per folder (the token-sharing tests); tests
 # that fail logins on purpose must not slow the others down with Dovecot's
 # auth penalty. The users' passwords serve doveadm only.
-USERS = {f"oauth{i}": f"unused-{i}" for i in range(1, 13)}
+USERS = {f"oauth{i}": f"unused-{i}" for i in range(1, 14)}
 authority = h.TokenAuthority()
 dovecot = None
 
@@ -380,6 +381,30 @@ class TokenCommandTest(OAuthTestCase):
         self.assertIn(ev["state"], ("error", "backoff"), ev)
         self.assertEqual(self.introspected(cmd), [], "the daemon logged in with it")
         self.finish(d, user, traced=False)
+
+
+class MarkReadTest(OAuthTestCase):
+    def test_mark_read_gets_a_fresh_token(self):
+        """MarkRead opens a connection of its own, which asks for a fresh
+        token like any new connection: a token that ran out since the
+        account logged in does not fail it."""
+        user = "oauth13"
+        cmd = self.command(user, ttl=3, output="bare")
+        with b.SessionBus() as bus:
+            d = h.Daemon({ACCOUNT: self.account(user, cmd, "xoauth2")},
+                         args=["-v", "--trace-imap"],
+                         env={"DBUS_SESSION_BUS_ADDRESS": bus.address})
+            d.start()
+            self.addCleanup(d.kill)
+            self.wait_idle(d, cmd, max_runs=1)
+            uid = self.deliver(user, "read me from the bus")
+            ev = d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+            authority.wait_expired(cmd.tokens()[0])
+            self.assertEqual(b.call(bus, "MarkRead", [ev["id"]]), ())
+            self.assertIn("\\Seen", dovecot.state(user, "INBOX")[uid])
+            self.assertEqual(cmd.runs(), 2, self.introspected(cmd))
+            self.assertEqual(self.introspected(cmd)[-1], (cmd.tokens()[1], True))
+            self.finish(d, user)
 
 
 class _Closing(bytes):

@@ -109,6 +109,18 @@ void account_set_config(struct account *account, const struct config_account *co
 /* The password once known (config or password_command), else NULL. Take a
  * reference (secret_ref()) to keep it beyond the account's life. */
 struct secret *account_get_password(const struct account *account);
+
+/* Credentials for a connection of its own (mark as read): fn gets the
+ * password at once, or with per-connection tokens (A5) a token fetched for
+ * it once it comes — or NULL and the reason. Returns NULL if fn was called already; else a handle
+ * for account_credentials_cancel(), valid until fn is called. fn is called (with a reason) when the
+ * account goes away meanwhile. */
+typedef void (*account_credentials_fn)(struct secret *credentials, const char *problem,
+                                       void *user_data);
+struct account_credentials_wait;
+struct account_credentials_wait *
+account_with_credentials(struct account *account, account_credentials_fn fn, void *user_data);
+void account_credentials_cancel(struct account *account, struct account_credentials_wait *wait);
 /* The watched folders (config names, and what patterns matched on the
  * server), INBOX first. */
 guint account_get_n_folders(const struct account *account);
