@@ -22,9 +22,11 @@ what the daemon promises for tokens:
 """
 
 import base64
+import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 import unittest
@@ -48,7 +50,7 @@ STORM = 6
 # folders uses one connection per folder (the token-sharing tests); tests
 # that fail logins on purpose must not slow the others down with Dovecot's
 # auth penalty. The users' passwords serve doveadm only.
-USERS = {f"oauth{i}": f"unused-{i}" for i in range(1, 14)}
+USERS = {f"oauth{i}": f"unused-{i}" for i in range(1, 16)}
 authority = h.TokenAuthority()
 dovecot = None
 
@@ -405,6 +407,42 @@ class MarkReadTest(OAuthTestCase):
             self.assertEqual(cmd.runs(), 2, self.introspected(cmd))
             self.assertEqual(self.introspected(cmd)[-1], (cmd.tokens()[1], True))
             self.finish(d, user)
+
+
+class DoctorTest(OAuthTestCase):
+    def doctor(self, user, cmd, auth):
+        path = os.path.join(self.tmp, "config")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f"[account {ACCOUNT}]\n")
+            for k, v in self.account(user, cmd, auth).items():
+                f.write(f"{k} = {v}\n")
+        os.chmod(path, 0o600)
+        tool = os.environ.get("IMAPWATCH")
+        if not tool:
+            raise h.HarnessError("IMAPWATCH is not set to the built imapwatch")
+        out = subprocess.run([tool, "doctor", "--config", path], capture_output=True,
+                             timeout=60)
+        return out.stdout.decode() + out.stderr.decode()
+
+    def test_doctor_tells_the_token_and_the_mechanism(self):
+        user = "oauth14"
+        cmd = self.command(user, ttl=600)
+        text = self.doctor(user, cmd, "oauthbearer")
+        self.assertRegex(text, r"ok +token: from password_command \(not shown\), valid for "
+                               r"(9|10) min more")
+        self.assertRegex(text, rf"ok +login: accepted for user '{user}' \(auth = oauthbearer\)")
+        for token in cmd.tokens():
+            self.assertNotIn(token, text)
+
+    def test_doctor_tells_what_the_server_said(self):
+        user = "oauth15"
+        cmd = self.command(user, mode="invalid")
+        text = self.doctor(user, cmd, "xoauth2")
+        self.assertRegex(text, rf"FAIL +login: the server rejected the access token for "
+                               rf"user '{user}'")
+        self.assertIn("the server says of the token: status", text)
+        for token in cmd.tokens():
+            self.assertNotIn(token, text)
 
 
 class _Closing(bytes):
