@@ -307,6 +307,22 @@ void mailbox_compact_vanished(struct mailbox *mb, const uint32_t *uids, size_t n
 	}
 }
 
+/* True if the details kept for uid (what its last event said) have these
+ * flags. */
+static bool details_flags_same(const struct mailbox *mb, uint32_t uid, uint16_t bits,
+                               uint32_t keywords)
+{
+	const struct mailbox_message *m = mailbox_get_message(mb, uid);
+	uint16_t known_bits = 0;
+	uint32_t known_keywords = 0;
+
+	if (m == NULL) {
+		return false;
+	}
+	mailbox_flags_parse((const char *const *)m->flags, &known_bits, &known_keywords);
+	return known_bits == bits && known_keywords == keywords;
+}
+
 void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 {
 	uint16_t bits = 0;
@@ -342,8 +358,11 @@ void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 	}
 	if (mb->selecting) {
 		/* QRESYNC's changes since the mod-sequence we resynchronise
-		 * from; anything older was reported before. */
-		if (f->modseq > mb->resync_base || (f->modseq == 0 && seen == was_unseen)) {
+		 * from; anything older was reported before. A message that
+		 * came since is among them with the flags it was reported
+		 * with: no change, unless they differ now. */
+		if ((f->modseq > mb->resync_base || (f->modseq == 0 && seen == was_unseen)) &&
+		    !details_flags_same(mb, f->uid, bits, keywords)) {
 			defer(mb, WATCH_EVENT_CHANGED, f->uid, f->flags, seen);
 		}
 		return;

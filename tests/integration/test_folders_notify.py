@@ -73,8 +73,20 @@ class NotifyTest(unittest.TestCase):
         counts = collections.Counter((e["folder"], e["uid"]) for e in d.events_so_far()
                                      if e["event"] == "new")
         self.assertTrue(all(n == 1 for n in counts.values()), counts)
+        # A visit to another folder selects INBOX again afterwards; its
+        # new message, unchanged since it was reported, is no "changed".
+        since = d.mark()
+        home = deliver(user, "INBOX", "at home")
+        d.wait_for(is_event("new", folder="INBOX", uid=home), timeout=EVENT_TIMEOUT,
+                   since=since)
+        away = deliver(user, "Work", "a visit")
+        d.wait_for(is_event("new", folder="Work", uid=away), timeout=EVENT_TIMEOUT,
+                   since=since)
+        d.assert_no_event(is_event("changed"), within=1.5, since=since)
+        sent["INBOX"], sent["Work"] = (sent["INBOX"], home), (sent["Work"], away)
         for folder in folders:
-            self.assertEqual(dovecot.state(user, folder), {sent[folder]: frozenset()})
+            uids = sent[folder] if isinstance(sent[folder], tuple) else (sent[folder],)
+            self.assertEqual(dovecot.state(user, folder), {u: frozenset() for u in uids})
         d.stop()
 
     def test_star_skips_junk_trash_and_sent(self):

@@ -367,11 +367,61 @@ static const struct transcript burst_unasked = {
     .events = BURST_UNSEEN(0) BURST_NEW(4, "a4", "", "false") BURST_UNSEEN(1),
 };
 
+/* A message reported as new since the last selection comes back in the
+ * QRESYNC resync (its mod-sequence is newer than the one resumed from)
+ * with the flags it was reported with: no change. One whose flags did
+ * change meanwhile is one. */
+static const struct step new_since_steps[] = {
+    {"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n",
+     "A1 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A1 OK [CAPABILITY IMAP4rev1 ENABLE IDLE CONDSTORE QRESYNC ESEARCH] in\r\n",
+     "A2 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA2 OK\r\n", "A3 EXAMINE INBOX\r\n"},
+    {"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [HIGHESTMODSEQ 10] x\r\nA3 OK\r\n",
+     "A4 UID SEARCH RETURN (ALL) ALL\r\n"},
+    {"* ESEARCH (TAG \"A4\") UID ALL 1\r\nA4 OK\r\n", "A5 UID SEARCH RETURN (ALL) UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A5\") UID ALL\r\nA5 OK\r\n", "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* 3 EXISTS\r\n", "DONE\r\n"},
+    {"A6 OK\r\n", "A7 UID FETCH 2:*" FETCH_NEW},
+    {"* 2 FETCH (UID 2 FLAGS () MODSEQ (11) BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\n"
+     "Subject: a2\r\n\r\n)\r\n"
+     "* 3 FETCH (UID 3 FLAGS () MODSEQ (12) BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\n"
+     "Subject: a3\r\n\r\n)\r\nA7 OK\r\n",
+     "A8 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"<RESYNC>", "DONE\r\n"},
+    {"A8 OK\r\n", "A9 EXAMINE INBOX (QRESYNC (7 10))\r\n"},
+    {"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* 2 FETCH (UID 2 FLAGS () MODSEQ (11))\r\n"
+     "* 3 FETCH (UID 3 FLAGS ($Important) MODSEQ (13))\r\n* OK [HIGHESTMODSEQ 13] x\r\n"
+     "A9 OK\r\n",
+     "A10 UID SEARCH RETURN (ALL) UID 1:3\r\n"},
+    {"* ESEARCH (TAG \"A10\") UID ALL 1:3\r\nA10 OK\r\n",
+     "A11 UID SEARCH RETURN (COUNT) UID 1:3 UNSEEN\r\n"},
+    {"* ESEARCH (TAG \"A11\") UID COUNT 2\r\nA11 OK\r\n", "A12 IDLE\r\n"},
+    {NULL, NULL},
+};
+
+static const struct transcript new_since = {
+    .name = "qresync-new-since-is-no-change",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = new_since_steps,
+    .events =
+        "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n" BURST_NEW(
+            2, "a2", "", "false")
+            BURST_NEW(3, "a3", "", "false") "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":"
+                                            "\"INBOX\",\"count\":2}\n"
+                                            "{\"event\":\"changed\",\"account\":\"work\","
+                                            "\"folder\":\"INBOX\",\"uidvalidity\":7,"
+                                            "\"uid\":3,\"id\":\"work/INBOX/7/"
+                                            "3\",\"flags\":[\"$Important\"],\"seen\":false}\n",
+};
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
-	    &qresync, &resume,        &condstore, &condstore_resume,
-	    &reset,   &reset_restart, &burst,     &burst_unasked,
+	    &qresync, &new_since,     &resume, &condstore,     &condstore_resume,
+	    &reset,   &reset_restart, &burst,  &burst_unasked,
 	};
 
 	g_test_init(&argc, &argv, NULL);
