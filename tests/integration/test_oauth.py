@@ -406,6 +406,19 @@ class MarkReadTest(OAuthTestCase):
             self.assertIn("\\Seen", dovecot.state(user, "INBOX")[uid])
             self.assertEqual(cmd.runs(), 2, self.introspected(cmd))
             self.assertEqual(self.introspected(cmd)[-1], (cmd.tokens()[1], True))
+            # Nowhere else either: not on the bus, not in the process's
+            # arguments or environment, not in --check-config.
+            seen = [repr(b.call(bus, "GetStatus")),
+                    repr(b.call(bus, "ListMessages", "", "", False))]
+            for what in ("cmdline", "environ"):
+                with open(f"/proc/{d.proc.pid}/{what}", "rb") as f:
+                    seen.append(f.read().decode(errors="replace"))
+            check = subprocess.run([d.binary, "--check-config", "--config", d.config_path],
+                                   capture_output=True, timeout=30)
+            seen.append(check.stdout.decode() + check.stderr.decode())
+            for token in cmd.tokens():
+                for text in seen:
+                    self.assertNotIn(token, text)
             self.finish(d, user)
 
 
