@@ -133,6 +133,7 @@ class Installed(unittest.TestCase):
             "man-conf": self.under_prefix("share", "man", "man5", "imapwatch.conf.5"),
             "example": self.under_prefix("share", "doc", "imapwatch", "config.example"),
             "readme": self.under_prefix("share", "doc", "imapwatch", "README.md"),
+            "license": self.under_prefix("share", "doc", "imapwatch", "LICENSE"),
         }
         # The command-line tool, once this tree builds it.
         if os.path.isfile(os.path.join(self.build, "imapwatch")):
