@@ -70,3 +70,14 @@ install(FILES ${PROJECT_SOURCE_DIR}/docs/man/imapwatch.conf.5
 install(FILES ${PROJECT_SOURCE_DIR}/data/config.example ${PROJECT_SOURCE_DIR}/README.md
               ${PROJECT_SOURCE_DIR}/LICENSE
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# Shell completions, where bash-completion, zsh and fish look for them.
+install(FILES ${PROJECT_SOURCE_DIR}/data/completions/imapwatch.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME imapwatch)
+install(FILES ${PROJECT_SOURCE_DIR}/data/completions/imapwatch.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME imapwatchd)
+install(FILES ${PROJECT_SOURCE_DIR}/data/completions/_imapwatch
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+install(FILES ${PROJECT_SOURCE_DIR}/data/completions/imapwatch.fish
+              ${PROJECT_SOURCE_DIR}/data/completions/imapwatchd.fish
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)

@@ -134,6 +134,15 @@ class Installed(unittest.TestCase):
             "example": self.under_prefix("share", "doc", "imapwatch", "config.example"),
             "readme": self.under_prefix("share", "doc", "imapwatch", "README.md"),
             "license": self.under_prefix("share", "doc", "imapwatch", "LICENSE"),
+            "bash-imapwatch": self.under_prefix("share", "bash-completion", "completions",
+                                                "imapwatch"),
+            "bash-imapwatchd": self.under_prefix("share", "bash-completion", "completions",
+                                                 "imapwatchd"),
+            "zsh": self.under_prefix("share", "zsh", "site-functions", "_imapwatch"),
+            "fish-imapwatch": self.under_prefix("share", "fish", "vendor_completions.d",
+                                                "imapwatch.fish"),
+            "fish-imapwatchd": self.under_prefix("share", "fish", "vendor_completions.d",
+                                                 "imapwatchd.fish"),
         }
         # The command-line tool, once this tree builds it.
         if os.path.isfile(os.path.join(self.build, "imapwatch")):
