@@ -238,13 +238,7 @@ class SessionBus(h.Fixture):
 
     def stop(self):
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=5)
+            h.stop_process(self.proc)
             self.proc.stdout.close()
             self.proc = None
         if self.dir:

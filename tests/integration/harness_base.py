@@ -74,6 +74,18 @@ def _run(argv, *, input=None, timeout=DOVEADM_TIMEOUT, check=True):
     return proc
 
 
+def stop_process(proc, timeout=5):
+    """Ends proc (SIGTERM, SIGKILL if it is still there after timeout
+    seconds) and reaps it; nothing if it is gone already."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 def free_port():
     """A loopback TCP port that was free a moment ago (bind 0, release)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

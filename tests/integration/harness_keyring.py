@@ -37,7 +37,8 @@ import subprocess
 import threading
 import time
 
-from harness_base import READY_TIMEOUT, Fixture, HarnessError, _mkdtemp, _rmtree, find_tool
+from harness_base import (READY_TIMEOUT, Fixture, HarnessError, _mkdtemp, _rmtree, find_tool,
+                          stop_process)
 
 SECRETS = "org.freedesktop.secrets"
 SERVICE_PATH = "/org/freedesktop/secrets"
@@ -85,13 +86,7 @@ class Keyring(Fixture):
 
     def stop(self):
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=5)
+            stop_process(self.proc)
             self.proc = None
         if self.home:
             _rmtree(self.home)
@@ -228,12 +223,7 @@ class SecretCalls(Fixture):
 
     def stop(self):
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+            stop_process(self.proc)
             self._reader.join(timeout=5)
             self.proc.stdout.close()
             self.proc = None

@@ -90,11 +90,7 @@ class FakeGoa:
     def close(self):
         if self.proc.stdin:
             self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        h.stop_process(self.proc)
         self.proc.stdout.close()
 
 
