@@ -267,55 +267,6 @@ def temp_home(prefix):
     return home, dict(dirs, HOME=home)
 
 
-def end(proc, timeout):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-class Keyring(h.Fixture):
-    """gnome-keyring-daemon's Secret Service on a private bus, its login
-    keyring made and unlocked in a temp dir."""
-
-    def __init__(self, bus):
-        self.bus = bus
-        self.home = self.proc = None
-
-    def start(self):
-        self.home, dirs = temp_home("imapwatch-peers-keyring-")
-        env = self.bus.env(**dirs)
-        self.proc = subprocess.Popen(
-            [h.find_tool("gnome-keyring-daemon"), "--foreground", "--unlock",
-             "--components=secrets",
-             f"--control-directory={os.path.join(dirs['XDG_RUNTIME_DIR'], 'keyring')}"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=env, start_new_session=True)
-        # --unlock reads the login keyring's password from stdin (and makes
-        # that keyring, the default collection, when there is none).
-        self.proc.stdin.write(b"peers-bench")
-        self.proc.stdin.close()
-        wait = subprocess.run(
-            [h.find_tool("gdbus"), "wait", "--address", self.bus.address,
-             "--timeout", str(int(h.READY_TIMEOUT)), "org.freedesktop.secrets"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        if wait.returncode != 0 or self.proc.poll() is not None:
-            self.stop()
-            raise h.HarnessError("gnome-keyring-daemon did not take org.freedesktop.secrets: "
-                                 + wait.stderr.decode(errors="replace"))
-
-    def stop(self):
-        if self.proc is not None:
-            end(self.proc, 5)
-            self.proc = None
-        if self.home:
-            h._rmtree(self.home)
-            self.home = None
-
-
 class Mailnag:
     """mailnag as a user runs it (`mailnag`, logging to stdout), in a HOME
     of its own, on the bench's bus, with one account: user on port."""
@@ -394,7 +345,7 @@ class Mailnag:
         if self.proc is not None:
             # On SIGTERM mailnag closes its connections and plugins; it
             # gives that up to 10 s itself.
-            end(self.proc, 15)
+            h.stop_process(self.proc, 15)
             self.proc = None
         if self.home:
             h._rmtree(self.home)
@@ -634,7 +585,7 @@ def main():
     h.find_tool("gnome-keyring-daemon")
     ensure_matplotlib()
 
-    with Dovecot() as dc, b.SessionBus() as bus, Keyring(bus) as keyring:
+    with Dovecot() as dc, b.SessionBus() as bus, h.Keyring(bus.address, "peers-bench") as keyring:
         small = side_by_side(args, dc, bus, keyring)
         big = None if args.skip_big else big_start(args, dc, bus)
         # Reported before the server stops: then the IDLE clients' readers spin.

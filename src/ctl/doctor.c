@@ -390,14 +390,7 @@ static void goa_found_cb(struct goa_imap *imap, const GError *error, void *user_
 	}
 	d->goa = *imap;
 	memset(imap, 0, sizeof(*imap));
-	d->goa_login = g_memdup2(d->account, sizeof(*d->account));
-	d->goa_login->host = d->goa.host;
-	d->goa_login->port = d->goa.port;
-	d->goa_login->security = d->goa.security;
-	d->goa_login->username = d->goa.username;
-	d->goa_login->auth = !d->goa.oauth2                                ? CONFIG_AUTH_AUTO
-	                     : d->account->auth == CONFIG_AUTH_OAUTHBEARER ? CONFIG_AUTH_OAUTHBEARER
-	                                                                   : CONFIG_AUTH_XOAUTH2;
+	d->goa_login = goa_imap_login(d->account, &d->goa);
 	d->account = d->goa_login;
 	g_autofree char *user = doctor_safe(d->goa.username);
 	doctor_report(d, DOCTOR_OK, "GNOME Online Accounts: %s port %u, security = %s, user '%s'",

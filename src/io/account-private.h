@@ -69,11 +69,12 @@ struct account {
 	 * command runs, ERROR when it failed, IDLE (no part) otherwise. */
 	enum watch_state password_state;
 	char *password_detail;
-	/* OAuth with a token command (A5): a token for every connection. The
-	 * one in password serves the connections that start within
-	 * ACCOUNT_TOKEN_SHARE_US of its fetch, unless it expires within a
-	 * minute or a server refused it. */
-	bool oauth;
+	/* Credentials per connection (A5): OAuth with a token command, or
+	 * goa_account (a token or a password). The ones in password serve
+	 * the connections that start within ACCOUNT_TOKEN_SHARE_US of their
+	 * fetch (token commands only), unless they expire within a minute or
+	 * a server refused them. */
+	bool per_connection;
 	gint64 token_fetched;        /* monotonic µs; 0: none, or refused */
 	gint64 token_expires;        /* Unix s; 0: not said */
 	guint64 token_gen;           /* counts the tokens fetched */

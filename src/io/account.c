@@ -277,6 +277,28 @@ static guint others_in(const struct slot *s)
 	return n;
 }
 
+/* The slot could not connect or lost its connection: in error for good,
+ * or a retry after the policy's delay. */
+static void slot_failed(struct slot *s, enum imap_failure failure, const char *message)
+{
+	struct account *a = s->account;
+	uint32_t delay;
+
+	if (!supervisor_slot_failed(&s->policy, failure, a->offline, a->env->now(),
+	                            a->env->random(), &delay)) {
+		slot_set_state(s, WATCH_STATE_ERROR, message);
+		return;
+	}
+	g_autofree char *detail =
+	    g_strdup_printf("%s, retrying in %u s%s", message, (delay + 999) / 1000,
+	                    a->offline ? " or when the network returns" : "");
+	g_message("connection failed for account '%s'%s%s: %s", a->config->name,
+	          s->home != NULL ? " folder " : "",
+	          s->home != NULL ? mailbox_get_folder(s->home->mailbox) : "", detail);
+	s->retry_timer = a->env->timer_add(delay, retry_cb, s);
+	slot_set_state(s, WATCH_STATE_BACKOFF, detail);
+}
+
 static void conn_failed(struct connection *c, enum imap_failure failure,
                         const char *connection_message, void *user_data)
 {
@@ -284,7 +306,6 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 	struct account *a = s->account;
 	/* The message belongs to the connection destroyed below. */
 	g_autofree char *message = g_strdup(connection_message);
-	uint32_t delay;
 
 	(void)c;
 	slot_drop_connection(s);
@@ -309,12 +330,13 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_plan(a);
 		return;
 	}
-	if (a->oauth && (failure == IMAP_FAILURE_CREDENTIALS || failure == IMAP_FAILURE_REAUTH) &&
+	if (a->per_connection &&
+	    (failure == IMAP_FAILURE_CREDENTIALS || failure == IMAP_FAILURE_REAUTH) &&
 	    s->token_gen == a->token_gen) {
 		/* Not this token again (A5). */
 		a->token_fetched = 0;
 	}
-	if (a->oauth && failure == IMAP_FAILURE_CREDENTIALS &&
+	if (a->per_connection && failure == IMAP_FAILURE_CREDENTIALS &&
 	    (s->token_gen < a->token_gen || s->token_gen == a->refused_gen)) {
 		/* A token already given up after another connection's refusal
 		 * (several connections log in with one): this one tries the
@@ -323,7 +345,7 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_slot_connect(s);
 		return;
 	}
-	if (a->oauth && failure == IMAP_FAILURE_CREDENTIALS && !a->token_retried) {
+	if (a->per_connection && failure == IMAP_FAILURE_CREDENTIALS && !a->token_retried) {
 		/* A5: a helper may hand out a stale cached token once: one
 		 * fresh token, one more try, before the account stops. */
 		a->token_retried = true;
@@ -335,19 +357,7 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_slot_connect(s);
 		return;
 	}
-	if (!supervisor_slot_failed(&s->policy, failure, a->offline, a->env->now(),
-	                            a->env->random(), &delay)) {
-		slot_set_state(s, WATCH_STATE_ERROR, message);
-		return;
-	}
-	g_autofree char *detail =
-	    g_strdup_printf("%s, retrying in %u s%s", message, (delay + 999) / 1000,
-	                    a->offline ? " or when the network returns" : "");
-	g_message("connection failed for account '%s'%s%s: %s", a->config->name,
-	          s->home != NULL ? " folder " : "",
-	          s->home != NULL ? mailbox_get_folder(s->home->mailbox) : "", detail);
-	s->retry_timer = a->env->timer_add(delay, retry_cb, s);
-	slot_set_state(s, WATCH_STATE_BACKOFF, detail);
+	slot_failed(s, failure, message);
 }
 
 static void conn_finished(struct connection *c, void *user_data)
@@ -408,7 +418,7 @@ void account_slot_connect(struct slot *s)
 
 	/* Connecting now supersedes a retry that was due later. */
 	account_timer_clear(a, &s->retry_timer);
-	if (a->oauth && !token_fresh(a)) {
+	if (a->per_connection && !token_fresh(a)) {
 		/* A5: a fresh token for every login; the command runs once
 		 * for the connections waiting together. */
 		s->wants_token = true;
@@ -498,8 +508,9 @@ struct account *account_create(const struct config_account *config,
 	a->state = WATCH_STATE_DISCONNECTED;
 	a->detail = g_strdup("");
 	a->password_state = WATCH_STATE_IDLE;
-	a->oauth = config->password_command != NULL &&
-	           (config->auth == CONFIG_AUTH_XOAUTH2 || config->auth == CONFIG_AUTH_OAUTHBEARER);
+	a->per_connection =
+	    config->password_command != NULL &&
+	    (config->auth == CONFIG_AUTH_XOAUTH2 || config->auth == CONFIG_AUTH_OAUTHBEARER);
 	a->budget = config->max_connections > 0 ? config->max_connections : 1;
 	a->folders = g_ptr_array_new_with_free_func(account_folder_free);
 	a->retired = g_ptr_array_new_with_free_func(account_folder_free);
@@ -564,7 +575,7 @@ static void credential_waits_answer(struct account *a, const char *problem)
 struct account_credentials_wait *
 account_with_credentials(struct account *a, account_credentials_fn fn, void *user_data)
 {
-	if (!a->oauth) {
+	if (!a->per_connection) {
 		fn(a->password, a->password == NULL ? "it has not logged in yet" : NULL, user_data);
 		return NULL;
 	}
@@ -606,14 +617,8 @@ static void token_ready(struct account *a, const char *secret, gint64 expires_at
 
 			if (s->wants_token) {
 				/* Retried with backoff like a failed connection. */
-				uint32_t delay = 0;
-
 				s->wants_token = false;
-				supervisor_slot_failed(&s->policy, IMAP_FAILURE_TRANSIENT,
-				                       a->offline, a->env->now(), a->env->random(),
-				                       &delay);
-				s->retry_timer = a->env->timer_add(delay, retry_cb, s);
-				slot_set_state(s, WATCH_STATE_BACKOFF, problem);
+				slot_failed(s, IMAP_FAILURE_TRANSIENT, problem);
 			}
 		}
 		return;
@@ -713,15 +718,8 @@ static void goa_found(struct goa_imap *imap, const GError *error, void *user_dat
 	a->goa = *imap;
 	memset(imap, 0, sizeof(*imap));
 	g_free(a->login);
-	a->login = g_memdup2(a->config, sizeof(*a->config));
-	a->login->host = a->goa.host;
-	a->login->port = a->goa.port;
-	a->login->security = a->goa.security;
-	a->login->username = a->goa.username;
-	a->login->auth = !a->goa.oauth2                               ? CONFIG_AUTH_AUTO
-	                 : a->config->auth == CONFIG_AUTH_OAUTHBEARER ? CONFIG_AUTH_OAUTHBEARER
-	                                                              : CONFIG_AUTH_XOAUTH2;
-	a->oauth = true;
+	a->login = goa_imap_login(a->config, &a->goa);
+	a->per_connection = true;
 	g_message("account '%s': GNOME Online Accounts gives %s port %u, user '%s', %s",
 	          a->config->name, a->goa.host, a->goa.port, a->goa.username,
 	          a->goa.oauth2 ? "OAuth 2 tokens" : "a password");
@@ -736,7 +734,7 @@ void account_start(struct account *a)
 		a->goa_request = goa_lookup_start(a->config->goa_account, goa_found, a);
 		return;
 	}
-	if (a->oauth) {
+	if (a->per_connection) {
 		connect_primary(a);
 		return;
 	}

@@ -21,7 +21,8 @@
 
 struct goa_request {
 	GCancellable *cancellable;
-	char *identity;
+	char *identity;    /* a lookup's */
+	char *object_path; /* a credentials request's account */
 	goa_lookup_callback lookup;
 	goa_credentials_callback credentials;
 	void *user_data;
@@ -36,10 +37,26 @@ void goa_imap_clear(struct goa_imap *imap)
 	memset(imap, 0, sizeof(*imap));
 }
 
+struct config_account *goa_imap_login(const struct config_account *config,
+                                      const struct goa_imap *imap)
+{
+	struct config_account *login = g_memdup2(config, sizeof(*config));
+
+	login->host = imap->host;
+	login->port = imap->port;
+	login->security = imap->security;
+	login->username = imap->username;
+	login->auth = !imap->oauth2                             ? CONFIG_AUTH_AUTO
+	              : config->auth == CONFIG_AUTH_OAUTHBEARER ? CONFIG_AUTH_OAUTHBEARER
+	                                                        : CONFIG_AUTH_XOAUTH2;
+	return login;
+}
+
 static void request_free(struct goa_request *r)
 {
 	g_clear_object(&r->cancellable);
 	g_free(r->identity);
+	g_free(r->object_path);
 	g_free(r);
 }
 
@@ -289,11 +306,11 @@ static void got_bus(GObject *source, GAsyncResult *result, gpointer data)
 		return;
 	}
 	if (r->oauth2) {
-		g_dbus_connection_call(bus, GOA_NAME, r->identity, GOA_OAUTH2, "GetAccessToken",
+		g_dbus_connection_call(bus, GOA_NAME, r->object_path, GOA_OAUTH2, "GetAccessToken",
 		                       NULL, G_VARIANT_TYPE("(si)"), G_DBUS_CALL_FLAGS_NONE,
 		                       GOA_CALL_TIMEOUT_MS, r->cancellable, got_credentials, r);
 	} else {
-		g_dbus_connection_call(bus, GOA_NAME, r->identity, GOA_PASSWORD, "GetPassword",
+		g_dbus_connection_call(bus, GOA_NAME, r->object_path, GOA_PASSWORD, "GetPassword",
 		                       g_variant_new("(s)", GOA_IMAP_PASSWORD_ID),
 		                       G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE,
 		                       GOA_CALL_TIMEOUT_MS, r->cancellable, got_credentials, r);
@@ -306,8 +323,7 @@ struct goa_request *goa_credentials_start(const struct goa_imap *imap,
 	struct goa_request *r = g_new0(struct goa_request, 1);
 
 	r->cancellable = g_cancellable_new();
-	/* The object path rides in identity's place. */
-	r->identity = g_strdup(imap->object_path);
+	r->object_path = g_strdup(imap->object_path);
 	r->credentials = callback;
 	r->user_data = user_data;
 	r->oauth2 = imap->oauth2;

@@ -474,10 +474,7 @@ def deliver(dovecot, user, folder, subject, **kwargs):
 
 
 def cli_binary():
-    path = os.environ.get("IMAPWATCH")
-    if not path or not os.access(path, os.X_OK):
-        raise h.HarnessError("IMAPWATCH is not set to the built imapwatch (ctest sets it)")
-    return path
+    return h.program("IMAPWATCH")
 
 
 def cli(bus, *args, env=None, timeout=90):

@@ -74,6 +74,17 @@ def _run(argv, *, input=None, timeout=DOVEADM_TIMEOUT, check=True):
     return proc
 
 
+def program(env_var):
+    """The built program that ctest names in env_var (IMAPWATCHD, IMAPWATCH,
+    IMAPWATCH_TEST_...); a HarnessError when it is not there."""
+    path = os.environ.get(env_var)
+    if not path:
+        raise HarnessError(f"{env_var} is not set (ctest sets it to the built program)")
+    if not os.access(path, os.X_OK):
+        raise HarnessError(f"{env_var}={path} is not executable")
+    return path
+
+
 def stop_process(proc, timeout=5):
     """Ends proc (SIGTERM, SIGKILL if it is still there after timeout
     seconds) and reaps it; nothing if it is gone already."""

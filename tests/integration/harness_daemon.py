@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from harness_base import Fixture, HarnessError, _mkdtemp, _rmtree
+from harness_base import Fixture, _mkdtemp, _rmtree, program
 
 
 class Daemon(Fixture):
@@ -28,13 +28,7 @@ class Daemon(Fixture):
 
     def __init__(self, accounts, daemon=None, raw_config=None, env=None,
                  name="imapwatchd", args=()):
-        path = os.environ.get("IMAPWATCHD")
-        if not path:
-            raise HarnessError("IMAPWATCHD is not set (ctest sets it to the "
-                               "built imapwatchd)")
-        if not os.access(path, os.X_OK):
-            raise HarnessError(f"IMAPWATCHD={path} is not executable")
-        self.binary = path
+        self.binary = program("IMAPWATCHD")
         self.accounts = accounts
         self.daemon_keys = {"notifications": False}
         self.daemon_keys.update(daemon or {})

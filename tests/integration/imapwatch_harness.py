@@ -29,7 +29,7 @@ IMAPWATCH_TEST_KEEP=1 to keep temp dirs.
 
 from harness_base import (  # noqa: F401
     DEBUG, DOVEADM_TIMEOUT, KEEP, READY_TIMEOUT, Fixture, HarnessError, _mkdtemp, _rmtree, _run,
-    find_tool, free_port, stop_process)
+    find_tool, free_port, program, stop_process)
 from harness_daemon import Daemon, _name, is_account_state, is_event  # noqa: F401
 from harness_desktop import (  # noqa: F401
     DUNSTRC, BusMonitor, Desktop, _killpg, _start_with_fd, parse_notify, re_header)

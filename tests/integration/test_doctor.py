@@ -18,10 +18,7 @@ TIMEOUT = 90
 
 
 def doctor_binary():
-    path = os.environ.get("IMAPWATCH")
-    if not path or not os.access(path, os.X_OK):
-        raise h.HarnessError("IMAPWATCH is not set to the built imapwatch")
-    return path
+    return h.program("IMAPWATCH")
 
 
 class DoctorTest(unittest.TestCase):

@@ -59,9 +59,7 @@ class FakeGoa:
     exits when close() ends its input."""
 
     def __init__(self, address, *args):
-        tool = os.environ.get("IMAPWATCH_TEST_FAKE_GOA")
-        if not tool:
-            raise h.HarnessError("IMAPWATCH_TEST_FAKE_GOA is not set (ctest sets it)")
+        tool = h.program("IMAPWATCH_TEST_FAKE_GOA")
         self.proc = subprocess.Popen(
             [tool, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
             env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address), start_new_session=True)

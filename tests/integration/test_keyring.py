@@ -115,20 +115,6 @@ def run_tool(argv, on_bus=None, timeout=60):
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
-def cli_binary():
-    path = os.environ.get("IMAPWATCH")
-    if not path or not os.access(path, os.X_OK):
-        raise h.HarnessError("IMAPWATCH is not set to the built imapwatch")
-    return path
-
-
-def daemon_binary():
-    path = os.environ.get("IMAPWATCHD")
-    if not path or not os.access(path, os.X_OK):
-        raise h.HarnessError("IMAPWATCHD is not set to the built imapwatchd")
-    return path
-
-
 class KeyringTestCase(unittest.TestCase):
     maxDiff = None
 
@@ -353,7 +339,7 @@ class DoctorLockedTest(LockedKeyringTest):
     def test_doctor_says_locked_and_goes_on(self):
         with tempfile.TemporaryDirectory(prefix="imapwatch-keyring-doctor-") as tmp:
             path = write_config(tmp, account(self.user, port=h.free_port()))
-            rc, out, err = run_tool([cli_binary(), "doctor", "--config", path],
+            rc, out, err = run_tool([h.program("IMAPWATCH"), "doctor", "--config", path],
                                     on_bus=self.bus.address)
         self.assertEqual(rc, 1, out + err)
         self.assertRegex(out, r"(?m)^\s*FAIL\s+password: the keyring holding it is locked$")
@@ -369,12 +355,12 @@ class ConfigTest(unittest.TestCase):
     def doctor(self, keys, address):
         with tempfile.TemporaryDirectory(prefix="imapwatch-keyring-doctor-") as tmp:
             path = write_config(tmp, keys)
-            return run_tool([cli_binary(), "doctor", "--config", path], on_bus=address)
+            return run_tool([h.program("IMAPWATCH"), "doctor", "--config", path], on_bus=address)
 
     def check_config(self, keys):
         with tempfile.TemporaryDirectory(prefix="imapwatch-keyring-check-") as tmp:
             path = write_config(tmp, keys)
-            return run_tool([daemon_binary(), "--check-config", "--config", path])
+            return run_tool([h.program("IMAPWATCHD"), "--check-config", "--config", path])
 
     def test_doctor_finds_the_password(self):
         user = "user8"

@@ -430,10 +430,7 @@ class DoctorTest(OAuthTestCase):
             for k, v in self.account(user, cmd, auth).items():
                 f.write(f"{k} = {v}\n")
         os.chmod(path, 0o600)
-        tool = os.environ.get("IMAPWATCH")
-        if not tool:
-            raise h.HarnessError("IMAPWATCH is not set to the built imapwatch")
-        out = subprocess.run([tool, "doctor", "--config", path], capture_output=True,
+        out = subprocess.run([h.program("IMAPWATCH"), "doctor", "--config", path], capture_output=True,
                              timeout=60)
         return out.stdout.decode() + out.stderr.decode()
 

@@ -28,6 +28,13 @@ struct goa_imap {
 
 void goa_imap_clear(struct goa_imap *imap);
 
+/* The account's settings with GOA's server and login in place: a shallow
+ * copy of config (free with g_free()) whose host and username are imap's,
+ * valid while imap is; auth follows what GOA gives (a token: xoauth2, or
+ * oauthbearer if config asks for it; a password: auto). */
+struct config_account *goa_imap_login(const struct config_account *config,
+                                      const struct goa_imap *imap);
+
 struct goa_request;
 
 /* imap is filled on success (the callee takes it over with a struct copy;
