@@ -262,9 +262,9 @@ static void conn_guest_failed(struct connection *c, struct mailbox *guest, const
 	account_plan(a);
 }
 
-/* How many connections other than s are logged in (syncing or watching):
- * the server let that many in. */
-static guint others_in(const struct slot *s)
+/* How many connections other than s are logged in (syncing or watching),
+ * or with coming too on their way in as well. */
+static guint others_in(const struct slot *s, bool coming)
 {
 	guint n = 0;
 
@@ -272,7 +272,8 @@ static guint others_in(const struct slot *s)
 		const struct slot *o = s->account->slots->pdata[i];
 
 		n += o != s && !o->leaving && o->connection != NULL &&
-		     (o->state == WATCH_STATE_SYNCING || watch_state_is_watching(o->state));
+		     (coming || o->state == WATCH_STATE_SYNCING ||
+		      watch_state_is_watching(o->state));
 	}
 	return n;
 }
@@ -319,10 +320,12 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_update_state(a);
 		return;
 	}
-	if (!is_primary(s) && failure == IMAP_FAILURE_RESOURCE && others_in(s) > 0) {
+	if (!is_primary(s) && failure == IMAP_FAILURE_RESOURCE && others_in(s, false) > 0) {
 		/* The server allows no more connections ([LIMIT], [UNAVAILABLE]
-		 * while others are in): watch with those it allows. */
-		a->budget = MAX(1u, MIN(a->budget, others_in(s)));
+		 * while others are in): watch with those it allows (F7). Those
+		 * still logging in count: a server may let them in yet, and
+		 * one it refuses lowers the budget again when it is. */
+		a->budget = MAX(1u, MIN(a->budget, others_in(s, true)));
 		g_message("account '%s': the server refused another connection (%s); watching "
 		          "with %u connection%s, the other folders polled",
 		          a->config->name, message, a->budget, a->budget == 1 ? "" : "s");
