@@ -47,6 +47,7 @@ const char *const config_daemon_keys[] = {
     [CONFIG_DAEMON_KEY_NOTIFICATION_SOUND] = "notification_sound",
     [CONFIG_DAEMON_KEY_NOTIFICATION_CONTENT] = "notification_content",
     [CONFIG_DAEMON_KEY_POLL_INTERVAL] = "poll_interval",
+    [CONFIG_DAEMON_KEY_MAILNAG_COMPAT] = "mailnag_compat",
     NULL,
 };
 

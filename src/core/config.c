@@ -101,6 +101,9 @@ static bool daemon_build(struct config_parse *p, struct config *cfg,
 			ok = config_value_duration(p, group->name, e, MIN_POLL_INTERVAL,
 			                           MAX_POLL_INTERVAL, &cfg->poll_interval);
 			break;
+		case CONFIG_DAEMON_KEY_MAILNAG_COMPAT:
+			ok = config_value_bool(p, group->name, e, &cfg->mailnag_compat);
+			break;
 		default:
 			ok = config_unknown_key_fail(p, group->name, e, true);
 			break;
@@ -579,6 +582,7 @@ char *config_describe(const struct config *cfg)
 	                       cfg->notification_sound ? "true" : "false");
 	g_string_append_printf(out, "  notification_content: %s\n",
 	                       config_content_name(cfg->notification_content));
+	g_string_append_printf(out, "  mailnag_compat: %s\n", cfg->mailnag_compat ? "true" : "false");
 
 	for (guint i = 0; i < cfg->accounts->len; i++) {
 		const struct config_account *a = cfg->accounts->pdata[i];

@@ -96,6 +96,9 @@ struct config {
 	guint notify_max;        /* popups per folder before a burst is summed up, default 3 */
 	bool notification_sound; /* default true */
 	enum config_content notification_content; /* default full */
+	/* Also offer mailnag's D-Bus service (mailnag.MailnagService) for
+	 * mailnag's applets; default false. */
+	bool mailnag_compat;
 	GPtrArray *accounts;                      /* struct config_account *, in file order */
 };
 
