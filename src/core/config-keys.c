@@ -38,6 +38,21 @@ const char *const config_content_names[] = {
     NULL,
 };
 
+const char *const config_urgency_names[] = {
+    [CONFIG_URGENCY_LOW] = "low",
+    [CONFIG_URGENCY_NORMAL] = "normal",
+    [CONFIG_URGENCY_CRITICAL] = "critical",
+    NULL,
+};
+
+const char *const config_hook_names[] = {
+    [CONFIG_HOOK_NEW] = "on_new",
+    [CONFIG_HOOK_CHANGED] = "on_changed",
+    [CONFIG_HOOK_REMOVED] = "on_removed",
+    [CONFIG_HOOK_STATE] = "on_state",
+    NULL,
+};
+
 const char *const config_daemon_keys[] = {
     [CONFIG_DAEMON_KEY_NOTIFICATIONS] = "notifications",
     [CONFIG_DAEMON_KEY_STARTUP] = "startup",
@@ -48,6 +63,10 @@ const char *const config_daemon_keys[] = {
     [CONFIG_DAEMON_KEY_NOTIFICATION_CONTENT] = "notification_content",
     [CONFIG_DAEMON_KEY_POLL_INTERVAL] = "poll_interval",
     [CONFIG_DAEMON_KEY_MAILNAG_COMPAT] = "mailnag_compat",
+    [CONFIG_DAEMON_KEY_QUIET_HOURS] = "quiet_hours",
+    [CONFIG_DAEMON_KEY_HOOK_DELAY] = "hook_delay",
+    [CONFIG_DAEMON_KEY_HOOK_MAX_DELAY] = "hook_max_delay",
+    [CONFIG_DAEMON_KEY_HOOK_TIMEOUT] = "hook_timeout",
     NULL,
 };
 
@@ -71,6 +90,27 @@ const char *const config_account_keys[] = {
     [CONFIG_ACCOUNT_KEY_OPEN_COMMAND] = "open_command",
     [CONFIG_ACCOUNT_KEY_POLL_INTERVAL] = "poll_interval",
     [CONFIG_ACCOUNT_KEY_MAX_CONNECTIONS] = "max_connections",
+    [CONFIG_ACCOUNT_KEY_ON_NEW] = "on_new",
+    [CONFIG_ACCOUNT_KEY_ON_CHANGED] = "on_changed",
+    [CONFIG_ACCOUNT_KEY_ON_REMOVED] = "on_removed",
+    [CONFIG_ACCOUNT_KEY_ON_STATE] = "on_state",
+    [CONFIG_ACCOUNT_KEY_HOOK_DELAY] = "hook_delay",
+    [CONFIG_ACCOUNT_KEY_HOOK_MAX_DELAY] = "hook_max_delay",
+    [CONFIG_ACCOUNT_KEY_HOOK_TIMEOUT] = "hook_timeout",
+    NULL,
+};
+
+const char *const config_rule_keys[] = {
+    [CONFIG_RULE_KEY_ACCOUNT] = "account",
+    [CONFIG_RULE_KEY_FOLDER] = "folder",
+    [CONFIG_RULE_KEY_FROM] = "from",
+    [CONFIG_RULE_KEY_NOTIFY] = "notify",
+    [CONFIG_RULE_KEY_URGENCY] = "urgency",
+    [CONFIG_RULE_KEY_SOUND] = "sound",
+    [CONFIG_RULE_KEY_CONTENT] = "content",
+    [CONFIG_RULE_KEY_ON_NEW] = "on_new",
+    [CONFIG_RULE_KEY_ON_CHANGED] = "on_changed",
+    [CONFIG_RULE_KEY_ON_REMOVED] = "on_removed",
     NULL,
 };
 
@@ -148,18 +188,32 @@ static const char *nearest_name(const char *const *names, const char *typed)
 }
 
 bool config_unknown_key_fail(struct config_parse *p, const char *group,
-                             const struct config_ini_entry *entry, bool in_daemon)
+                             const struct config_ini_entry *entry, enum config_group_kind kind)
 {
-	const char *const *keys = in_daemon ? config_daemon_keys : config_account_keys;
-	const char *const *other = in_daemon ? config_account_keys : config_daemon_keys;
+	static const struct {
+		const char *const *keys;
+		const char *where;
+	} kinds[] = {
+	    [CONFIG_GROUP_DAEMON] = {config_daemon_keys, "[daemon]"},
+	    [CONFIG_GROUP_ACCOUNT] = {config_account_keys, "an [account NAME] group"},
+	    [CONFIG_GROUP_RULE] = {config_rule_keys, "a [rule NAME] group"},
+	};
+	const char *const *keys = kinds[kind].keys;
 	const char *near;
 	g_autofree char *list = NULL;
 
-	if (config_key_index(other, entry->key) >= 0) {
-		return config_fail(p, entry->line, group, entry->key, "this key belongs in %s",
-		                   in_daemon ? "an [account NAME] group" : "[daemon]");
-	}
 	near = nearest_name(keys, entry->key);
+	/* "folder" in an account is a slip for "folders", not a rule's key. */
+	if (near != NULL && edit_distance(near, entry->key) <= 1) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "unknown key; did you mean '%s'?", near);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		if (i != kind && config_key_index(kinds[i].keys, entry->key) >= 0) {
+			return config_fail(p, entry->line, group, entry->key,
+			                   "this key belongs in %s", kinds[i].where);
+		}
+	}
 	if (near) {
 		return config_fail(p, entry->line, group, entry->key,
 		                   "unknown key; did you mean '%s'?", near);
@@ -171,15 +225,17 @@ bool config_unknown_key_fail(struct config_parse *p, const char *group,
 
 bool config_unknown_group_fail(struct config_parse *p, const struct config_ini_group *group)
 {
-	static const char *const account_word[] = {"account", NULL};
+	static const char *const account_word[] = {"account", "rule", NULL};
 	static const char *const daemon_word[] = {"daemon", NULL};
 	const char *space = strchr(group->name, ' ');
 	g_autofree char *first =
 	    g_strndup(group->name, space ? (gsize)(space - group->name) : strlen(group->name));
 
-	if (space && nearest_name(account_word, first)) {
+	const char *near = space ? nearest_name(account_word, first) : NULL;
+
+	if (near != NULL) {
 		return config_fail(p, group->line, NULL, NULL,
-		                   "unknown group [%s]; did you mean '[account%s]'?", group->name,
+		                   "unknown group [%s]; did you mean '[%s%s]'?", group->name, near,
 		                   space);
 	}
 	if (!space && nearest_name(daemon_word, group->name)) {
@@ -187,7 +243,8 @@ bool config_unknown_group_fail(struct config_parse *p, const struct config_ini_g
 		                   "unknown group [%s]; did you mean '[daemon]'?", group->name);
 	}
 	return config_fail(p, group->line, NULL, NULL,
-	                   "unknown group [%s]; the groups are [daemon] and [account NAME]",
+	                   "unknown group [%s]; the groups are [daemon], [account NAME] and "
+	                   "[rule NAME]",
 	                   group->name);
 }
 
@@ -221,4 +278,20 @@ const char *config_content_name(enum config_content content)
 		return "unknown";
 	}
 	return config_content_names[content];
+}
+
+const char *config_urgency_name(enum config_urgency urgency)
+{
+	if ((unsigned)urgency >= G_N_ELEMENTS(config_urgency_names) - 1) {
+		return "unknown";
+	}
+	return config_urgency_names[urgency];
+}
+
+const char *config_hook_name(enum config_hook hook)
+{
+	if ((unsigned)hook >= CONFIG_HOOK_N) {
+		return "unknown";
+	}
+	return config_hook_names[hook];
 }

@@ -79,8 +79,9 @@ bool config_value_secret_attributes(struct config_parse *p, const char *group,
                                     const struct config_ini_entry *entry, char ***out);
 /* The pairs as they are written: "attr=value; attr=value". */
 char *config_secret_attributes_text(char *const *pairs);
-bool config_value_ca_file(struct config_parse *p, const char *group,
-                          const struct config_ini_entry *entry, char **out);
+/* A readable regular file, absolute or from ~/; what completes "give …". */
+bool config_value_file(struct config_parse *p, const char *group,
+                       const struct config_ini_entry *entry, const char *what, char **out);
 bool config_value_open_command(struct config_parse *p, const char *group,
                                const struct config_ini_entry *entry, char **out);
 
@@ -91,6 +92,8 @@ extern const char *const config_security_names[];
 extern const char *const config_auth_names[];
 extern const char *const config_startup_names[];
 extern const char *const config_content_names[];
+extern const char *const config_urgency_names[];
+extern const char *const config_hook_names[];
 
 enum config_daemon_key {
 	CONFIG_DAEMON_KEY_NOTIFICATIONS,
@@ -102,6 +105,10 @@ enum config_daemon_key {
 	CONFIG_DAEMON_KEY_NOTIFICATION_CONTENT,
 	CONFIG_DAEMON_KEY_POLL_INTERVAL,
 	CONFIG_DAEMON_KEY_MAILNAG_COMPAT,
+	CONFIG_DAEMON_KEY_QUIET_HOURS,
+	CONFIG_DAEMON_KEY_HOOK_DELAY,
+	CONFIG_DAEMON_KEY_HOOK_MAX_DELAY,
+	CONFIG_DAEMON_KEY_HOOK_TIMEOUT,
 };
 
 extern const char *const config_daemon_keys[];
@@ -126,16 +133,66 @@ enum config_account_key {
 	CONFIG_ACCOUNT_KEY_OPEN_COMMAND,
 	CONFIG_ACCOUNT_KEY_POLL_INTERVAL,
 	CONFIG_ACCOUNT_KEY_MAX_CONNECTIONS,
+	CONFIG_ACCOUNT_KEY_ON_NEW,
+	CONFIG_ACCOUNT_KEY_ON_CHANGED,
+	CONFIG_ACCOUNT_KEY_ON_REMOVED,
+	CONFIG_ACCOUNT_KEY_ON_STATE,
+	CONFIG_ACCOUNT_KEY_HOOK_DELAY,
+	CONFIG_ACCOUNT_KEY_HOOK_MAX_DELAY,
+	CONFIG_ACCOUNT_KEY_HOOK_TIMEOUT,
 };
 
 extern const char *const config_account_keys[];
+
+enum config_rule_key {
+	CONFIG_RULE_KEY_ACCOUNT,
+	CONFIG_RULE_KEY_FOLDER,
+	CONFIG_RULE_KEY_FROM,
+	CONFIG_RULE_KEY_NOTIFY,
+	CONFIG_RULE_KEY_URGENCY,
+	CONFIG_RULE_KEY_SOUND,
+	CONFIG_RULE_KEY_CONTENT,
+	CONFIG_RULE_KEY_ON_NEW,
+	CONFIG_RULE_KEY_ON_CHANGED,
+	CONFIG_RULE_KEY_ON_REMOVED,
+};
+
+extern const char *const config_rule_keys[];
+
+/* ---- config-rules.c: hooks, rules and quiet hours ---- */
+
+/* A hook's command: a value that splits like a shell command line. */
+bool config_value_hook(struct config_parse *p, const char *group,
+                       const struct config_ini_entry *entry, char **out);
+/* quiet_hours = HH:MM-HH:MM */
+bool config_value_quiet_hours(struct config_parse *p, const char *group,
+                              const struct config_ini_entry *entry, struct config *cfg);
+/* hook_delay, hook_max_delay or hook_timeout into timing. */
+bool config_value_hook_timing(struct config_parse *p, const char *group,
+                              const struct config_ini_entry *entry,
+                              struct config_hook_timing *timing);
+void config_hook_timing_defaults(struct config_hook_timing *timing);
+/* [rule NAME] into a new rule; NULL after config_fail(). */
+struct config_rule *config_rule_build(struct config_parse *p, const struct config_ini_group *g,
+                                      const char *name);
+void config_rule_free(struct config_rule *rule);
+void config_describe_rules(GString *out, const struct config *cfg);
+void config_describe_hooks(GString *out, char *const *hooks,
+                           const struct config_hook_timing *timing);
+bool config_hook_timing_equal(const struct config_hook_timing *a,
+                              const struct config_hook_timing *b);
 
 /* The index of key in the NULL-terminated keys, or -1. */
 int config_key_index(const char *const *keys, const char *key);
 
 /* config_fail() for a key that is not one of the group's, with a hint. */
+enum config_group_kind {
+	CONFIG_GROUP_DAEMON,
+	CONFIG_GROUP_ACCOUNT,
+	CONFIG_GROUP_RULE,
+};
 bool config_unknown_key_fail(struct config_parse *p, const char *group,
-                             const struct config_ini_entry *entry, bool in_daemon);
+                             const struct config_ini_entry *entry, enum config_group_kind kind);
 /* config_fail() for a group that is neither [daemon] nor [account NAME]. */
 bool config_unknown_group_fail(struct config_parse *p, const struct config_ini_group *group);
 

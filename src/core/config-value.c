@@ -335,8 +335,8 @@ bool config_value_fingerprint(struct config_parse *p, const char *group,
 	return true;
 }
 
-bool config_value_ca_file(struct config_parse *p, const char *group,
-                          const struct config_ini_entry *entry, char **out)
+bool config_value_file(struct config_parse *p, const char *group,
+                       const struct config_ini_entry *entry, const char *what, char **out)
 {
 	g_autofree char *raw = NULL;
 	g_autofree char *path = NULL;
@@ -358,7 +358,7 @@ bool config_value_ca_file(struct config_parse *p, const char *group,
 		    raw);
 	}
 	/* Checked now so that a typo shows up in --check-config rather than as
-	 * a TLS failure later. */
+	 * a failure later (a TLS failure, a silent popup). */
 	if (g_stat(path, &st) != 0 || access(path, R_OK) != 0) {
 		int err = errno;
 
@@ -367,8 +367,7 @@ bool config_value_ca_file(struct config_parse *p, const char *group,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		return config_fail(p, entry->line, group, entry->key,
-		                   "'%s' is not a regular file; give the CA certificate file (PEM)",
-		                   path);
+		                   "'%s' is not a regular file; give %s", path, what);
 	}
 	g_free(*out);
 	*out = g_steal_pointer(&path);

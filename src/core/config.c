@@ -56,6 +56,9 @@ static void account_free(struct config_account *account)
 	g_free(account->tls_ca_file);
 	g_strfreev(account->notify_folders);
 	g_free(account->open_command);
+	for (guint i = 0; i < CONFIG_HOOK_N; i++) {
+		g_free(account->hooks[i]);
+	}
 	g_free(account);
 }
 
@@ -104,8 +107,16 @@ static bool daemon_build(struct config_parse *p, struct config *cfg,
 		case CONFIG_DAEMON_KEY_MAILNAG_COMPAT:
 			ok = config_value_bool(p, group->name, e, &cfg->mailnag_compat);
 			break;
+		case CONFIG_DAEMON_KEY_QUIET_HOURS:
+			ok = config_value_quiet_hours(p, group->name, e, cfg);
+			break;
+		case CONFIG_DAEMON_KEY_HOOK_DELAY:
+		case CONFIG_DAEMON_KEY_HOOK_MAX_DELAY:
+		case CONFIG_DAEMON_KEY_HOOK_TIMEOUT:
+			ok = config_value_hook_timing(p, group->name, e, &cfg->hook_timing);
+			break;
 		default:
-			ok = config_unknown_key_fail(p, group->name, e, true);
+			ok = config_unknown_key_fail(p, group->name, e, CONFIG_GROUP_DAEMON);
 			break;
 		}
 		if (!ok) {
@@ -241,6 +252,8 @@ static struct config_account *account_build(struct config_parse *p,
 	a->name = g_strdup(name);
 	a->notify = true;
 	a->max_connections = DEFAULT_MAX_CONNECTIONS;
+	/* Unset (0 may be a delay): filled in from [daemon] at the end. */
+	a->hook_timing.delay = G_MAXUINT;
 	for (guint i = 0; i < g->entries->len; i++) {
 		const struct config_ini_entry *e = g->entries->pdata[i];
 		guint choice = 0;
@@ -292,7 +305,8 @@ static struct config_account *account_build(struct config_parse *p,
 			                          &a->folders);
 			break;
 		case CONFIG_ACCOUNT_KEY_TLS_CA_FILE:
-			ok = config_value_ca_file(p, g->name, e, &a->tls_ca_file);
+			ok = config_value_file(p, g->name, e, "the CA certificate file (PEM)",
+			                       &a->tls_ca_file);
 			break;
 		case CONFIG_ACCOUNT_KEY_TLS_FINGERPRINT:
 			ok = config_value_fingerprint(p, g->name, e, a->tls_fingerprint);
@@ -323,8 +337,20 @@ static struct config_account *account_build(struct config_parse *p,
 		case CONFIG_ACCOUNT_KEY_OPEN_COMMAND:
 			ok = config_value_open_command(p, g->name, e, &a->open_command);
 			break;
+		case CONFIG_ACCOUNT_KEY_ON_NEW:
+		case CONFIG_ACCOUNT_KEY_ON_CHANGED:
+		case CONFIG_ACCOUNT_KEY_ON_REMOVED:
+		case CONFIG_ACCOUNT_KEY_ON_STATE:
+			ok = config_value_hook(
+			    p, g->name, e, &a->hooks[config_key_index(config_hook_names, e->key)]);
+			break;
+		case CONFIG_ACCOUNT_KEY_HOOK_DELAY:
+		case CONFIG_ACCOUNT_KEY_HOOK_MAX_DELAY:
+		case CONFIG_ACCOUNT_KEY_HOOK_TIMEOUT:
+			ok = config_value_hook_timing(p, g->name, e, &a->hook_timing);
+			break;
 		default:
-			ok = config_unknown_key_fail(p, g->name, e, false);
+			ok = config_unknown_key_fail(p, g->name, e, CONFIG_GROUP_ACCOUNT);
 			break;
 		}
 		if (!ok) {
@@ -351,6 +377,8 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 	cfg->notification_sound = true;
 	cfg->notification_content = CONFIG_CONTENT_FULL;
 	cfg->accounts = g_ptr_array_new_with_free_func((GDestroyNotify)account_free);
+	cfg->rules = g_ptr_array_new_with_free_func((GDestroyNotify)config_rule_free);
+	config_hook_timing_defaults(&cfg->hook_timing);
 
 	for (guint i = 0; i < groups->len; i++) {
 		const struct config_ini_group *g = groups->pdata[i];
@@ -361,6 +389,16 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 			if (!daemon_build(p, cfg, g)) {
 				return NULL;
 			}
+			continue;
+		}
+		if (strcmp(g->name, "rule") == 0 || g_str_has_prefix(g->name, "rule ")) {
+			struct config_rule *rule =
+			    config_rule_build(p, g, g->name + strlen("rule"));
+
+			if (rule == NULL) {
+				return NULL;
+			}
+			g_ptr_array_add(cfg->rules, rule);
 			continue;
 		}
 		if (strcmp(g->name, "account") != 0 && !g_str_has_prefix(g->name, "account ")) {
@@ -392,6 +430,16 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 		}
 		if (a->poll_interval == 0) {
 			a->poll_interval = cfg->poll_interval;
+		}
+		/* Each timing key of the account, or [daemon]'s. */
+		if (a->hook_timing.delay == G_MAXUINT) {
+			a->hook_timing.delay = cfg->hook_timing.delay;
+		}
+		if (a->hook_timing.max_delay == 0) {
+			a->hook_timing.max_delay = cfg->hook_timing.max_delay;
+		}
+		if (a->hook_timing.timeout == 0) {
+			a->hook_timing.timeout = cfg->hook_timing.timeout;
 		}
 	}
 	return g_steal_pointer(&cfg);
@@ -475,6 +523,9 @@ void config_free(struct config *cfg)
 	g_free(cfg->path);
 	if (cfg->accounts) {
 		g_ptr_array_unref(cfg->accounts);
+	}
+	if (cfg->rules) {
+		g_ptr_array_unref(cfg->rules);
 	}
 	g_free(cfg);
 }
@@ -582,7 +633,16 @@ char *config_describe(const struct config *cfg)
 	                       cfg->notification_sound ? "true" : "false");
 	g_string_append_printf(out, "  notification_content: %s\n",
 	                       config_content_name(cfg->notification_content));
-	g_string_append_printf(out, "  mailnag_compat: %s\n", cfg->mailnag_compat ? "true" : "false");
+	g_string_append_printf(out, "  mailnag_compat: %s\n",
+	                       cfg->mailnag_compat ? "true" : "false");
+	if (cfg->has_quiet_hours) {
+		g_string_append_printf(out, "  quiet_hours: %02u:%02u-%02u:%02u\n",
+		                       cfg->quiet_start / 60, cfg->quiet_start % 60,
+		                       cfg->quiet_end / 60, cfg->quiet_end % 60);
+	} else {
+		g_string_append(out, "  quiet_hours: (not set)\n");
+	}
+	config_describe_hooks(out, NULL, &cfg->hook_timing);
 
 	for (guint i = 0; i < cfg->accounts->len; i++) {
 		const struct config_account *a = cfg->accounts->pdata[i];
@@ -621,6 +681,7 @@ char *config_describe(const struct config *cfg)
 		g_string_append_printf(out, "  open_command: %s\n",
 		                       a->open_command ? a->open_command
 		                                       : "(not set; the default mail client)");
+		config_describe_hooks(out, a->hooks, &a->hook_timing);
 		if (a->goa_account) {
 			g_string_append_printf(
 			    out,
@@ -639,6 +700,7 @@ char *config_describe(const struct config *cfg)
 			g_string_append(out, "  password: (set in config file)\n");
 		}
 	}
+	config_describe_rules(out, cfg);
 	return g_string_free(out, FALSE);
 }
 

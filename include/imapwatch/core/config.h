@@ -46,6 +46,31 @@ enum config_content {
 	CONFIG_CONTENT_COUNT,  /* only how many messages, and where */
 };
 
+/* The urgency of a desktop notification (freedesktop notification spec). */
+enum config_urgency {
+	CONFIG_URGENCY_LOW,
+	CONFIG_URGENCY_NORMAL,
+	CONFIG_URGENCY_CRITICAL,
+};
+
+/* The hooks: commands run on events (imapwatch.conf(5), HOOKS). */
+enum config_hook {
+	CONFIG_HOOK_NEW,     /* on_new: new messages (and a folder's reset) */
+	CONFIG_HOOK_CHANGED, /* on_changed: flags changed */
+	CONFIG_HOOK_REMOVED, /* on_removed: messages gone */
+	CONFIG_HOOK_STATE,   /* on_state: the account's state changed */
+	CONFIG_HOOK_N,
+};
+
+/* When hooks run (seconds): a batch waits delay after its last event, but
+ * never more than max_delay after its first; a run is killed after
+ * timeout. */
+struct config_hook_timing {
+	guint delay;
+	guint max_delay;
+	guint timeout;
+};
+
 #define CONFIG_FINGERPRINT_LEN 32
 
 struct config_account {
@@ -84,6 +109,38 @@ struct config_account {
 	char *open_command;    /* NULL unless given; run on a click, split like a
 	                        * shell would (never run by one), placeholders
 	                        * checked: see config_expand_open_command() */
+	/* on_new, on_changed, on_removed, on_state: argv text split like a
+	 * shell would (never run by one); NULL unless given. */
+	char *hooks[CONFIG_HOOK_N];
+	struct config_hook_timing hook_timing; /* account values or [daemon]'s */
+};
+
+/* [rule NAME]: settings for the messages it matches. A match key left out
+ * matches everything; a setting left out (-1, NULL) is decided by a later
+ * rule or by the account. */
+struct config_rule {
+	char *name;
+	guint line;
+	char *account;              /* glob on the account name, NULL: any */
+	char *folder;               /* folder name or pattern as in folders, NULL: any */
+	char *from;                 /* glob on the sender's address or name, NULL: any */
+	int notify;                 /* -1, 0, 1 */
+	int urgency;                /* -1 or enum config_urgency */
+	int content;                /* -1 or enum config_content */
+	char *sound;                /* NULL, "none", a sound name or an absolute file path */
+	char *hooks[CONFIG_HOOK_N]; /* on_new, on_changed, on_removed; never on_state */
+};
+
+/* What one message's popup gets, from the rules, the account and
+ * [daemon]. */
+struct config_notice {
+	bool notify;
+	enum config_urgency urgency;
+	enum config_content content;
+	/* NULL: no sound; a name of the freedesktop sound theme; or an
+	 * absolute path of a sound file. Borrowed from the config. */
+	const char *sound;
+	const char *rule; /* the first rule that matched, or NULL */
 };
 
 struct config {
@@ -99,7 +156,15 @@ struct config {
 	/* Also offer mailnag's D-Bus service (mailnag.MailnagService) for
 	 * mailnag's applets; default false. */
 	bool mailnag_compat;
-	GPtrArray *accounts;                      /* struct config_account *, in file order */
+	/* quiet_hours = HH:MM-HH:MM: minutes after midnight, local time; equal
+	 * (both 0) when not set. The end is excluded; start > end spans
+	 * midnight. */
+	bool has_quiet_hours;
+	guint quiet_start;
+	guint quiet_end;
+	struct config_hook_timing hook_timing; /* defaults for the accounts */
+	GPtrArray *rules;                      /* struct config_rule *, in file order */
+	GPtrArray *accounts;                   /* struct config_account *, in file order */
 };
 
 /* Domain for GError; every error is CONFIG_ERROR_INVALID or
@@ -157,6 +222,28 @@ bool config_account_notifies(const struct config_account *account, const char *f
  * when the command cannot be split or has another %-sequence. */
 char **config_expand_open_command(const char *command, const char *account, const char *folder,
                                   uint32_t uid, const char *message_id, GError **error);
+
+/* The popup settings of a message: for each setting the first [rule] that
+ * matches and sets it, else the account's (notify, notify_folders) and
+ * [daemon]'s. [daemon] notifications = false is final. from_name and
+ * from_addr may be NULL (then rules with from do not match). */
+void config_notice_for(const struct config *config, const struct config_account *account,
+                       const char *folder, const char *from_name, const char *from_addr,
+                       struct config_notice *out);
+
+/* The command of a hook for an event: the first matching rule's, else the
+ * account's; NULL when none. on_state comes from the account only. */
+const char *config_hook_for(const struct config *config, const struct config_account *account,
+                            enum config_hook hook, const char *folder, const char *from_name,
+                            const char *from_addr);
+
+/* "on_new", … */
+const char *config_hook_name(enum config_hook hook);
+/* "low", "normal", "critical" */
+const char *config_urgency_name(enum config_urgency urgency);
+
+/* True when minute (0..1439 after local midnight) is inside quiet_hours. */
+bool config_quiet_at(const struct config *config, guint minute);
 
 const char *config_security_name(enum config_security security);
 const char *config_auth_name(enum config_auth auth);

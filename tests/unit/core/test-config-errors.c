@@ -40,8 +40,8 @@ static const struct {
     {"[deamon]\n", "test.conf:1: unknown group [deamon]; did you mean '[daemon]'?"},
     {"[Daemon]\n", "test.conf:1: unknown group [Daemon]; did you mean '[daemon]'?"},
     {"[acount work]\n", "test.conf:1: unknown group [acount work]; did you mean '[account work]'?"},
-    {"[server]\n",
-     "test.conf:1: unknown group [server]; the groups are [daemon] and [account NAME]"},
+    {"[server]\n", "test.conf:1: unknown group [server]; the groups are [daemon], [account NAME] "
+                   "and [rule NAME]"},
     {"[account]\n" ACCOUNT,
      "test.conf:1: the account has no name; write [account NAME], e.g. [account work]"},
     {"[account a/b]\n" ACCOUNT,
@@ -74,7 +74,8 @@ static const struct {
      "goa_account, auth, "
      "folders, "
      "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command, "
-     "poll_interval, max_connections"},
+     "poll_interval, max_connections, on_new, on_changed, "
+     "on_removed, on_state, hook_delay, hook_max_delay, hook_timeout"},
     {"[daemon]\nnotification = false\n",
      "test.conf:2: [daemon] key 'notification': unknown key; did you mean 'notifications'?"},
     {"[daemon]\nhost = h\n",
