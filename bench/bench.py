@@ -18,6 +18,8 @@
                                      notification server hangs
     bench/bench.py dbus-latency [-n 50]  delivery to MessagesAdded at an independent listener
     bench/bench.py status-time [-n 20]   wall time of `imapwatch status`, 10 accounts
+    bench/bench.py hooks [-n 40]     delivery-to-event latency without a hook, then
+                                     with an on_new hook that sleeps 10 s
 
 Run by hand after building (IMAPWATCHD defaults to build/imapwatchd, IMAPWATCH
 to build/imapwatch). Prints
@@ -244,6 +246,42 @@ def cmd_hang_latency(args):
                 normal[1])
         figures("server hung: doveadm save -> new event", hung[0])
         figures("server hung: new event - EXISTS at an independent IDLE client", hung[1])
+def cmd_hooks(args):
+    """The same deliveries to two accounts in turn: one without hooks, one
+    whose on_new sleeps 10 s (hook_delay 0s: it runs at the first message
+    and is busy for the rest, its next batch queued)."""
+    with h.Dovecot() as dc:
+        plain = account_block("plain", dc, "user1", ["INBOX"])
+        hooked = (account_block("hooked", dc, "user2", ["INBOX"]).rstrip("\n") +
+                  "\non_new = sleep 10\nhook_delay = 0s\n")
+        w = Watcher(plain + hooked)
+        try:
+            for name in ("plain", "hooked"):
+                w.wait(lambda e: e.get("event") == "state" and e.get("account") == name
+                       and e.get("state") == "idle")
+            idles = {"user1": IdleClient(dc, "user1"), "user2": IdleClient(dc, "user2")}
+            ours = {"plain": [], "hooked": []}
+            for i in range(args.n):
+                for name, user in (("plain", "user1"), ("hooked", "user2")):
+                    subject = f"{name} {i}"
+                    msg, _ = h.make_message(subject=subject)
+                    dc.doveadm("save", "-u", user, "-m", "INBOX", input=msg)
+                    t_new, _ = w.wait(lambda e: e.get("event") == "new" and
+                                      e.get("subject") == subject)
+                    t_exists = idles[user].times.get(timeout=30)
+                    ours[name].append((t_new - t_exists) * 1000)
+            print(f"deliveries: {args.n} to each account, alternating; the hook "
+                  f"(sleep 10) was running for all but the first of its account's")
+            figures("no hook: new event - EXISTS at an independent IDLE client",
+                    ours["plain"])
+            figures("on_new sleeping 10 s: new event - EXISTS at an independent IDLE "
+                    "client", ours["hooked"])
+            diff = statistics.median(ours["hooked"]) - statistics.median(ours["plain"])
+            print(f"difference of the medians: {diff:+.2f} ms")
+        finally:
+            w.stop()
+
+
 def cmd_dbus_latency(args):
     """Delivery -> MessagesAdded at an independent listener (gdbus monitor),
     minus the time an independent IDLE client gets EXISTS."""
@@ -532,11 +570,14 @@ def main():
     dl.add_argument("-n", type=int, default=50)
     st = sub.add_parser("status-time")
     st.add_argument("-n", type=int, default=20)
+    hk = sub.add_parser("hooks")
+    hk.add_argument("-n", type=int, default=40)
     args = p.parse_args()
     {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups,
      "notify-latency": cmd_notify_latency, "hang-latency": cmd_hang_latency,
      "recovery": cmd_recovery, "dbus-latency": cmd_dbus_latency,
-     "status-time": cmd_status_time, "folder-latency": cmd_folder_latency}[args.cmd](args)
+     "status-time": cmd_status_time, "folder-latency": cmd_folder_latency,
+     "hooks": cmd_hooks}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
  * SIGTERM/SIGINT (DONE, LOGOUT) within 2 s.
  */
 #include "imapwatch/listeners/bus.h"
+#include "imapwatch/listeners/hooks.h"
 #include "imapwatch/daemon/daemon.h"
 #include "imapwatch/core/config.h"
 #include "imapwatch/core/event.h"
@@ -176,6 +177,7 @@ int main(int argc, char **argv)
 	}
 	/* NULL when notifications = false: no thread at all. */
 	struct notifier *notifier = notifier_create(p.daemon);
+	struct hooks *hooks = hooks_create(p.daemon);
 	g_unix_signal_add(SIGTERM, sigterm_cb, &p);
 	g_unix_signal_add(SIGINT, sigterm_cb, &p);
 	g_unix_signal_add(SIGHUP, sighup_cb, &p);
@@ -187,6 +189,7 @@ int main(int argc, char **argv)
 	bus_service_destroy(bus);
 	sleep_monitor_destroy(sleep);
 	notifier_destroy(notifier);
+	hooks_destroy(hooks);
 	daemon_destroy(p.daemon);
 	g_main_loop_unref(p.loop);
 	stream_flush_tls_cache();
