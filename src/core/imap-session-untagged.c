@@ -17,6 +17,9 @@
 /* Untagged NO responses while idling that are answered by selecting the
  * folder again; more end the connection. */
 #define MAX_IDLE_WARNINGS 3
+/* The ranges of one VANISHED set; the parser's line limit bounds its text
+ * anyway. */
+#define VANISHED_MAX_RANGES 100000
 
 /* --- untagged data ------------------------------------------------------- */
 
@@ -155,14 +158,16 @@ static void handle_vanished(struct imap_session *s, const struct imap_response *
 		 * missing from that listing is reported as removed. */
 		return;
 	}
-	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-	/* VANISHED names only messages of this selection (N9). */
-	if (!uid_set_expand(r->args[i].str, mailbox_get_exists(s->mailbox) + 1, uids)) {
+	g_autoptr(uidset) uids = uidset_new();
+	/* N9: a set wider than the selection (Cyrus names whole ranges with
+	 * holes) is taken for what the folder held of it; it is never
+	 * expanded, so its size costs nothing. */
+	if (!uidset_parse(uids, r->args[i].str, VANISHED_MAX_RANGES)) {
 		imap_session_fail(s, IMAP_FAILURE_TRANSIENT,
 		                  "server sent an invalid VANISHED response");
 		return;
 	}
-	mailbox_vanished(s->mailbox, (const uint32_t *)(void *)uids->data, uids->len, false);
+	mailbox_vanished(s->mailbox, uids, false);
 }
 
 static void handle_code(struct imap_session *s, const struct imap_response *r)
@@ -293,6 +298,8 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 	if (!message_data_allowed(s)) {
 		return; /* S5: ignored before the selection */
 	}
+	uint32_t had = mailbox_get_exists(s->mailbox);
+
 	if (strcmp(r->keyword, "EXISTS") == 0 && r->has_number) {
 		if (r->number > IMAP_SESSION_MAX_EXISTS) {
 			imap_session_fail(
@@ -323,6 +330,18 @@ void imap_session_handle_untagged(struct imap_session *s, const struct imap_resp
 		imap_session_select_esearch(s, r);
 	} else if (strcmp(r->keyword, "VANISHED") == 0) {
 		handle_vanished(s, r);
+	}
+	if (had > 0 && mailbox_get_exists(s->mailbox) == 0 && s->state != S_EXAMINE &&
+	    s->mailbox == s->home &&
+	    (strcmp(r->keyword, "VANISHED") == 0 || strcmp(r->keyword, "EXPUNGE") == 0)) {
+		/* H8: a folder emptied at once may have been deleted (Cyrus
+		 * keeps the dead selection and answers OK): select it again,
+		 * which tells a missing folder (NO) or a new one (another
+		 * UIDVALIDITY, a reset) from an empty one. */
+		s->pending |= PENDING_RESYNC;
+		if (s->state == S_IDLING) {
+			imap_session_send_done(s);
+		}
 	}
 	if (s->state == S_IDLING) {
 		/* The unseen count goes out at the end of the batch; with

@@ -279,7 +279,7 @@ void mailbox_compact_select_end(struct mailbox *mb)
 	}
 }
 
-void mailbox_compact_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, bool earlier)
+void mailbox_compact_vanished(struct mailbox *mb, const struct uidset *uids, bool earlier)
 {
 	if (earlier) {
 		/* QRESYNC's account of what went while we were away: the UID
@@ -287,22 +287,40 @@ void mailbox_compact_vanished(struct mailbox *mb, const uint32_t *uids, size_t n
 		 * messages we knew. */
 		return;
 	}
-	for (size_t i = 0; i < n_uids; i++) {
-		uint32_t uid = uids[i];
+	/* What the folder held of the set: all minus (all minus set). UIDs
+	 * it did not hold are ignored (N9). */
+	g_autoptr(uidset) kept = uidset_copy(mb->all);
+	g_autoptr(uidset) gone = uidset_copy(mb->all);
+	uint32_t top = MAX(uidset_max(mb->all), mb->watermark);
+	guint pending_before = (guint)g_tree_nnodes(mb->pending);
 
-		/* N9: every UID named was a message of this selection. */
-		mb->exists -= mb->exists > 0 ? 1 : 0;
-		if (g_tree_remove(mb->pending, GUINT_TO_POINTER(uid))) {
-			continue;
-		}
-		if (!uidset_remove(mb->all, uid)) {
-			continue;
-		}
-		uidset_remove(mb->unseen, uid);
-		if (mb->selecting) {
-			defer(mb, WATCH_EVENT_REMOVED, uid, NULL, false);
-		} else {
-			mailbox_emit_message(mb, WATCH_EVENT_REMOVED, uid, NULL, false);
+	uidset_remove_set(kept, uids);
+	uidset_remove_set(gone, kept);
+	mailbox_drop_pending_in(mb, uids);
+	/* The count drops for every message of the folder named, and for
+	 * UIDs above all we know (new, not fetched yet), as far as EXISTS
+	 * has room for them. */
+	uint64_t above = uidset_count(uids) - uidset_count_upto(uids, top);
+	uint64_t known = uidset_count(mb->all) + pending_before;
+	uint64_t unknown = mb->exists > known ? mb->exists - known : 0;
+	guint dropped = pending_before - (guint)g_tree_nnodes(mb->pending);
+	/* Pending messages are above the watermark too: not twice. */
+	uint64_t drop = uidset_count(gone) + dropped + MIN(above - MIN(above, dropped), unknown);
+
+	mb->exists -= (uint32_t)MIN(drop, mb->exists);
+	uidset_remove_set(mb->all, gone);
+	uidset_remove_set(mb->unseen, gone);
+	size_t n = 0;
+	const struct uid_range *r = uidset_ranges(gone, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t uid = r[i].lo; uid <= r[i].hi; uid++) {
+			if (mb->selecting) {
+				defer(mb, WATCH_EVENT_REMOVED, (uint32_t)uid, NULL, false);
+			} else {
+				mailbox_emit_message(mb, WATCH_EVENT_REMOVED, (uint32_t)uid, NULL,
+				                     false);
+			}
 		}
 	}
 }

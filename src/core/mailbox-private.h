@@ -140,8 +140,9 @@ void mailbox_compact_forget(struct mailbox *mb);
 void mailbox_compact_select_begin(struct mailbox *mb);
 void mailbox_compact_select_end(struct mailbox *mb);
 void mailbox_compact_abort(struct mailbox *mb);
-void mailbox_compact_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids,
-                              bool earlier);
+void mailbox_compact_vanished(struct mailbox *mb, const struct uidset *uids, bool earlier);
+/* Drops the pending new messages whose UID is in uids. */
+void mailbox_drop_pending_in(struct mailbox *mb, const struct uidset *uids);
 void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f);
 bool mailbox_compact_new_ready(const struct mailbox *mb);
 /* A new message was reported: it joins the sets. */

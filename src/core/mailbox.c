@@ -395,34 +395,68 @@ static gssize seq_find_uid(const struct mailbox *mb, uint32_t uid)
 	return -1;
 }
 
-void mailbox_vanished(struct mailbox *mb, const uint32_t *uids, size_t n_uids, bool earlier)
+static gboolean collect_pending_in(gpointer key, gpointer value, gpointer data)
 {
+	void **args = data;
+
+	uint32_t uid = GPOINTER_TO_UINT(key);
+
+	(void)value;
+	if (uidset_contains(args[0], uid)) {
+		g_array_append_val((GArray *)args[1], uid);
+	}
+	return FALSE;
+}
+
+void mailbox_drop_pending_in(struct mailbox *mb, const struct uidset *uids)
+{
+	g_autoptr(GArray) drop = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	void *args[] = {(void *)uids, drop};
+
+	g_tree_foreach(mb->pending, collect_pending_in, args);
+	for (guint i = 0; i < drop->len; i++) {
+		g_tree_remove(mb->pending, GUINT_TO_POINTER(g_array_index(drop, uint32_t, i)));
+	}
+}
+
+void mailbox_vanished(struct mailbox *mb, const struct uidset *uids, bool earlier)
+{
+	guint kept = 0;
+	uint32_t max_known = 0;
+
 	if (mb->compact) {
-		mailbox_compact_vanished(mb, uids, n_uids, earlier);
+		mailbox_compact_vanished(mb, uids, earlier);
 		return;
 	}
-	for (size_t i = 0; i < n_uids; i++) {
-		g_tree_remove(mb->pending, GUINT_TO_POINTER(uids[i]));
-		if (earlier) {
-			/* Already gone before this selection; the full listing
-			 * will not contain it, select_end reports it. */
+	mailbox_drop_pending_in(mb, uids);
+	if (earlier) {
+		/* Already gone before this selection; the full listing will
+		 * not contain them, select_end reports them. */
+		return;
+	}
+	/* One pass that keeps what stays: a folder emptied at once (VANISHED
+	 * 1:n) costs O(n), not O(n²). UIDs the selection does not hold are
+	 * ignored (N9). */
+	for (guint k = 0; k < mb->seq->len; k++) {
+		struct entry e = g_array_index(mb->seq, struct entry, k);
+
+		max_known = MAX(max_known, e.uid);
+		if (e.uid != 0 && uidset_contains(uids, e.uid)) {
+			entry_removed(mb, &e);
 			continue;
 		}
-		gssize k = seq_find_uid(mb, uids[i]);
-		if (k >= 0) {
-			struct entry copy = g_array_index(mb->seq, struct entry, k);
-			g_array_remove_index(mb->seq, (guint)k);
-			entry_removed(mb, &copy);
-			continue;
-		}
-		/* A message announced by EXISTS whose UID we never learned: it
-		 * is one of the unknown entries at the end; the count still
-		 * drops (N9). */
-		for (guint j = mb->seq->len; j > 0; j--) {
-			if (g_array_index(mb->seq, struct entry, j - 1).uid == 0) {
-				g_array_remove_index(mb->seq, j - 1);
-				break;
-			}
+		g_array_index(mb->seq, struct entry, kept++) = e;
+	}
+	g_array_set_size(mb->seq, kept);
+	/* Messages announced by EXISTS whose UID we never learned are the
+	 * unknown entries at the end, above every known UID: as many of them
+	 * go as the set names UIDs up there (N9). */
+	uint64_t above = uidset_count(uids) - uidset_count_upto(uids, max_known);
+
+	for (guint j = mb->seq->len; j > 0 && above > 0; j--) {
+		if (g_array_index(mb->seq, struct entry, j - 1).uid == 0) {
+			g_array_remove_index(mb->seq, j - 1);
+			above--;
 		}
 	}
 }

@@ -146,8 +146,9 @@ void mailbox_exists(struct mailbox *mailbox, uint32_t count);
 /* "* n EXPUNGE" (H2). False in compact mode, where it cannot be placed (a
  * server that sends it after QRESYNC breaks RFC 7162: resynchronise). */
 bool mailbox_expunge(struct mailbox *mailbox, uint32_t seq);
-/* "* VANISHED [(EARLIER)] uids" (N8, N9). EARLIER does not renumber. */
-void mailbox_vanished(struct mailbox *mailbox, const uint32_t *uids, size_t n_uids, bool earlier);
+/* "* VANISHED [(EARLIER)] uids" (N8, N9). EARLIER does not renumber. UIDs
+ * the folder does not hold are ignored, however many the set names. */
+void mailbox_vanished(struct mailbox *mailbox, const struct uidset *uids, bool earlier);
 
 struct mailbox_fetch {
 	uint32_t seq;

@@ -142,21 +142,49 @@ static void test_expunge_renumbers(struct fixture *fx, gconstpointer data)
 	assert_log(fx, "");
 }
 
+static void vanished(struct fixture *fx, const char *set, bool earlier)
+{
+	g_autoptr(uidset) uids = uidset_new();
+
+	g_assert_true(uidset_parse(uids, set, 100));
+	mailbox_vanished(fx->mb, uids, earlier);
+}
+
 static void test_vanished(struct fixture *fx, gconstpointer data)
 {
 	static const uint32_t uids[] = {10, 20, 30};
-	static const uint32_t gone[] = {10, 30, 77};
 
 	(void)data;
 	select_with(fx, 1, uids, 3);
 	assert_log(fx, "unseen 3|");
 	mailbox_exists(fx->mb, 4); /* a new one, UID not yet known */
-	mailbox_vanished(fx->mb, gone, 3, false);
+	vanished(fx, "30,10,77", false);
 	assert_log(fx, "removed 10|removed 30|");
 	/* 77 was the unknown new message: the count drops too (N9). */
 	g_assert_cmpuint(mailbox_get_exists(fx->mb), ==, 1);
-	mailbox_vanished(fx->mb, gone, 1, true); /* EARLIER: no renumbering */
+	vanished(fx, "10", true); /* EARLIER: no renumbering */
 	g_assert_cmpuint(mailbox_get_exists(fx->mb), ==, 1);
+	assert_log(fx, "");
+}
+
+/* N9, liberal: Cyrus names 1:7 for a folder holding 1,2,3,6,7. */
+static void test_vanished_wide_set(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2, 3, 6, 7};
+
+	(void)data;
+	select_with(fx, 1, uids, 5);
+	assert_log(fx, "unseen 2|");
+	vanished(fx, "1:7", false);
+	assert_log(fx, "removed 1|removed 2|removed 3|removed 6|removed 7|");
+	g_assert_cmpuint(mailbox_get_exists(fx->mb), ==, 0);
+	/* A set far wider than anything: nothing held, nothing happens. */
+	select_with(fx, 1, uids, 5);
+	assert_log(fx, "");
+	mailbox_exists(fx->mb, 6);
+	vanished(fx, "8:4294967295", false);
+	/* Only the one announced message above every known UID goes. */
+	g_assert_cmpuint(mailbox_get_exists(fx->mb), ==, 5);
 	assert_log(fx, "");
 }
 
@@ -715,6 +743,7 @@ int main(int argc, char **argv)
 	ADD("/mailbox/baseline-is-not-news", test_baseline_is_not_news);
 	ADD("/mailbox/expunge-renumbers", test_expunge_renumbers);
 	ADD("/mailbox/vanished", test_vanished);
+	ADD("/mailbox/vanished-wide-set", test_vanished_wide_set);
 	ADD("/mailbox/new-in-uid-order-once", test_new_in_uid_order_once);
 	ADD("/mailbox/abort-keeps-news-for-later", test_abort_keeps_news_for_later);
 	ADD("/mailbox/expunged-before-fetch", test_expunged_before_fetch);

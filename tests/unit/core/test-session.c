@@ -294,10 +294,64 @@ static const struct transcript gmail = {
               "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
 };
 
+/* Cyrus, when another client deletes the selected folder and creates it
+ * again: every message is reported gone with a VANISHED range wider than
+ * what the folder held (N9: taken for what it held), the dead selection
+ * keeps answering OK, and only selecting it again shows the new folder
+ * (H8): a reset. */
+static const struct step cyrus_recreated_steps[] = {
+    {"* OK server ready\r\n", "A1 CAPABILITY\r\n"},
+    {"* CAPABILITY IMAP4rev1 IDLE AUTH=PLAIN SASL-IR ENABLE QRESYNC CONDSTORE\r\n"
+     "A1 OK Completed\r\n",
+     "A2 AUTHENTICATE PLAIN " PLAIN_IR "\r\n"},
+    {"A2 OK [CAPABILITY IMAP4rev1 IDLE ENABLE QRESYNC CONDSTORE] Success\r\n",
+     "A3 ENABLE QRESYNC\r\n"},
+    {"* ENABLED QRESYNC\r\nA3 OK Completed\r\n", "A4 EXAMINE INBOX\r\n"},
+    {"* 5 EXISTS\r\n* OK [UIDVALIDITY 77] Ok\r\n* OK [UIDNEXT 8] Ok\r\n"
+     "* OK [HIGHESTMODSEQ 20] Ok\r\nA4 OK [READ-ONLY] Completed\r\n",
+     "A5 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 MODSEQ (3) FLAGS (\\Seen))\r\n* 2 FETCH (UID 2 MODSEQ (4) FLAGS "
+     "(\\Seen))\r\n* 3 FETCH (UID 3 MODSEQ (5) FLAGS (\\Seen))\r\n* 4 FETCH (UID 6 MODSEQ "
+     "(6) FLAGS (\\Seen))\r\n* 5 FETCH (UID 7 MODSEQ (7) FLAGS (\\Seen))\r\n"
+     "A5 OK Completed\r\n",
+     "A6 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {"* VANISHED 1:7\r\n", "DONE\r\n"},
+    {"A6 OK Completed\r\n", "A7 EXAMINE INBOX\r\n"},
+    {"* 1 EXISTS\r\n* OK [UIDVALIDITY 78] Ok\r\n* OK [UIDNEXT 2] Ok\r\n"
+     "* OK [HIGHESTMODSEQ 2] Ok\r\nA7 OK [READ-ONLY] Completed\r\n",
+     "A8 UID FETCH 1:* (UID FLAGS)\r\n"},
+    {"* 1 FETCH (UID 1 MODSEQ (2) FLAGS ())\r\nA8 OK Completed\r\n", "A9 UID FETCH 1" FETCH_NEW},
+    {"A9 OK done\r\n", "A10 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    {NULL, NULL},
+};
+
+static const struct transcript cyrus_recreated = {
+    .name = "cyrus-recreated-folder",
+    .security = CONFIG_SECURITY_TLS,
+    .steps = cyrus_recreated_steps,
+    .events = "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":77,"
+              "\"uid\":1,\"id\":\"work/INBOX/77/1\"}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":77,"
+              "\"uid\":2,\"id\":\"work/INBOX/77/2\"}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":77,"
+              "\"uid\":3,\"id\":\"work/INBOX/77/3\"}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":77,"
+              "\"uid\":6,\"id\":\"work/INBOX/77/6\"}\n"
+              "{\"event\":\"removed\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":77,"
+              "\"uid\":7,\"id\":\"work/INBOX/77/7\"}\n"
+              "{\"event\":\"reset\",\"account\":\"work\",\"folder\":\"INBOX\",\"uidvalidity\":78,"
+              "\"previous_uidvalidity\":77,\"count\":1,\"unseen\":1}\n"
+              "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":1}\n",
+};
+
 int main(int argc, char **argv)
 {
 	static const struct transcript *const all[] = {
-	    &special_use, &dovecot, &cyrus, &resume, &poll, &nonexistent, &garbage, &gmail,
+	    &special_use, &dovecot, &cyrus, &resume,          &poll,
+	    &nonexistent, &garbage, &gmail, &cyrus_recreated,
 	};
 
 	g_test_init(&argc, &argv, NULL);
