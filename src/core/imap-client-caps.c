@@ -185,7 +185,9 @@ void imap_client_handle_code(struct imap_client *c, const struct imap_response *
 		imap_client_caps_set(c, r->code_args, r->n_code_args);
 	} else if (strcmp(r->code, "ALERT") == 0) {
 		/* S7/P8: alerts only when they cannot have been injected. */
-		if (c->tls_active) {
+		if (c->tls_active && c->io->alert != NULL) {
+			c->io->alert(r->text, c->io->user_data);
+		} else if (c->tls_active) {
 			g_warning("server alert for account '%s': %s", c->account, r->text);
 		} else {
 			g_debug("ignoring unprotected ALERT for account '%s'", c->account);

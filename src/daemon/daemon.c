@@ -321,8 +321,13 @@ bool daemon_reload(struct daemon *d, GError **error)
 
 		if (old != NULL && !daemon_changed &&
 		    config_account_equal(account_get_config(old), ca)) {
-			/* Unchanged: keeps its connections and what it knows. */
+			/* Unchanged: keeps its connections and what it knows. An
+			 * account in error tries again: the user may have fixed
+			 * what the server or the password command complained of. */
 			account_set_config(old, ca);
+			if (account_get_state(old) == WATCH_STATE_ERROR) {
+				account_check(old);
+			}
 			g_ptr_array_add(next, old);
 			continue;
 		}

@@ -113,7 +113,10 @@ void account_update_state(struct account *a)
 	}
 	const char *from = watch_state_name(a->state);
 	const char *to = watch_state_name(state);
-	if (state == WATCH_STATE_ERROR) {
+	if (state == a->state) {
+		/* Not a change of state: a new reason (the next retry). */
+		g_debug("account '%s': still %s: %s", a->config->name, to, detail);
+	} else if (state == WATCH_STATE_ERROR) {
 		g_warning("account '%s': %s -> %s: %s", a->config->name, from, to, detail);
 	} else if (detail[0] != '\0') {
 		g_message("account '%s': %s -> %s: %s", a->config->name, from, to, detail);

@@ -154,6 +154,37 @@ static gboolean report_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* An [ALERT] is for the user, once: a server that repeats it on every
+ * login (after each retry) fills the log with the same line. The same text
+ * of the same account is logged again only after ALERT_REPEAT_US; the
+ * memory is bounded (ALERT_MEMORY texts; then it starts afresh). */
+#define ALERT_REPEAT_US ((gint64)60 * 60 * G_USEC_PER_SEC)
+#define ALERT_MEMORY    64
+
+static void io_alert(const char *text, void *user_data)
+{
+	static GHashTable *logged; /* "account\ntext" → gint64 * when */
+	struct link *l = user_data;
+	g_autofree char *key = g_strconcat(l->account->name, "\n", text, NULL);
+	gint64 now = g_get_monotonic_time();
+	gint64 *when;
+
+	if (logged == NULL || g_hash_table_size(logged) >= ALERT_MEMORY) {
+		g_clear_pointer(&logged, g_hash_table_unref);
+		logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	}
+	when = g_hash_table_lookup(logged, key);
+	if (when != NULL && now - *when < ALERT_REPEAT_US) {
+		g_debug("server alert for account '%s' (logged before): %s", l->account->name,
+		        text);
+		return;
+	}
+	g_warning("server alert for account '%s': %s", l->account->name, text);
+	when = g_new(gint64, 1);
+	*when = now;
+	g_hash_table_replace(logged, g_steal_pointer(&key), when);
+}
+
 struct link *link_create(const struct config_account *account, const char *label, bool trace,
                          guint connect_timeout, const struct link_ops *ops, void *user_data)
 {
@@ -168,6 +199,7 @@ struct link *link_create(const struct config_account *account, const char *label
 	    .send = io_send,
 	    .start_tls = io_start_tls,
 	    .trace = io_trace,
+	    .alert = io_alert,
 	    .user_data = l,
 	};
 	l->client = imap_client_create(account->name, trace, &l->io);

@@ -12,6 +12,7 @@ goes on over TLS only.
 
 import re
 import socket
+import time
 import unittest
 
 import imapwatch_harness as h
@@ -319,6 +320,24 @@ class AlertTest(HostileTestCase):
         self.assertIn("warning", alerts[0])
         self.assertIn(ACCOUNT, alerts[0])
         self.assert_logged_in_over_tls(server)
+
+
+    def test_repeated_alert_logged_once(self):
+        # The same alert on every login (a server in maintenance, retried
+        # after each failure) is logged once; the retries are no state
+        # changes ("backoff -> backoff").
+        server, daemon = self.run_scenario(Scenario(replies={
+            "EXAMINE": b"* OK [ALERT] MAINTENANCE-ALERT until 18:00\r\n"
+                       b"{tag} NO [SERVERBUG] Internal error occurred\r\n"}))
+        deadline = time.monotonic() + 3 * CONNECT_TIMEOUT
+        while len([c for c in server.conns if "EXAMINE" in c.names()]) < 3:
+            self.assertLess(time.monotonic(), deadline, "fewer than 3 logins")
+            time.sleep(0.05)  # polling the server's record, bounded
+        log = daemon.stderr_text()
+        daemon.stop()
+        alerts = [line for line in log.splitlines() if "MAINTENANCE-ALERT" in line]
+        self.assertEqual(len(alerts), 1, log)
+        self.assertNotIn("backoff -> backoff", log)
 
 
 class FailureClassTest(HostileTestCase):

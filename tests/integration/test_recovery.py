@@ -107,6 +107,22 @@ class RecoveryTest(unittest.TestCase):
         d.wait_for(is_event("new", account="bad", uid=uid), timeout=EVENT_TIMEOUT, since=since)
         d.stop()
 
+    def test_reload_retries_an_account_in_error(self):
+        # The config is unchanged; what was wrong was on the server (a
+        # folder that was missing). A reload tries again, as documented.
+        user = "user4"
+        d = self.start({"acct": account(user, folders=["INBOX", "Later"])})
+        ev = d.wait_for(is_account_state("acct", "error"), timeout=CONNECT_TIMEOUT)
+        self.assertIn("Later", ev["detail"])
+        dovecot.create_folder(user, "Later")
+        since = d.mark()
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(is_account_state("acct", "idle"), timeout=RECOVER_TIMEOUT, since=since)
+        uid = dovecot.deliver(user, "Later", h.make_message(subject="now watched")[0])
+        d.wait_for(is_event("new", folder="Later", uid=uid), timeout=EVENT_TIMEOUT,
+                   since=since)
+        d.stop()
+
     def test_bad_reload_keeps_running(self):
         d = self.start({"acct": account("user3")})
         d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)

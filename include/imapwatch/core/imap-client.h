@@ -95,6 +95,9 @@ struct imap_client_io {
 	/* A protocol line for --trace-imap, secrets already replaced by
 	 * "<redacted>" (outgoing = client to server). May be NULL. */
 	void (*trace)(bool outgoing, const char *line, void *user_data);
+	/* An [ALERT] the user must see (S7, P8), only over TLS. May be NULL:
+	 * then it is logged as a warning each time. */
+	void (*alert)(const char *text, void *user_data);
 	void *user_data;
 };
 
