@@ -6,6 +6,7 @@
  */
 #include "imapwatch/listeners/bus.h"
 #include "imapwatch/listeners/hooks.h"
+#include "imapwatch/listeners/mailnag.h"
 #include "imapwatch/daemon/daemon.h"
 #include "imapwatch/core/config.h"
 #include "imapwatch/core/event.h"
@@ -89,7 +90,12 @@ static gboolean sighup_cb(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	if (!p->stopping && !daemon_reload(p->daemon, &error)) {
-		g_warning("configuration not reloaded: %s", error->message);
+		/* One log line per problem of the file. */
+		g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+
+		for (guint i = 0; lines[i] != NULL; i++) {
+			g_warning("configuration not reloaded: %s", lines[i]);
+		}
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -144,7 +150,12 @@ int main(int argc, char **argv)
 
 	g_autoptr(config) config = config_load_file(config_path, &error);
 	if (config == NULL) {
-		fprintf(stderr, "imapwatchd: %s\n", error->message);
+		/* Every problem of the file, one a line. */
+		g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+
+		for (guint i = 0; lines[i] != NULL; i++) {
+			fprintf(stderr, "imapwatchd: %s\n", lines[i]);
+		}
 		return 1;
 	}
 	warn_if_readable(config);
@@ -183,9 +194,13 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGHUP, sighup_cb, &p);
 	struct sleep_monitor *sleep = sleep_monitor_create(resumed_cb, &p);
 	bus_service_start(bus, p.daemon);
+	/* mailnag's D-Bus face, on the same connection (mailnag_compat). */
+	struct mailnag_service *mailnag =
+	    mailnag_service_create(p.daemon, bus_service_get_connection(bus));
 	daemon_start(p.daemon);
 	g_main_loop_run(p.loop);
 
+	mailnag_service_destroy(mailnag);
 	bus_service_destroy(bus);
 	sleep_monitor_destroy(sleep);
 	notifier_destroy(notifier);

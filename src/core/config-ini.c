@@ -2,28 +2,62 @@
 /*
  * The config file is read by a small line-oriented reader instead of
  * GKeyFile, because GKeyFile forgets line numbers, silently merges repeated
- * groups and lets a repeated key win. The syntax accepted is GKeyFile's:
- * "[group]" lines, "key = value" lines, '#' comments, blank lines, values
- * trimmed, the escapes \s \n \t \r \\ in values and \; inside lists, ';' as
- * the list separator with one optional trailing ';'.
+ * groups and lets a repeated key win. The syntax is GKeyFile's — "[group]"
+ * lines, "key = value" lines, '#' comment lines, blank lines — with a
+ * comment allowed after a "[group]" line too; each value is read by
+ * config-lex.c.
  *
  * Also here: config_fail(), the one place that words where in the file a
- * problem is.
+ * problem is, and the list of problems it collects.
  */
 #include "core/config-private.h"
 
 #include <string.h>
+
+/* Problems kept for the message; the rest are only counted. Bounds the
+ * memory a file of garbage can take. */
+#define CONFIG_MAX_KEPT 1000
+
+struct config_problem {
+	guint line;
+	guint seq; /* order found, for problems of the same line */
+	char *text;
+};
+
+static void problem_free(gpointer data)
+{
+	struct config_problem *problem = data;
+
+	g_free(problem->text);
+	g_free(problem);
+}
 
 static void ini_entry_free(struct config_ini_entry *entry)
 {
 	g_free(entry->key);
 	/* Any value may be a password. */
 	secret_free(entry->value);
+	if (entry->items != NULL) {
+		g_ptr_array_unref(entry->items);
+	}
 	g_free(entry);
+}
+
+static struct config_ini_group *ini_group_new(const char *name, guint line)
+{
+	struct config_ini_group *group = g_new0(struct config_ini_group, 1);
+
+	group->name = g_strdup(name);
+	group->line = line;
+	group->entries = g_ptr_array_new_with_free_func((GDestroyNotify)ini_entry_free);
+	return group;
 }
 
 static void ini_group_free(struct config_ini_group *group)
 {
+	if (group == NULL) {
+		return;
+	}
 	g_free(group->name);
 	g_ptr_array_unref(group->entries);
 	g_free(group);
@@ -35,7 +69,15 @@ bool config_fail(struct config_parse *p, guint line, const char *group, const ch
 	va_list ap;
 	g_autofree char *msg = NULL;
 	g_autoptr(GString) where = g_string_new(p->path);
+	struct config_problem *problem;
 
+	p->n_problems++;
+	if (p->problems == NULL) {
+		p->problems = g_ptr_array_new_with_free_func(problem_free);
+	}
+	if (p->problems->len >= CONFIG_MAX_KEPT) {
+		return false;
+	}
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
@@ -53,7 +95,51 @@ bool config_fail(struct config_parse *p, guint line, const char *group, const ch
 	if (key) {
 		g_string_append_printf(where, " key '%s':", key);
 	}
-	g_set_error(p->error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "%s %s", where->str, msg);
+	problem = g_new0(struct config_problem, 1);
+	problem->line = line;
+	problem->seq = p->problems->len;
+	problem->text = g_strdup_printf("%s %s", where->str, msg);
+	g_ptr_array_add(p->problems, problem);
+	return false;
+}
+
+static gint problem_order(gconstpointer a, gconstpointer b)
+{
+	const struct config_problem *x = *(const struct config_problem *const *)a;
+	const struct config_problem *y = *(const struct config_problem *const *)b;
+
+	/* Problems of the whole file (line 0) after those of a line. */
+	if (x->line != y->line) {
+		return x->line != 0 && (y->line == 0 || x->line < y->line) ? -1 : 1;
+	}
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+bool config_parse_finish(struct config_parse *p, GError **error)
+{
+	g_autoptr(GPtrArray) problems = g_steal_pointer(&p->problems);
+	g_autoptr(GString) text = NULL;
+	guint shown;
+
+	if (p->n_problems == 0) {
+		return true;
+	}
+	/* The reader finds its problems before the checks find theirs: the
+	 * user reads them in the order of the file. */
+	g_ptr_array_sort(problems, problem_order);
+	text = g_string_new(NULL);
+	shown = MIN(problems->len, CONFIG_MAX_REPORTED);
+	for (guint i = 0; i < shown; i++) {
+		const struct config_problem *problem = problems->pdata[i];
+
+		g_string_append_printf(text, "%s%s", i > 0 ? "\n" : "", problem->text);
+	}
+	if (p->n_problems > shown) {
+		g_string_append_printf(text, "\n… and %u more error%s", p->n_problems - shown,
+		                       p->n_problems - shown == 1 ? "" : "s");
+	}
+	p->n_problems = 0;
+	g_set_error_literal(error, CONFIG_ERROR, CONFIG_ERROR_INVALID, text->str);
 	return false;
 }
 
@@ -71,6 +157,14 @@ void config_span_trim(const char **start, const char **end)
 	while (*end > *start && is_blank((*end)[-1])) {
 		(*end)--;
 	}
+}
+
+const char *config_skip_blanks(const char *c, const char *end)
+{
+	while (c < end && is_blank(*c)) {
+		c++;
+	}
+	return c;
 }
 
 static struct config_ini_group *ini_find_group(GPtrArray *groups, const char *name)
@@ -98,83 +192,133 @@ struct config_ini_entry *config_ini_find_entry(const struct config_ini_group *gr
 	return NULL;
 }
 
-static bool ini_read_group(struct config_parse *p, GPtrArray *groups, const char *start,
-                           const char *end, guint line)
+/* ---- lines ---- */
+
+/* The name in a "[group]" line, which may end in a comment; NULL after
+ * config_fail(). */
+static char *ini_group_name(struct config_parse *p, const char *start, const char *end, guint line)
 {
-	struct config_ini_group *other;
-	struct config_ini_group *group;
+	const char *close = memchr(start, ']', (gsize)(end - start));
+	const char *rest = close != NULL ? config_skip_blanks(close + 1, end) : NULL;
 	g_autofree char *name = NULL;
 
-	if (end[-1] != ']' || end - start < 2) {
-		return config_fail(p, line, NULL, NULL,
-		                   "a group header must be a whole line like [daemon] or "
-		                   "[account NAME], with nothing after the ']'");
+	if (rest == NULL || (rest < end && *rest != '#')) {
+		config_fail(p, line, NULL, NULL,
+		            "a group header must be a whole line like [daemon] or "
+		            "[account NAME], with nothing after the ']' but a # comment");
+		return NULL;
 	}
-	name = g_strndup(start + 1, (gsize)(end - start - 2));
+	name = g_strndup(start + 1, (gsize)(close - start - 1));
 	g_strstrip(name);
 	for (const char *c = name; *c; c++) {
-		if (*c == '[' || *c == ']' || g_ascii_iscntrl(*c)) {
-			return config_fail(p, line, NULL, NULL,
-			                   "group name contains '[', ']' or a control character");
+		if (*c == '[' || g_ascii_iscntrl(*c)) {
+			config_fail(p, line, NULL, NULL,
+			            "group name contains '[', ']' or a control character");
+			return NULL;
 		}
 	}
-	other = ini_find_group(groups, name);
-	if (other) {
-		return config_fail(p, line, name, NULL,
-		                   "this group appears twice (first on line %u); merge the two",
-		                   other->line);
-	}
-	group = g_new0(struct config_ini_group, 1);
-	group->name = g_steal_pointer(&name);
-	group->line = line;
-	group->entries = g_ptr_array_new_with_free_func((GDestroyNotify)ini_entry_free);
-	g_ptr_array_add(groups, group);
-	return true;
+	return g_steal_pointer(&name);
 }
 
-static bool ini_read_entry(struct config_parse *p, struct config_ini_group *group,
+/* A line that cannot be read but names its key (in [start, key_end)):
+ * the key counts as given (with a bad value), so that it is not reported
+ * missing too. key_end NULL: the key is what comes before a '='. */
+static void ini_keep_key(struct config_ini_group *group, const char *start, const char *key_end,
+                         const char *end, guint line)
+{
+	struct config_ini_entry *entry;
+
+	if (key_end == NULL) {
+		key_end = memchr(start, '=', (gsize)(end - start));
+	}
+	if (group == NULL || group->name == NULL || key_end == NULL) {
+		return;
+	}
+	config_span_trim(&start, &key_end);
+	if (start == key_end || memchr(start, '\0', (gsize)(key_end - start)) ||
+	    !g_utf8_validate(start, key_end - start, NULL)) {
+		return;
+	}
+	entry = g_new0(struct config_ini_entry, 1);
+	entry->key = g_strndup(start, (gsize)(key_end - start));
+	if (config_ini_find_entry(group, entry->key) != NULL) {
+		g_free(entry->key);
+		g_free(entry);
+		return;
+	}
+	entry->value = g_strdup("");
+	entry->bad = true;
+	entry->line = line;
+	g_ptr_array_add(group->entries, entry);
+}
+
+/* A "key = value" line into group (NULL before any group). */
+static void ini_read_entry(struct config_parse *p, struct config_ini_group *group,
                            const char *line_start, const char *start, const char *end, guint line)
 {
 	const char *eq = memchr(start, '=', (gsize)(end - start));
 	const char *key_end;
-	const char *value_start;
+	const char *value;
 	struct config_ini_entry *other;
-	struct config_ini_entry *entry;
 	g_autofree char *key = NULL;
 
 	if (!eq) {
-		if (*start == ';') {
-			return config_fail(p, line, NULL, NULL, "comments start with '#', not ';'");
+		const char *colon = memchr(start, ':', (gsize)(end - start));
+		const char *word = start;
+
+		while (word < end && (g_ascii_isalnum(*word) || *word == '_')) {
+			word++;
 		}
-		return config_fail(p, line, NULL, NULL,
-		                   "this line is not a [group], a key = value pair or a # comment");
+		if (*start == ';') {
+			config_fail(p, line, NULL, NULL, "comments start with '#', not ';'");
+		} else if (colon != NULL && word > start && word == colon) {
+			/* "host: imap.example.com" (YAML). The value is not
+			 * quoted: it may be a password. */
+			config_fail(p, line, NULL, NULL, "write %.*s = value, with '=', not ':'",
+			            (int)(word - start), start);
+			ini_keep_key(group, start, word, end, line);
+		} else {
+			config_fail(
+			    p, line, NULL, NULL,
+			    "this line is not a [group], a key = value pair or a # comment");
+		}
+		return;
 	}
 	key_end = eq;
-	value_start = eq + 1;
+	value = config_skip_blanks(eq + 1, end);
 	config_span_trim(&start, &key_end);
-	config_span_trim(&value_start, &end);
 	if (start == key_end) {
-		return config_fail(p, line, NULL, NULL, "there is no key name before '='");
+		config_fail(p, line, NULL, NULL, "there is no key name before '='");
+		return;
 	}
 	key = g_strndup(start, (gsize)(key_end - start));
 	if (!group) {
-		return config_fail(
-		    p, line, NULL, key,
-		    "appears before any group; put it under [daemon] or [account NAME]");
+		config_fail(p, line, NULL, key,
+		            "appears before any group; put it under [daemon] or [account NAME]");
+		return;
 	}
 	other = config_ini_find_entry(group, key);
 	if (other) {
-		return config_fail(p, line, group->name, key,
-		                   "set twice in this group (first on line %u); keep one",
-		                   other->line);
+		config_fail(p, line, group->name, key,
+		            "set twice in this group (first on line %u); keep one", other->line);
+		return;
 	}
-	entry = g_new0(struct config_ini_entry, 1);
-	entry->key = g_steal_pointer(&key);
-	entry->value = g_strndup(value_start, (gsize)(end - value_start));
+
+	if (group->name == NULL) {
+		return; /* under a broken group line: its keys mean nothing yet */
+	}
+
+	g_autofree struct config_ini_entry *entry = g_new0(struct config_ini_entry, 1);
+
 	entry->line = line;
-	entry->column = (guint)(value_start - line_start) + 1;
-	g_ptr_array_add(group->entries, entry);
-	return true;
+	entry->column = (guint)(value - line_start) + 1;
+	/* Kept when bad, so that its key is not reported missing as well. */
+	entry->bad = !config_lex_value(p, group->name, key, line_start, value, end, entry);
+	entry->key = g_steal_pointer(&key);
+	if (entry->value == NULL) {
+		entry->value = g_strdup("");
+	}
+	g_ptr_array_add(group->entries, g_steal_pointer(&entry));
 }
 
 GPtrArray *config_ini_read(struct config_parse *p, const char *data, gsize len)
@@ -182,6 +326,9 @@ GPtrArray *config_ini_read(struct config_parse *p, const char *data, gsize len)
 	g_autoptr(GPtrArray) groups =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)ini_group_free);
 	struct config_ini_group *group = NULL;
+	/* The lines under a broken or repeated group line: read, so that their
+	 * own problems are found, then dropped. */
+	struct config_ini_group *lost = NULL;
 	const char *pos = data;
 	const char *data_end = data + len;
 	guint line = 0;
@@ -201,27 +348,44 @@ GPtrArray *config_ini_read(struct config_parse *p, const char *data, gsize len)
 		if (memchr(start, '\0', (gsize)(end - start))) {
 			config_fail(p, line, NULL, NULL,
 			            "this line contains a NUL byte; is this a text file?");
-			return NULL;
+			ini_keep_key(group, start, NULL, end, line);
+			continue;
 		}
 		if (!g_utf8_validate(start, end - start, NULL)) {
 			config_fail(p, line, NULL, NULL,
 			            "this line is not valid UTF-8; save the file as UTF-8");
-			return NULL;
+			ini_keep_key(group, start, NULL, end, line);
+			continue;
 		}
 		config_span_trim(&start, &end);
 		if (start == end || *start == '#') {
 			continue;
 		}
 		if (*start == '[') {
-			if (!ini_read_group(p, groups, start, end, line)) {
-				return NULL;
+			g_autofree char *name = ini_group_name(p, start, end, line);
+			struct config_ini_group *other =
+			    name != NULL ? ini_find_group(groups, name) : NULL;
+
+			ini_group_free(g_steal_pointer(&lost));
+			if (other != NULL) {
+				config_fail(
+				    p, line, name, NULL,
+				    "this group appears twice (first on line %u); merge the "
+				    "two",
+				    other->line);
 			}
-			group = groups->pdata[groups->len - 1];
+			if (name == NULL || other != NULL) {
+				p->group_lost = true;
+				lost = ini_group_new(name, line);
+				group = lost;
+				continue;
+			}
+			group = ini_group_new(name, line);
+			g_ptr_array_add(groups, group);
 			continue;
 		}
-		if (!ini_read_entry(p, group, line_start, start, end, line)) {
-			return NULL;
-		}
+		ini_read_entry(p, group, line_start, start, end, line);
 	}
+	ini_group_free(lost);
 	return g_steal_pointer(&groups);
 }

@@ -97,6 +97,7 @@ const char *const config_account_keys[] = {
     [CONFIG_ACCOUNT_KEY_HOOK_DELAY] = "hook_delay",
     [CONFIG_ACCOUNT_KEY_HOOK_MAX_DELAY] = "hook_max_delay",
     [CONFIG_ACCOUNT_KEY_HOOK_TIMEOUT] = "hook_timeout",
+    [CONFIG_ACCOUNT_KEY_ENABLED] = "enabled",
     NULL,
 };
 
@@ -122,6 +123,28 @@ int config_key_index(const char *const *keys, const char *key)
 		}
 	}
 	return -1;
+}
+
+enum config_syntax config_key_syntax(const char *group, const char *key)
+{
+	static const char *const account_lists[] = {"folders", "notify_folders", "password_secret",
+	                                            NULL};
+	static const char *const commands[] = {
+	    "password_command", "open_command", "on_new", "on_changed",
+	    "on_removed",       "on_state",     NULL};
+	bool account =
+	    group != NULL && (strcmp(group, "account") == 0 || g_str_has_prefix(group, "account "));
+	bool rule =
+	    group != NULL && (strcmp(group, "rule") == 0 || g_str_has_prefix(group, "rule "));
+
+	if (account && config_key_index(account_lists, key) >= 0) {
+		return CONFIG_SYNTAX_LIST;
+	}
+	/* A rule's on_state is an error of its own; read it as a command. */
+	if ((account || rule) && config_key_index(commands, key) >= 0) {
+		return CONFIG_SYNTAX_COMMAND;
+	}
+	return CONFIG_SYNTAX_SCALAR;
 }
 
 /* Optimal string alignment distance (Levenshtein plus transpositions),

@@ -4,10 +4,11 @@
 
 /*
  * Shared by the parts of the config module, not for other modules:
- * config-ini.c reads the text into groups of raw entries and words the
- * errors, config-value.c checks one value, config-keys.c knows the names of
- * keys and values, config.c builds struct config and holds the rest of the
- * public entry points.
+ * config-ini.c reads the text into groups of entries and words the
+ * errors, config-lex.c reads one value as written (quotes, comments,
+ * escapes, lists), config-value.c checks one value, config-keys.c knows
+ * the names of keys and values, config.c builds struct config and holds
+ * the rest of the public entry points.
  */
 
 #include "imapwatch/core/config.h"
@@ -15,41 +16,90 @@
 
 /* ---- config-ini.c: the line-oriented reader ---- */
 
+/* How a value is written (imapwatch.conf(5), SYNTAX). In each, a '#' at
+ * the start of the value or after a blank starts a comment, outside
+ * quotes. */
+enum config_syntax {
+	/* One string: bare (trimmed, escapes resolved), or wholly in "…"
+	 * (escapes resolved) or '…' (taken as it is). */
+	CONFIG_SYNTAX_SCALAR,
+	/* ';'-separated entries, each bare (\; is a ';' in it) or quoted as
+	 * above, one entry whatever it holds. */
+	CONFIG_SYNTAX_LIST,
+	/* A command line: unquoted when one quoted string holds all of it,
+	 * else its quotes are the shell's and stay (a '#' inside them too). */
+	CONFIG_SYNTAX_COMMAND,
+};
+
+struct config_ini_item {
+	char *text;  /* quotes removed, escapes resolved */
+	bool quoted; /* written in quotes: taken as one entry, no hints */
+};
+
 struct config_ini_entry {
 	char *key;
-	char *value;  /* trimmed, escapes not yet resolved */
-	guint line;   /* 1-based */
-	guint column; /* 1-based column of the value's first byte */
+	/* Scalars and commands: quotes removed, escapes resolved. Lists: the
+	 * text as written, trimmed, without the comment (for messages). */
+	char *value;
+	GPtrArray *items; /* lists: struct config_ini_item *; NULL otherwise */
+	bool commented;   /* the value was nothing but a comment ("key = #…") */
+	bool bad;         /* the reader reported its value: not checked again */
+	guint line;       /* 1-based */
+	guint column;     /* 1-based column of the value's first byte */
 };
 
 struct config_ini_group {
-	char *name;
+	char *name; /* NULL for the lines under a broken group line */
 	guint line;
 	GPtrArray *entries; /* struct config_ini_entry *, in file order */
 };
 
-/* State shared by the reader and the checks: where messages point to. */
+/* State shared by the reader and the checks: where messages point to,
+ * and the problems found so far (all are reported, in line order). */
 struct config_parse {
 	const char *path;
-	GError **error;
+	GPtrArray *problems; /* struct config_problem *, the first ones found */
+	guint n_problems;    /* all of them, also those not kept */
+	/* A group was lost (a broken, repeated or unknown group line): what
+	 * follows from its absence is not reported. */
+	bool group_lost;
 };
 
-/* Sets the error "PATH:LINE: [GROUP] key 'KEY': MESSAGE"; parts that are
- * 0 / NULL are left out. Always returns false so callers can
+/* Adds the problem "PATH:LINE: [GROUP] key 'KEY': MESSAGE"; parts that
+ * are 0 / NULL are left out. Always returns false so callers can
  * "return config_fail()". */
 bool config_fail(struct config_parse *p, guint line, const char *group, const char *key,
                  const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
+/* True if no problem was found; else sets error to all of them, one a
+ * line in line order, at most CONFIG_MAX_REPORTED and a count of the
+ * rest. Frees what p holds either way. */
+bool config_parse_finish(struct config_parse *p, GError **error);
+
 /* Trims blanks (not newlines) off [*start, *end) in place. */
 void config_span_trim(const char **start, const char **end);
+/* The first byte from c on that is not a blank, or end. */
+const char *config_skip_blanks(const char *c, const char *end);
 
 /* The entry for key in group, or NULL. */
 struct config_ini_entry *config_ini_find_entry(const struct config_ini_group *group,
                                                const char *key);
 
-/* Splits data into groups of raw entries (struct config_ini_group *, in file order;
- * the array frees them). Returns NULL after config_fail(). */
+/* Splits data into groups of raw entries (struct config_ini_group *, in
+ * file order; the array frees them). Lines that cannot be read are
+ * reported with config_fail() and left out; a group whose line is broken
+ * or repeated is left out with its entries. */
 GPtrArray *config_ini_read(struct config_parse *p, const char *data, gsize len);
+
+/* ---- config-lex.c: one value as written ---- */
+
+/* Reads [value, end) (blanks before it skipped) of key in group into
+ * entry (value, items, commented), as key's enum config_syntax says;
+ * entry->line is set. line_start is where the line begins, for columns.
+ * False after config_fail(). */
+bool config_lex_value(struct config_parse *p, const char *group, const char *key,
+                      const char *line_start, const char *value, const char *end,
+                      struct config_ini_entry *entry);
 
 /* ---- config-value.c: values; each returns false after config_fail() ---- */
 
@@ -140,6 +190,7 @@ enum config_account_key {
 	CONFIG_ACCOUNT_KEY_HOOK_DELAY,
 	CONFIG_ACCOUNT_KEY_HOOK_MAX_DELAY,
 	CONFIG_ACCOUNT_KEY_HOOK_TIMEOUT,
+	CONFIG_ACCOUNT_KEY_ENABLED,
 };
 
 extern const char *const config_account_keys[];
@@ -172,7 +223,7 @@ bool config_value_hook_timing(struct config_parse *p, const char *group,
                               const struct config_ini_entry *entry,
                               struct config_hook_timing *timing);
 void config_hook_timing_defaults(struct config_hook_timing *timing);
-/* [rule NAME] into a new rule; NULL after config_fail(). */
+/* [rule NAME] into a new rule, with its problems reported (config_fail()). */
 struct config_rule *config_rule_build(struct config_parse *p, const struct config_ini_group *g,
                                       const char *name);
 void config_rule_free(struct config_rule *rule);
@@ -181,6 +232,10 @@ void config_describe_hooks(GString *out, char *const *hooks,
                            const struct config_hook_timing *timing);
 bool config_hook_timing_equal(const struct config_hook_timing *a,
                               const struct config_hook_timing *b);
+
+/* How the value of key is written in the group named group (NULL: a
+ * broken group line). */
+enum config_syntax config_key_syntax(const char *group, const char *key);
 
 /* The index of key in the NULL-terminated keys, or -1. */
 int config_key_index(const char *const *keys, const char *key);

@@ -234,6 +234,7 @@ struct config_rule *config_rule_build(struct config_parse *p, const struct confi
                                       const char *name)
 {
 	g_autoptr(config_rule) r = g_new0(struct config_rule, 1);
+	bool failed = false;
 
 	while (*name == ' ') {
 		name++;
@@ -241,7 +242,6 @@ struct config_rule *config_rule_build(struct config_parse *p, const struct confi
 	if (*name == '\0') {
 		config_fail(p, g->line, NULL, NULL,
 		            "the rule has no name; write [rule NAME], e.g. [rule newsletters]");
-		return NULL;
 	}
 	r->name = g_strdup(name);
 	r->line = g->line;
@@ -249,9 +249,13 @@ struct config_rule *config_rule_build(struct config_parse *p, const struct confi
 	r->urgency = -1;
 	r->content = -1;
 	for (guint i = 0; i < g->entries->len; i++) {
-		if (!rule_value(p, g, r, g->entries->pdata[i])) {
-			return NULL;
+		const struct config_ini_entry *e = g->entries->pdata[i];
+
+		if (e->bad && config_key_index(config_rule_keys, e->key) >= 0) {
+			failed = true; /* the reader has reported it */
+			continue;
 		}
+		failed = !rule_value(p, g, r, e) || failed;
 	}
 	if (r->from != NULL) {
 		/* Only new mail comes with its sender. */
@@ -264,18 +268,18 @@ struct config_rule *config_rule_build(struct config_parse *p, const struct confi
 				            "a rule with from matches new mail only (changes and "
 				            "removals carry no sender); move this line to a rule "
 				            "without from");
-				return NULL;
 			}
 		}
 	}
-	if (g->entries->len == 0 ||
-	    (r->notify < 0 && r->urgency < 0 && r->content < 0 && r->sound == NULL &&
-	     r->hooks[CONFIG_HOOK_NEW] == NULL && r->hooks[CONFIG_HOOK_CHANGED] == NULL &&
-	     r->hooks[CONFIG_HOOK_REMOVED] == NULL)) {
+	/* A setting with a bad value was meant to set something. */
+	if (!failed &&
+	    (g->entries->len == 0 ||
+	     (r->notify < 0 && r->urgency < 0 && r->content < 0 && r->sound == NULL &&
+	      r->hooks[CONFIG_HOOK_NEW] == NULL && r->hooks[CONFIG_HOOK_CHANGED] == NULL &&
+	      r->hooks[CONFIG_HOOK_REMOVED] == NULL))) {
 		config_fail(p, g->line, g->name, NULL,
 		            "the rule sets nothing; add notify, urgency, sound, content, "
 		            "on_new, on_changed or on_removed");
-		return NULL;
 	}
 	return g_steal_pointer(&r);
 }

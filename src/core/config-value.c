@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One value of one key: escapes, strings, booleans, choices, durations,
- * numbers, folder lists, fingerprints, file names and commands. Each
+ * One value of one key, as the reader left it (quotes, escapes and
+ * comments resolved): strings, booleans, choices, durations, numbers,
+ * folder lists, fingerprints, file names and commands. Each
  * config_value_*() sets *out and returns true, or returns false after
  * config_fail() with the line and key of the entry.
  */
@@ -14,85 +15,25 @@
 
 #include <glib/gstdio.h>
 
-/* Resolves GKeyFile escapes in raw[0..len). \; is allowed only in list
- * items. Returns a new string, or NULL with *bad set to the offset of the
- * offending backslash. The result is allocated once at its final size so
- * that no partial copy of a secret is left behind by a realloc. */
-static char *value_unescape(const char *raw, gsize len, bool list_item, gsize *bad)
+/* What completes "has no value" or "the list is empty": a value that was
+ * all comment is probably one with a '#' of its own. */
+static const char *comment_hint(const struct config_ini_entry *entry)
 {
-	char *out = g_malloc(len + 1);
-	char *q = out;
-
-	for (gsize i = 0; i < len; i++) {
-		if (raw[i] != '\\') {
-			*q++ = raw[i];
-			continue;
-		}
-		if (i + 1 == len) {
-			*bad = i;
-			explicit_bzero(out, len + 1);
-			g_free(out);
-			return NULL;
-		}
-		switch (raw[++i]) {
-		case 's':
-			*q++ = ' ';
-			break;
-		case 'n':
-			*q++ = '\n';
-			break;
-		case 't':
-			*q++ = '\t';
-			break;
-		case 'r':
-			*q++ = '\r';
-			break;
-		case '\\':
-			*q++ = '\\';
-			break;
-		case ';':
-			if (list_item) {
-				*q++ = ';';
-				break;
-			}
-			/* fall through */
-		default:
-			*bad = i - 1;
-			explicit_bzero(out, len + 1);
-			g_free(out);
-			return NULL;
-		}
-	}
-	*q = '\0';
-	return out;
-}
-
-static bool escape_fail(struct config_parse *p, const char *group,
-                        const struct config_ini_entry *entry, gsize offset)
-{
-	/* The value itself is not quoted: it may be a password. */
-	return config_fail(p, entry->line, group, entry->key,
-	                   "invalid escape sequence at column %u; the escapes are \\s \\n \\t \\r "
-	                   "and \\\\ (write \\\\ for a backslash)",
-	                   entry->column + (guint)offset);
+	return entry->commented ? " (a '#' at the start of a value, or after a blank, starts a "
+	                          "comment; put the value in double quotes to keep it)"
+	                        : "";
 }
 
 bool config_value_string(struct config_parse *p, const char *group,
                          const struct config_ini_entry *entry, char **out)
 {
-	gsize bad = 0;
-	char *s;
-
 	if (entry->value[0] == '\0') {
 		return config_fail(p, entry->line, group, entry->key,
-		                   "has no value; give one or remove the line");
-	}
-	s = value_unescape(entry->value, strlen(entry->value), false, &bad);
-	if (!s) {
-		return escape_fail(p, group, entry, bad);
+		                   "has no value; give one or remove the line%s",
+		                   comment_hint(entry));
 	}
 	secret_free(*out);
-	*out = s;
+	*out = g_strdup(entry->value);
 	return true;
 }
 
@@ -205,49 +146,80 @@ bool config_value_count(struct config_parse *p, const char *group,
 	return true;
 }
 
-/* The folders list: items split at unescaped ';', trimmed, "inbox" in any
- * case normalised to INBOX (RFC 3501 §5.1: INBOX is case-insensitive). */
+/* ["INBOX", "Work"] (TOML, YAML, JSON) into INBOX;Work; NULL when value
+ * is not written like that. A folder named [Gmail] is not such a list. */
+static char *foreign_list_fix(const char *value)
+{
+	gsize len = strlen(value);
+	g_autofree char *inner = NULL;
+	g_auto(GStrv) parts = NULL;
+
+	if (len < 2 || value[0] != '[' || value[len - 1] != ']' || !strpbrk(value, ",\"'")) {
+		return NULL;
+	}
+	inner = g_strndup(value + 1, len - 2);
+	parts = g_strsplit(inner, ",", -1);
+	for (guint i = 0; parts[i] != NULL; i++) {
+		char *part = g_strstrip(parts[i]);
+		gsize n = strlen(part);
+
+		if (n >= 2 && (part[0] == '"' || part[0] == '\'') && part[n - 1] == part[0]) {
+			memmove(part, part + 1, n - 2);
+			part[n - 2] = '\0';
+		}
+	}
+	return g_strjoinv(";", parts);
+}
+
+/* "INBOX, Work" written as one entry: the list with ';' for each ", ". */
+static char *comma_list_fix(const char *value)
+{
+	g_autoptr(GString) fixed = g_string_new(NULL);
+
+	for (const char *k = value; *k; k++) {
+		if (*k == ',') {
+			g_string_append_c(fixed, ';');
+			while (g_ascii_isspace(k[1])) {
+				k++;
+			}
+		} else {
+			g_string_append_c(fixed, *k);
+		}
+	}
+	return g_string_free(g_steal_pointer(&fixed), FALSE);
+}
+
+/* The folders list: entries as the reader split them, "inbox" in any case
+ * normalised to INBOX (RFC 3501 §5.1: INBOX is case-insensitive). */
 bool config_value_folders(struct config_parse *p, const char *group,
                           const struct config_ini_entry *entry, const char *empty_hint, char ***out)
 {
 	g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func(g_free);
-	const char *v = entry->value;
-	const char *item = v;
-	guint n = 0;
+	g_autofree char *foreign = foreign_list_fix(entry->value);
 
-	for (const char *c = v;; c++) {
-		const char *start = item;
-		const char *end = c;
-		gsize bad = 0;
+	if (foreign != NULL) {
+		return config_fail(p, entry->line, group, entry->key,
+		                   "'%s' looks like a list of another format (TOML, YAML); "
+		                   "separate folders with ';', without brackets (%s = %s)",
+		                   entry->value, entry->key, foreign);
+	}
+	if (entry->items->len == 0) {
+		return config_fail(p, entry->line, group, entry->key, "the list is empty; %s%s",
+		                   empty_hint, comment_hint(entry));
+	}
+	for (guint n = 0; n < entry->items->len; n++) {
+		const struct config_ini_item *item = entry->items->pdata[n];
 		char *name;
 
-		if (*c == '\\' && c[1] != '\0') {
-			c++;
-			continue;
-		}
-		if (*c != ';' && *c != '\0') {
-			continue;
-		}
-		n++;
-		item = c + 1;
-		config_span_trim(&start, &end);
-		/* One trailing ';' is how GKeyFile itself writes lists. */
-		if (start == end && *c == '\0' && n > 1 && c > v && c[-1] == ';') {
-			break;
-		}
-		if (start == end) {
-			if (*c == '\0' && n == 1) {
-				return config_fail(p, entry->line, group, entry->key,
-				                   "the list is empty; %s", empty_hint);
-			}
+		if (item->text[0] == '\0') {
 			return config_fail(p, entry->line, group, entry->key,
-			                   "entry %u of the list is empty; remove the extra ';'",
-			                   n);
+			                   item->quoted
+			                       ? "entry %u of the list is empty"
+			                       : "entry %u of the list is empty; remove the "
+			                         "extra ';'",
+			                   n + 1);
 		}
-		name = value_unescape(start, (gsize)(end - start), true, &bad);
-		if (!name) {
-			return escape_fail(p, group, entry, (gsize)(start - v) + bad);
-		}
+		name = g_strdup(item->text);
 		g_ptr_array_add(folders, name);
 		for (const char *k = name; *k; k++) {
 			if (g_ascii_iscntrl(*k)) {
@@ -257,25 +229,14 @@ bool config_value_folders(struct config_parse *p, const char *group,
 			}
 		}
 		const char *comma = strchr(name, ',');
-		if (comma != NULL && comma > name && g_ascii_isspace(comma[1])) {
+		if (!item->quoted && comma != NULL && comma > name && g_ascii_isspace(comma[1])) {
 			/* "INBOX, Work": another tool's list syntax. */
-			g_autofree char *fixed = g_strdup(entry->value);
-			g_autoptr(GString) hint = g_string_new(NULL);
+			g_autofree char *fixed = comma_list_fix(entry->value);
 
-			for (const char *k = fixed; *k; k++) {
-				if (*k == ',') {
-					g_string_append_c(hint, ';');
-					while (g_ascii_isspace(k[1])) {
-						k++;
-					}
-				} else {
-					g_string_append_c(hint, *k);
-				}
-			}
 			return config_fail(p, entry->line, group, entry->key,
 			                   "'%s' looks like two folders separated by a comma; "
 			                   "separate folders with ';' (%s = %s)",
-			                   name, entry->key, hint->str);
+			                   name, entry->key, fixed);
 		}
 		if (g_ascii_strcasecmp(name, "INBOX") == 0) {
 			memcpy(name, "INBOX", 5);
@@ -285,9 +246,6 @@ bool config_value_folders(struct config_parse *p, const char *group,
 				return config_fail(p, entry->line, group, entry->key,
 				                   "folder '%s' is listed twice", name);
 			}
-		}
-		if (*c == '\0') {
-			break;
 		}
 	}
 	g_ptr_array_add(folders, NULL);
@@ -531,52 +489,41 @@ char *config_format_duration(guint seconds)
 }
 
 /* Secret Service attributes, as secret-tool takes them: ';'-separated
- * attr=value pairs (trimmed; escapes as in other values), each attribute
- * once, none empty. */
+ * attr=value pairs (trimmed; quotes and escapes as in other lists), each
+ * attribute once, none empty. */
 bool config_value_secret_attributes(struct config_parse *p, const char *group,
                                     const struct config_ini_entry *entry, char ***out)
 {
 	g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
-	g_auto(GStrv) items = g_strsplit(entry->value, ";", -1);
-	guint n = 0;
 
-	for (guint i = 0; items[i] != NULL; i++) {
-		const char *start = items[i];
-		const char *end = start + strlen(start);
-		gsize bad = 0;
+	for (guint n = 0; n < entry->items->len; n++) {
+		const struct config_ini_item *item = entry->items->pdata[n];
+		g_autofree char *attr = g_strdup(item->text);
+		char *eq = strchr(attr, '=');
 
-		config_span_trim(&start, &end);
-		if (start == end && items[i + 1] == NULL && i > 0) {
-			break; /* one trailing ';' */
-		}
-		n++;
-		g_autofree char *item = value_unescape(start, (gsize)(end - start), false, &bad);
-		if (item == NULL) {
-			return escape_fail(p, group, entry, (gsize)(start - items[i]) + bad);
-		}
-		char *eq = strchr(item, '=');
-		if (eq == NULL || eq == item || eq[1] == '\0') {
+		if (eq == NULL || eq == attr || eq[1] == '\0') {
 			return config_fail(p, entry->line, group, entry->key,
 			                   "entry %u is not attribute=value; write the attributes "
 			                   "as secret-tool takes them, e.g. service=imap;user=me",
-			                   n);
+			                   n + 1);
 		}
 		*eq = '\0';
-		g_strstrip(item);
+		g_strstrip(attr);
 		g_strstrip(eq + 1);
 		for (guint j = 0; j < pairs->len; j += 2) {
-			if (strcmp(pairs->pdata[j], item) == 0) {
+			if (strcmp(pairs->pdata[j], attr) == 0) {
 				return config_fail(p, entry->line, group, entry->key,
-				                   "attribute '%s' is given twice", item);
+				                   "attribute '%s' is given twice", attr);
 			}
 		}
-		g_ptr_array_add(pairs, g_strdup(item));
+		g_ptr_array_add(pairs, g_strdup(attr));
 		g_ptr_array_add(pairs, g_strdup(eq + 1));
 	}
 	if (pairs->len == 0) {
 		return config_fail(p, entry->line, group, entry->key,
 		                   "has no value; give the item's attributes, e.g. "
-		                   "service=imap;user=me");
+		                   "service=imap;user=me%s",
+		                   comment_hint(entry));
 	}
 	g_ptr_array_add(pairs, NULL);
 	g_strfreev(*out);

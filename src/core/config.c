@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reading happens in two steps: config_ini_read() (config-ini.c) turns the
- * text into groups of raw entries (syntax errors, repeated groups and keys
- * are caught there), then config_build() checks every value in file order
- * (config-value.c) and resolves defaults. The first problem found is
- * reported; nothing is logged from here.
+ * text into groups of entries (syntax errors, quotes, comments, repeated
+ * groups and keys are caught there), then config_build() checks every
+ * value in file order (config-value.c) and resolves defaults. Both go on
+ * past a problem, so that one run reports all of them: a bad line or value
+ * is left out, and the checks of a whole group skip what depends on a key
+ * whose value was bad. Nothing is logged from here.
  */
 #include "core/config-private.h"
 
@@ -65,74 +67,79 @@ static void account_free(struct config_account *account)
 typedef struct config_account config_account;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(config_account, account_free)
 
-static bool daemon_build(struct config_parse *p, struct config *cfg,
+static void daemon_build(struct config_parse *p, struct config *cfg,
                          const struct config_ini_group *group)
 {
 	for (guint i = 0; i < group->entries->len; i++) {
 		const struct config_ini_entry *e = group->entries->pdata[i];
+		int key = config_key_index(config_daemon_keys, e->key);
 		guint choice = 0;
-		bool ok = true;
 
-		switch (config_key_index(config_daemon_keys, e->key)) {
+		if (e->bad && key >= 0) {
+			continue; /* the reader has reported it */
+		}
+		/* A bad value is reported; the next key is checked all the
+		 * same. */
+		switch (key) {
 		case CONFIG_DAEMON_KEY_NOTIFICATIONS:
-			ok = config_value_bool(p, group->name, e, &cfg->notifications);
+			config_value_bool(p, group->name, e, &cfg->notifications);
 			break;
 		case CONFIG_DAEMON_KEY_STARTUP:
-			ok = config_value_choice(p, group->name, e, config_startup_names, &choice);
+			config_value_choice(p, group->name, e, config_startup_names, &choice);
 			cfg->startup = (enum config_startup)choice;
 			break;
 		case CONFIG_DAEMON_KEY_IDLE_REFRESH:
-			ok = config_value_duration(p, group->name, e, MIN_IDLE_REFRESH,
-			                           MAX_IDLE_REFRESH, &cfg->idle_refresh);
+			config_value_duration(p, group->name, e, MIN_IDLE_REFRESH, MAX_IDLE_REFRESH,
+			                      &cfg->idle_refresh);
 			break;
 		case CONFIG_DAEMON_KEY_PASSWORD_TIMEOUT:
-			ok = config_value_duration(p, group->name, e, MIN_PASSWORD_TIMEOUT,
-			                           MAX_PASSWORD_TIMEOUT, &cfg->password_timeout);
+			config_value_duration(p, group->name, e, MIN_PASSWORD_TIMEOUT,
+			                      MAX_PASSWORD_TIMEOUT, &cfg->password_timeout);
 			break;
 		case CONFIG_DAEMON_KEY_NOTIFY_MAX:
-			ok = config_value_count(p, group->name, e, 1, MAX_NOTIFY_MAX,
-			                        &cfg->notify_max);
+			config_value_count(p, group->name, e, 1, MAX_NOTIFY_MAX, &cfg->notify_max);
 			break;
 		case CONFIG_DAEMON_KEY_NOTIFICATION_SOUND:
-			ok = config_value_bool(p, group->name, e, &cfg->notification_sound);
+			config_value_bool(p, group->name, e, &cfg->notification_sound);
 			break;
 		case CONFIG_DAEMON_KEY_NOTIFICATION_CONTENT:
-			ok = config_value_choice(p, group->name, e, config_content_names, &choice);
+			config_value_choice(p, group->name, e, config_content_names, &choice);
 			cfg->notification_content = (enum config_content)choice;
 			break;
 		case CONFIG_DAEMON_KEY_POLL_INTERVAL:
-			ok = config_value_duration(p, group->name, e, MIN_POLL_INTERVAL,
-			                           MAX_POLL_INTERVAL, &cfg->poll_interval);
+			config_value_duration(p, group->name, e, MIN_POLL_INTERVAL,
+			                      MAX_POLL_INTERVAL, &cfg->poll_interval);
 			break;
 		case CONFIG_DAEMON_KEY_MAILNAG_COMPAT:
-			ok = config_value_bool(p, group->name, e, &cfg->mailnag_compat);
+			config_value_bool(p, group->name, e, &cfg->mailnag_compat);
 			break;
 		case CONFIG_DAEMON_KEY_QUIET_HOURS:
-			ok = config_value_quiet_hours(p, group->name, e, cfg);
+			config_value_quiet_hours(p, group->name, e, cfg);
 			break;
 		case CONFIG_DAEMON_KEY_HOOK_DELAY:
 		case CONFIG_DAEMON_KEY_HOOK_MAX_DELAY:
 		case CONFIG_DAEMON_KEY_HOOK_TIMEOUT:
-			ok = config_value_hook_timing(p, group->name, e, &cfg->hook_timing);
+			config_value_hook_timing(p, group->name, e, &cfg->hook_timing);
 			break;
 		default:
-			ok = config_unknown_key_fail(p, group->name, e, CONFIG_GROUP_DAEMON);
+			config_unknown_key_fail(p, group->name, e, CONFIG_GROUP_DAEMON);
 			break;
 		}
-		if (!ok) {
-			return false;
-		}
 	}
-	return true;
 }
 
-static bool account_finish_folders(struct config_parse *p, struct config_account *a,
-                                   const struct config_ini_group *g);
+/* The keys of an account whose values were bad, by enum
+ * config_account_key: the checks of the whole group leave them out. */
+#define KEY_BIT(key) (G_GUINT64_CONSTANT(1) << (key))
+
+static void account_finish_folders(struct config_parse *p, struct config_account *a,
+                                   const struct config_ini_group *g, guint64 failed);
 
 /* Checks that need the whole group: required keys, password vs. command,
- * plaintext, the default port. */
-static bool account_finish(struct config_parse *p, struct config_account *a,
-                           const struct config_ini_group *g, bool port_set)
+ * plaintext, the default port. A key that is there with a bad value
+ * counts as there: its own error says what is wrong with it. */
+static void account_finish(struct config_parse *p, struct config_account *a,
+                           const struct config_ini_group *g, bool port_set, guint64 failed)
 {
 	const struct config_ini_entry *security = config_ini_find_entry(g, "security");
 	const struct config_ini_entry *sources[] = {
@@ -142,7 +149,7 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 	};
 	const struct config_ini_entry *first = NULL;
 
-	if (a->goa_account != NULL) {
+	if (config_ini_find_entry(g, "goa_account") != NULL) {
 		/* GNOME Online Accounts knows the server and the login. */
 		static const char *const from_goa[] = {
 		    "host",     "port",     "security",         "allow_plaintext",
@@ -152,23 +159,24 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 			const struct config_ini_entry *e = config_ini_find_entry(g, from_goa[i]);
 
 			if (e != NULL) {
-				return config_fail(
-				    p, e->line, g->name, e->key,
-				    "comes from GNOME Online Accounts with goa_account; "
-				    "remove this line");
+				config_fail(p, e->line, g->name, e->key,
+				            "comes from GNOME Online Accounts with goa_account; "
+				            "remove this line");
 			}
 		}
+		g_free(a->username);
 		a->username = g_strdup("");
-		return account_finish_folders(p, a, g);
+		account_finish_folders(p, a, g, failed);
+		return;
 	}
-	if (!a->host) {
-		return config_fail(p, g->line, g->name, NULL,
-		                   "key 'host' is missing; add host = the IMAP server's name (or "
-		                   "goa_account = your address in GNOME Online Accounts)");
+	if (config_ini_find_entry(g, "host") == NULL) {
+		config_fail(p, g->line, g->name, NULL,
+		            "key 'host' is missing; add host = the IMAP server's name (or "
+		            "goa_account = your address in GNOME Online Accounts)");
 	}
-	if (!a->username) {
-		return config_fail(p, g->line, g->name, NULL,
-		                   "key 'username' is missing; add username = your login name");
+	if (config_ini_find_entry(g, "username") == NULL) {
+		config_fail(p, g->line, g->name, NULL,
+		            "key 'username' is missing; add username = your login name");
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++) {
 		const struct config_ini_entry *e = sources[i];
@@ -180,39 +188,42 @@ static bool account_finish(struct config_parse *p, struct config_account *a,
 			const struct config_ini_entry *later = e->line > first->line ? e : first;
 			const struct config_ini_entry *earlier = later == e ? first : e;
 
-			return config_fail(
-			    p, later->line, g->name, later->key,
-			    "%s is already set on line %u; keep only one of password, "
-			    "password_command and password_secret",
-			    earlier->key, earlier->line);
+			config_fail(p, later->line, g->name, later->key,
+			            "%s is already set on line %u; keep only one of password, "
+			            "password_command and password_secret",
+			            earlier->key, earlier->line);
+			break;
 		}
 		first = e;
 	}
 	if (first == NULL) {
-		return config_fail(p, g->line, g->name, NULL,
-		                   "none of password, password_command and password_secret is "
-		                   "set; add one of them (password_command or password_secret "
-		                   "keeps the password out of this file)");
+		config_fail(p, g->line, g->name, NULL,
+		            "none of password, password_command and password_secret is "
+		            "set; add one of them (password_command or password_secret "
+		            "keeps the password out of this file)");
 	}
-	if (a->security == CONFIG_SECURITY_NONE && !a->allow_plaintext) {
-		return config_fail(
-		    p, security->line, g->name, security->key,
-		    "security = none is refused unless allow_plaintext = true is also set "
-		    "in this group (the password and mail would travel unencrypted)");
+	if (a->security == CONFIG_SECURITY_NONE && !a->allow_plaintext &&
+	    (failed & KEY_BIT(CONFIG_ACCOUNT_KEY_ALLOW_PLAINTEXT)) == 0) {
+		config_fail(p, security->line, g->name, security->key,
+		            "security = none is refused unless allow_plaintext = true is also set "
+		            "in this group (the password and mail would travel unencrypted)");
 	}
 	if (!port_set) {
 		a->port = a->security == CONFIG_SECURITY_TLS ? 993 : 143;
 	}
-	return account_finish_folders(p, a, g);
+	account_finish_folders(p, a, g, failed);
 }
 
 /* Checks of folders and notify_folders, with the INBOX default. */
-static bool account_finish_folders(struct config_parse *p, struct config_account *a,
-                                   const struct config_ini_group *g)
+static void account_finish_folders(struct config_parse *p, struct config_account *a,
+                                   const struct config_ini_group *g, guint64 failed)
 {
 	if (!a->folders) {
 		a->folders = g_new0(char *, 2);
 		a->folders[0] = g_strdup("INBOX");
+	}
+	if ((failed & KEY_BIT(CONFIG_ACCOUNT_KEY_FOLDERS)) != 0) {
+		return; /* notify_folders cannot be checked against them */
 	}
 	for (guint i = 0; a->notify_folders && a->notify_folders[i]; i++) {
 		const struct config_ini_entry *e = config_ini_find_entry(g, "notify_folders");
@@ -224,30 +235,119 @@ static bool account_finish_folders(struct config_parse *p, struct config_account
 			watched = config_folder_matches(a->folders[k], a->notify_folders[i]);
 		}
 		if (!watched) {
-			return config_fail(p, e->line, g->name, e->key,
-			                   "folder '%s' is not watched; add it to folders first",
-			                   a->notify_folders[i]);
+			config_fail(p, e->line, g->name, e->key,
+			            "folder '%s' is not watched; add it to folders first",
+			            a->notify_folders[i]);
+			return;
 		}
 	}
-	return true;
 }
 
+/* One key of an account; false after config_fail(). */
+static bool account_value(struct config_parse *p, struct config_account *a,
+                          const struct config_ini_group *g, const struct config_ini_entry *e,
+                          int key)
+{
+	guint choice = 0;
+	bool ok = true;
+
+	switch (key) {
+	case CONFIG_ACCOUNT_KEY_HOST:
+		ok = config_value_string(p, g->name, e, &a->host);
+		if (ok && (strstr(a->host, "://") || strpbrk(a->host, " \t/"))) {
+			ok = config_fail(p, e->line, g->name, e->key,
+			                 "'%s' is not a host name; write only the name, like "
+			                 "imap.example.com, and the port under 'port'",
+			                 a->host);
+		}
+		return ok;
+	case CONFIG_ACCOUNT_KEY_PORT:
+		return config_value_port(p, g->name, e, &a->port);
+	case CONFIG_ACCOUNT_KEY_SECURITY:
+		ok = config_value_choice(p, g->name, e, config_security_names, &choice);
+		a->security = (enum config_security)choice;
+		return ok;
+	case CONFIG_ACCOUNT_KEY_ALLOW_PLAINTEXT:
+		return config_value_bool(p, g->name, e, &a->allow_plaintext);
+	case CONFIG_ACCOUNT_KEY_USERNAME:
+		return config_value_string(p, g->name, e, &a->username);
+	case CONFIG_ACCOUNT_KEY_PASSWORD:
+		return config_value_string(p, g->name, e, &a->password);
+	case CONFIG_ACCOUNT_KEY_PASSWORD_COMMAND:
+		return config_value_string(p, g->name, e, &a->password_command);
+	case CONFIG_ACCOUNT_KEY_GOA_ACCOUNT:
+		return config_value_string(p, g->name, e, &a->goa_account);
+	case CONFIG_ACCOUNT_KEY_PASSWORD_SECRET:
+		return config_value_secret_attributes(p, g->name, e, &a->password_secret);
+	case CONFIG_ACCOUNT_KEY_AUTH:
+		ok = config_value_choice(p, g->name, e, config_auth_names, &choice);
+		a->auth = (enum config_auth)choice;
+		return ok;
+	case CONFIG_ACCOUNT_KEY_FOLDERS:
+		return config_value_folders(p, g->name, e, "remove the line to watch INBOX",
+		                            &a->folders);
+	case CONFIG_ACCOUNT_KEY_TLS_CA_FILE:
+		return config_value_file(p, g->name, e, "the CA certificate file (PEM)",
+		                         &a->tls_ca_file);
+	case CONFIG_ACCOUNT_KEY_TLS_FINGERPRINT:
+		a->has_tls_fingerprint =
+		    config_value_fingerprint(p, g->name, e, a->tls_fingerprint);
+		return a->has_tls_fingerprint;
+	case CONFIG_ACCOUNT_KEY_IDLE_REFRESH:
+		return config_value_duration(p, g->name, e, MIN_IDLE_REFRESH, MAX_IDLE_REFRESH,
+		                             &a->idle_refresh);
+	case CONFIG_ACCOUNT_KEY_POLL_INTERVAL:
+		return config_value_duration(p, g->name, e, MIN_POLL_INTERVAL, MAX_POLL_INTERVAL,
+		                             &a->poll_interval);
+	case CONFIG_ACCOUNT_KEY_MAX_CONNECTIONS:
+		return config_value_count(p, g->name, e, 1, MAX_MAX_CONNECTIONS,
+		                          &a->max_connections);
+	case CONFIG_ACCOUNT_KEY_NOTIFY:
+		return config_value_bool(p, g->name, e, &a->notify);
+	case CONFIG_ACCOUNT_KEY_NOTIFY_FOLDERS:
+		return config_value_folders(p, g->name, e,
+		                            "write notify = false to have no notifications from "
+		                            "this account",
+		                            &a->notify_folders);
+	case CONFIG_ACCOUNT_KEY_OPEN_COMMAND:
+		return config_value_open_command(p, g->name, e, &a->open_command);
+	case CONFIG_ACCOUNT_KEY_ON_NEW:
+	case CONFIG_ACCOUNT_KEY_ON_CHANGED:
+	case CONFIG_ACCOUNT_KEY_ON_REMOVED:
+	case CONFIG_ACCOUNT_KEY_ON_STATE:
+		return config_value_hook(p, g->name, e,
+		                         &a->hooks[config_key_index(config_hook_names, e->key)]);
+	case CONFIG_ACCOUNT_KEY_HOOK_DELAY:
+	case CONFIG_ACCOUNT_KEY_HOOK_MAX_DELAY:
+	case CONFIG_ACCOUNT_KEY_HOOK_TIMEOUT:
+		return config_value_hook_timing(p, g->name, e, &a->hook_timing);
+	case CONFIG_ACCOUNT_KEY_ENABLED: {
+		bool enabled = true;
+
+		ok = config_value_bool(p, g->name, e, &enabled);
+		a->disabled = !enabled;
+		return ok;
+	}
+	default:
+		return config_unknown_key_fail(p, g->name, e, CONFIG_GROUP_ACCOUNT);
+	}
+}
+
+/* [account NAME] into a new account; with problems reported, one that is
+ * of no use but for the checks that follow. */
 static struct config_account *account_build(struct config_parse *p,
                                             const struct config_ini_group *g, const char *name)
 {
 	g_autoptr(config_account) a = g_new0(struct config_account, 1);
-	bool port_set = false;
+	guint64 failed = 0;
 
 	if (*name == '\0') {
 		config_fail(p, g->line, NULL, NULL,
 		            "the account has no name; write [account NAME], e.g. [account work]");
-		return NULL;
-	}
-	if (strchr(name, '/')) {
+	} else if (strchr(name, '/')) {
 		config_fail(p, g->line, g->name, NULL,
 		            "the account name must not contain '/' (it is part of message ids "
 		            "like NAME/INBOX/…)");
-		return NULL;
 	}
 	a->name = g_strdup(name);
 	a->notify = true;
@@ -256,113 +356,22 @@ static struct config_account *account_build(struct config_parse *p,
 	a->hook_timing.delay = G_MAXUINT;
 	for (guint i = 0; i < g->entries->len; i++) {
 		const struct config_ini_entry *e = g->entries->pdata[i];
-		guint choice = 0;
-		bool ok = true;
+		int key = config_key_index(config_account_keys, e->key);
 
-		switch (config_key_index(config_account_keys, e->key)) {
-		case CONFIG_ACCOUNT_KEY_HOST:
-			ok = config_value_string(p, g->name, e, &a->host);
-			if (ok && (strstr(a->host, "://") || strpbrk(a->host, " \t/"))) {
-				ok = config_fail(
-				    p, e->line, g->name, e->key,
-				    "'%s' is not a host name; write only the name, like "
-				    "imap.example.com, and the port under 'port'",
-				    a->host);
-			}
-			break;
-		case CONFIG_ACCOUNT_KEY_PORT:
-			ok = config_value_port(p, g->name, e, &a->port);
-			port_set = true;
-			break;
-		case CONFIG_ACCOUNT_KEY_SECURITY:
-			ok = config_value_choice(p, g->name, e, config_security_names, &choice);
-			a->security = (enum config_security)choice;
-			break;
-		case CONFIG_ACCOUNT_KEY_ALLOW_PLAINTEXT:
-			ok = config_value_bool(p, g->name, e, &a->allow_plaintext);
-			break;
-		case CONFIG_ACCOUNT_KEY_USERNAME:
-			ok = config_value_string(p, g->name, e, &a->username);
-			break;
-		case CONFIG_ACCOUNT_KEY_PASSWORD:
-			ok = config_value_string(p, g->name, e, &a->password);
-			break;
-		case CONFIG_ACCOUNT_KEY_PASSWORD_COMMAND:
-			ok = config_value_string(p, g->name, e, &a->password_command);
-			break;
-		case CONFIG_ACCOUNT_KEY_GOA_ACCOUNT:
-			ok = config_value_string(p, g->name, e, &a->goa_account);
-			break;
-		case CONFIG_ACCOUNT_KEY_PASSWORD_SECRET:
-			ok = config_value_secret_attributes(p, g->name, e, &a->password_secret);
-			break;
-		case CONFIG_ACCOUNT_KEY_AUTH:
-			ok = config_value_choice(p, g->name, e, config_auth_names, &choice);
-			a->auth = (enum config_auth)choice;
-			break;
-		case CONFIG_ACCOUNT_KEY_FOLDERS:
-			ok = config_value_folders(p, g->name, e, "remove the line to watch INBOX",
-			                          &a->folders);
-			break;
-		case CONFIG_ACCOUNT_KEY_TLS_CA_FILE:
-			ok = config_value_file(p, g->name, e, "the CA certificate file (PEM)",
-			                       &a->tls_ca_file);
-			break;
-		case CONFIG_ACCOUNT_KEY_TLS_FINGERPRINT:
-			ok = config_value_fingerprint(p, g->name, e, a->tls_fingerprint);
-			a->has_tls_fingerprint = ok;
-			break;
-		case CONFIG_ACCOUNT_KEY_IDLE_REFRESH:
-			ok = config_value_duration(p, g->name, e, MIN_IDLE_REFRESH,
-			                           MAX_IDLE_REFRESH, &a->idle_refresh);
-			break;
-		case CONFIG_ACCOUNT_KEY_POLL_INTERVAL:
-			ok = config_value_duration(p, g->name, e, MIN_POLL_INTERVAL,
-			                           MAX_POLL_INTERVAL, &a->poll_interval);
-			break;
-		case CONFIG_ACCOUNT_KEY_MAX_CONNECTIONS:
-			ok = config_value_count(p, g->name, e, 1, MAX_MAX_CONNECTIONS,
-			                        &a->max_connections);
-			break;
-		case CONFIG_ACCOUNT_KEY_NOTIFY:
-			ok = config_value_bool(p, g->name, e, &a->notify);
-			break;
-		case CONFIG_ACCOUNT_KEY_NOTIFY_FOLDERS:
-			ok = config_value_folders(
-			    p, g->name, e,
-			    "write notify = false to have no notifications from "
-			    "this account",
-			    &a->notify_folders);
-			break;
-		case CONFIG_ACCOUNT_KEY_OPEN_COMMAND:
-			ok = config_value_open_command(p, g->name, e, &a->open_command);
-			break;
-		case CONFIG_ACCOUNT_KEY_ON_NEW:
-		case CONFIG_ACCOUNT_KEY_ON_CHANGED:
-		case CONFIG_ACCOUNT_KEY_ON_REMOVED:
-		case CONFIG_ACCOUNT_KEY_ON_STATE:
-			ok = config_value_hook(
-			    p, g->name, e, &a->hooks[config_key_index(config_hook_names, e->key)]);
-			break;
-		case CONFIG_ACCOUNT_KEY_HOOK_DELAY:
-		case CONFIG_ACCOUNT_KEY_HOOK_MAX_DELAY:
-		case CONFIG_ACCOUNT_KEY_HOOK_TIMEOUT:
-			ok = config_value_hook_timing(p, g->name, e, &a->hook_timing);
-			break;
-		default:
-			ok = config_unknown_key_fail(p, g->name, e, CONFIG_GROUP_ACCOUNT);
-			break;
+		if (e->bad && key >= 0) {
+			failed |= KEY_BIT(key); /* the reader has reported it */
+			continue;
 		}
-		if (!ok) {
-			return NULL;
+		if (!account_value(p, a, g, e, key) && key >= 0) {
+			failed |= KEY_BIT(key);
 		}
 	}
-	if (!account_finish(p, a, g, port_set)) {
-		return NULL;
-	}
+	account_finish(p, a, g, config_ini_find_entry(g, "port") != NULL, failed);
 	return g_steal_pointer(&a);
 }
 
+/* Every group in file order; problems are reported, and the config is
+ * complete whether there were any or not. */
 static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 {
 	g_autoptr(config) cfg = g_new0(struct config, 1);
@@ -382,43 +391,32 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 
 	for (guint i = 0; i < groups->len; i++) {
 		const struct config_ini_group *g = groups->pdata[i];
-		struct config_account *a;
 		const char *name;
 
 		if (strcmp(g->name, "daemon") == 0) {
-			if (!daemon_build(p, cfg, g)) {
-				return NULL;
-			}
+			daemon_build(p, cfg, g);
 			continue;
 		}
 		if (strcmp(g->name, "rule") == 0 || g_str_has_prefix(g->name, "rule ")) {
-			struct config_rule *rule =
-			    config_rule_build(p, g, g->name + strlen("rule"));
-
-			if (rule == NULL) {
-				return NULL;
-			}
-			g_ptr_array_add(cfg->rules, rule);
+			g_ptr_array_add(cfg->rules,
+			                config_rule_build(p, g, g->name + strlen("rule")));
 			continue;
 		}
 		if (strcmp(g->name, "account") != 0 && !g_str_has_prefix(g->name, "account ")) {
 			config_unknown_group_fail(p, g);
-			return NULL;
+			p->group_lost = true;
+			continue;
 		}
 		name = g->name + strlen("account");
 		while (*name == ' ') {
 			name++;
 		}
-		a = account_build(p, g, name);
-		if (!a) {
-			return NULL;
-		}
-		g_ptr_array_add(cfg->accounts, a);
+		g_ptr_array_add(cfg->accounts, account_build(p, g, name));
 	}
-	if (cfg->accounts->len == 0) {
+	/* A group lost to a mistake may have been the account. */
+	if (cfg->accounts->len == 0 && !p->group_lost) {
 		config_fail(p, 0, NULL, NULL,
 		            "no [account NAME] group; add one for each mail account to watch");
-		return NULL;
 	}
 	/* An account without its own idle_refresh or poll_interval follows
 	 * [daemon], wherever that group is in the file. */
@@ -447,21 +445,41 @@ static struct config *config_build(struct config_parse *p, GPtrArray *groups)
 
 struct config *config_load_data(const char *data, gsize len, const char *path, GError **error)
 {
-	struct config_parse p = {.path = path ? path : "(config)", .error = error};
+	struct config_parse p = {.path = path ? path : "(config)"};
 	g_autoptr(GPtrArray) groups = NULL;
+	g_autoptr(config) cfg = NULL;
 
 	g_return_val_if_fail(data || len == 0, NULL);
 	if (len > CONFIG_MAX_SIZE) {
 		config_fail(&p, 0, NULL, NULL,
 		            "the file is larger than %u bytes; is it the right file?",
 		            CONFIG_MAX_SIZE);
+	} else {
+		groups = config_ini_read(&p, data ? data : "", len);
+		cfg = config_build(&p, groups);
+	}
+	if (!config_parse_finish(&p, error)) {
 		return NULL;
 	}
-	groups = config_ini_read(&p, data ? data : "", len);
-	if (!groups) {
-		return NULL;
+	return g_steal_pointer(&cfg);
+}
+
+/* What a file that is not a regular file is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode)) {
+		return "a directory";
 	}
-	return config_build(&p, groups);
+	if (S_ISFIFO(mode)) {
+		return "a FIFO (named pipe)";
+	}
+	if (S_ISSOCK(mode)) {
+		return "a socket";
+	}
+	if (S_ISCHR(mode) || S_ISBLK(mode)) {
+		return "a device";
+	}
+	return "not a regular file";
 }
 
 struct config *config_load_file(const char *path, GError **error)
@@ -472,17 +490,43 @@ struct config *config_load_file(const char *path, GError **error)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer, for ever; a regular file reads the same either way. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int err = errno;
 
+		if (err == ENOENT) {
+			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO,
+			            "%s: cannot open: %s; to start one, copy the example "
+			            "%s/config.example to this path and edit it (man 5 "
+			            "imapwatch.conf)",
+			            path, g_strerror(err), IMAPWATCH_DOCDIR);
+			return NULL;
+		}
 		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO, "%s: cannot open: %s", path,
 		            g_strerror(err));
 		return NULL;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_SIZE) {
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+
+		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO, "%s: cannot read: %s", path,
+		            g_strerror(err));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO,
-		            "%s: not a regular file of at most %u bytes", path, CONFIG_MAX_SIZE);
+		            "%s: is %s; give the config file itself (a regular file)", path,
+		            file_kind(st.st_mode));
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > CONFIG_MAX_SIZE) {
+		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_IO,
+		            "%s: is larger than %u bytes; is it the right file?", path,
+		            CONFIG_MAX_SIZE);
 		close(fd);
 		return NULL;
 	}
@@ -648,6 +692,9 @@ char *config_describe(const struct config *cfg)
 		const struct config_account *a = cfg->accounts->pdata[i];
 
 		g_string_append_printf(out, "\n[account %s]\n", a->name);
+		g_string_append(out, a->disabled ? "  enabled: false (not watched: no connection, "
+		                                   "no password looked up)\n"
+		                                 : "  enabled: true\n");
 		if (a->goa_account != NULL) {
 			g_string_append_printf(
 			    out,
@@ -714,8 +761,8 @@ static bool config_strv_equal(char *const *a, char *const *b)
 
 bool config_account_equal(const struct config_account *a, const struct config_account *b)
 {
-	if (g_strcmp0(a->name, b->name) != 0 || g_strcmp0(a->host, b->host) != 0 ||
-	    a->port != b->port || a->security != b->security ||
+	if (g_strcmp0(a->name, b->name) != 0 || a->disabled != b->disabled ||
+	    g_strcmp0(a->host, b->host) != 0 || a->port != b->port || a->security != b->security ||
 	    a->allow_plaintext != b->allow_plaintext || g_strcmp0(a->username, b->username) != 0 ||
 	    g_strcmp0(a->password, b->password) != 0 ||
 	    g_strcmp0(a->password_command, b->password_command) != 0 ||

@@ -4,14 +4,16 @@
 
 /*
  * Configuration (pure): a GLib key file with one [daemon] group and one
- * [account NAME] group per account (imapwatch.conf(5)). Parsing validates
- * everything before the daemon connects anywhere. Every error names the file,
- * the line, the group and the key, in words a user can act on, for example:
+ * [account NAME] group per account (imapwatch.conf(5)), with comments after
+ * values and quoted values as well. Parsing validates everything before
+ * the daemon connects anywhere. Every error names the file, the line, the
+ * group and the key, in words a user can act on, for example:
  *
  *   ~/.config/imapwatch/config:12: [account work] key 'security': 'ssl' is
  *   not one of tls, starttls, none
  *
  * Unknown keys and groups are errors with the nearest known key as a hint.
+ * One reading reports every problem of the file, not only the first.
  */
 
 #include <glib.h>
@@ -75,6 +77,9 @@ struct config_hook_timing {
 
 struct config_account {
 	char *name; /* from "[account NAME]"; non-empty, no '/' */
+	/* enabled = false: the account is kept (status shows it disabled) but
+	 * never connected, and its password is never looked up. */
+	bool disabled;
 	char *host;
 	uint16_t port; /* resolved: explicit, else 993 (tls) / 143 (others) */
 	enum config_security security;
@@ -168,7 +173,7 @@ struct config {
 };
 
 /* Domain for GError; every error is CONFIG_ERROR_INVALID or
- * CONFIG_ERROR_IO (file missing/unreadable). */
+ * CONFIG_ERROR_IO (file missing, unreadable or not a regular file). */
 #define CONFIG_ERROR (config_error_quark())
 GQuark config_error_quark(void);
 enum config_error {
@@ -176,7 +181,16 @@ enum config_error {
 	CONFIG_ERROR_INVALID,
 };
 
-/* Reads and validates path. Returns NULL and sets error on any problem. */
+/* Problems in one error message at most; beyond them a last line says
+ * how many more there are ("… and 3 more errors"). */
+#define CONFIG_MAX_REPORTED 20
+
+/* Reads and validates path. Returns NULL and sets error on any problem:
+ * CONFIG_ERROR_INVALID holds every problem of the file, one a line
+ * ("PATH:LINE: …", in the order of the lines), at most
+ * CONFIG_MAX_REPORTED of them. Never blocks on a FIFO or device: those
+ * are CONFIG_ERROR_IO, as is a missing file (whose message says where the
+ * example config is). */
 struct config *config_load_file(const char *path, GError **error);
 
 /* Same for text already in memory; path is only used in messages. */

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #define ACCOUNT "host = h\nusername = u\npassword = hunter2\n"
+/* A valid account after a group that is wrong. */
+#define GOOD "[account ok]\n" ACCOUNT
 
 static const struct {
 	const char *text;
@@ -22,26 +24,27 @@ static const struct {
     {"host = h\n[account a]\n" ACCOUNT,
      "test.conf:1: key 'host': appears before any group; put it under [daemon] or "
      "[account NAME]"},
-    {"[account a]\n = x\n", "test.conf:2: there is no key name before '='"},
-    {"[daemon\n",
+    {"[account a]\n" ACCOUNT " = x\n", "test.conf:5: there is no key name before '='"},
+    {"[daemon\n" GOOD,
      "test.conf:1: a group header must be a whole line like [daemon] or [account NAME], with "
-     "nothing after the ']'"},
-    {"[account a] # work\n",
+     "nothing after the ']' but a # comment"},
+    {"[account a] work\n",
      "test.conf:1: a group header must be a whole line like [daemon] or [account NAME], with "
-     "nothing after the ']'"},
+     "nothing after the ']' but a # comment"},
     {"[account a]\n" ACCOUNT "\n[account a]\n",
      "test.conf:6: [account a]: this group appears twice (first on line 1); merge the two"},
-    {"[account a]\nhost = h\nhost = i\n",
-     "test.conf:3: [account a] key 'host': set twice in this group (first on line 2); keep "
+    {"[account a]\n" ACCOUNT "host = i\n",
+     "test.conf:5: [account a] key 'host': set twice in this group (first on line 2); keep "
      "one"},
-    {"[account a]\nhost = \xff\n",
-     "test.conf:2: this line is not valid UTF-8; save the file as UTF-8"},
+    {"[account a]\n" ACCOUNT "folders = \xff\n",
+     "test.conf:5: this line is not valid UTF-8; save the file as UTF-8"},
     /* Groups. */
-    {"[deamon]\n", "test.conf:1: unknown group [deamon]; did you mean '[daemon]'?"},
-    {"[Daemon]\n", "test.conf:1: unknown group [Daemon]; did you mean '[daemon]'?"},
-    {"[acount work]\n", "test.conf:1: unknown group [acount work]; did you mean '[account work]'?"},
-    {"[server]\n", "test.conf:1: unknown group [server]; the groups are [daemon], [account NAME] "
-                   "and [rule NAME]"},
+    {"[deamon]\n" GOOD, "test.conf:1: unknown group [deamon]; did you mean '[daemon]'?"},
+    {"[Daemon]\n" GOOD, "test.conf:1: unknown group [Daemon]; did you mean '[daemon]'?"},
+    {"[acount work]\n" GOOD,
+     "test.conf:1: unknown group [acount work]; did you mean '[account work]'?"},
+    {"[server]\n" GOOD, "test.conf:1: unknown group [server]; the groups are [daemon], "
+                        "[account NAME] and [rule NAME]"},
     {"[account]\n" ACCOUNT,
      "test.conf:1: the account has no name; write [account NAME], e.g. [account work]"},
     {"[account a/b]\n" ACCOUNT,
@@ -55,10 +58,10 @@ static const struct {
      "test.conf:5: [account a] key 'hots': unknown key; did you mean 'host'?"},
     {"[account a]\n" ACCOUNT "Port = 1\n",
      "test.conf:5: [account a] key 'Port': unknown key; did you mean 'port'?"},
-    {"[account a]\nuser = me\n",
-     "test.conf:2: [account a] key 'user': unknown key; did you mean 'username'?"},
-    {"[account a]\nca_file = x\n",
-     "test.conf:2: [account a] key 'ca_file': unknown key; did you mean 'tls_ca_file'?"},
+    {"[account a]\n" ACCOUNT "user = me\n",
+     "test.conf:5: [account a] key 'user': unknown key; did you mean 'username'?"},
+    {"[account a]\n" ACCOUNT "ca_file = x\n",
+     "test.conf:5: [account a] key 'ca_file': unknown key; did you mean 'tls_ca_file'?"},
     {"[account a]\n" ACCOUNT "tls_fingerprint = md5:00\n",
      "test.conf:5: [account a] key 'tls_fingerprint': write sha256: followed by the "
      "certificate's SHA-256 fingerprint in hex (openssl x509 -noout -fingerprint -sha256 -in "
@@ -66,22 +69,22 @@ static const struct {
     {"[account a]\n" ACCOUNT "tls_fingerprint = sha256:AB:CD\n",
      "test.conf:5: [account a] key 'tls_fingerprint': a SHA-256 fingerprint is 32 bytes: 64 "
      "hex digits after sha256:"},
-    {"[account a]\nfolder = x\n",
-     "test.conf:2: [account a] key 'folder': unknown key; did you mean 'folders'?"},
-    {"[account a]\nserver = x\n",
-     "test.conf:2: [account a] key 'server': unknown key; the keys here are host, port, "
+    {"[account a]\n" ACCOUNT "folder = x\n",
+     "test.conf:5: [account a] key 'folder': unknown key; did you mean 'folders'?"},
+    {"[account a]\n" ACCOUNT "server = x\n",
+     "test.conf:5: [account a] key 'server': unknown key; the keys here are host, port, "
      "security, allow_plaintext, username, password, password_command, password_secret, "
      "goa_account, auth, "
      "folders, "
      "tls_ca_file, tls_fingerprint, idle_refresh, notify, notify_folders, open_command, "
      "poll_interval, max_connections, on_new, on_changed, "
-     "on_removed, on_state, hook_delay, hook_max_delay, hook_timeout"},
-    {"[daemon]\nnotification = false\n",
+     "on_removed, on_state, hook_delay, hook_max_delay, hook_timeout, enabled"},
+    {"[daemon]\nnotification = false\n" GOOD,
      "test.conf:2: [daemon] key 'notification': unknown key; did you mean 'notifications'?"},
-    {"[daemon]\nhost = h\n",
+    {"[daemon]\nhost = h\n" GOOD,
      "test.conf:2: [daemon] key 'host': this key belongs in an [account NAME] group"},
-    {"[account a]\nstartup = each\n",
-     "test.conf:2: [account a] key 'startup': this key belongs in [daemon]"},
+    {"[account a]\n" ACCOUNT "startup = each\n",
+     "test.conf:5: [account a] key 'startup': this key belongs in [daemon]"},
     /* Values. */
     {"[account a]\n" ACCOUNT "security = ssl\n",
      "test.conf:5: [account a] key 'security': 'ssl' is not one of tls, starttls, none"},
@@ -108,58 +111,59 @@ static const struct {
     {"[account a]\n" ACCOUNT "username =\n",
      "test.conf:5: [account a] key 'username': set twice in this group (first on line 3); "
      "keep one"},
-    {"[account a]\nhost = h\nusername =\n",
+    {"[account a]\nhost = h\nusername =\npassword = p\n",
      "test.conf:3: [account a] key 'username': has no value; give one or remove the line"},
-    {"[account a]\nhost = imaps://h\n",
+    {"[account a]\nhost = imaps://h\n"
+     "username = u\npassword = p\n",
      "test.conf:2: [account a] key 'host': 'imaps://h' is not a host name; write only the "
      "name, like imap.example.com, and the port under 'port'"},
     {"[account a]\nhost = h\nusername = u\npassword = x\\qhunter2\n",
      "test.conf:4: [account a] key 'password': invalid escape sequence at column 13; the "
-     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+     "escapes are \\s \\n \\t \\r \\\" and \\\\ (write \\\\ for a backslash)"},
     {"[account a]\nhost = h\nusername = u\npassword = hunter2\\\n",
      "test.conf:4: [account a] key 'password': invalid escape sequence at column 19; the "
-     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+     "escapes are \\s \\n \\t \\r \\\" and \\\\ (write \\\\ for a backslash)"},
     {"[account a]\nhost = h\nusername = u\npassword = a\\;b\n",
      "test.conf:4: [account a] key 'password': invalid escape sequence at column 13; the "
-     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+     "escapes are \\s \\n \\t \\r \\\" and \\\\ (write \\\\ for a backslash)"},
     /* Durations. */
-    {"[daemon]\nidle_refresh = 540\n",
+    {"[daemon]\nidle_refresh = 540\n" GOOD,
      "test.conf:2: [daemon] key 'idle_refresh': '540' has no unit; write 9m, not 540 (units: "
      "s, m, h)"},
     {"[account a]\n" ACCOUNT "idle_refresh = 90\n",
      "test.conf:5: [account a] key 'idle_refresh': '90' has no unit; write 1m30s, not 90 "
      "(units: s, m, h)"},
-    {"[daemon]\nidle_refresh = 30m\n",
+    {"[daemon]\nidle_refresh = 30m\n" GOOD,
      "test.conf:2: [daemon] key 'idle_refresh': 30m is out of range; use a value from 1m to "
      "29m"},
-    {"[daemon]\nidle_refresh = 59s\n",
+    {"[daemon]\nidle_refresh = 59s\n" GOOD,
      "test.conf:2: [daemon] key 'idle_refresh': 59s is out of range; use a value from 1m to "
      "29m"},
-    {"[daemon]\nidle_refresh = 9 min\n",
+    {"[daemon]\nidle_refresh = 9 min\n" GOOD,
      "test.conf:2: [daemon] key 'idle_refresh': '9 min' is not a duration; write it like 30s, "
      "9m, 1h or 1h30m"},
-    {"[daemon]\npassword_timeout = 0s\n",
+    {"[daemon]\npassword_timeout = 0s\n" GOOD,
      "test.conf:2: [daemon] key 'password_timeout': 0s is out of range; use a value from 1s to "
      "10m"},
-    {"[daemon]\nstartup = all\n",
+    {"[daemon]\nstartup = all\n" GOOD,
      "test.conf:2: [daemon] key 'startup': 'all' is not one of summary, each, silent"},
     /* Notifications. */
-    {"[daemon]\nnotify_max = 0\n",
+    {"[daemon]\nnotify_max = 0\n" GOOD,
      "test.conf:2: [daemon] key 'notify_max': '0' is not a number from 1 to 20"},
-    {"[daemon]\nnotify_max = 21\n",
+    {"[daemon]\nnotify_max = 21\n" GOOD,
      "test.conf:2: [daemon] key 'notify_max': '21' is not a number from 1 to 20"},
-    {"[daemon]\nnotify_max = three\n",
+    {"[daemon]\nnotify_max = three\n" GOOD,
      "test.conf:2: [daemon] key 'notify_max': 'three' is not a number from 1 to 20"},
-    {"[daemon]\nnotification_sound = off\n",
+    {"[daemon]\nnotification_sound = off\n" GOOD,
      "test.conf:2: [daemon] key 'notification_sound': 'off' is not a boolean; write true or "
      "false"},
-    {"[daemon]\nnotification_content = subject\n",
+    {"[daemon]\nnotification_content = subject\n" GOOD,
      "test.conf:2: [daemon] key 'notification_content': 'subject' is not one of full, sender, "
      "count"},
-    {"[daemon]\nnotify = false\n",
+    {"[daemon]\nnotify = false\n" GOOD,
      "test.conf:2: [daemon] key 'notify': this key belongs in an [account NAME] group"},
-    {"[account a]\nnotify_max = 2\n",
-     "test.conf:2: [account a] key 'notify_max': this key belongs in [daemon]"},
+    {"[account a]\n" ACCOUNT "notify_max = 2\n",
+     "test.conf:5: [account a] key 'notify_max': this key belongs in [daemon]"},
     {"[account a]\n" ACCOUNT "notify = no\n",
      "test.conf:5: [account a] key 'notify': 'no' is not a boolean; write true or false"},
     {"[account a]\n" ACCOUNT "notify_folder = INBOX\n",
@@ -247,7 +251,7 @@ static const struct {
      "test.conf:5: [account a] key 'folders': folder 'a\tb' contains a control character"},
     {"[account a]\n" ACCOUNT "folders = Sent;a\\xb\n",
      "test.conf:5: [account a] key 'folders': invalid escape sequence at column 17; the "
-     "escapes are \\s \\n \\t \\r and \\\\ (write \\\\ for a backslash)"},
+     "escapes are \\s \\n \\t \\r \\\" \\; and \\\\ (write \\\\ for a backslash)"},
     /* tls_ca_file. */
     {"[account a]\n" ACCOUNT "tls_ca_file = ca.pem\n",
      "test.conf:5: [account a] key 'tls_ca_file': 'ca.pem' is a relative path; write an "
@@ -283,7 +287,7 @@ static void test_config_errors(void)
 
 static void test_config_nul_byte(void)
 {
-	static const char text[] = "[account a]\nhost = h\0x\n";
+	static const char text[] = "[account a]\nhost = h\0x\nusername = u\npassword = p\n";
 	g_autoptr(GError) error = NULL;
 	g_autoptr(config) cfg = config_load_data(text, sizeof(text) - 1, "test.conf", &error);
 

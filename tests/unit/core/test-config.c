@@ -225,6 +225,7 @@ static void test_config_describe(void)
 	                         "  hook_timeout: 5m\n"
 	                         "\n"
 	                         "[account work]\n"
+	                         "  enabled: true\n"
 	                         "  host: imap.example.com\n"
 	                         "  port: 993\n"
 	                         "  security: tls\n"
@@ -241,6 +242,7 @@ static void test_config_describe(void)
 	                         "  password: from command: pass show mail/work; true\n"
 	                         "\n"
 	                         "[account home]\n"
+	                         "  enabled: true\n"
 	                         "  host: mail.example.org\n"
 	                         "  port: 143\n"
 	                         "  security: starttls\n"
@@ -257,6 +259,7 @@ static void test_config_describe(void)
 	                         "  password: (set in config file)\n"
 	                         "\n"
 	                         "[account lab]\n"
+	                         "  enabled: true\n"
 	                         "  host: 192.0.2.1\n"
 	                         "  port: 1143\n"
 	                         "  security: none (plaintext allowed by allow_plaintext)\n"
@@ -360,7 +363,11 @@ static void test_config_file(void)
 	g_assert_null(config_load_file(missing, &error));
 	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_IO);
 	g_free(expect);
-	expect = g_strdup_printf("%s: cannot open: No such file or directory", missing);
+	expect =
+	    g_strdup_printf("%s: cannot open: No such file or directory; to start one, copy the "
+	                    "example %s/config.example to this path and edit it (man 5 "
+	                    "imapwatch.conf)",
+	                    missing, IMAPWATCH_DOCDIR);
 	g_assert_cmpstr(error->message, ==, expect);
 	g_clear_error(&error);
 
