@@ -22,6 +22,7 @@ static void entry_free(struct entry *e)
 	g_free(e->message.message_id);
 	g_free(e->sender);
 	g_free(e->subject);
+	g_free(e->sound);
 	g_free(e);
 }
 
@@ -77,6 +78,9 @@ void notifier_model_slot_drop(struct notifier_model *m, struct slot *s)
 	if (m->catchup == s) {
 		m->catchup = NULL;
 	}
+	if (m->held == s) {
+		m->held = NULL;
+	}
 	if (s->kind == SLOT_SINGLE) {
 		g_queue_remove(&m->singles, s);
 	}
@@ -94,7 +98,7 @@ static void slot_fold(struct notifier_model *m, struct slot *from, struct slot *
 	notifier_model_slot_drop(m, from);
 }
 
-static struct entry *entry_new(const struct watch_event *ev)
+static struct entry *entry_new(const struct watch_event *ev, const struct config_notice *notice)
 {
 	struct entry *e = g_new0(struct entry, 1);
 	const char *sender = ev->from_name && *ev->from_name ? ev->from_name : ev->from_addr;
@@ -111,7 +115,34 @@ static struct entry *entry_new(const struct watch_event *ev)
 	                                NOTIFIER_MODEL_NAME_CHARS);
 	e->subject = notifier_model_clip(*subject_clean ? subject_clean : "(no subject)",
 	                                 NOTIFIER_MODEL_SUBJECT_CHARS);
+	e->urgency = notice->urgency;
+	e->content = notice->content;
+	e->sound = g_strdup(notice->sound);
 	return e;
+}
+
+/* --- quiet time ---------------------------------------------------------- */
+
+void notifier_model_emit(struct notifier_model *m, GPtrArray *ops, struct notifier_op *op)
+{
+	if (op->type == NOTIFIER_OP_CLOSE) {
+		g_hash_table_remove(m->deferred, &op->slot);
+	} else if (m->quiet != 0 && !op->only_if_shown) {
+		/* Only popups about no message get here (new mail is held):
+		 * the latest one per slot waits for the end of quiet time. */
+		g_hash_table_replace(m->deferred, &op->slot, op);
+		return;
+	}
+	g_ptr_array_add(ops, op);
+}
+
+void notifier_model_hold(struct notifier_model *m, struct entry *e)
+{
+	if (m->held == NULL) {
+		m->held = slot_new(m, SLOT_QUIET, NULL);
+	}
+	m->held->quiet |= m->quiet;
+	slot_add_entry(m, m->held, e);
 }
 
 /* --- events -------------------------------------------------------------- */
@@ -130,14 +161,19 @@ static struct folder *folder_get(struct notifier_model *m, const char *location)
 
 static void new_catchup(struct notifier_model *m, struct entry *e, GPtrArray *ops)
 {
-	bool first = m->catchup == NULL;
+	const char *sound = NULL;
 
-	if (first) {
+	if (m->catchup == NULL) {
 		m->catchup = slot_new(m, SLOT_CATCHUP, NULL);
 	}
 	slot_add_entry(m, m->catchup, e);
-	/* Accounts finish their first sync one after the other: one sound. */
-	g_ptr_array_add(ops, notifier_model_op_show(m, m->catchup, first, false));
+	/* Accounts finish their first sync one after the other: one sound,
+	 * with the first message that has one. */
+	if (!m->catchup->sounded && e->sound != NULL) {
+		sound = e->sound;
+		m->catchup->sounded = true;
+	}
+	notifier_model_emit(m, ops, notifier_model_op_show(m, m->catchup, sound, false));
 }
 
 static void new_message(struct notifier_model *m, struct entry *e, gint64 now, GPtrArray *ops)
@@ -158,7 +194,7 @@ static void new_message(struct notifier_model *m, struct entry *e, gint64 now, G
 
 		slot_add_entry(m, s, e);
 		g_ptr_array_add(f->singles, s);
-		g_ptr_array_add(ops, notifier_model_op_show(m, s, true, false));
+		notifier_model_emit(m, ops, notifier_model_op_show(m, s, e->sound, false));
 		if (m->singles.length > NOTIFIER_MODEL_MAX_SINGLES) {
 			notifier_model_slot_drop(m, g_queue_peek_head(&m->singles));
 		}
@@ -185,10 +221,10 @@ static void new_message(struct notifier_model *m, struct entry *e, gint64 now, G
 		guint64 id = single->id;
 
 		slot_fold(m, single, f->summary);
-		g_ptr_array_add(ops, notifier_model_op_close(id));
+		notifier_model_emit(m, ops, notifier_model_op_close(id));
 	}
 	slot_add_entry(m, f->summary, e);
-	g_ptr_array_add(ops, notifier_model_op_show(m, f->summary, true, false));
+	notifier_model_emit(m, ops, notifier_model_op_show(m, f->summary, e->sound, false));
 }
 
 /* Takes an entry out of its slot (freed); returns the slot, which the
@@ -203,17 +239,23 @@ static struct slot *entry_remove(struct notifier_model *m, struct entry *e)
 }
 
 /* After withdrawals: a slot with no message left closes, another one is
- * updated if still shown. */
+ * updated if still shown. The summary of a quiet time is not shown yet:
+ * it only shrinks, and goes when empty. */
 static void slot_settle(struct notifier_model *m, struct slot *s, GPtrArray *ops)
 {
 	if (s->entries->len == 0) {
 		guint64 slot = s->id;
+		bool held = s == m->held;
 
 		notifier_model_slot_drop(m, s);
-		g_ptr_array_add(ops, notifier_model_op_close(slot));
+		if (!held) {
+			notifier_model_emit(m, ops, notifier_model_op_close(slot));
+		}
 		return;
 	}
-	g_ptr_array_add(ops, notifier_model_op_show(m, s, false, true));
+	if (s != m->held) {
+		notifier_model_emit(m, ops, notifier_model_op_show(m, s, NULL, true));
+	}
 }
 
 static void withdraw(struct notifier_model *m, const char *id, GPtrArray *ops)
@@ -274,12 +316,13 @@ static void reset_show(struct notifier_model *m, const struct watch_event *ev, G
 	if (f->reset_slot == 0) {
 		f->reset_slot = ++m->next_slot;
 	}
-	g_ptr_array_add(ops,
-	                notifier_model_op_notice(
-	                    f->reset_slot, CATEGORY_MAIL,
-	                    g_strdup_printf("%s was reset by the server", location),
-	                    g_strdup_printf("It now holds %u %s, %u unread", ev->count,
-	                                    notifier_model_messages_word(ev->count), ev->unseen)));
+	notifier_model_emit(
+	    m, ops,
+	    notifier_model_op_notice(f->reset_slot, CATEGORY_MAIL,
+	                             g_strdup_printf("%s was reset by the server", location),
+	                             g_strdup_printf("It now holds %u %s, %u unread", ev->count,
+	                                             notifier_model_messages_word(ev->count),
+	                                             ev->unseen)));
 }
 
 void notifier_model_reset(struct notifier_model *m, const struct watch_event *ev, bool announce,
@@ -310,18 +353,19 @@ static void account_state(struct notifier_model *m, const struct watch_event *ev
 		slot = g_new(guint64, 1);
 		*slot = ++m->next_slot;
 		g_hash_table_insert(m->errors, g_strdup(ev->account), slot);
-		g_ptr_array_add(
-		    ops, notifier_model_op_notice(
-		             *slot, CATEGORY_ERROR,
-		             locked ? g_strdup_printf("Mail account %s waits for the keyring", name)
-		                    : g_strdup_printf("Mail account %s needs attention", name),
-		             locked ? g_strdup("It connects as soon as the keyring holding its "
-		                               "password is unlocked.")
-		                    : notifier_model_clip(ev->detail != NULL ? ev->detail : "",
-		                                          NOTIFIER_ERROR_DETAIL_CHARS)));
+		notifier_model_emit(
+		    m, ops,
+		    notifier_model_op_notice(
+		        *slot, CATEGORY_ERROR,
+		        locked ? g_strdup_printf("Mail account %s waits for the keyring", name)
+		               : g_strdup_printf("Mail account %s needs attention", name),
+		        locked ? g_strdup("It connects as soon as the keyring holding its "
+		                          "password is unlocked.")
+		               : notifier_model_clip(ev->detail != NULL ? ev->detail : "",
+		                                     NOTIFIER_ERROR_DETAIL_CHARS)));
 	} else if (slot != NULL &&
 	           (g_strcmp0(ev->state, "idle") == 0 || g_strcmp0(ev->state, "polling") == 0)) {
-		g_ptr_array_add(ops, notifier_model_op_close(*slot));
+		notifier_model_emit(m, ops, notifier_model_op_close(*slot));
 		g_hash_table_remove(m->errors, ev->account);
 	}
 }
@@ -364,14 +408,16 @@ static bool announced_before(struct notifier_model *m, const struct watch_event 
 	return false;
 }
 
-void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev, gint64 now,
-                         GPtrArray *ops)
+void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev,
+                         const struct config_notice *notice, gint64 now, GPtrArray *ops)
 {
 	g_autofree char *id = NULL;
 
 	switch (ev->type) {
 	case WATCH_EVENT_NEW:
-		if (ev->seen) {
+		/* A message no rule lets notify is not the first copy of N5
+		 * either: its copy in a folder that notifies still pops up. */
+		if (ev->seen || notice == NULL || !notice->notify) {
 			return;
 		}
 		id = watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
@@ -384,11 +430,15 @@ void notifier_model_feed(struct notifier_model *m, const struct watch_event *ev,
 		if (announced_before(m, ev, now)) {
 			return;
 		}
-		if (ev->catchup && m->options.startup == CONFIG_STARTUP_SUMMARY) {
-			new_catchup(m, entry_new(ev), ops);
+		if (m->quiet != 0) {
+			notifier_model_hold(m, entry_new(ev, notice));
 			return;
 		}
-		new_message(m, entry_new(ev), now, ops);
+		if (ev->catchup && m->options.startup == CONFIG_STARTUP_SUMMARY) {
+			new_catchup(m, entry_new(ev, notice), ops);
+			return;
+		}
+		new_message(m, entry_new(ev, notice), now, ops);
 		return;
 	case WATCH_EVENT_CHANGED:
 		if (!ev->seen) {

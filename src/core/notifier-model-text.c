@@ -50,19 +50,19 @@ static guint slot_count(const struct slot *s)
 	return s->entries->len + s->uncounted;
 }
 
-/* The newest entries' subjects or senders, one per line. */
-static void append_newest(const struct notifier_model *m, const struct slot *s, GString *body)
+/* The newest entries' subjects or senders, one per line, as much as each
+ * message's content allows (none for count). */
+static void append_newest(const struct slot *s, GString *body)
 {
 	guint lines = 0;
 
-	if (m->options.content == CONFIG_CONTENT_COUNT) {
-		return;
-	}
 	for (guint i = s->entries->len; i > 0 && lines < NOTIFIER_MODEL_SUMMARY_LINES; i--) {
 		const struct entry *e = s->entries->pdata[i - 1];
-		const char *text =
-		    m->options.content == CONFIG_CONTENT_FULL ? e->subject : e->sender;
+		const char *text = e->content == CONFIG_CONTENT_FULL ? e->subject : e->sender;
 
+		if (e->content == CONFIG_CONTENT_COUNT) {
+			continue;
+		}
 		if (body->len > 0) {
 			g_string_append_c(body, '\n');
 		}
@@ -71,9 +71,10 @@ static void append_newest(const struct notifier_model *m, const struct slot *s, 
 	}
 }
 
-/* Per-folder counts of a catch-up summary, when it spans several. A
- * linear search: a summary spans a handful of folders. */
-static void append_locations(const struct slot *s, GString *body)
+/* Per-folder counts of a catch-up summary (or, by_account, per-account
+ * counts of a quiet time's), when it spans several. A linear search: a
+ * summary spans a handful of folders. */
+static void append_locations(const struct slot *s, bool by_account, GString *body)
 {
 	g_autoptr(GPtrArray) where = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) counts = g_array_new(FALSE, TRUE, sizeof(guint));
@@ -81,7 +82,8 @@ static void append_locations(const struct slot *s, GString *body)
 	for (guint i = 0; i < s->entries->len; i++) {
 		const struct entry *e = s->entries->pdata[i];
 		g_autofree char *loc =
-		    notifier_model_location_of(e->message.account, e->message.folder);
+		    by_account ? notifier_model_clip(e->message.account, NOTIFIER_MODEL_NAME_CHARS)
+		               : notifier_model_location_of(e->message.account, e->message.folder);
 		guint j = 0;
 
 		while (j < where->len && strcmp(where->pdata[j], loc) != 0) {
@@ -103,8 +105,47 @@ static void append_locations(const struct slot *s, GString *body)
 	}
 }
 
+/* The phrase of a quiet time's summary: why it was quiet. */
+static const char *quiet_phrase(guint quiet)
+{
+	switch (quiet) {
+	case NOTIFIER_QUIET_HOURS:
+		return "during quiet hours";
+	case NOTIFIER_QUIET_DND:
+		return "while Do Not Disturb was on";
+	default:
+		return "while notifications were paused";
+	}
+}
+
+static enum config_urgency slot_urgency(const struct slot *s)
+{
+	enum config_urgency urgency = CONFIG_URGENCY_LOW;
+
+	for (guint i = 0; i < s->entries->len; i++) {
+		const struct entry *e = s->entries->pdata[i];
+
+		urgency = MAX(urgency, e->urgency);
+	}
+	return urgency;
+}
+
+const char *notifier_model_slot_sound(const struct slot *s)
+{
+	const struct entry *best = NULL;
+
+	for (guint i = 0; i < s->entries->len; i++) {
+		const struct entry *e = s->entries->pdata[i];
+
+		if (e->sound != NULL && (best == NULL || e->urgency >= best->urgency)) {
+			best = e;
+		}
+	}
+	return best != NULL ? best->sound : NULL;
+}
+
 struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const struct slot *s,
-                                           bool sound, bool only_if_shown)
+                                           const char *sound, bool only_if_shown)
 {
 	struct notifier_op *op = g_new0(struct notifier_op, 1);
 	GString *body = g_string_new(NULL);
@@ -114,12 +155,13 @@ struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const
 	op->slot = s->id;
 	op->category = CATEGORY_NEW_MAIL;
 	op->count = n;
-	op->sound = sound && m->options.sound;
+	op->urgency = s->entries->len > 0 ? slot_urgency(s) : CONFIG_URGENCY_NORMAL;
+	op->sound = g_strdup(sound);
 	op->only_if_shown = only_if_shown;
 	if (s->kind == SLOT_SINGLE) {
 		const struct entry *e = s->entries->pdata[0];
 
-		switch (m->options.content) {
+		switch (e->content) {
 		case CONFIG_CONTENT_FULL:
 			op->summary = g_strdup(e->sender);
 			g_string_append(body, e->subject);
@@ -139,12 +181,21 @@ struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const
 	} else if (s->kind == SLOT_FOLDER) {
 		op->summary = g_strdup_printf("%u new %s in %s", n, notifier_model_messages_word(n),
 		                              s->location);
-		append_newest(m, s, body);
-	} else {
+		append_newest(s, body);
+	} else if (s->kind == SLOT_CATCHUP) {
 		op->summary = g_strdup_printf("%u new %s since imapwatch last ran", n,
 		                              notifier_model_messages_word(n));
-		append_locations(s, body);
-		append_newest(m, s, body);
+		append_locations(s, false, body);
+		append_newest(s, body);
+	} else {
+		op->summary = g_strdup_printf("%u new %s %s", n, notifier_model_messages_word(n),
+		                              quiet_phrase(s->quiet));
+		/* Per account; within one account, per folder. */
+		append_locations(s, true, body);
+		if (body->len == 0) {
+			append_locations(s, false, body);
+		}
+		append_newest(s, body);
 	}
 	op->body = g_string_free(body, FALSE);
 	return op;
@@ -159,6 +210,7 @@ struct notifier_op *notifier_model_op_notice(guint64 slot, const char *category,
 
 	op->type = NOTIFIER_OP_SHOW;
 	op->slot = slot;
+	op->urgency = CONFIG_URGENCY_NORMAL;
 	op->category = category;
 	op->summary = summary;
 	op->body = body;

@@ -3,7 +3,7 @@
  * The notifier model (notifier-model-private.h): create, options, destroy,
  * and what the notifier asks about slots (forget, messages, shown ids).
  * Events are in notifier-model-events.c, the text of popups in
- * notifier-model-text.c.
+ * notifier-model-text.c, quiet time in notifier-model-quiet.c.
  */
 #include "core/notifier-model-private.h"
 
@@ -16,6 +16,7 @@ void notifier_op_free(struct notifier_op *op)
 	}
 	g_free(op->summary);
 	g_free(op->body);
+	g_free(op->sound);
 	g_free(op);
 }
 
@@ -45,6 +46,8 @@ struct notifier_model *notifier_model_create(const struct notifier_model_options
 	g_queue_init(&m->singles);
 	m->errors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	m->announced = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	m->deferred = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+	                                    (GDestroyNotify)notifier_op_free);
 	return m;
 }
 
@@ -58,6 +61,7 @@ void notifier_model_destroy(struct notifier_model *m)
 	g_hash_table_unref(m->folders);
 	g_hash_table_unref(m->errors);
 	g_hash_table_unref(m->announced);
+	g_hash_table_unref(m->deferred);
 	g_queue_clear(&m->singles);
 	g_free(m);
 }
@@ -74,16 +78,30 @@ void notifier_model_forget(struct notifier_model *m, guint64 slot)
 	struct slot *s = g_hash_table_lookup(m->slots, &slot);
 
 	/* A summary keeps counting: the next message of its burst shows it
-	 * again with every message still unseen. */
-	if (s != NULL && s->kind == SLOT_SINGLE) {
+	 * again with every message still unseen. Nothing joins the summary of
+	 * a quiet time once shown. */
+	if (s != NULL && (s->kind == SLOT_SINGLE || (s->kind == SLOT_QUIET && s != m->held))) {
 		notifier_model_slot_drop(m, s);
 	}
 }
 
 void notifier_model_forget_all(struct notifier_model *m)
 {
+	g_autoptr(GPtrArray) quiet = g_ptr_array_new();
+	GHashTableIter iter;
+	struct slot *s;
+
 	while (m->singles.length > 0) {
 		notifier_model_slot_drop(m, g_queue_peek_head(&m->singles));
+	}
+	g_hash_table_iter_init(&iter, m->slots);
+	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&s)) {
+		if (s->kind == SLOT_QUIET && s != m->held) {
+			g_ptr_array_add(quiet, s);
+		}
+	}
+	for (guint i = 0; i < quiet->len; i++) {
+		notifier_model_slot_drop(m, quiet->pdata[i]);
 	}
 }
 

@@ -6,7 +6,8 @@
  * Shared by the two halves of the daemon core, not for other modules:
  * daemon.c is the hub (accounts, listeners and their events, the network
  * monitor, start, stop, reload); daemon-requests.c answers what the
- * outputs ask (status, listings, check, mark as read).
+ * outputs ask (status, listings, check, mark as read); daemon-pause.c
+ * holds the pause of notifications and why they are quiet.
  */
 
 #include "imapwatch/daemon/daemon.h"
@@ -31,6 +32,12 @@ struct daemon {
 
 	GPtrArray *requests; /* struct mark_request * in flight */
 
+	/* daemon-pause.c: 0, -1 or the Unix second the pause ends; the timer
+	 * that ends it; the notifier's enum notifier_quiet flags. */
+	gint64 paused_until;
+	guint pause_timer;
+	guint quiet;
+
 	GNetworkMonitor *network;
 	gulong network_handler;
 	gulong network_notify_handler;
@@ -42,6 +49,14 @@ struct daemon {
 
 /* The configured account of that name, or NULL. */
 struct account *daemon_find_account(struct daemon *d, const char *name);
+/* Calls every quiet listener. */
+void daemon_quiet_changed(struct daemon *d);
+
+/* ---- daemon-pause.c ---- */
+
+/* Looks at the clock again: ends a pause that is over, else arms the
+ * timer for its end (after a sleep, or when the timer fired). */
+void daemon_pause_check(struct daemon *d);
 
 /* ---- daemon-requests.c ---- */
 

@@ -61,6 +61,8 @@ struct daemon_status *daemon_get_status(struct daemon *d)
 	status->version = g_strdup(IMAPWATCH_VERSION);
 	status->uptime = (guint64)((g_get_monotonic_time() - d->started) / G_USEC_PER_SEC);
 	status->accounts = g_ptr_array_new_with_free_func(account_status_free);
+	status->paused_until = daemon_get_paused_until(d);
+	status->quiet = daemon_get_quiet(d);
 	for (guint i = 0; i < d->accounts->len; i++) {
 		struct account *a = d->accounts->pdata[i];
 		struct daemon_account_status *as = g_new0(struct daemon_account_status, 1);

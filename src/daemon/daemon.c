@@ -13,10 +13,12 @@
  * LOGOUT (RFC 2683 §3.1.2 asks for a LOGOUT, not for waiting forever). */
 #define STOP_GRACE_MS 1500
 
+/* Exactly one of fn, reload and quiet is set. */
 struct listener {
 	guint id;
-	daemon_listener fn;            /* NULL for a reload listener */
-	daemon_reload_listener reload; /* NULL for an event listener */
+	daemon_listener fn;
+	daemon_reload_listener reload;
+	daemon_quiet_listener quiet;
 	void *user_data;
 };
 G_DEFINE_QUARK(imapwatch - daemon - error - quark, daemon_error)
@@ -58,6 +60,19 @@ static void daemon_reloaded(struct daemon *d)
 	}
 }
 
+void daemon_quiet_changed(struct daemon *d)
+{
+	g_autoptr(GArray) copy = g_array_copy(d->listeners);
+
+	for (guint i = 0; i < copy->len; i++) {
+		const struct listener *l = &g_array_index(copy, struct listener, i);
+
+		if (l->quiet != NULL) {
+			l->quiet(l->user_data);
+		}
+	}
+}
+
 static guint daemon_add(struct daemon *d, struct listener l)
 {
 	l.id = ++d->next_listener;
@@ -73,6 +88,11 @@ guint daemon_add_listener(struct daemon *d, daemon_listener fn, void *user_data)
 guint daemon_add_reload_listener(struct daemon *d, daemon_reload_listener fn, void *user_data)
 {
 	return daemon_add(d, (struct listener){.reload = fn, .user_data = user_data});
+}
+
+guint daemon_add_quiet_listener(struct daemon *d, daemon_quiet_listener fn, void *user_data)
+{
+	return daemon_add(d, (struct listener){.quiet = fn, .user_data = user_data});
 }
 
 void daemon_remove_listener(struct daemon *d, guint id)
@@ -188,6 +208,9 @@ void daemon_probe(struct daemon *d)
 	for (guint i = 0; i < d->accounts->len; i++) {
 		account_probe(d->accounts->pdata[i]);
 	}
+	/* The timers ran on the monotonic clock, which stood still. */
+	daemon_pause_check(d);
+	daemon_quiet_changed(d);
 }
 
 void daemon_start(struct daemon *d)
@@ -267,6 +290,7 @@ void daemon_destroy(struct daemon *d)
 		g_object_unref(d->network);
 	}
 	g_clear_handle_id(&d->stop_timer, g_source_remove);
+	g_clear_handle_id(&d->pause_timer, g_source_remove);
 	g_ptr_array_unref(d->accounts);
 	g_ptr_array_unref(d->retired);
 	g_ptr_array_unref(d->old_configs);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "listeners/bus-private.h"
 
+#include "imapwatch/core/notifier-model.h"
 #include "imapwatch/io/account.h"
 
 void bus_marshal_oom_if(bool failed, const char *what)
@@ -79,6 +80,29 @@ void bus_marshal_variant_uint32(DBusMessageIter *iter, uint32_t value)
 	bus_marshal_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_UINT32_AS_STRING, &variant);
 	bus_marshal_uint32(&variant, value);
 	bus_marshal_close(iter, &variant);
+}
+
+void bus_marshal_variant_int64(DBusMessageIter *iter, gint64 value)
+{
+	DBusMessageIter variant;
+	dbus_int64_t v = value;
+
+	bus_marshal_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_INT64_AS_STRING, &variant);
+	bus_marshal_basic(&variant, DBUS_TYPE_INT64, &v);
+	bus_marshal_close(iter, &variant);
+}
+
+char **bus_marshal_quiet_names(guint quiet)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	for (guint i = 0; i < NOTIFIER_QUIET_N; i++) {
+		if (quiet & (1u << i)) {
+			g_ptr_array_add(names, g_strdup(notifier_quiet_name(1u << i)));
+		}
+	}
+	g_ptr_array_add(names, NULL);
+	return (char **)g_ptr_array_free(names, FALSE);
 }
 
 void bus_marshal_variant_strv(DBusMessageIter *iter, const char *const *values)
@@ -254,6 +278,9 @@ void bus_marshal_status(DBusMessageIter *iter, const struct daemon_status *statu
 	entry_string(&dict, "version", status->version);
 	entry_basic(&dict, "uptime", DBUS_TYPE_UINT64, &uptime);
 	entry_uint32(&dict, "total_unseen", status->total_unseen);
+	entry_int64(&dict, "paused_until", status->paused_until);
+	g_auto(GStrv) quiet = bus_marshal_quiet_names(status->quiet);
+	entry_strv(&dict, "quiet", (const char *const *)quiet);
 	entry_begin(&dict, "accounts", DICT_ARRAY, &entry, &variant);
 	bus_marshal_open(&variant, DBUS_TYPE_ARRAY, "a{sv}", &array);
 	for (guint i = 0; i < status->accounts->len; i++) {

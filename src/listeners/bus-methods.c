@@ -293,6 +293,24 @@ static DBusMessage *bus_reload(struct bus_service *bus, DBusMessage *call)
 	return bus_new_return(call);
 }
 
+static DBusMessage *bus_pause(struct bus_service *bus, DBusMessage *call)
+{
+	dbus_uint32_t seconds = 0;
+
+	bus_marshal_oom_if(
+	    !dbus_message_get_args(call, NULL, DBUS_TYPE_UINT32, &seconds, DBUS_TYPE_INVALID),
+	    "reading D-Bus arguments");
+	/* PropertiesChanged is sent from inside, before the reply. */
+	daemon_pause(bus->daemon, seconds);
+	return bus_new_return(call);
+}
+
+static DBusMessage *bus_resume(struct bus_service *bus, DBusMessage *call)
+{
+	daemon_resume(bus->daemon);
+	return bus_new_return(call);
+}
+
 static DBusMessage *bus_introspect(struct bus_service *bus, DBusMessage *call)
 {
 	DBusMessage *reply = bus_new_return(call);
@@ -334,6 +352,8 @@ static const struct bus_method {
     {BUS_INTERFACE, "MarkRead", "as", "(ids: array of strings)", bus_mark_read},
     {BUS_INTERFACE, "MarkAllRead", "ss", "(account: string, folder: string)", bus_mark_all_read},
     {BUS_INTERFACE, "Reload", "", "no arguments", bus_reload},
+    {BUS_INTERFACE, "Pause", "u", "(seconds: uint32, 0 for until Resume)", bus_pause},
+    {BUS_INTERFACE, "Resume", "", "no arguments", bus_resume},
     {INTROSPECT_INTERFACE, "Introspect", "", "no arguments", bus_introspect},
     {PROPERTIES_INTERFACE, "Get", "ss", "(interface: string, property: string)",
      bus_properties_get},

@@ -101,10 +101,16 @@ void bus_marshal_string(DBusMessageIter *iter, const char *value);
 void bus_marshal_uint32(DBusMessageIter *iter, uint32_t value);
 void bus_marshal_strv(DBusMessageIter *iter, const char *const *values); /* as */
 
-/* A variant holding a u, an as, or an s (property values). */
+/* A variant holding a u, an x, an as, or an s (property values). */
 void bus_marshal_variant_uint32(DBusMessageIter *iter, uint32_t value);
+void bus_marshal_variant_int64(DBusMessageIter *iter, gint64 value);
 void bus_marshal_variant_strv(DBusMessageIter *iter, const char *const *values);
 void bus_marshal_variant_string(DBusMessageIter *iter, const char *value);
+
+/* The names of enum notifier_quiet flags ("paused", "quiet-hours",
+ * "do-not-disturb"), as the Quiet property lists them. Free with
+ * g_strfreev. */
+char **bus_marshal_quiet_names(guint quiet);
 
 /* Appends one message dictionary (a{sv}) to an open aa{sv} array: every key
  * for WATCH_EVENT_NEW (plus "catchup": true for mail found after a

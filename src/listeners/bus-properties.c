@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The properties of org.imapwatch.Daemon1 (TotalUnseen, Accounts, Version)
- * through org.freedesktop.DBus.Properties: Get, GetAll, and Set, which
- * always fails (they are read-only).
+ * The properties of org.imapwatch.Daemon1 (TotalUnseen, Accounts, Version,
+ * PausedUntil, Quiet) through org.freedesktop.DBus.Properties: Get, GetAll,
+ * and Set, which always fails (they are read-only).
  */
 #include "listeners/bus-private.h"
 
@@ -13,7 +13,8 @@
 
 /* --- properties ---------------------------------------------------------- */
 
-static const char *const property_names[] = {"TotalUnseen", "Accounts", "Version"};
+static const char *const property_names[] = {"TotalUnseen", "Accounts", "Version", "PausedUntil",
+                                             "Quiet"};
 
 /* Appends the variant of a property; false if there is no such property. */
 static bool bus_append_property(struct bus_service *bus, const char *name, DBusMessageIter *iter)
@@ -26,6 +27,12 @@ static bool bus_append_property(struct bus_service *bus, const char *name, DBusM
 		bus_marshal_variant_strv(iter, (const char *const *)names);
 	} else if (strcmp(name, "Version") == 0) {
 		bus_marshal_variant_string(iter, IMAPWATCH_VERSION);
+	} else if (strcmp(name, "PausedUntil") == 0) {
+		bus_marshal_variant_int64(iter, daemon_get_paused_until(bus->daemon));
+	} else if (strcmp(name, "Quiet") == 0) {
+		g_auto(GStrv) quiet = bus_marshal_quiet_names(daemon_get_quiet(bus->daemon));
+
+		bus_marshal_variant_strv(iter, (const char *const *)quiet);
 	} else {
 		return false;
 	}

@@ -26,6 +26,7 @@ struct bus_signals {
 	struct daemon *daemon;
 	guint listener;
 	guint reload_listener;
+	guint quiet_listener;
 
 	/* The Messages* signal being filled, if any. */
 	DBusMessage *batch;
@@ -39,6 +40,8 @@ struct bus_signals {
 	/* Property values as last announced. */
 	uint32_t total_unseen;
 	char **accounts;
+	gint64 paused_until;
+	guint quiet;
 };
 
 static DBusMessage *signals_new(const char *interface, const char *name)
@@ -268,6 +271,45 @@ static void signals_on_event(const struct watch_event *event, void *user_data)
 	}
 }
 
+/* PropertiesChanged for PausedUntil and Quiet, those of the two that
+ * changed, at once (after what was collected before). */
+static void signals_on_quiet(void *user_data)
+{
+	struct bus_signals *bus = user_data;
+	gint64 paused_until = daemon_get_paused_until(bus->daemon);
+	guint quiet = daemon_get_quiet(bus->daemon);
+	const char *const no_names[] = {NULL};
+	DBusMessageIter args, changed, entry;
+
+	if (bus->conn == NULL || (paused_until == bus->paused_until && quiet == bus->quiet)) {
+		return;
+	}
+	bus_signals_flush(bus);
+	g_autoptr(DBusMessage) signal = signals_new(PROPERTIES_INTERFACE, "PropertiesChanged");
+	dbus_message_iter_init_append(signal, &args);
+	bus_marshal_string(&args, BUS_INTERFACE);
+	bus_marshal_open(&args, DBUS_TYPE_ARRAY, "{sv}", &changed);
+	if (paused_until != bus->paused_until) {
+		bus_marshal_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+		bus_marshal_string(&entry, "PausedUntil");
+		bus_marshal_variant_int64(&entry, paused_until);
+		bus_marshal_close(&changed, &entry);
+	}
+	if (quiet != bus->quiet) {
+		g_auto(GStrv) names = bus_marshal_quiet_names(quiet);
+
+		bus_marshal_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+		bus_marshal_string(&entry, "Quiet");
+		bus_marshal_variant_strv(&entry, (const char *const *)names);
+		bus_marshal_close(&changed, &entry);
+	}
+	bus_marshal_close(&args, &changed);
+	bus_marshal_strv(&args, no_names);
+	bus_marshal_send(bus->conn, signal);
+	bus->paused_until = paused_until;
+	bus->quiet = quiet;
+}
+
 static void signals_on_reload(void *user_data)
 {
 	struct bus_signals *bus = user_data;
@@ -289,8 +331,11 @@ struct bus_signals *bus_signals_create(DBusConnection *conn, struct daemon *daem
 	bus->unseen = g_ptr_array_new_with_free_func(unseen_entry_free);
 	bus->accounts = daemon_get_account_names(daemon);
 	bus->total_unseen = daemon_get_total_unseen(daemon);
+	bus->paused_until = daemon_get_paused_until(daemon);
+	bus->quiet = daemon_get_quiet(daemon);
 	bus->listener = daemon_add_listener(daemon, signals_on_event, bus);
 	bus->reload_listener = daemon_add_reload_listener(daemon, signals_on_reload, bus);
+	bus->quiet_listener = daemon_add_quiet_listener(daemon, signals_on_quiet, bus);
 	return bus;
 }
 
@@ -314,6 +359,7 @@ void bus_signals_destroy(struct bus_signals *bus)
 	}
 	daemon_remove_listener(bus->daemon, bus->listener);
 	daemon_remove_listener(bus->daemon, bus->reload_listener);
+	daemon_remove_listener(bus->daemon, bus->quiet_listener);
 	bus_signals_flush(bus);
 	g_ptr_array_unref(bus->unseen);
 	g_strfreev(bus->accounts);

@@ -123,6 +123,11 @@ bool bus_service_is_connected(const struct bus_service *bus)
 	return bus->conn != NULL;
 }
 
+DBusConnection *bus_service_get_connection(const struct bus_service *bus)
+{
+	return bus->conn;
+}
+
 void bus_service_destroy(struct bus_service *bus)
 {
 	if (bus == NULL) {

@@ -3,7 +3,8 @@
  * Desktop notifications, the notifier thread: the queue of operations it
  * drains, libnotify (blocking D-Bus calls, never on the main loop), retries
  * with backoff, and the notification server coming and going. Replies go
- * back to the main loop through notifier_reply_push().
+ * back to the main loop through notifier_reply_push(). Sounds we play
+ * ourselves and the server's do-not-disturb are in notifier-desktop.c.
  */
 #include "listeners/notifier-private.h"
 
@@ -15,9 +16,15 @@
 /* Must match the .desktop file we ship (data/imapwatchd.desktop). */
 #define DESKTOP_ENTRY "imapwatchd"
 #define ICON          "mail-unread"
-#define SOUND         "message-new-email"
 #define RETRY_MIN_MS  1000
 #define RETRY_MAX_MS  60000
+
+/* The urgency hint of each urgency a rule may give. */
+static const NotifyUrgency urgencies[] = {
+    [CONFIG_URGENCY_LOW] = NOTIFY_URGENCY_LOW,
+    [CONFIG_URGENCY_NORMAL] = NOTIFY_URGENCY_NORMAL,
+    [CONFIG_URGENCY_CRITICAL] = NOTIFY_URGENCY_CRITICAL,
+};
 
 /* Notifier thread only. */
 struct popup {
@@ -34,10 +41,12 @@ static gboolean drain_cb(gpointer data);
 
 /* older is replaced by newer for the same popup; what older promised
  * survives: a sound for new mail, a show that is not just an update. */
-static void op_merge(const struct notifier_op *older, struct notifier_op *newer)
+static void op_merge(struct notifier_op *older, struct notifier_op *newer)
 {
 	if (older->type == NOTIFIER_OP_SHOW && newer->type == NOTIFIER_OP_SHOW) {
-		newer->sound = newer->sound || older->sound;
+		if (newer->sound == NULL) {
+			newer->sound = g_steal_pointer(&older->sound);
+		}
 		newer->only_if_shown = newer->only_if_shown && older->only_if_shown;
 	}
 }
@@ -123,7 +132,7 @@ static void popup_closed_cb(NotifyNotification *notification, gpointer data)
 
 	(void)notification;
 	p->open = false;
-	notifier_reply_push(p->notifier, REPLY_CLOSED, p->slot);
+	notifier_reply_push(p->notifier, REPLY_CLOSED, p->slot, false);
 }
 
 static void popup_action_cb(NotifyNotification *notification, char *action, gpointer data)
@@ -131,8 +140,9 @@ static void popup_action_cb(NotifyNotification *notification, char *action, gpoi
 	struct popup *p = data;
 
 	(void)notification;
-	notifier_reply_push(
-	    p->notifier, g_str_equal(action, "mark-read") ? REPLY_MARK_READ : REPLY_OPEN, p->slot);
+	notifier_reply_push(p->notifier,
+	                    g_str_equal(action, "mark-read") ? REPLY_MARK_READ : REPLY_OPEN,
+	                    p->slot, false);
 }
 
 /* Blocking: asks the server (once per server) what it can do. */
@@ -149,10 +159,12 @@ static bool caps_ensure(struct notifier *n)
 	}
 	n->has_actions = g_list_find_custom(caps, "actions", (GCompareFunc)g_strcmp0) != NULL;
 	n->has_markup = g_list_find_custom(caps, "body-markup", (GCompareFunc)g_strcmp0) != NULL;
+	n->has_sound = g_list_find_custom(caps, "sound", (GCompareFunc)g_strcmp0) != NULL;
 	n->caps_known = true;
 	g_list_free_full(caps, g_free);
-	g_debug("notification server: actions %s, body markup %s", n->has_actions ? "yes" : "no",
-	        n->has_markup ? "yes" : "no");
+	g_debug("notification server: actions %s, body markup %s, sound %s",
+	        n->has_actions ? "yes" : "no", n->has_markup ? "yes" : "no",
+	        n->has_sound ? "yes" : "no");
 	return true;
 }
 
@@ -162,9 +174,14 @@ static void popup_set_details(struct notifier *n, struct popup *p, const struct 
 
 	notify_notification_clear_hints(notification);
 	notify_notification_set_category(notification, op->category);
+	notify_notification_set_urgency(notification, urgencies[op->urgency]);
 	notify_notification_set_hint_string(notification, "desktop-entry", DESKTOP_ENTRY);
-	if (op->sound) {
-		notify_notification_set_hint_string(notification, "sound-name", SOUND);
+	if (op->sound != NULL) {
+		/* A theme name, or a file (an absolute path). A server
+		 * without the "sound" capability ignores both: then
+		 * popup_show() plays it. */
+		notify_notification_set_hint_string(
+		    notification, op->sound[0] == '/' ? "sound-file" : "sound-name", op->sound);
 	} else {
 		/* An update after a message was read elsewhere is not news. */
 		notify_notification_set_hint(notification, "suppress-sound",
@@ -213,6 +230,9 @@ static bool popup_show(struct notifier *n, const struct notifier_op *op, GError 
 		return false;
 	}
 	p->open = true;
+	if (op->sound != NULL && !n->has_sound) {
+		notifier_sound_play(n, op->sound);
+	}
 	return true;
 }
 
@@ -305,10 +325,11 @@ static void server_appeared(GDBusConnection *connection, const char *name, const
 {
 	struct notifier *n = data;
 
-	(void)connection, (void)name;
+	(void)name;
 	g_debug("notification server %s appeared", owner);
 	/* A new server may be another program: ask again. */
 	n->caps_known = false;
+	notifier_dnd_watch(n, connection, owner);
 	if (n->retry != NULL) {
 		g_source_destroy(n->retry);
 		g_clear_pointer(&n->retry, g_source_unref);
@@ -323,12 +344,13 @@ static void server_vanished(GDBusConnection *connection, const char *name, gpoin
 
 	(void)connection, (void)name;
 	n->caps_known = false;
+	notifier_dnd_watch(n, NULL, NULL);
 	if (g_hash_table_size(n->popups) == 0) {
 		return;
 	}
 	g_debug("notification server went away with our notifications");
 	g_hash_table_remove_all(n->popups);
-	notifier_reply_push(n, REPLY_GONE, 0);
+	notifier_reply_push(n, REPLY_GONE, 0, false);
 }
 
 gboolean notifier_quit_cb(gpointer data)
@@ -362,13 +384,16 @@ gpointer notifier_thread(gpointer data)
 	}
 	g_hash_table_remove_all(n->popups);
 	g_bus_unwatch_name(n->watch);
+	notifier_dnd_watch(n, NULL, NULL);
 	if (n->retry != NULL) {
 		g_source_destroy(n->retry);
 		g_clear_pointer(&n->retry, g_source_unref);
 	}
 	notify_uninit();
+	/* Cancelled calls (do-not-disturb) finish here. */
 	while (g_main_context_iteration(n->context, FALSE)) {
 	}
+	notifier_sound_finish(n);
 	g_main_context_pop_thread_default(n->context);
 
 	g_mutex_lock(&n->lock);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Desktop notifications, the main-loop half: event listener, model,
- * actions, the replies coming back, start and stop. The notifier thread
- * (libnotify) is in notifier-thread.c. The two halves share only the two
+ * Desktop notifications, the main-loop half: event listener, rules, model,
+ * quiet time, actions, the replies coming back, start and stop. The
+ * notifier thread (libnotify) is in notifier-thread.c and
+ * notifier-desktop.c. The two halves share only the two
  * queues under `lock`: operations to the thread, replies (popup closed,
  * action invoked, server gone) back to the main loop.
  */
@@ -44,12 +45,13 @@ static gboolean replies_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-void notifier_reply_push(struct notifier *n, enum reply_type type, guint64 slot)
+void notifier_reply_push(struct notifier *n, enum reply_type type, guint64 slot, bool on)
 {
 	struct reply *r = g_new0(struct reply, 1);
 
 	r->type = type;
 	r->slot = slot;
+	r->on = on;
 	g_mutex_lock(&n->lock);
 	if (n->stopping) {
 		g_mutex_unlock(&n->lock);
@@ -82,9 +84,7 @@ static void options_from_config(const struct config *cfg, struct notifier_model_
 	    .max = cfg->notify_max,
 	    .window = BURST_WINDOW,
 	    .startup = cfg->startup,
-	    .content = cfg->notification_content,
 	    .show_location = folders > 1,
-	    .sound = cfg->notification_sound,
 	};
 }
 
@@ -101,28 +101,121 @@ static bool quiet_special_use(struct notifier *n, const struct config_account *a
 	         g_strv_contains((const char *const *)a->notify_folders, folder));
 }
 
-/* Whether news of the event's folder (new mail, a reset) may show a popup. */
-static bool folder_notifies(struct notifier *n, const struct config *cfg,
-                            const struct watch_event *event)
+/* What the rules, the account and [daemon] say of a popup about the
+ * event's message (from_name and from_addr NULL: of the folder, for a
+ * reset); notice->notify false when it must not show. */
+static void notice_for(struct notifier *n, const struct config *cfg,
+                       const struct watch_event *event, const char *from_name,
+                       const char *from_addr, struct config_notice *notice)
 {
 	const struct config_account *a = config_find_account(cfg, event->account);
 
-	return a != NULL && config_account_notifies(a, event->folder) &&
-	       !quiet_special_use(n, a, event->folder);
+	if (a == NULL || quiet_special_use(n, a, event->folder)) {
+		*notice = (struct config_notice){.notify = false};
+		return;
+	}
+	config_notice_for(cfg, a, event->folder, from_name, from_addr, notice);
 }
+
+static void push_ops(struct notifier *n, GPtrArray *ops)
+{
+	for (guint i = 0; i < ops->len; i++) {
+		notifier_queue_push(n, ops->pdata[i]);
+	}
+}
+
+/* --- main loop: quiet time ----------------------------------------------- */
+
+static void quiet_update(struct notifier *n);
+
+static gboolean quiet_timer_cb(gpointer data)
+{
+	struct notifier *n = data;
+
+	n->quiet_timer = 0;
+	quiet_update(n);
+	return G_SOURCE_REMOVE;
+}
+
+/* Looks at the wall clock, the pause and the server's do-not-disturb:
+ * enters or leaves quiet time (the model shows what was held when it
+ * ends), tells the daemon why for status, and arms a timer for the next
+ * start or end of quiet_hours. Cheap; called on every change and event. */
+static void quiet_update(struct notifier *n)
+{
+	const struct config *cfg = daemon_get_config(n->daemon);
+	g_autoptr(GTimeZone) tz = g_time_zone_new_local();
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 next = 0;
+	guint quiet;
+
+	/* daemon_set_quiet() calls the quiet listeners, this one too. */
+	if (n->quiet_updating) {
+		return;
+	}
+	n->quiet_updating = true;
+	quiet = notifier_model_quiet_at(cfg, daemon_get_paused_until(n->daemon), n->dnd, now, tz,
+	                                &next);
+	g_clear_handle_id(&n->quiet_timer, g_source_remove);
+	if (next > 0) {
+		n->quiet_timer = g_timeout_add_seconds((guint)CLAMP(next - now, 1, G_MAXUINT),
+		                                       quiet_timer_cb, n);
+	}
+	if (quiet != n->quiet) {
+		g_autoptr(GPtrArray) ops = g_ptr_array_new();
+
+		if (quiet != 0) {
+			g_message("notifications held back:%s%s%s",
+			          quiet & NOTIFIER_QUIET_PAUSED ? " paused" : "",
+			          quiet & NOTIFIER_QUIET_HOURS ? " quiet-hours" : "",
+			          quiet & NOTIFIER_QUIET_DND ? " do-not-disturb" : "");
+		} else {
+			g_message("notifications shown again");
+		}
+		n->quiet = quiet;
+		notifier_model_set_quiet(n->model, quiet, ops);
+		push_ops(n, ops);
+	}
+	daemon_set_quiet(n->daemon, quiet);
+	n->quiet_updating = false;
+}
+
+static void on_quiet(void *user_data)
+{
+	quiet_update(user_data);
+}
+
+static void on_reload(void *user_data)
+{
+	/* quiet_hours may have changed. */
+	quiet_update(user_data);
+}
+
+/* --- main loop: events --------------------------------------------------- */
 
 static void on_event(const struct watch_event *event, void *user_data)
 {
 	struct notifier *n = user_data;
 	const struct config *cfg = daemon_get_config(n->daemon);
 	struct notifier_model_options options;
+	struct config_notice notice = {.notify = false};
 	g_autoptr(GPtrArray) ops = NULL;
 
 	if (!cfg->notifications || event->type == WATCH_EVENT_UNSEEN) {
 		return;
 	}
-	if (event->type == WATCH_EVENT_NEW && !folder_notifies(n, cfg, event)) {
-		return;
+	if (event->type == WATCH_EVENT_NEW) {
+		notice_for(n, cfg, event, event->from_name, event->from_addr, &notice);
+		if (!notice.notify) {
+			return;
+		}
+		if (notice.rule != NULL) {
+			g_debug("new message in account '%s': rule '%s', urgency %s, sound %s",
+			        event->account, notice.rule, config_urgency_name(notice.urgency),
+			        notice.sound != NULL ? notice.sound : "none");
+		}
+		/* The clock decides, whatever the timer did meanwhile. */
+		quiet_update(n);
 	}
 	/* Cheap, and a reload changes them. */
 	options_from_config(cfg, &options);
@@ -131,13 +224,12 @@ static void on_event(const struct watch_event *event, void *user_data)
 	if (event->type == WATCH_EVENT_RESET) {
 		/* The old popups go in any folder; the summary only where new
 		 * mail would show. */
-		notifier_model_reset(n->model, event, folder_notifies(n, cfg, event), ops);
+		notice_for(n, cfg, event, NULL, NULL, &notice);
+		notifier_model_reset(n->model, event, notice.notify, ops);
 	} else {
-		notifier_model_feed(n->model, event, g_get_monotonic_time(), ops);
+		notifier_model_feed(n->model, event, &notice, g_get_monotonic_time(), ops);
 	}
-	for (guint i = 0; i < ops->len; i++) {
-		notifier_queue_push(n, ops->pdata[i]);
-	}
+	push_ops(n, ops);
 }
 
 static void mark_done(const GError *error, void *user_data)
@@ -257,6 +349,10 @@ static void handle_reply(struct notifier *n, const struct reply *r)
 	case REPLY_GONE:
 		notifier_model_forget_all(n->model);
 		return;
+	case REPLY_DND:
+		n->dnd = r->on;
+		quiet_update(n);
+		return;
 	case REPLY_OPEN:
 	case REPLY_MARK_READ:
 		break;
@@ -300,6 +396,9 @@ struct notifier *notifier_create(struct daemon *daemon)
 	                                  (GDestroyNotify)notifier_popup_free);
 	n->thread = g_thread_new("notifier", notifier_thread, n);
 	n->listener = daemon_add_listener(daemon, on_event, n);
+	n->reload_listener = daemon_add_reload_listener(daemon, on_reload, n);
+	n->quiet_listener = daemon_add_quiet_listener(daemon, on_quiet, n);
+	quiet_update(n);
 	return n;
 }
 
@@ -312,6 +411,9 @@ void notifier_destroy(struct notifier *n)
 		return;
 	}
 	daemon_remove_listener(n->daemon, n->listener);
+	daemon_remove_listener(n->daemon, n->reload_listener);
+	daemon_remove_listener(n->daemon, n->quiet_listener);
+	g_clear_handle_id(&n->quiet_timer, g_source_remove);
 	g_mutex_lock(&n->lock);
 	n->stopping = true;
 	if (n->reply_source != NULL) {

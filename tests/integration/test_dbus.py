@@ -160,7 +160,9 @@ class ServiceTest(b.ThreeAccountsTestCase):
 
     def test_get_status(self):
         status = self.call("GetStatus")[0]
-        self.assertEqual(set(status), {"version", "uptime", "total_unseen", "accounts"})
+        self.assertEqual(set(status), {"version", "uptime", "total_unseen", "accounts",
+                                       "paused_until", "quiet"})
+        self.assertEqual((status["paused_until"], status["quiet"]), (0, []))
         self.assertEqual(status["version"], self.call("Get", b.IFACE, "Version",
                                                       iface="org.freedesktop.DBus.Properties")[0])
         self.assertIsInstance(status["uptime"], int)
@@ -318,7 +320,7 @@ class ServiceTest(b.ThreeAccountsTestCase):
         self.assertEqual(self.call("Get", b.IFACE, "TotalUnseen", iface=props),
                          (status["total_unseen"],))
         every = {"Version": version, "Accounts": self.ACCOUNTS,
-                 "TotalUnseen": status["total_unseen"]}
+                 "TotalUnseen": status["total_unseen"], "PausedUntil": 0, "Quiet": []}
         self.assertEqual(self.call("GetAll", b.IFACE, iface=props), (every,))
         self.assertEqual(self.call("GetAll", "", iface=props), (every,))
         self.assert_bus_error("org.freedesktop.DBus.Error.UnknownProperty", "Get",

@@ -33,6 +33,23 @@
  *   (X-GM-MSGID) within NOTIFIER_MODEL_GMAIL_WINDOW, elsewhere the same
  *   Message-ID within NOTIFIER_MODEL_DUPLICATE_WINDOW. Events and D-Bus
  *   still report each folder.
+ * - Rules: each new message comes with what config_notice_for() decided
+ *   for it. notify = false: no popup, and it counts nowhere on screen (nor
+ *   as the first copy of N5). A single popup has the message's urgency,
+ *   content and sound; a popup about several messages (a burst's summary,
+ *   the catch-up summary, the summary after quiet time) has the strongest
+ *   urgency among them, a line per message as its own content allows (none
+ *   for content = count), and, when news joins it, a sound if any new
+ *   message has one.
+ * - Quiet time (notifier_model_set_quiet(): notifications paused,
+ *   quiet_hours, the desktop's do-not-disturb): no new popup and no
+ *   sound. New mail is held in one collecting summary, shown once when the
+ *   quiet time ends ("N new messages while notifications were paused",
+ *   with the count per account) unless every message in it was read or
+ *   removed meanwhile. Popups about no message (account errors, resets)
+ *   wait too and are shown then if they still apply. Withdrawals (closing
+ *   a popup, a summary shrinking) go on: they add nothing to the screen.
+ *   notifier_model_quiet_at() is the decision, pure, on any clock.
  * - Text: every string is sanitized (controls, bidi overrides) and cut at
  *   a character boundary with an ellipsis; markup is NOT escaped here
  *   (only the notifier knows whether the server renders body markup).
@@ -70,10 +87,20 @@ struct notifier_model_options {
 	guint max;     /* popups per folder and burst before the summary, ≥ 1 */
 	gint64 window; /* µs without new mail in a folder that ends its burst */
 	enum config_startup startup;
-	enum config_content content;
 	bool show_location; /* more than one folder is watched: say where */
-	bool sound;         /* ask for the new-mail sound on new mail */
 };
+
+/* Why popups and sounds are held back (flags; 0: they are not). */
+enum notifier_quiet {
+	NOTIFIER_QUIET_PAUSED = 1 << 0, /* imapwatch pause, Pause() on D-Bus */
+	NOTIFIER_QUIET_HOURS = 1 << 1,  /* quiet_hours */
+	NOTIFIER_QUIET_DND = 1 << 2,    /* the desktop's do-not-disturb */
+};
+#define NOTIFIER_QUIET_N 3
+
+/* "paused", "quiet-hours", "do-not-disturb": the name of one flag (as the
+ * D-Bus property Quiet lists them), or NULL for anything else. */
+const char *notifier_quiet_name(enum notifier_quiet flag);
 
 enum notifier_op_type {
 	NOTIFIER_OP_SHOW,  /* show the slot's popup, or update it in place */
@@ -84,15 +111,18 @@ enum notifier_op_type {
  * strings; free with notifier_op_free(). */
 struct notifier_op {
 	enum notifier_op_type type;
-	guint64 slot;         /* > 0 */
-	char *summary;        /* SHOW: plain text, one line */
-	char *body;           /* SHOW: plain text, lines separated by '\n', may be "" */
-	const char *category; /* SHOW: freedesktop category ("email.arrived", …), static */
-	guint count;          /* SHOW: messages in the popup (> 1: a summary; 0: no
-	                       * message actions) */
-	bool sound;           /* SHOW: new mail (not a withdrawal): play the sound */
-	bool only_if_shown;   /* SHOW: an update after a withdrawal; drop it if the
-	                       * popup is gone (expired or dismissed) */
+	guint64 slot;                /* > 0 */
+	char *summary;               /* SHOW: plain text, one line */
+	char *body;                  /* SHOW: plain text, lines separated by '\n', may be "" */
+	const char *category;        /* SHOW: freedesktop category ("email.arrived", …), static */
+	guint count;                 /* SHOW: messages in the popup (> 1: a summary; 0: no
+	                              * message actions) */
+	enum config_urgency urgency; /* SHOW */
+	/* SHOW: news with a sound: a freedesktop sound name or an absolute
+	 * file path; NULL: none (a withdrawal, a notice, a silent rule). */
+	char *sound;
+	bool only_if_shown; /* SHOW: an update after a withdrawal; drop it if the
+	                     * popup is gone (expired or dismissed) */
 };
 
 void notifier_op_free(struct notifier_op *op);
@@ -117,11 +147,12 @@ void notifier_model_set_options(struct notifier_model *model,
 
 /* Feeds one watch event that happened at now (monotonic µs); appends the
  * resulting struct notifier_op * to ops (which should free them with
- * notifier_op_free). The caller has already dropped NEW events of folders
- * that must not notify; CHANGED and REMOVED are always fed. RESET goes to
+ * notifier_op_free). notice: for NEW, what config_notice_for() says of
+ * the message (its strings are copied; NULL: nothing is shown); ignored
+ * for other events. CHANGED and REMOVED are always fed. RESET goes to
  * notifier_model_reset(); other event types are ignored. */
-void notifier_model_feed(struct notifier_model *model, const struct watch_event *event, gint64 now,
-                         GPtrArray *ops);
+void notifier_model_feed(struct notifier_model *model, const struct watch_event *event,
+                         const struct config_notice *notice, gint64 now, GPtrArray *ops);
 
 /* A RESET event: withdraws the popups of the folder's messages under any
  * other UIDVALIDITY (closed, or summaries updated if still shown) and, if
@@ -148,6 +179,21 @@ GPtrArray *notifier_model_get_messages(struct notifier_model *model, guint64 slo
 /* Ids of the messages still tracked (their popup is shown, or they are in
  * a summary that may be shown again), sorted. Free with g_strfreev. */
 char **notifier_model_get_shown_ids(struct notifier_model *model);
+
+/* Sets why popups are held back now (enum notifier_quiet flags, 0: they
+ * are not). Entering quiet time changes nothing on screen; leaving it
+ * shows what was held (see the policy above). Appends to ops as
+ * notifier_model_feed(). */
+void notifier_model_set_quiet(struct notifier_model *model, guint quiet, GPtrArray *ops);
+
+/* The quiet decision (pure): the enum notifier_quiet flags that hold at
+ * now (Unix seconds) in time zone tz (local time for quiet_hours), given
+ * the pause (0: none, -1: until resumed, else Unix seconds it ends) and
+ * the desktop's do-not-disturb. *next (may be NULL) is set to the Unix
+ * second after now at which quiet_hours next starts or ends, or 0 when
+ * there are none: look again then. */
+guint notifier_model_quiet_at(const struct config *config, gint64 paused_until, bool dnd,
+                              gint64 now, GTimeZone *tz, gint64 *next);
 
 /* s sanitized (header_sanitize) and cut to at most max_chars characters,
  * the last being "…" when cut. New string. */

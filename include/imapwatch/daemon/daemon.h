@@ -71,6 +71,8 @@ struct daemon_status {
 	guint64 uptime; /* seconds */
 	uint32_t total_unseen;
 	GPtrArray *accounts; /* struct daemon_account_status *, in config order */
+	gint64 paused_until; /* as daemon_get_paused_until() */
+	guint quiet;         /* as daemon_get_quiet() */
 };
 void daemon_status_free(struct daemon_status *status);
 
@@ -145,7 +147,31 @@ void daemon_mark_all_read(struct daemon *daemon, const char *account, const char
  * changes and error says why (file, line, key). */
 bool daemon_reload(struct daemon *daemon, GError **error);
 
-/* After resume from sleep: every connection is checked at once. */
+/* After resume from sleep: every connection is checked at once, and the
+ * quiet listeners hear of it (the wall clock jumped). */
 void daemon_probe(struct daemon *daemon);
+
+/* Quiet time (daemon-pause.c). Desktop notifications pause — no popups,
+ * no sounds; events, D-Bus signals and hooks go on — for seconds, or with
+ * 0 until daemon_resume(). A pause replaces the one in force. It lives in
+ * this process only: a restart ends it. */
+void daemon_pause(struct daemon *daemon, guint seconds);
+/* Ends the pause, if any. */
+void daemon_resume(struct daemon *daemon);
+/* 0: not paused; -1: paused until daemon_resume(); else the Unix second
+ * the pause ends. */
+gint64 daemon_get_paused_until(const struct daemon *daemon);
+
+/* The notifier says why popups are held back now: enum notifier_quiet
+ * flags (core/notifier-model.h), 0 for none. For status and D-Bus. */
+void daemon_set_quiet(struct daemon *daemon, guint quiet);
+guint daemon_get_quiet(const struct daemon *daemon);
+
+/* Called on the main loop whenever the pause or the quiet flags change,
+ * and after daemon_probe() (resume from sleep: quiet_hours may have begun
+ * or ended meanwhile). Returns an id for daemon_remove_listener. */
+typedef void (*daemon_quiet_listener)(void *user_data);
+guint daemon_add_quiet_listener(struct daemon *daemon, daemon_quiet_listener listener,
+                                void *user_data);
 
 #endif

@@ -24,6 +24,7 @@
 #include "imapwatch/core/bus-names.h"
 #include "imapwatch/daemon/daemon.h"
 
+#include <dbus/dbus.h>
 #include <glib.h>
 
 /* Messages per MessagesAdded / MessagesChanged / MessagesRemoved signal. */
@@ -48,6 +49,11 @@ void bus_service_start(struct bus_service *bus, struct daemon *daemon);
 
 /* Whether the service is on the bus (false after losing it). */
 bool bus_service_is_connected(const struct bus_service *bus);
+
+/* The service's connection, for another service on it (mailnag.h):
+ * borrowed, NULL without a bus. After losing the bus it is closed, which
+ * dbus_connection_get_is_connected() tells a holder of a reference. */
+DBusConnection *bus_service_get_connection(const struct bus_service *bus);
 
 /* Sends what is still collected, answers calls still waiting (MarkRead)
  * with an error, and closes the connection. Call it after the main loop

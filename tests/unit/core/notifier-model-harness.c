@@ -6,15 +6,21 @@ const struct notifier_model_options default_options = {
     .max = 3,
     .window = WINDOW,
     .startup = CONFIG_STARTUP_SUMMARY,
-    .content = CONFIG_CONTENT_FULL,
     .show_location = false,
-    .sound = true,
+};
+
+const struct config_notice default_notice = {
+    .notify = true,
+    .urgency = CONFIG_URGENCY_NORMAL,
+    .content = CONFIG_CONTENT_FULL,
+    .sound = "message-new-email",
 };
 
 void fixture_init(struct fixture *f, const struct notifier_model_options *options)
 {
 	f->model = notifier_model_create(options ? options : &default_options);
 	f->ops = g_ptr_array_new_with_free_func((GDestroyNotify)notifier_op_free);
+	f->notice = default_notice;
 }
 
 void fixture_clear(struct fixture *f)
@@ -27,7 +33,14 @@ void fixture_clear(struct fixture *f)
 GPtrArray *feed(struct fixture *f, const struct watch_event *ev, gint64 now)
 {
 	g_ptr_array_set_size(f->ops, 0);
-	notifier_model_feed(f->model, ev, now, f->ops);
+	notifier_model_feed(f->model, ev, &f->notice, now, f->ops);
+	return f->ops;
+}
+
+GPtrArray *set_quiet(struct fixture *f, guint quiet)
+{
+	g_ptr_array_set_size(f->ops, 0);
+	notifier_model_set_quiet(f->model, quiet, f->ops);
 	return f->ops;
 }
 

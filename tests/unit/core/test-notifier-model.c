@@ -50,9 +50,9 @@ static void test_single(void)
 		};
 		const struct notifier_op *op;
 
-		options.content = cases[i].content;
 		options.show_location = cases[i].show_location;
 		fixture_init(&f, &options);
+		f.notice.content = cases[i].content;
 		g_test_message("case %zu", i);
 		feed(&f, &ev, 0);
 		g_assert_cmpuint(f.ops->len, ==, 1);
@@ -63,7 +63,8 @@ static void test_single(void)
 		g_assert_cmpstr(op->body, ==, cases[i].body);
 		g_assert_cmpuint(op->count, ==, 1);
 		g_assert_cmpstr(op->category, ==, "email.arrived");
-		g_assert_true(op->sound);
+		g_assert_cmpstr(op->sound, ==, "message-new-email");
+		g_assert_cmpint(op->urgency, ==, CONFIG_URGENCY_NORMAL);
 		g_assert_false(op->only_if_shown);
 		fixture_clear(&f);
 	}
@@ -103,7 +104,7 @@ static void test_burst(void)
 	g_assert_cmpstr(op->summary, ==, "4 new messages in work/INBOX");
 	g_assert_cmpstr(op->body, ==, "s4\ns3\ns2");
 	g_assert_cmpuint(op->count, ==, 4);
-	g_assert_true(op->sound);
+	g_assert_cmpstr(op->sound, ==, "message-new-email");
 	summary = op->slot;
 
 	/* The rest of the burst updates the same popup. */
@@ -188,7 +189,7 @@ static void test_withdraw(void)
 		g_assert_cmpint(op->type, ==, NOTIFIER_OP_SHOW);
 		g_assert_cmpuint(op->slot, ==, summary);
 		g_assert_cmpuint(op->count, ==, 5 - uid);
-		g_assert_false(op->sound);
+		g_assert_null(op->sound);
 		g_assert_true(op->only_if_shown);
 	}
 	g_assert_cmpstr(op->summary, ==, "1 new message in work/INBOX");
@@ -303,7 +304,7 @@ static void test_catchup(void)
 			    .catchup = true,
 			};
 
-			notifier_model_feed(model, &ev, 0, all);
+			notifier_model_feed(model, &ev, &default_notice, 0, all);
 		}
 		g_assert_cmpuint(all->len, ==, cases[i].ops);
 		if (cases[i].startup == CONFIG_STARTUP_SUMMARY) {
@@ -311,8 +312,8 @@ static void test_catchup(void)
 			const struct notifier_op *last = all->pdata[2];
 
 			g_assert_cmpuint(first->slot, ==, last->slot);
-			g_assert_true(first->sound);
-			g_assert_false(last->sound);
+			g_assert_cmpstr(first->sound, ==, "message-new-email");
+			g_assert_null(last->sound);
 			g_assert_cmpstr(first->summary, ==,
 			                "1 new message since imapwatch last ran");
 			g_assert_cmpstr(first->body, ==, "c1");
@@ -329,24 +330,26 @@ static void test_catchup(void)
 
 static void test_options(void)
 {
-	struct notifier_model_options options = default_options;
 	struct fixture f;
 
-	options.sound = false;
-	options.content = CONFIG_CONTENT_COUNT;
-	fixture_init(&f, &options);
+	fixture_init(&f, NULL);
+	f.notice.sound = NULL;
+	f.notice.content = CONFIG_CONTENT_COUNT;
 	for (uint32_t uid = 1; uid <= 4; uid++) {
 		feed_new(&f, "INBOX", uid, "secret", 0);
 	}
 	const struct notifier_op *op = op_at(f.ops, f.ops->len - 1);
-	g_assert_false(op->sound);
+	g_assert_null(op->sound);
 	g_assert_cmpstr(op->summary, ==, "4 new messages in work/INBOX");
 	g_assert_cmpstr(op->body, ==, "");
 
-	/* Reload: sender only. */
-	options.content = CONFIG_CONTENT_SENDER;
-	notifier_model_set_options(f.model, &options);
+	/* Sender only: the summary names the senders of the messages that
+	 * allow it, and no more. */
+	f.notice.content = CONFIG_CONTENT_SENDER;
 	feed_new(&f, "INBOX", 5, "secret", 0);
+	g_assert_cmpstr(op_at(f.ops, 0)->body, ==, "Alice Example");
+	feed_new(&f, "INBOX", 6, "secret", 0);
+	feed_new(&f, "INBOX", 7, "secret", 0);
 	g_assert_cmpstr(op_at(f.ops, 0)->body, ==, "Alice Example\nAlice Example\nAlice Example");
 	fixture_clear(&f);
 }

@@ -27,6 +27,8 @@ static const struct {
     {"MarkRead", "in:as:ids"},
     {"MarkAllRead", "in:s:account,in:s:folder"},
     {"Reload", ""},
+    {"Pause", "in:u:seconds"},
+    {"Resume", ""},
 };
 
 /* Arguments as "type:name", comma-separated. */
@@ -46,9 +48,8 @@ static const struct {
 	const char *name;
 	const char *type;
 } properties[] = {
-    {"TotalUnseen", "u"},
-    {"Accounts", "as"},
-    {"Version", "s"},
+    {"TotalUnseen", "u"}, {"Accounts", "as"}, {"Version", "s"},
+    {"PausedUntil", "x"}, {"Quiet", "as"},
 };
 
 static char *xml_load(void)
