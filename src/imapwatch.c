@@ -20,17 +20,29 @@ static void print_help(FILE *out)
 	      "Asks imapwatchd, the IMAP mail watcher, what it knows, and tells it what to do.\n\n"
 	      "Commands:\n"
 	      "  status [--json]                          accounts, their state and unseen mail\n"
+	      "  status --format FORMAT [--offline TEXT]  one line for a status bar\n"
 	      "  list [--all] [--json] [ACCOUNT[/FOLDER]] unseen (or all known) messages\n"
 	      "  check [ACCOUNT]                          look for new mail now\n"
 	      "  mark-read ID… | --all [ACCOUNT[/FOLDER]] mark messages as read on the server\n"
 	      "  reload                                   read the configuration again\n"
 	      "  monitor [--json]                         print events as they happen\n"
+	      "  monitor --waybar | --i3blocks [--format FORMAT] [--offline TEXT]\n"
+	      "                                           a status bar's line at once and at\n"
+	      "                                           each change (waybar, i3blocks,\n"
+	      "                                           polybar)\n"
+	      "  pause [DURATION]                         no popups or sounds for DURATION (30m,\n"
+	      "                                           1h, …) or until resume\n"
+	      "  resume                                   popups and sounds again\n"
 	      "  doctor [--config PATH] [ACCOUNT]         check accounts, no daemon needed\n\n"
+	      "FORMAT fields: {unseen} {state} {accounts} {unseen:ACCOUNT} {state:ACCOUNT}\n"
+	      "{unseen:ACCOUNT/FOLDER}; {{ and }} for braces. The offline TEXT (while\n"
+	      "imapwatchd is not running) knows only {state}, which reads 'offline'.\n\n"
 	      "Options:\n"
 	      "  -h, --help     this help; 'imapwatch COMMAND --help' for one command\n"
 	      "  -V, --version  print the version\n\n"
-	      "Exit status: 0 done (status: every account healthy), 1 failed (status: an account\n"
-	      "is in error), 2 bad command line, 3 imapwatchd is not running.\n",
+	      "Exit status: 0 done (status: every account healthy; status --format: the line\n"
+	      "was printed), 1 failed (status: an account is in error), 2 bad command line,\n"
+	      "3 imapwatchd is not running (monitor waits for it instead).\n",
 	      out);
 }
 

@@ -26,14 +26,14 @@ _imapwatch_accounts()
     local config
     config=$(_imapwatch_config_path)
     [[ -r $config ]] || return
-    sed -n 's/^[[:space:]]*\[account[[:space:]]\{1,\}\(.*[^[:space:]]\)[[:space:]]*\][[:space:]]*$/\1/p' \
+    sed -n 's/^[[:space:]]*\[account[[:space:]]\{1,\}\([^]]*[^][:space:]]\)[[:space:]]*\][[:space:]]*\(#.*\)\{0,1\}$/\1/p' \
         "$config"
 }
 
 _imapwatch()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="status list check mark-read reload monitor doctor"
+    local commands="status list check mark-read reload monitor pause resume doctor"
     local command="" i
 
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -47,22 +47,30 @@ _imapwatch()
             ;;
         esac
     done
-    if [[ $prev == --config ]]; then
+    case $prev in
+    --config)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
-    fi
+        ;;
+    --format | --offline)
+        # Free text (a template): nothing to offer.
+        COMPREPLY=()
+        return
+        ;;
+    esac
     local options accounts=1
     case $command in
     "")
         mapfile -t COMPREPLY < <(compgen -W "$commands --help --version" -- "$cur")
         return
         ;;
-    status) options="--json --help" accounts=0 ;;
+    status) options="--json --format --offline --help" accounts=0 ;;
     list) options="--all --json --help" ;;
     check) options="--help" ;;
     mark-read) options="--all --help" ;;
     reload) options="--help" accounts=0 ;;
-    monitor) options="--json --help" accounts=0 ;;
+    pause | resume) options="--help" accounts=0 ;;
+    monitor) options="--json --waybar --i3blocks --format --offline --help" accounts=0 ;;
     doctor) options="--config --help" ;;
     *) return ;;
     esac

@@ -4,11 +4,14 @@
 #include "imapwatch/core/bus-names.h"
 
 #include <dbus/dbus.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 struct ctl_client {
 	DBusConnection *conn;
+	bool quiet; /* a missing daemon is not reported on stderr */
 };
 
 static void ctl_oom_if(bool failed)
@@ -204,12 +207,15 @@ static GVariant *ctl_read_args(DBusMessage *message)
 
 /* --- errors -------------------------------------------------------------- */
 
-/* Prints a failed call in plain words; returns the exit code. */
-static int ctl_report(const DBusError *error, int timeout_ms)
+/* Prints a failed call in plain words (a missing daemon only unless
+ * quiet); returns the exit code. */
+static int ctl_report(const DBusError *error, int timeout_ms, bool quiet)
 {
 	if (dbus_error_has_name(error, DBUS_ERROR_SERVICE_UNKNOWN) ||
 	    dbus_error_has_name(error, DBUS_ERROR_NAME_HAS_NO_OWNER)) {
-		ctl_print_not_running();
+		if (!quiet) {
+			ctl_print_not_running();
+		}
 		return CTL_EXIT_NOT_RUNNING;
 	}
 	if (dbus_error_has_name(error, DBUS_ERROR_NO_REPLY) ||
@@ -240,7 +246,7 @@ static int ctl_report(const DBusError *error, int timeout_ms)
 
 /* --- connection ---------------------------------------------------------- */
 
-struct ctl_client *ctl_client_connect(int *exit_code)
+struct ctl_client *ctl_client_open(bool quiet, int *exit_code)
 {
 	DBusError error = DBUS_ERROR_INIT;
 	DBusConnection *conn = dbus_bus_get_private(DBUS_BUS_SESSION, &error);
@@ -248,39 +254,69 @@ struct ctl_client *ctl_client_connect(int *exit_code)
 	if (conn == NULL) {
 		const char *address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
 
-		if (address == NULL || address[0] == '\0') {
+		if (quiet) {
+			/* Nothing to say: the caller shows "not running" itself. */
+		} else if (address == NULL || address[0] == '\0') {
 			fputs("imapwatch: imapwatchd is not running: there is no session bus here "
 			      "(DBUS_SESSION_BUS_ADDRESS is not set).\n",
 			      stderr);
+			ctl_print_start_hint();
 		} else {
 			fprintf(
 			    stderr,
 			    "imapwatch: imapwatchd is not running: the session bus at %s cannot be "
 			    "reached (%s).\n",
 			    address, error.message);
+			ctl_print_start_hint();
 		}
-		ctl_print_start_hint();
 		dbus_error_free(&error);
 		*exit_code = CTL_EXIT_NOT_RUNNING;
 		return NULL;
 	}
 	/* A CLI that loses the bus reports it rather than vanishing. */
 	dbus_connection_set_exit_on_disconnect(conn, FALSE);
-	/* Asked of the bus, which never starts anything to answer it. */
-	if (!dbus_bus_name_has_owner(conn, BUS_NAME, &error)) {
-		if (dbus_error_is_set(&error)) {
-			*exit_code = ctl_report(&error, CTL_CALL_TIMEOUT_MS);
-			dbus_error_free(&error);
-		} else {
-			ctl_print_not_running();
-			*exit_code = CTL_EXIT_NOT_RUNNING;
-		}
-		dbus_connection_close(conn);
-		dbus_connection_unref(conn);
-		return NULL;
-	}
 	struct ctl_client *client = g_new0(struct ctl_client, 1);
 	client->conn = conn;
+	client->quiet = quiet;
+	return client;
+}
+
+void ctl_client_set_quiet(struct ctl_client *client, bool quiet)
+{
+	client->quiet = quiet;
+}
+
+bool ctl_client_daemon_running(struct ctl_client *client)
+{
+	DBusError error = DBUS_ERROR_INIT;
+	bool running = dbus_bus_name_has_owner(client->conn, BUS_NAME, &error);
+
+	dbus_error_free(&error);
+	return running;
+}
+
+struct ctl_client *ctl_client_connect(bool quiet, int *exit_code)
+{
+	struct ctl_client *client = ctl_client_open(quiet, exit_code);
+	DBusError error = DBUS_ERROR_INIT;
+
+	if (client == NULL) {
+		return NULL;
+	}
+	/* Asked of the bus, which never starts anything to answer it. */
+	if (!dbus_bus_name_has_owner(client->conn, BUS_NAME, &error)) {
+		if (dbus_error_is_set(&error)) {
+			*exit_code = ctl_report(&error, CTL_CALL_TIMEOUT_MS, quiet);
+			dbus_error_free(&error);
+		} else {
+			if (!quiet) {
+				ctl_print_not_running();
+			}
+			*exit_code = CTL_EXIT_NOT_RUNNING;
+		}
+		ctl_client_free(client);
+		return NULL;
+	}
 	return client;
 }
 
@@ -325,7 +361,7 @@ GVariant *ctl_client_call(struct ctl_client *client, const char *method, GVarian
 	    dbus_connection_send_with_reply_and_block(client->conn, call, timeout_ms, &error);
 	dbus_message_unref(call);
 	if (reply == NULL) {
-		*exit_code = ctl_report(&error, timeout_ms);
+		*exit_code = ctl_report(&error, timeout_ms, client->quiet);
 		dbus_error_free(&error);
 		return NULL;
 	}
@@ -343,6 +379,9 @@ GVariant *ctl_client_call(struct ctl_client *client, const char *method, GVarian
 
 #define MATCH_SIGNALS                                                                              \
 	"type='signal',sender='" BUS_NAME "',path='" BUS_PATH "',interface='" BUS_INTERFACE "'"
+#define MATCH_PROPERTIES                                                                           \
+	"type='signal',sender='" BUS_NAME "',path='" BUS_PATH                                      \
+	"',interface='" DBUS_INTERFACE_PROPERTIES "',member='PropertiesChanged'"
 #define MATCH_OWNER                                                                                \
 	"type='signal',sender='" DBUS_SERVICE_DBUS "',interface='" DBUS_INTERFACE_DBUS             \
 	"',member='NameOwnerChanged',arg0='" BUS_NAME "'"
@@ -372,7 +411,8 @@ static bool ctl_deliver(DBusMessage *message, ctl_client_signal_fn fn, void *use
 
 		return what == NULL || fn(what, none, user_data);
 	}
-	if (!dbus_message_has_interface(message, BUS_INTERFACE) ||
+	if (!(dbus_message_has_interface(message, BUS_INTERFACE) ||
+	      dbus_message_is_signal(message, DBUS_INTERFACE_PROPERTIES, "PropertiesChanged")) ||
 	    !dbus_message_has_path(message, BUS_PATH)) {
 		return true;
 	}
@@ -382,14 +422,14 @@ static bool ctl_deliver(DBusMessage *message, ctl_client_signal_fn fn, void *use
 
 int ctl_client_subscribe(struct ctl_client *client)
 {
+	static const char *const rules[] = {MATCH_SIGNALS, MATCH_PROPERTIES, MATCH_OWNER};
 	DBusError error = DBUS_ERROR_INIT;
 
-	dbus_bus_add_match(client->conn, MATCH_SIGNALS, &error);
-	if (!dbus_error_is_set(&error)) {
-		dbus_bus_add_match(client->conn, MATCH_OWNER, &error);
+	for (size_t i = 0; i < G_N_ELEMENTS(rules) && !dbus_error_is_set(&error); i++) {
+		dbus_bus_add_match(client->conn, rules[i], &error);
 	}
 	if (dbus_error_is_set(&error)) {
-		int code = ctl_report(&error, CTL_CALL_TIMEOUT_MS);
+		int code = ctl_report(&error, CTL_CALL_TIMEOUT_MS, false);
 
 		dbus_error_free(&error);
 		return code;
@@ -397,25 +437,76 @@ int ctl_client_subscribe(struct ctl_client *client)
 	return CTL_EXIT_OK;
 }
 
-int ctl_client_monitor(struct ctl_client *client, ctl_client_signal_fn fn, void *user_data)
+/* Hands over every message received and parsed so far. Returns 1 to go
+ * on, 0 when fn wants to stop, -1 when the bus is gone. */
+static int ctl_drain(struct ctl_client *client, ctl_client_signal_fn fn, void *user_data)
 {
-	/* Blocks until a message arrives; returns false once disconnected. */
-	while (dbus_connection_read_write(client->conn, -1)) {
-		DBusMessage *message;
+	DBusMessage *message;
 
-		while ((message = dbus_connection_pop_message(client->conn)) != NULL) {
-			bool go_on = ctl_deliver(message, fn, user_data);
-			bool disconnected =
-			    dbus_message_is_signal(message, DBUS_INTERFACE_LOCAL, "Disconnected");
+	while ((message = dbus_connection_pop_message(client->conn)) != NULL) {
+		bool go_on = ctl_deliver(message, fn, user_data);
+		bool disconnected =
+		    dbus_message_is_signal(message, DBUS_INTERFACE_LOCAL, "Disconnected");
 
-			dbus_message_unref(message);
-			if (!go_on) {
+		dbus_message_unref(message);
+		if (!go_on) {
+			return 0;
+		}
+		if (disconnected) {
+			return -1;
+		}
+	}
+	return 1;
+}
+
+int ctl_client_monitor(struct ctl_client *client, ctl_client_signal_fn fn, ctl_client_idle_fn idle,
+                       int out_fd, void *user_data)
+{
+	for (;;) {
+		int fd = -1;
+		int drained = ctl_drain(client, fn, user_data);
+
+		if (drained <= 0) {
+			if (drained == 0) {
 				return CTL_EXIT_OK;
 			}
-			if (disconnected) {
-				break;
-			}
+			break;
 		}
+		if (idle != NULL && !idle(user_data)) {
+			return CTL_EXIT_OK;
+		}
+		/* A call made by idle may have read signals past its reply. */
+		if (dbus_connection_get_dispatch_status(client->conn) ==
+		    DBUS_DISPATCH_DATA_REMAINS) {
+			continue;
+		}
+		if (!dbus_connection_get_unix_fd(client->conn, &fd)) {
+			break;
+		}
+		/* No events asked of out_fd: errors and hang-ups are always
+		 * reported, and a pipe's writer gets an error once its reader
+		 * has closed it. */
+		struct pollfd fds[2] = {
+		    {.fd = fd, .events = POLLIN},
+		    {.fd = out_fd, .events = 0},
+		};
+		if (dbus_connection_has_messages_to_send(client->conn)) {
+			fds[0].events |= POLLOUT;
+		}
+		if (poll(fds, out_fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			fprintf(stderr, "imapwatch: cannot wait for the session bus: %s\n",
+			        g_strerror(errno));
+			return CTL_EXIT_FAILED;
+		}
+		if (out_fd >= 0 && (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+			return CTL_EXIT_OK;
+		}
+		/* Reads what is there without blocking; the Disconnected
+		 * message it queues when the bus is gone ends the loop. */
+		(void)dbus_connection_read_write(client->conn, 0);
 	}
 	fputs("imapwatch: lost the connection to the session bus.\n", stderr);
 	return CTL_EXIT_FAILED;

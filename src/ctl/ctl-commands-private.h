@@ -33,13 +33,26 @@ bool ctl_commands_colour_wanted(void);
  * --help prints and exits 0. */
 bool ctl_commands_parse_options(const char *name, int *argc, char ***argv, GOptionEntry *entries,
                                 int max_args, const char *too_many);
+/* Says on stderr what is wrong with the command line ("imapwatch COMMAND:
+ * OPTION: MESSAGE", option may be NULL) and where help is; returns
+ * CTL_EXIT_USAGE. */
+int ctl_commands_usage_error(const char *command, const char *option, const char *message);
 /* Splits ACCOUNT[/FOLDER] at the first '/' (NULL: both ""). */
 void ctl_commands_split_target(const char *target, char **account, char **folder);
 /* Prints text on stdout; false (after saying why, unless the reader just
  * went away) if it cannot be written. */
 bool ctl_commands_print_out(const char *text);
-/* Connects and makes one call; NULL with *code set on failure. */
-GVariant *ctl_commands_call_daemon(const char *method, GVariant *args, int timeout_ms, int *code);
+/* Connects and makes one call; NULL with *code set on failure (quiet: a
+ * daemon that is not running is not reported on stderr). */
+GVariant *ctl_commands_call_daemon(const char *method, GVariant *args, int timeout_ms, bool quiet,
+                                   int *code);
+
+/* ---- ctl-commands-pause.c ---- */
+
+/* The line of imapwatch status about notifications held back (paused,
+ * quiet hours, the desktop's Do Not Disturb) from GetStatus's dictionary,
+ * or NULL when nothing holds them. New string. */
+char *ctl_commands_quiet_text(GVariant *status);
 
 /* ---- ctl-commands-status.c ---- */
 

@@ -5,8 +5,10 @@
  */
 #include "ctl/ctl-commands-private.h"
 
+#include "imapwatch/ctl/ctl-bar.h"
 #include "imapwatch/ctl/ctl-format.h"
 #include "imapwatch/ctl/ctl-table.h"
+#include "imapwatch/ctl/ctl-template.h"
 
 #include <string.h>
 
@@ -78,8 +80,9 @@ static char *status_text(GVariant *status, bool colour, bool *any_error)
 	g_variant_lookup(status, "uptime", "t", &uptime);
 	g_variant_lookup(status, "total_unseen", "u", &total);
 	g_autofree char *up = ctl_format_duration(uptime);
-	g_string_append_printf(out, "imapwatchd %s, up %s, %" G_GUINT32_FORMAT " unseen\n\n",
-	                       version, up, total);
+	g_autofree char *quiet = ctl_commands_quiet_text(status);
+	g_string_append_printf(out, "imapwatchd %s, up %s, %" G_GUINT32_FORMAT " unseen\n%s\n",
+	                       version, up, total, quiet != NULL ? quiet : "");
 	for (const char *const *h = (const char *const[]){"ACCOUNT", "STATE", "CONN", "UNSEEN",
 	                                                  "LAST EVENT", "DETAIL", NULL};
 	     *h != NULL; h++) {
@@ -118,12 +121,63 @@ static char *status_text(GVariant *status, bool colour, bool *any_error)
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
+/* One line from a template, for status bars (--format). */
+static int status_format(const char *format, const char *offline_text)
+{
+	g_autoptr(ctl_template) format_t = NULL;
+	g_autoptr(ctl_template) offline_t = NULL;
+	g_autofree char *error = NULL;
+	int code = CTL_EXIT_OK;
+
+	format_t = ctl_template_parse(format, false, &error);
+	if (format_t == NULL) {
+		return ctl_commands_usage_error("status", "--format", error);
+	}
+	if (offline_text != NULL) {
+		offline_t = ctl_template_parse(offline_text, true, &error);
+		if (offline_t == NULL) {
+			return ctl_commands_usage_error("status", "--offline", error);
+		}
+	}
+	/* With an offline text, a daemon that is not running is no error. */
+	g_autoptr(GVariant) reply = ctl_commands_call_daemon("GetStatus", NULL, CTL_CALL_TIMEOUT_MS,
+	                                                     offline_t != NULL, &code);
+	if (reply == NULL) {
+		if (code != CTL_EXIT_NOT_RUNNING || offline_t == NULL) {
+			return code;
+		}
+		g_autoptr(ctl_bar_status) none = ctl_bar_status_new_offline();
+		g_autofree char *line = ctl_template_render(offline_t, none);
+		g_autofree char *out = g_strconcat(line, "\n", NULL);
+		return ctl_commands_print_out(out) ? CTL_EXIT_OK : CTL_EXIT_FAILED;
+	}
+	g_autoptr(GVariant) dict = g_variant_get_child_value(reply, 0);
+	g_autoptr(ctl_bar_status) status = ctl_bar_status_new(dict);
+	if (!ctl_template_check(format_t, status, &error)) {
+		return ctl_commands_usage_error("status", "--format", error);
+	}
+	g_autofree char *line = ctl_template_render(format_t, status);
+	g_autofree char *out = g_strconcat(line, "\n", NULL);
+	/* The line says how the accounts are: an account in error is no
+	 * failure of the command, so that bars show the line. */
+	return ctl_commands_print_out(out) ? CTL_EXIT_OK : CTL_EXIT_FAILED;
+}
+
 int ctl_commands_status(int argc, char **argv)
 {
 	gboolean json = FALSE;
+	g_autofree char *format = NULL, *offline = NULL;
 	GOptionEntry entries[] = {
 	    {"json", 0, 0, G_OPTION_ARG_NONE, &json,
 	     "Print one JSON object with the fields of GetStatus", NULL},
+	    {"format", 0, 0, G_OPTION_ARG_STRING, &format,
+	     "Print one line from FORMAT: {unseen}, {state}, {accounts}, {unseen:ACCOUNT}, "
+	     "{state:ACCOUNT}, {unseen:ACCOUNT/FOLDER}; {{ and }} for braces",
+	     "FORMAT"},
+	    {"offline", 0, 0, G_OPTION_ARG_STRING, &offline,
+	     "With --format: print TEXT ({state} reads 'offline') and exit 0 when "
+	     "imapwatchd is not running",
+	     "TEXT"},
 	    G_OPTION_ENTRY_NULL,
 	};
 	int code = CTL_EXIT_OK;
@@ -132,8 +186,18 @@ int ctl_commands_status(int argc, char **argv)
 	if (!ctl_commands_parse_options("status", &argc, &argv, entries, 0, "takes no arguments")) {
 		return CTL_EXIT_USAGE;
 	}
+	if (json && format != NULL) {
+		return ctl_commands_usage_error("status", NULL,
+		                                "--json and --format exclude each other");
+	}
+	if (offline != NULL && format == NULL) {
+		return ctl_commands_usage_error("status", NULL, "--offline goes with --format");
+	}
+	if (format != NULL) {
+		return status_format(format, offline);
+	}
 	g_autoptr(GVariant) reply =
-	    ctl_commands_call_daemon("GetStatus", NULL, CTL_CALL_TIMEOUT_MS, &code);
+	    ctl_commands_call_daemon("GetStatus", NULL, CTL_CALL_TIMEOUT_MS, false, &code);
 	if (reply == NULL) {
 		return code;
 	}
@@ -216,7 +280,7 @@ int ctl_commands_list(int argc, char **argv)
 	ctl_commands_split_target(argc == 2 ? argv[1] : NULL, &account, &folder);
 	g_autoptr(GVariant) reply =
 	    ctl_commands_call_daemon("ListMessages", g_variant_new("(ssb)", account, folder, !all),
-	                             CTL_CALL_TIMEOUT_MS, &code);
+	                             CTL_CALL_TIMEOUT_MS, false, &code);
 	if (reply == NULL) {
 		return code;
 	}

@@ -25,8 +25,13 @@ bool ctl_commands_colour_wanted(void)
 
 static int usage_error(const char *command, const char *message)
 {
-	fprintf(stderr, "imapwatch %s: %s\nTry 'imapwatch %s --help'.\n", command, message,
-	        command);
+	return ctl_commands_usage_error(command, NULL, message);
+}
+
+int ctl_commands_usage_error(const char *command, const char *option, const char *message)
+{
+	fprintf(stderr, "imapwatch %s: %s%s%s\nTry 'imapwatch %s --help'.\n", command,
+	        option != NULL ? option : "", option != NULL ? ": " : "", message, command);
 	return CTL_EXIT_USAGE;
 }
 
@@ -92,9 +97,10 @@ bool ctl_commands_print_out(const char *text)
 }
 
 /* Connects and makes one call; NULL with *code set on failure. */
-GVariant *ctl_commands_call_daemon(const char *method, GVariant *args, int timeout_ms, int *code)
+GVariant *ctl_commands_call_daemon(const char *method, GVariant *args, int timeout_ms, bool quiet,
+                                   int *code)
 {
-	struct ctl_client *client = ctl_client_connect(code);
+	struct ctl_client *client = ctl_client_connect(quiet, code);
 
 	if (client == NULL) {
 		if (args != NULL) {
@@ -113,7 +119,8 @@ GVariant *ctl_commands_call_daemon(const char *method, GVariant *args, int timeo
 static int simple_call(const char *method, GVariant *args, int timeout_ms)
 {
 	int code = CTL_EXIT_OK;
-	g_autoptr(GVariant) reply = ctl_commands_call_daemon(method, args, timeout_ms, &code);
+	g_autoptr(GVariant) reply =
+	    ctl_commands_call_daemon(method, args, timeout_ms, false, &code);
 
 	return reply != NULL ? CTL_EXIT_OK : code;
 }
@@ -204,7 +211,14 @@ const struct ctl_command ctl_commands[] = {
      ctl_commands_mark_read},
     {"reload", "", "Read the configuration again; unchanged accounts stay connected.",
      ctl_commands_reload},
-    {"monitor", "", "Print events as they happen, until interrupted.", ctl_commands_monitor},
+    {"monitor", "", "Print events, or a status bar's line at each change, until interrupted.",
+     ctl_commands_monitor},
+    {"pause", "[DURATION]",
+     "Hold desktop notifications back (no popups, no sounds) for DURATION (30m, 1h, …) or "
+     "until 'imapwatch resume'; then one popup sums up what came.",
+     ctl_commands_pause},
+    {"resume", "", "Show desktop notifications again after 'imapwatch pause'.",
+     ctl_commands_resume},
     {"doctor", "[ACCOUNT]",
      "Check accounts without the daemon: DNS, TLS, login, folders, and what to fix.",
      ctl_commands_doctor},

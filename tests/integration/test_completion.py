@@ -14,7 +14,7 @@ import imapwatch_harness as h
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMPLETIONS = os.path.join(ROOT, "data", "completions")
-CONFIG = "[account work]\nhost = h\n\n  [account home mail]  \nhost = x\n"
+CONFIG = "[account work]  # the office\nhost = h\n\n  [account home mail]  \nhost = x\n"
 
 
 class CompletionTest(unittest.TestCase):
@@ -49,7 +49,13 @@ class CompletionTest(unittest.TestCase):
         self.assertEqual(sorted(self.bash("_imapwatch", "imapwatch", "check", "")),
                          ["home\\ mail", "work"])
         self.assertEqual(self.bash("_imapwatch", "imapwatch", "list", "--a"), ["--all"])
-        self.assertEqual(self.bash("_imapwatch", "imapwatch", "status", ""), ["--json", "--help"])
+        self.assertEqual(self.bash("_imapwatch", "imapwatch", "status", ""),
+                         ["--json", "--format", "--offline", "--help"])
+        self.assertEqual(self.bash("_imapwatch", "imapwatch", "monitor", "--"),
+                         ["--json", "--waybar", "--i3blocks", "--format", "--offline", "--help"])
+        self.assertEqual(self.bash("_imapwatch", "imapwatch", "monitor", "--i"), ["--i3blocks"])
+        # A template is free text: no file names, no options.
+        self.assertEqual(self.bash("_imapwatch", "imapwatch", "status", "--format", ""), [])
         other = os.path.join(self.home, "other")
         with open(other, "w") as f:
             f.write("[account elsewhere]\n")
@@ -61,6 +67,10 @@ class CompletionTest(unittest.TestCase):
         self.assertIn("status", self.fish("imapwatch st"))
         self.assertEqual(sorted(self.fish("imapwatch check ")), ["home mail", "work"])
         self.assertIn("--json", self.fish("imapwatch monitor --"))
+        self.assertTrue({"--waybar", "--i3blocks", "--format", "--offline"} <=
+                        set(self.fish("imapwatch monitor --")))
+        self.assertTrue({"--format", "--offline"} <= set(self.fish("imapwatch status --")))
+        self.assertNotIn("--waybar", self.fish("imapwatch status --"))
         self.assertIn("--print-events", self.fish("imapwatchd --pr", "imapwatchd.fish"))
 
     def test_zsh(self):

@@ -28,6 +28,8 @@ int ctl_commands_check(int argc, char **argv);
 int ctl_commands_mark_read(int argc, char **argv);
 int ctl_commands_reload(int argc, char **argv);
 int ctl_commands_monitor(int argc, char **argv);
+int ctl_commands_pause(int argc, char **argv);
+int ctl_commands_resume(int argc, char **argv);
 /* Works without a running daemon. */
 int ctl_commands_doctor(int argc, char **argv);
 
