@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 # What `cmake --install` puts where, besides imapwatchd itself: the CLI, the
 # systemd user unit, the D-Bus activation file, the XDG autostart file, the
-# introspection XML, the icon, the man pages, the example config and the
-# README. Included at the end of the top-level CMakeLists.txt, once every
-# target exists. DESTDIR and CMAKE_INSTALL_PREFIX are honoured; paths below
-# the prefix are relative so `cmake --install --prefix` moves them along.
+# desktop entry that notifications name, the introspection XML, the icon,
+# the man pages, the example config and the README. Included at the end of
+# the top-level CMakeLists.txt, once every target exists. DESTDIR and
+# CMAKE_INSTALL_PREFIX are honoured; paths below the prefix are relative so
+# `cmake --install --prefix` moves them along.
 
 # The command-line tool, when this tree builds it.
 if(TARGET imapwatch)
@@ -61,6 +62,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/data/org.imapwatch.Daemon1.xml
         DESTINATION ${CMAKE_INSTALL_DATADIR}/dbus-1/interfaces)
 install(FILES ${PROJECT_SOURCE_DIR}/data/imapwatchd.desktop
         DESTINATION ${IMAPWATCH_SYSCONF_DESTINATION}/xdg/autostart)
+# The application's desktop entry: its name is the notifications'
+# desktop-entry hint, so desktops find imapwatch in their notification settings.
+install(FILES ${PROJECT_SOURCE_DIR}/data/imapwatchd-application.desktop
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/applications RENAME imapwatchd.desktop)
 install(FILES ${PROJECT_SOURCE_DIR}/data/icons/hicolor/scalable/apps/imapwatch.svg
         DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/man/imapwatchd.1 ${PROJECT_SOURCE_DIR}/docs/man/imapwatch.1

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """`cmake --install` into a temporary DESTDIR, and what a desktop and a
 packager do with the result: every file in its place, the systemd unit
-checked by systemd-analyze, the autostart file by desktop-file-validate,
-the man pages rendered by man without warnings, the example config valid,
-and the D-Bus activation file really starting the daemon on a private bus.
+checked by systemd-analyze, the autostart file and the application's
+desktop entry by desktop-file-validate, the man pages rendered by man
+without warnings, the example config valid, and the D-Bus activation file
+really starting the daemon on a private bus.
 
 IMAPWATCH_BUILD_DIR (set by CMake) is the build to install; CMAKE_COMMAND
 is the cmake that configured it. A missing tool is a failure, never a skip.
@@ -126,6 +127,7 @@ class Installed(unittest.TestCase):
                                            f"{BUS_NAME}.xml"),
             "autostart": os.path.join(self.sysconf_dir(), "xdg", "autostart",
                                       "imapwatchd.desktop"),
+            "application": self.under_prefix("share", "applications", "imapwatchd.desktop"),
             "icon": self.under_prefix("share", "icons", "hicolor", "scalable",
                                       "apps", "imapwatch.svg"),
             "man-imapwatchd": self.under_prefix("share", "man", "man1", "imapwatchd.1"),
@@ -274,6 +276,36 @@ class InstallTest(Installed):
         self.assertEqual(section["NoDisplay"], "true")
         # systemd's autostart generator leaves it to the unit.
         self.assertEqual(section["X-systemd-skip"], "true")
+
+    def test_application_entry(self):
+        """What desktops need to list imapwatch in their notification
+        settings; that notifications name this file is checked with a real
+        notification in test_desktop_start."""
+        path = self.staged(self.expected_files()["application"])
+        proc = run([tool("desktop-file-validate"), path])
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(proc.stdout + proc.stderr, "")
+        entry = configparser.ConfigParser(interpolation=None)
+        entry.optionxform = str
+        entry.read(path, encoding="utf-8")
+        section = entry["Desktop Entry"]
+        self.assertEqual(section["Type"], "Application")
+        self.assertEqual(section["Name"], "imapwatch")
+        # GNOME Settings and Plasma's System Settings list the entries that
+        # say so; Plasma only those with an Exec.
+        self.assertEqual(section["X-GNOME-UsesNotifications"], "true")
+        self.assertEqual(section["Exec"], "imapwatchd")
+        # The installed icon, by its name.
+        self.assertEqual(section["Icon"] + ".svg",
+                         os.path.basename(self.expected_files()["icon"]))
+        # Not in menus, and on every desktop.
+        self.assertEqual(section["NoDisplay"], "true")
+        self.assertNotIn("OnlyShowIn", section)
+        self.assertNotIn("NotShowIn", section)
+        # GNOME Settings leaves system services out of the list.
+        categories = section["Categories"].rstrip(";").split(";")
+        for hidden in ("System", "Settings", "X-GNOME-Settings-Panel"):
+            self.assertNotIn(hidden, categories)
 
     # -- man pages
 
@@ -442,6 +474,19 @@ class ActivationTest(Installed):
         self.assertEqual(len(self.bus.daemons()), 1, "activation started no daemon")
 
     def test_method_call_starts_the_daemon(self):
+        self.activate()
+
+    def test_cli_never_starts_the_daemon(self):
+        # The decision the docs state: the activation file serves other
+        # programs; imapwatch itself only asks, and says the daemon is not
+        # running (exit status 3).
+        cli = os.path.join(os.path.dirname(self.bus.binary), "imapwatch")
+        for args in (["status"], ["status", "--json"], ["list"], ["check"]):
+            with self.subTest(args=args):
+                proc = run([cli, *args], env=self.bus.env, timeout=15)
+                self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+                self.assertIn("not running", proc.stderr)
+                self.assertEqual(self.bus.daemons(), [], "the CLI activated the daemon")
         self.activate()
 
     def test_second_start_exits_quietly(self):
