@@ -106,6 +106,7 @@ struct imap_session {
 	bool awaiting_closed; /* switching folders with QRESYNC: until [CLOSED] (H7) */
 	bool have_uidvalidity;
 	bool idle_broken;       /* IDLE refused: poll instead */
+	bool idle_paused;       /* S_POLL_WAIT after the server ended IDLE (I9) */
 	unsigned idle_warnings; /* untagged NO while idling, this connection */
 	/* This selection resynchronises from the previous one through
 	 * CONDSTORE/QRESYNC (N7, N8) instead of listing every flag. */

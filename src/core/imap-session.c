@@ -293,6 +293,7 @@ void imap_session_step_next(struct imap_session *s)
 
 static void step_idle(struct imap_session *s)
 {
+	s->idle_paused = false;
 	if (has_cap(s, IMAP_CAP_IDLE) && !s->idle_broken) {
 		set_state(s, S_IDLE_START);
 		imap_client_idle(s->client, handle_tagged, s);
@@ -303,8 +304,18 @@ static void step_idle(struct imap_session *s)
 	imap_session_report_state(s, WATCH_STATE_POLLING);
 }
 
+static void idle_ended(struct imap_session *s, enum imap_session_idle_end how)
+{
+	if (s->ops->idle_ended != NULL) {
+		s->ops->idle_ended(how, s->user_data);
+	}
+}
+
 void imap_session_send_done(struct imap_session *s)
 {
+	if (s->state == S_IDLING) {
+		idle_ended(s, IMAP_SESSION_IDLE_END_DONE);
+	}
 	/* I3: the IDLE tag stays outstanding until its tagged reply. */
 	set_state(s, S_IDLE_DONE);
 	imap_client_idle_done(s->client);
@@ -383,6 +394,24 @@ static void handle_tagged(const struct imap_response *r, void *data)
 		s->idle_broken = true;
 		imap_session_step_next(s);
 		return;
+	case S_IDLING:
+		/* I9: the server completed IDLE without our DONE (its own
+		 * timeout). Not at once again: the connection says when
+		 * (imap_session_refresh()), so that a server that ends every
+		 * IDLE at once is not answered with a loop. The coarse state
+		 * stays IDLE. */
+		idle_ended(s, IMAP_SESSION_IDLE_END_SERVER);
+		if (!ok) {
+			imap_session_fail(s, IMAP_FAILURE_TRANSIENT, "IDLE failed: %s", r->text);
+			return;
+		}
+		if ((s->pending & PENDING_WAKES_IDLE) || imap_session_guests_wake(s)) {
+			imap_session_step_next(s);
+			return;
+		}
+		s->idle_paused = true;
+		set_state(s, S_POLL_WAIT);
+		return;
 	case S_IDLE_DONE:
 	case S_NOOP:
 		if (!ok) {
@@ -410,6 +439,9 @@ static void handle_continuation(const struct imap_response *r, void *data)
 	}
 	set_state(s, S_IDLING);
 	imap_session_report_state(s, WATCH_STATE_IDLE);
+	if (s->ops->idle_started != NULL) {
+		s->ops->idle_started(s->user_data);
+	}
 	mailbox_flush_unseen(s->mailbox);
 	/* I1: news that arrived before "+" is handled at once. */
 	if ((s->pending & PENDING_WAKES_IDLE) || imap_session_guests_wake(s)) {
@@ -454,6 +486,9 @@ static void client_failed(enum imap_failure failure, const char *message, void *
 		/* The server closed after LOGOUT: that is how it ends. */
 		session_finish(s);
 		return;
+	}
+	if (s->state == S_IDLING) {
+		idle_ended(s, IMAP_SESSION_IDLE_END_CLOSED);
 	}
 	imap_session_fail(s, failure, "%s", message);
 }
@@ -550,6 +585,8 @@ void imap_session_refresh(struct imap_session *s)
 {
 	if (s->state == S_IDLING) {
 		imap_session_send_done(s);
+	} else if (s->state == S_POLL_WAIT && s->idle_paused) {
+		imap_session_step_next(s);
 	} else if (s->state == S_POLL_WAIT) {
 		/* L7: NOOP collects EXISTS/EXPUNGE/FETCH without IDLE. */
 		send_command(s, S_NOOP, "NOOP");

@@ -196,6 +196,25 @@ static bool sets_complete(struct parse *p, const struct state_folder *f, const u
 	return true;
 }
 
+/* "idle <lifetime> <refresh>" (version 3). */
+static bool parse_idle(struct parse *p, struct state_account *st)
+{
+	const char *space = memchr(p->value, ' ', p->value_len);
+	uint64_t lifetime;
+	uint64_t refresh;
+
+	if (space == NULL ||
+	    !parse_number(p->value, (gsize)(space - p->value), UINT32_MAX, &lifetime) ||
+	    !parse_number(space + 1, p->value_len - (gsize)(space - p->value) - 1, UINT32_MAX,
+	                  &refresh) ||
+	    !state_format_idle_ok(lifetime, refresh)) {
+		return fail(p, "bad values for 'idle'");
+	}
+	st->idle_lifetime = (guint)lifetime;
+	st->idle_refresh = (guint)refresh;
+	return true;
+}
+
 static const char *const folder_fields[] = {"uidvalidity", "uidnext", "watermark", "highestmodseq"};
 
 static bool parse_field(struct parse *p, struct state_folder *f, guint field)
@@ -225,8 +244,8 @@ static bool parse_field(struct parse *p, struct state_folder *f, guint field)
 	return true;
 }
 
-/* The body: "account", then per folder "folder", the four fields in order
- * and any number of "shown" lines. */
+/* The body: "account", "idle" (version 3, optional), then per folder
+ * "folder", the four fields in order and any number of "shown" lines. */
 static bool parse_body(struct parse *p, struct state_account *st)
 {
 	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
@@ -274,6 +293,10 @@ static bool parse_body(struct parse *p, struct state_account *st)
 			field = 0;
 			last = 0;
 			set_part = 0;
+		} else if (key_is(p, "idle") && !f && st->idle_refresh == 0 && p->version >= 3) {
+			if (!parse_idle(p, st)) {
+				return false;
+			}
 		} else if (!f) {
 			return fail(p, "expected 'folder'");
 		} else if (field < G_N_ELEMENTS(folder_fields)) {

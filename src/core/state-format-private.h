@@ -11,7 +11,10 @@
 #include "imapwatch/core/state-format.h"
 
 #define FORMAT_MAGIC   "imapwatch-state"
-#define FORMAT_VERSION 2
+#define FORMAT_VERSION 3
+/* What a file without an "idle" line is written as (older versions read
+ * it). */
+#define FORMAT_VERSION_NO_IDLE 2
 /* The oldest version still read. */
 #define FORMAT_VERSION_MIN 1
 #define END_PREFIX         "end sha256 "
@@ -23,6 +26,9 @@ enum escape_mode {
 	 * (space, controls) and '%' itself; UTF-8 stays readable. */
 	ESCAPE_TEXT,
 };
+
+/* An "idle" line's numbers as the format allows them. */
+bool state_format_idle_ok(uint64_t lifetime, uint64_t refresh);
 
 /* A new folder called name (copied): everything 0, nothing shown. */
 struct state_folder *state_format_folder_new(const char *name);

@@ -236,6 +236,11 @@ bool state_format_is_stem(const char *s, gsize len)
 
 /* --- writing ---------------------------------------------------------- */
 
+bool state_format_idle_ok(uint64_t lifetime, uint64_t refresh)
+{
+	return refresh > 0 && refresh < lifetime && lifetime <= STATE_FORMAT_IDLE_MAX;
+}
+
 static bool name_ok(const char *name)
 {
 	return name && *name && g_utf8_validate(name, -1, NULL);
@@ -316,12 +321,22 @@ int state_format_write(const struct state_account *state, GString *out)
 	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autofree char *sum = NULL;
 
+	bool idle = state->idle_refresh != 0 || state->idle_lifetime != 0;
+
 	if (!name_ok(state->name)) {
 		return -EINVAL;
 	}
-	g_string_append_printf(out, "%s %d\naccount ", FORMAT_MAGIC, FORMAT_VERSION);
+	if (idle && !state_format_idle_ok(state->idle_lifetime, state->idle_refresh)) {
+		return -EINVAL;
+	}
+	g_string_append_printf(out, "%s %d\naccount ", FORMAT_MAGIC,
+	                       idle ? FORMAT_VERSION : FORMAT_VERSION_NO_IDLE);
 	escape_append(out, state->name, ESCAPE_TEXT);
 	g_string_append_c(out, '\n');
+	if (idle) {
+		g_string_append_printf(out, "idle %u %u\n", state->idle_lifetime,
+		                       state->idle_refresh);
+	}
 	for (guint i = 0; i < state->folders->len; i++) {
 		const struct state_folder *f = state->folders->pdata[i];
 

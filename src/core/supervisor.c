@@ -58,11 +58,24 @@ void supervisor_slot_serving(struct supervisor_slot *s, gint64 now)
 	if (s->serving_since == 0) {
 		s->serving_since = now;
 	}
+	s->grace_until = 0;
 }
 
 void supervisor_slot_connecting(struct supervisor_slot *s)
 {
 	s->serving_since = 0;
+	s->dropped = false;
+}
+
+void supervisor_slot_dropped(struct supervisor_slot *s)
+{
+	s->dropped = true;
+}
+
+enum watch_state supervisor_slot_shown(const struct supervisor_slot *s, enum watch_state state,
+                                       gint64 now)
+{
+	return s->grace_until != 0 && now < s->grace_until ? WATCH_STATE_IDLE : state;
 }
 
 void supervisor_slot_reset(struct supervisor_slot *s)
@@ -73,9 +86,18 @@ void supervisor_slot_reset(struct supervisor_slot *s)
 bool supervisor_slot_failed(struct supervisor_slot *s, enum imap_failure failure, bool offline,
                             gint64 now, uint32_t random, uint32_t *delay_ms)
 {
-	if (s->serving_since != 0 && now - s->serving_since >= SUPERVISOR_STABLE_US) {
+	gint64 served_us = s->serving_since != 0 ? now - s->serving_since : 0;
+
+	if (served_us >= SUPERVISOR_STABLE_US) {
 		s->attempt = 0;
 	}
+	/* I9: a quick reconnect after the server's timeout is no news. */
+	s->grace_until =
+	    s->dropped && served_us >= SUPERVISOR_GRACE_SERVED_US && !offline &&
+	            (failure == IMAP_FAILURE_TRANSIENT || failure == IMAP_FAILURE_REAUTH)
+	        ? now + SUPERVISOR_GRACE_US
+	        : 0;
+	s->dropped = false;
 	s->serving_since = 0;
 	if (failure == IMAP_FAILURE_PERMANENT || failure == IMAP_FAILURE_CREDENTIALS) {
 		/* No retry until the user acts (L5, A6). */

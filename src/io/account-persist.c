@@ -3,7 +3,9 @@
  * What an account keeps on disk (state-store): each folder's UIDVALIDITY,
  * watermark, mod-sequence and (compact mode) UID sets, loaded when the
  * account is made (each folder's model is restored from it when the folder
- * is made) and written before the events that moved them go out.
+ * is made) and written before the events that moved them go out; and the
+ * server's IDLE lifetime once learnt (I9), written when it is learnt or
+ * dropped, so that a restart does not learn it again.
  */
 #include "io/account-private.h"
 
@@ -142,4 +144,29 @@ void account_load(struct account *a)
 		saved = state_account_new(a->config->name);
 	}
 	a->saved = saved;
+}
+
+void account_keep_idle_lifetime(struct account *a)
+{
+	a->saved->idle_lifetime = a->idle_lifetime.lifetime;
+	a->saved->idle_refresh = a->idle_lifetime.refresh;
+	/* Rare (learnt or dropped): durably at once, with the folders'
+	 * state of the last flush. */
+	account_save(a);
+}
+
+bool account_restore_idle_lifetime(struct account *a)
+{
+	if (a->saved->idle_refresh == 0) {
+		return false;
+	}
+	if (!idle_lifetime_restore(&a->idle_lifetime, a->saved->idle_lifetime,
+	                           a->saved->idle_refresh)) {
+		/* Not what this rule could learn (another floor): forgotten
+		 * at the next write. */
+		a->saved->idle_lifetime = 0;
+		a->saved->idle_refresh = 0;
+		return false;
+	}
+	return true;
 }

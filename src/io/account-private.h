@@ -36,6 +36,8 @@ struct slot {
 	char *detail;
 	struct supervisor_slot policy;
 	guint retry_timer;
+	/* The end of the policy's grace: the state shown is its own again. */
+	guint grace_timer;
 	enum imap_session_guests guests; /* how the primary watches the guests */
 	bool leaving;                    /* planned away: logs out, then goes */
 	bool wants_token;                /* waits for the token command (A5) */
@@ -81,6 +83,10 @@ struct account {
 	guint64 refused_gen;         /* the token a server refused last, 0: none */
 	bool token_retried;          /* a refused token was answered with one fresh one */
 	GPtrArray *credential_waits; /* struct account_credentials_wait *, for a token */
+
+	/* How long the server lets an IDLE live (I9): the refresh the
+	 * connections use, learnt and kept in the state file. */
+	struct idle_lifetime idle_lifetime;
 
 	char *state_dir;
 	struct state_account *saved; /* what is on disk, plus fields kept as is */
@@ -152,5 +158,11 @@ void account_save(struct account *a);
 void account_emit(struct account *a, const struct watch_event *event);
 /* Writes the state if it changed and sends the held events. */
 void account_flush(struct account *a);
+/* What a->idle_lifetime learnt, or that it learnt nothing, into the state
+ * file now (durably). */
+void account_keep_idle_lifetime(struct account *a);
+/* What an earlier run learnt of the server's IDLE, from the state loaded,
+ * into a->idle_lifetime; false when there is nothing (or nothing usable). */
+bool account_restore_idle_lifetime(struct account *a);
 
 #endif

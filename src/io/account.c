@@ -82,8 +82,13 @@ void account_update_state(struct account *a)
 		const struct slot *s = a->slots->pdata[i];
 
 		if (!s->leaving) {
-			states[n++] = s->state;
-			g_ptr_array_add(details, g_strdup(s->detail));
+			/* A quick reconnect after the server's timeout shows
+			 * nothing (I9). */
+			enum watch_state shown =
+			    supervisor_slot_shown(&s->policy, s->state, a->env->now());
+
+			states[n++] = shown;
+			g_ptr_array_add(details, g_strdup(shown == s->state ? s->detail : NULL));
 		}
 	}
 	for (guint i = 0; i < a->folders->len; i++) {
@@ -186,6 +191,7 @@ static void slot_free(gpointer data)
 	struct slot *s = data;
 
 	account_timer_clear(s->account, &s->retry_timer);
+	account_timer_clear(s->account, &s->grace_timer);
 	if (s->connection != NULL) {
 		slot_drop_connection(s);
 	}
@@ -210,9 +216,51 @@ static void conn_state_changed(struct connection *c, enum watch_state state, voi
 	if (watch_state_is_watching(state)) {
 		/* In service from the first IDLE (or poll) on. */
 		supervisor_slot_serving(&s->policy, s->account->env->now());
+		account_timer_clear(s->account, &s->grace_timer);
 		s->account->token_retried = false;
 	}
 	slot_set_state(s, state, NULL);
+}
+
+/* A number of seconds for a log line. */
+#define DURATION(seconds) idle_lifetime_format((seconds), (char[16]){0}, 16)
+
+static void conn_idle_ended(struct connection *c, enum imap_session_idle_end how, gint64 lasted,
+                            guint planned, void *user_data)
+{
+	struct slot *s = user_data;
+	struct account *a = s->account;
+	const struct idle_lifetime *l = &a->idle_lifetime;
+	guint before = l->refresh;
+
+	(void)c;
+	if (how == IMAP_SESSION_IDLE_END_CLOSED) {
+		supervisor_slot_dropped(&s->policy);
+	}
+	switch (idle_lifetime_ended(&a->idle_lifetime,
+	                            how == IMAP_SESSION_IDLE_END_DONE ? IDLE_LIFETIME_END_OURS
+	                                                              : IDLE_LIFETIME_END_SERVER,
+	                            lasted, planned, a->config->idle_refresh)) {
+	case IDLE_LIFETIME_LEARNT:
+		g_message("account '%s': the server ends IDLE after about %s; refreshing every %s",
+		          a->config->name, DURATION(l->lifetime), DURATION(l->refresh));
+		account_keep_idle_lifetime(a);
+		break;
+	case IDLE_LIFETIME_DROPPED:
+		g_message("account '%s': the server still ends IDLE when it is refreshed every %s; "
+		          "refreshing every %s again",
+		          a->config->name, DURATION(before), DURATION(a->config->idle_refresh));
+		account_keep_idle_lifetime(a);
+		break;
+	case IDLE_LIFETIME_TOO_SHORT:
+		g_message(
+		    "account '%s': the server ends IDLE after about %s, too soon to refresh it "
+		    "before (not more often than every %s)",
+		    a->config->name, DURATION(l->observed), DURATION(l->params.floor));
+		break;
+	case IDLE_LIFETIME_NOTHING:
+		break;
+	}
 }
 
 static void conn_guests_changed(struct connection *c, enum imap_session_guests mode,
@@ -281,6 +329,17 @@ static guint others_in(const struct slot *s, bool coming)
 	return n;
 }
 
+/* The grace after the server dropped a connection is over: the state the
+ * slot shows is its own again. */
+static gboolean grace_cb(gpointer data)
+{
+	struct slot *s = data;
+
+	s->grace_timer = 0;
+	account_update_state(s->account);
+	return G_SOURCE_REMOVE;
+}
+
 /* The slot could not connect or lost its connection: in error for good,
  * or a retry after the policy's delay. */
 static void slot_failed(struct slot *s, enum imap_failure failure, const char *message)
@@ -288,10 +347,14 @@ static void slot_failed(struct slot *s, enum imap_failure failure, const char *m
 	struct account *a = s->account;
 	uint32_t delay;
 
+	account_timer_clear(a, &s->grace_timer);
 	if (!supervisor_slot_failed(&s->policy, failure, a->offline, a->env->now(),
 	                            a->env->random(), &delay)) {
 		slot_set_state(s, WATCH_STATE_ERROR, message);
 		return;
+	}
+	if (s->policy.grace_until != 0) {
+		s->grace_timer = a->env->timer_add(SUPERVISOR_GRACE_US / 1000, grace_cb, s);
 	}
 	g_autofree char *detail =
 	    g_strdup_printf("%s, retrying in %u s%s", message, (delay + 999) / 1000,
@@ -389,6 +452,7 @@ static const struct connection_ops connection_ops = {
     .guest_failed = conn_guest_failed,
     .failed = conn_failed,
     .finished = conn_finished,
+    .idle_ended = conn_idle_ended,
 };
 
 struct slot *account_slot_new(struct account *a, struct folder *home)
@@ -448,6 +512,7 @@ static void slot_start(struct slot *s)
 	    .password = secret_get(a->password),
 	    .home = s->home != NULL ? s->home->mailbox : NULL,
 	    .list = primary && a->lists ? (const char *const *)a->config->folders : NULL,
+	    .idle_lifetime = &a->idle_lifetime,
 	    .allow_notify = primary && a->notify != ACCOUNT_NOTIFY_NO,
 	    .trace = a->options.trace,
 	};
@@ -500,6 +565,30 @@ static void slot_retry_now(struct slot *s)
 
 /* --- the account ------------------------------------------------------------ */
 
+/* The rule that learns the server's IDLE lifetime (I9), as in production.
+ * For tests only, never for users: IMAPWATCH_TEST_IDLE_FLOOR=<seconds,
+ * 1..59> lowers its floor (and its slack to a third of it), so that the
+ * integration test tests/integration/test_idle_lifetime.py plays in
+ * seconds a server whose IDLE lifetime would take minutes to learn. It can
+ * only make IDLE refreshes more frequent, and only on a server that keeps
+ * ending IDLE that soon; nothing else reads it. */
+static struct idle_lifetime_params idle_params(const char *account)
+{
+	struct idle_lifetime_params params = idle_lifetime_defaults;
+	const char *floor = g_getenv("IMAPWATCH_TEST_IDLE_FLOOR");
+	guint64 seconds;
+
+	if (floor != NULL &&
+	    g_ascii_string_to_unsigned(floor, 10, 1, IDLE_LIFETIME_FLOOR - 1, &seconds, NULL)) {
+		params.floor = (guint)seconds;
+		params.slack = MAX(1u, params.floor / 3);
+		g_message("account '%s': IMAPWATCH_TEST_IDLE_FLOOR is set (for tests only): IDLE "
+		          "may be refreshed every %u s",
+		          account, params.floor);
+	}
+	return params;
+}
+
 struct account *account_create(const struct config_account *config,
                                const struct account_options *options, account_sink sink,
                                void *user_data)
@@ -523,9 +612,23 @@ struct account *account_create(const struct config_account *config,
 	a->slots = g_ptr_array_new_with_free_func(slot_free);
 	a->held = g_ptr_array_new_with_free_func((GDestroyNotify)watch_event_free);
 	a->credential_waits = g_ptr_array_new();
+	struct idle_lifetime_params idle = idle_params(config->name);
+
+	idle_lifetime_init(&a->idle_lifetime, &idle);
 	a->state_dir = g_strdup(options->state_dir);
 	a->options.state_dir = a->state_dir;
+	if (config->disabled) {
+		/* enabled = false: no folders, so nothing stale is reported; its
+		 * state file stays as it is for when it is enabled again. */
+		return a;
+	}
 	account_load(a);
+	if (account_restore_idle_lifetime(a)) {
+		g_message("account '%s': the server ended IDLE after about %s (learnt before); "
+		          "refreshing every %s",
+		          config->name, DURATION(a->idle_lifetime.lifetime),
+		          DURATION(a->idle_lifetime.refresh));
+	}
 	account_folders_init(a);
 	return a;
 }
@@ -581,6 +684,10 @@ static void credential_waits_answer(struct account *a, const char *problem)
 struct account_credentials_wait *
 account_with_credentials(struct account *a, account_credentials_fn fn, void *user_data)
 {
+	if (a->config->disabled) {
+		fn(NULL, "the account is disabled (enabled = false)", user_data);
+		return NULL;
+	}
 	if (!a->per_connection) {
 		fn(a->password, a->password == NULL ? "it has not logged in yet" : NULL, user_data);
 		return NULL;
@@ -735,6 +842,12 @@ static void goa_found(struct goa_imap *imap, const GError *error, void *user_dat
 
 void account_start(struct account *a)
 {
+	if (a->config->disabled) {
+		/* The part that would look the password up says why nothing
+		 * happens; no connection, no password command. */
+		password_set_state(a, WATCH_STATE_DISABLED, NULL);
+		return;
+	}
 	if (a->config->goa_account != NULL && a->login == NULL) {
 		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
 		a->goa_request = goa_lookup_start(a->config->goa_account, goa_found, a);
@@ -899,9 +1012,12 @@ const char *account_get_folder_watch(const struct account *a, guint index, const
 		return "error";
 	}
 	if (f->home_of != NULL) {
-		return f->home_of->state == WATCH_STATE_POLLING     ? "poll"
-		       : watch_state_is_watching(f->home_of->state) ? "idle"
-		                                                    : "";
+		enum watch_state state =
+		    supervisor_slot_shown(&f->home_of->policy, f->home_of->state, a->env->now());
+
+		return state == WATCH_STATE_POLLING     ? "poll"
+		       : watch_state_is_watching(state) ? "idle"
+		                                        : "";
 	}
 	if (primary == NULL || !watch_state_is_watching(primary->state)) {
 		return "";
@@ -961,8 +1077,8 @@ static void slots_poke(struct account *a, bool probe)
 
 void account_check(struct account *a)
 {
-	if (a->stopping || a->password_request != NULL || a->keyring_request != NULL ||
-	    a->goa_request != NULL) {
+	if (a->config->disabled || a->stopping || a->password_request != NULL ||
+	    a->keyring_request != NULL || a->goa_request != NULL) {
 		return;
 	}
 	if (a->password == NULL) {

@@ -20,7 +20,23 @@ struct connection {
 	guint liveness_timer;
 	guint poll_timer; /* the guests' poll, every poll_interval */
 	struct liveness liveness;
+
+	/* What the account learnt of the server's IDLE (I9), or own_lifetime
+	 * (nothing learnt) when it gave none. */
+	const struct idle_lifetime *idle_lifetime;
+	struct idle_lifetime own_lifetime;
+	gint64 idle_since;  /* when the IDLE under way began ("+"), 0: none */
+	guint idle_planned; /* seconds: the refresh it was given */
+	/* The server ended the last IDLE: the next one after resume_ms. */
+	bool paused;
+	guint resume_ms;
 };
+
+/* Seconds after which an IDLE that begins now is refreshed (I5, I9). */
+static guint refresh_interval(const struct connection *c)
+{
+	return idle_lifetime_refresh(c->idle_lifetime, c->account->idle_refresh);
+}
 
 static void update_timers(struct connection *c);
 
@@ -29,6 +45,7 @@ static gboolean refresh_cb(gpointer data)
 	struct connection *c = data;
 
 	c->refresh_timer = 0;
+	c->paused = false;
 	imap_session_refresh(c->session);
 	update_timers(c);
 	return G_SOURCE_REMOVE;
@@ -40,7 +57,7 @@ static gboolean liveness_cb(gpointer data)
 
 	c->liveness_timer = 0;
 	g_debug("no data for %u s from the server of %s; probing",
-	        liveness_silence_allowed(&c->liveness, c->account->idle_refresh), c->label);
+	        liveness_silence_allowed(&c->liveness, c->idle_planned), c->label);
 	imap_session_refresh(c->session);
 	update_timers(c);
 	return G_SOURCE_REMOVE;
@@ -59,17 +76,19 @@ static void update_timers(struct connection *c)
 		liveness_waiting(&c->liveness);
 		return;
 	}
-	guint refresh = c->account->idle_refresh;
+	guint refresh = c->idle_since != 0 ? c->idle_planned : refresh_interval(c);
 	enum watch_state state = imap_session_get_state(c->session);
 
-	if (state == WATCH_STATE_IDLE && c->liveness_timer == 0 &&
+	if (state == WATCH_STATE_IDLE && !c->paused && c->liveness_timer == 0 &&
 	    liveness_probes_early(&c->liveness, refresh)) {
 		c->liveness_timer = g_timeout_add_seconds(
 		    liveness_silence_allowed(&c->liveness, refresh), liveness_cb, c);
 	}
 	if (c->refresh_timer == 0) {
-		guint interval = state == WATCH_STATE_POLLING ? c->account->poll_interval : refresh;
-		c->refresh_timer = g_timeout_add(interval * 1000, refresh_cb, c);
+		guint ms = state == WATCH_STATE_POLLING ? c->account->poll_interval * 1000
+		           : c->paused                  ? c->resume_ms
+		                                        : refresh * 1000;
+		c->refresh_timer = g_timeout_add(ms, refresh_cb, c);
 	}
 }
 
@@ -141,6 +160,38 @@ static void session_guest_failed(struct mailbox *guest, const char *message, voi
 	}
 }
 
+static void session_idle_started(void *user_data)
+{
+	struct connection *c = user_data;
+
+	/* The refresh counts from the server's "+" (I5), with what the
+	 * account knows now (I9). */
+	c->idle_since = g_get_monotonic_time();
+	c->idle_planned = refresh_interval(c);
+	c->paused = false;
+	g_clear_handle_id(&c->refresh_timer, g_source_remove);
+}
+
+static void session_idle_ended(enum imap_session_idle_end how, void *user_data)
+{
+	struct connection *c = user_data;
+	gint64 lasted = c->idle_since != 0 ? g_get_monotonic_time() - c->idle_since : 0;
+
+	c->idle_since = 0;
+	if (how == IMAP_SESSION_IDLE_END_SERVER) {
+		/* I9: the session waits for the next IDLE; a server that ends
+		 * IDLE at once gets it only after the rest of the floor. */
+		g_clear_handle_id(&c->refresh_timer, g_source_remove);
+		g_clear_handle_id(&c->liveness_timer, g_source_remove);
+		c->paused = true;
+		c->resume_ms =
+		    (guint)(idle_lifetime_reissue_after(c->idle_lifetime, lasted) / 1000);
+	}
+	if (c->ops->idle_ended != NULL) {
+		c->ops->idle_ended(c, how, lasted, c->idle_planned, c->user_data);
+	}
+}
+
 static void session_failed(enum imap_failure failure, const char *message, void *user_data)
 {
 	struct connection *c = user_data;
@@ -164,6 +215,8 @@ static const struct imap_session_ops session_ops = {
     .guest_failed = session_guest_failed,
     .failed = session_failed,
     .finished = session_finished,
+    .idle_started = session_idle_started,
+    .idle_ended = session_idle_ended,
 };
 
 /* --- the link's callbacks ----------------------------------------------- */
@@ -221,6 +274,8 @@ struct connection *connection_create(const struct connection_params *params,
 	c->lists = params->list != NULL;
 	c->ops = ops;
 	c->user_data = user_data;
+	idle_lifetime_init(&c->own_lifetime, &idle_lifetime_defaults);
+	c->idle_lifetime = params->idle_lifetime != NULL ? params->idle_lifetime : &c->own_lifetime;
 	c->link = link_create(params->account, c->label, params->trace, 0, &link_ops, c);
 	c->client = link_get_client(c->link);
 	c->session = imap_session_create(c->client, &session, &session_ops, c);

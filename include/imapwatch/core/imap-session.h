@@ -77,6 +77,13 @@ struct imap_session_listed {
 	const char *foreign;
 };
 
+/* Who ended an IDLE (I9). */
+enum imap_session_idle_end {
+	IMAP_SESSION_IDLE_END_DONE,   /* we sent DONE: a refresh, news, other work, logout */
+	IMAP_SESSION_IDLE_END_SERVER, /* the server completed IDLE without our DONE */
+	IMAP_SESSION_IDLE_END_CLOSED, /* the connection ended while idling: BYE, close, reset */
+};
+
 struct imap_session_ops {
 	/* The connection's coarse state changed: CONNECTING (until the
 	 * greeting), AUTHENTICATING, SYNCING, IDLE or POLLING. Reported once
@@ -102,6 +109,14 @@ struct imap_session_ops {
 	/* LOGOUT completed (or the server closed after it, or logout was asked
 	 * before the login): close. */
 	void (*finished)(void *user_data);
+	/* The server accepted IDLE ("+"); and the IDLE ended, how says who
+	 * ended it (CLOSED comes just before failed()). An IDLE cut short by
+	 * the session itself failing (a protocol violation) is not reported.
+	 * After END_SERVER the session waits, without a command, for
+	 * imap_session_refresh() before it idles again (the coarse state
+	 * stays IDLE). Both may be NULL. */
+	void (*idle_started)(void *user_data);
+	void (*idle_ended)(enum imap_session_idle_end how, void *user_data);
 };
 
 /* Borrowed, all of them, and must outlive the session. */
@@ -144,8 +159,9 @@ void imap_session_set_guests(struct imap_session *session, struct mailbox *const
  * after the current command. */
 void imap_session_poll(struct imap_session *session);
 
-/* Time to end and re-issue IDLE (I5), or to poll when there is no IDLE. No
- * effect in other states. */
+/* Time to end and re-issue IDLE (I5), to idle again after the server
+ * ended an IDLE (I9), or to poll when there is no IDLE. No effect in other
+ * states; never changes the coarse state. */
 void imap_session_refresh(struct imap_session *session);
 
 /* Selects every folder again and re-lists its flags (D-Bus Check): changes

@@ -4,20 +4,21 @@
 
 /*
  * State format (pure): what imapwatch remembers across restarts (README,
- * "Staying connected"; docs/PROTOCOL.md N1, N4) and its text form. Per
- * account and per watched folder: UIDVALIDITY, the watermark UID,
- * UIDNEXT, HIGHESTMODSEQ and the UIDs whose desktop notification is still
- * shown. The state store
+ * "Staying connected"; docs/PROTOCOL.md N1, N4, I9) and its text form. Per
+ * account, what it learnt of the server's IDLE lifetime; per watched
+ * folder: UIDVALIDITY, the watermark UID, UIDNEXT, HIGHESTMODSEQ and the
+ * UIDs whose desktop notification is still shown. The state store
  * (state-store.h) keeps one such text per account on disk.
  *
  * The data model's functions are named after the types (state_account_*,
  * state_folder_*) rather than the file: they are what the store's callers
  * use, the text functions are state_format_*.
  *
- * Text form, version 2 (one record per folder, fields in this order):
+ * Text form, version 3 (one record per folder, fields in this order):
  *
- *	imapwatch-state 2
+ *	imapwatch-state 3
  *	account work
+ *	idle 298 238
  *	folder Lists/dev%20team
  *	uidvalidity 1700000001
  *	uidnext 43
@@ -39,6 +40,11 @@
  *   then "unseen" lines, in the form of "shown", none for an empty set. The
  *   counts must match what the lines hold. Version 1 files, which have no
  *   sets, are read as well.
+ * - "idle" (optional, right after "account") says that the server ends an
+ *   IDLE after about that many seconds and that IDLE is refreshed after the
+ *   second number (I9): 0 < refresh < lifetime <= STATE_FORMAT_IDLE_MAX.
+ *   Only version 3 has it, so a file without it is written as version 2,
+ *   which older versions of imapwatch read as well.
  * - The last line is a SHA-256 of every byte before it, so a truncated or
  *   partly written file is never taken for a good one.
  * - Parsing is strict (one spelling per state: canonical numbers and
@@ -64,6 +70,8 @@
 #define STATE_FORMAT_ACCOUNT_ESCAPED_MAX 200
 /* Larger texts are neither written nor parsed. */
 #define STATE_FORMAT_FILE_MAX (4 * 1024 * 1024)
+/* The longest IDLE lifetime (seconds) an "idle" line may name. */
+#define STATE_FORMAT_IDLE_MAX 86400
 
 struct state_folder {
 	char *name;             /* UTF-8, not empty */
@@ -79,7 +87,11 @@ struct state_folder {
 };
 
 struct state_account {
-	char *name;         /* UTF-8, not empty, no '/' */
+	char *name; /* UTF-8, not empty, no '/' */
+	/* Seconds: how long the server lets an IDLE live, and the refresh
+	 * learnt from it (I9); both 0 when nothing is learnt. */
+	guint idle_lifetime;
+	guint idle_refresh;
 	GPtrArray *folders; /* struct state_folder *, owned, unique names */
 };
 
@@ -115,7 +127,8 @@ void state_folder_set_sets(struct state_folder *folder, const struct uidset *all
  * changed. Returns 0, or a negative errno for a state whose text could not
  * be parsed back (out then holds garbage): -EINVAL for an empty or
  * non-UTF-8 name, a duplicate folder, a shown set not strictly ascending or
- * holding 0; -ENAMETOOLONG for a folder name over STATE_FORMAT_NAME_MAX;
+ * holding 0, an IDLE lifetime and refresh that are not as "idle" requires
+ * (or both 0); -ENAMETOOLONG for a folder name over STATE_FORMAT_NAME_MAX;
  * -EFBIG if the text would exceed STATE_FORMAT_FILE_MAX.
  */
 int state_format_write(const struct state_account *state, GString *out);

@@ -15,6 +15,15 @@
  * backoff afresh when it fails; one that fails sooner (a server that drops
  * every session right after IDLE) keeps doubling it. Without a network the
  * longest delay is used: the network's return retries at once instead.
+ *
+ * A connection that served SUPERVISOR_GRACE_SERVED_US and that the server
+ * then closed while it idled (a server's timeout, I9) is back within a
+ * second or two: for SUPERVISOR_GRACE_US the slot still shows IDLE, so
+ * the account's state does not flap through backoff, connecting,
+ * authenticating and syncing for a reconnect nobody needs to see. It shows
+ * its real state when the grace runs out, or at once when the reconnect
+ * fails. Only the state shown waits: the reconnect and its catch-up are
+ * the same.
  */
 
 #include "imapwatch/core/event.h"
@@ -29,6 +38,8 @@
 #define SUPERVISOR_BACKOFF_MAX_MS          300000u
 #define SUPERVISOR_BACKOFF_RESOURCE_MIN_MS 30000u
 #define SUPERVISOR_STABLE_US               (30 * G_USEC_PER_SEC)
+#define SUPERVISOR_GRACE_SERVED_US         (60 * G_USEC_PER_SEC)
+#define SUPERVISOR_GRACE_US                (10 * G_USEC_PER_SEC)
 
 /* Delay before attempt number `attempt` (0 = first retry). random is any
  * 32-bit random value; the result lies in [d/2, d] for the nominal delay d
@@ -45,6 +56,8 @@ size_t supervisor_pick_state(const enum watch_state *states, size_t n);
 struct supervisor_slot {
 	unsigned attempt;     /* failures since the last stable connection */
 	gint64 serving_since; /* when its connection went idle or polling, 0: not */
+	bool dropped;         /* the server closed its connection while it idled */
+	gint64 grace_until;   /* it shows IDLE until then; 0: no grace */
 };
 
 /* The slot's connection is watching (idle or polling) at now. */
@@ -53,13 +66,25 @@ void supervisor_slot_serving(struct supervisor_slot *slot, gint64 now);
 /* A new connection starts: it has not served yet. */
 void supervisor_slot_connecting(struct supervisor_slot *slot);
 
+/* The server closed the slot's connection while it idled (BYE, a close, a
+ * reset); supervisor_slot_failed() follows. */
+void supervisor_slot_dropped(struct supervisor_slot *slot);
+
+/* The state the slot shows at now, its own being state: IDLE during a
+ * grace, else state. */
+enum watch_state supervisor_slot_shown(const struct supervisor_slot *slot, enum watch_state state,
+                                       gint64 now);
+
 /* The user or the world asked for a fresh try (Check, a network change,
  * resume): the next failure waits the shortest delay again. */
 void supervisor_slot_reset(struct supervisor_slot *slot);
 
 /* The slot's connection failed at now. Returns false when it must not be
  * retried until the user acts (PERMANENT); else true with *delay_ms: the
- * backoff for this attempt, or SUPERVISOR_BACKOFF_MAX_MS when offline. */
+ * backoff for this attempt, or SUPERVISOR_BACKOFF_MAX_MS when offline.
+ * Starts a grace when the server dropped a connection that had served
+ * SUPERVISOR_GRACE_SERVED_US (a transient failure or a token to renew,
+ * online); ends any other. */
 bool supervisor_slot_failed(struct supervisor_slot *slot, enum imap_failure failure, bool offline,
                             gint64 now, uint32_t random, uint32_t *delay_ms);
 

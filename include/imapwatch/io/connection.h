@@ -6,9 +6,12 @@
  * One IMAP connection of an account: an imap_session over a link (stream,
  * client, response timer) that IDLEs on its home folder and may watch
  * guests (NOTIFY or STATUS polling), plus the timers the pure session
- * cannot have — the IDLE refresh / NOOP poll timer (I5, I6, L7), the probe
- * on silence when the server sends keepalives (L1, core/liveness.h), and
- * the guests' poll every poll_interval.
+ * cannot have — the IDLE refresh / NOOP poll timer (I5, I6, L7; every
+ * idle_refresh, or sooner when the account learnt that the server ends
+ * IDLE sooner, I9, core/idle-lifetime.h), the probe on silence when the
+ * server sends keepalives (L1, core/liveness.h), and the guests' poll
+ * every poll_interval. It measures how long each IDLE lasted and tells the
+ * account who ended it.
  *
  * The account supervisor decides which folders go on which connection and
  * when to reconnect; a connection never reconnects by itself. Its callbacks
@@ -19,6 +22,7 @@
 
 #include "imapwatch/core/config.h"
 #include "imapwatch/core/event.h"
+#include "imapwatch/core/idle-lifetime.h"
 #include "imapwatch/core/imap-client.h"
 #include "imapwatch/core/imap-session.h"
 #include "imapwatch/core/mailbox.h"
@@ -48,17 +52,25 @@ struct connection_ops {
 	               const char *message, void *user_data);
 	/* LOGOUT completed, or the connection was not yet logged in. */
 	void (*finished)(struct connection *connection, void *user_data);
+	/* An IDLE ended after lasted µs (monotonic), how says who ended it;
+	 * planned: the refresh in seconds it was given when it began. With
+	 * IMAP_SESSION_IDLE_END_CLOSED, failed() follows from the main loop.
+	 * Must not destroy the connection. May be NULL. */
+	void (*idle_ended)(struct connection *connection, enum imap_session_idle_end how,
+	                   gint64 lasted, guint planned, void *user_data);
 };
 
 /* Borrowed, all of it, and must outlive the connection: account (server,
  * login, idle_refresh, poll_interval), password (its owner wipes it), home
- * (NULL: set from listed()), list (the folders entries to LIST, or NULL).
- * trace: --trace-imap. */
+ * (NULL: set from listed()), list (the folders entries to LIST, or NULL),
+ * idle_lifetime (what the account learnt of the server's IDLE, read as
+ * each IDLE begins; NULL: refresh every idle_refresh). trace: --trace-imap. */
 struct connection_params {
 	const struct config_account *account;
 	const char *password;
 	struct mailbox *home;
 	const char *const *list;
+	const struct idle_lifetime *idle_lifetime;
 	bool allow_notify;
 	bool trace;
 };

@@ -5,14 +5,36 @@
 
 static void h_state(enum watch_state state, void *user_data)
 {
-	(void)state;
-	(void)user_data;
+	struct harness *h = user_data;
+
+	g_string_append_printf(h->states, "%s\n", watch_state_name(state));
+}
+
+static void h_idle_started(void *user_data)
+{
+	struct harness *h = user_data;
+
+	g_string_append(h->idle, "start\n");
+}
+
+static void h_idle_ended(enum imap_session_idle_end how, void *user_data)
+{
+	struct harness *h = user_data;
+	static const char *const names[] = {
+	    [IMAP_SESSION_IDLE_END_DONE] = "done",
+	    [IMAP_SESSION_IDLE_END_SERVER] = "server",
+	    [IMAP_SESSION_IDLE_END_CLOSED] = "closed",
+	};
+
+	g_string_append_printf(h->idle, "%s\n", names[how]);
 }
 
 const struct imap_session_ops session_harness_ops = {
     .state_changed = h_state,
     .failed = recorder_failed,
     .finished = recorder_finished,
+    .idle_started = h_idle_started,
+    .idle_ended = h_idle_ended,
 };
 
 void session_harness_sink(const struct watch_event *event, void *user_data)
@@ -42,7 +64,11 @@ static void assert_never_modifies(const char *sent)
 
 void session_harness_init(struct harness *h, enum config_security security, enum config_auth auth)
 {
-	*h = (struct harness){.events = g_string_new(NULL)};
+	*h = (struct harness){
+	    .events = g_string_new(NULL),
+	    .states = g_string_new(NULL),
+	    .idle = g_string_new(NULL),
+	};
 	recorder_init(&h->rec);
 	transcript_wire_init(&h->wire, &h->rec, security, auth);
 }
@@ -53,6 +79,8 @@ void session_harness_finish(struct harness *h, struct mailbox *mailbox)
 	transcript_wire_clear(&h->wire);
 	mailbox_destroy(mailbox);
 	g_string_free(h->events, TRUE);
+	g_string_free(h->states, TRUE);
+	g_string_free(h->idle, TRUE);
 	recorder_clear(&h->rec);
 }
 
@@ -97,6 +125,12 @@ static void run_transcript(const struct transcript *t, bool byte_by_byte)
 		transcript_check_step(&h.rec, t->name, byte_by_byte, t->steps, s);
 	}
 	g_assert_cmpstr(h.events->str, ==, t->events);
+	if (t->states != NULL) {
+		g_assert_cmpstr(h.states->str, ==, t->states);
+	}
+	if (t->idle != NULL) {
+		g_assert_cmpstr(h.idle->str, ==, t->idle);
+	}
 	transcript_check_outcome(&h.rec, t->name, t->outcome);
 	g_assert_cmpstr(mailbox_get_special_use(mailbox), ==, t->special_use);
 	assert_never_modifies(h.rec.all_sent->str);

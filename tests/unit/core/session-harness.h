@@ -36,12 +36,19 @@ struct transcript {
 	uint64_t restore_modseq;
 	const char *restore_all;
 	const char *restore_unseen;
+	/* Expected coarse states reported, one a line ("authenticating",
+	 * ...), and IDLE's beginnings and ends ("start", "done", "server",
+	 * "closed"), one a line; NULL: not checked. */
+	const char *states;
+	const char *idle;
 };
 
 struct harness {
 	struct transcript_recorder rec; /* first: the recorder callbacks take the harness */
 	struct transcript_wire wire;
 	GString *events;
+	GString *states; /* what the session reported, as transcript.states */
+	GString *idle;   /* as transcript.idle */
 	struct imap_session *session;
 };
 

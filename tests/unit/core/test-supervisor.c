@@ -222,9 +222,109 @@ static void test_slots(void)
 	run_slot("reauth", reauth, G_N_ELEMENTS(reauth));
 }
 
+/* I9: a connection that served a minute and that the server then closed
+ * while it idled shows IDLE for 10 s more; nothing else does. */
+static void test_grace(void)
+{
+	static const struct {
+		const char *name;
+		gint64 served; /* seconds in service before the failure */
+		bool dropped;  /* closed by the server while idling */
+		enum imap_failure failure;
+		bool offline;
+		bool grace; /* expected */
+	} cases[] = {
+	    {"server-timeout", 300, true, IMAP_FAILURE_TRANSIENT, false, true},
+	    {"just-a-minute", 60, true, IMAP_FAILURE_TRANSIENT, false, true},
+	    {"too-soon", 59, true, IMAP_FAILURE_TRANSIENT, false, false},
+	    {"not-while-idling", 300, false, IMAP_FAILURE_TRANSIENT, false, false},
+	    {"token-ran-out", 3600, true, IMAP_FAILURE_REAUTH, false, true},
+	    {"busy-server", 300, true, IMAP_FAILURE_RESOURCE, false, false},
+	    {"permanent", 300, true, IMAP_FAILURE_PERMANENT, false, false},
+	    {"offline", 300, true, IMAP_FAILURE_TRANSIENT, true, false},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct supervisor_slot slot = {0};
+		gint64 t = S(1000);
+		uint32_t delay;
+
+		supervisor_slot_connecting(&slot);
+		supervisor_slot_serving(&slot, t);
+		t += S(cases[i].served);
+		if (cases[i].dropped) {
+			supervisor_slot_dropped(&slot);
+		}
+		supervisor_slot_failed(&slot, cases[i].failure, cases[i].offline, t, 0, &delay);
+		enum watch_state shown = supervisor_slot_shown(&slot, WATCH_STATE_BACKOFF, t);
+		if ((shown == WATCH_STATE_IDLE) != cases[i].grace) {
+			g_error("%s: shows %s", cases[i].name, watch_state_name(shown));
+		}
+		/* Over after 10 s. */
+		g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_CONNECTING, t + S(10) - 1),
+		                ==, cases[i].grace ? WATCH_STATE_IDLE : WATCH_STATE_CONNECTING);
+		g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_CONNECTING, t + S(10)), ==,
+		                WATCH_STATE_CONNECTING);
+	}
+}
+
+/* The grace ends when the slot serves again, and at once when the
+ * reconnect fails; a second drop needs a minute of service again. */
+static void test_grace_ends(void)
+{
+	struct supervisor_slot slot = {0};
+	gint64 t = S(1000);
+	uint32_t delay;
+
+	supervisor_slot_serving(&slot, t);
+	supervisor_slot_dropped(&slot);
+	t += S(120);
+	g_assert_true(supervisor_slot_failed(&slot, IMAP_FAILURE_TRANSIENT, false, t, 0, &delay));
+	g_assert_cmpuint(delay, ==, 500);
+	g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_BACKOFF, t), ==, WATCH_STATE_IDLE);
+	supervisor_slot_connecting(&slot);
+	g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_SYNCING, t + S(2)), ==,
+	                WATCH_STATE_IDLE);
+	supervisor_slot_serving(&slot, t + S(3));
+	g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_SYNCING, t + S(4)), ==,
+	                WATCH_STATE_SYNCING);
+
+	/* Served only 30 s this time: no grace. */
+	supervisor_slot_dropped(&slot);
+	t += S(33);
+	supervisor_slot_failed(&slot, IMAP_FAILURE_TRANSIENT, false, t, 0, &delay);
+	g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_BACKOFF, t), ==,
+	                WATCH_STATE_BACKOFF);
+
+	/* A reconnect that fails ends the grace at once. */
+	supervisor_slot_connecting(&slot);
+	supervisor_slot_serving(&slot, t);
+	supervisor_slot_dropped(&slot);
+	t += S(600);
+	supervisor_slot_failed(&slot, IMAP_FAILURE_TRANSIENT, false, t, 0, &delay);
+	g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_BACKOFF, t), ==, WATCH_STATE_IDLE);
+	supervisor_slot_connecting(&slot);
+	supervisor_slot_failed(&slot, IMAP_FAILURE_TRANSIENT, false, t + S(1), 0, &delay);
+	g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_BACKOFF, t + S(1)), ==,
+	                WATCH_STATE_BACKOFF);
+
+	/* The drop is forgotten when a new connection starts before the
+	 * failure is told (the account replaced it). */
+	supervisor_slot_serving(&slot, t);
+	supervisor_slot_dropped(&slot);
+	supervisor_slot_connecting(&slot);
+	supervisor_slot_serving(&slot, t + S(1));
+	t += S(600);
+	supervisor_slot_failed(&slot, IMAP_FAILURE_TRANSIENT, false, t, 0, &delay);
+	g_assert_cmpint(supervisor_slot_shown(&slot, WATCH_STATE_BACKOFF, t), ==,
+	                WATCH_STATE_BACKOFF);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/supervisor/grace", test_grace);
+	g_test_add_func("/supervisor/grace-ends", test_grace_ends);
 	g_test_add_func("/supervisor/backoff-growth", test_growth);
 	g_test_add_func("/supervisor/backoff-resource", test_resource);
 	g_test_add_func("/supervisor/backoff-jitter-range", test_jitter_range);

@@ -32,8 +32,10 @@ struct connection {
 	unsigned resyncs;
 	unsigned probes;
 	guint probe_timeout;
-	guint doom;           /* a timer that fails it: a black hole found */
-	bool lists;           /* it was asked to LIST the folders entries */
+	guint doom; /* a timer that fails it: a black hole found */
+	bool lists; /* it was asked to LIST the folders entries */
+	/* What the account learnt of the server's IDLE (I9). */
+	const struct idle_lifetime *idle_lifetime;
 	guint guests;         /* folders it watches as guests */
 	GString *guest_names; /* their names, ';' between */
 };
@@ -115,6 +117,8 @@ static struct connection *fake_create(const struct connection_params *params,
 	c->user_data = user_data;
 	c->folder = g_strdup(params->home != NULL ? mailbox_get_folder(params->home) : "");
 	c->lists = params->list != NULL;
+	c->idle_lifetime = params->idle_lifetime;
+	g_assert_nonnull(c->idle_lifetime);
 	c->guest_names = g_string_new(NULL);
 	c->state = WATCH_STATE_CONNECTING;
 	g_assert_cmpstr(params->password, ==, "s3cret");
@@ -250,6 +254,26 @@ static void probed_ones_die(void)
 	}
 }
 
+/* Connection #i's IDLE ended after ms, with the refresh the account gives
+ * now: "done" (ours), "server" (completed unasked) or "closed" (BYE or a
+ * close: its failure follows with FAIL). */
+static void conn_idle_end(guint i, gint64 ms, const char *how)
+{
+	struct connection *c = conn(i);
+	enum imap_session_idle_end end = IMAP_SESSION_IDLE_END_CLOSED;
+
+	if (strcmp(how, "done") == 0) {
+		end = IMAP_SESSION_IDLE_END_DONE;
+	} else if (strcmp(how, "server") == 0) {
+		end = IMAP_SESSION_IDLE_END_SERVER;
+	} else {
+		g_assert_cmpstr(how, ==, "closed");
+	}
+	c->ops->idle_ended(c, end, ms * 1000,
+	                   idle_lifetime_refresh(c->idle_lifetime, world.config->idle_refresh),
+	                   c->user_data);
+}
+
 /* "INBOX;Lists/a;Junk=\\Junk;Box=noselect;Public/Team@Public/": a LIST
  * pass's result (after @, the folder's foreign namespace). */
 static void play_listed(struct connection *c, const char *spec)
@@ -331,7 +355,7 @@ static void run(gconstpointer data)
 	    .username = "me",
 	    .password = "s3cret",
 	    .folders = (char **)s->folders,
-	    .idle_refresh = 60,
+	    .idle_refresh = s->steps[0].op == IDLE_REFRESH ? (guint)s->steps[0].arg : 60,
 	    .poll_interval = 120,
 	};
 	struct account_options options = {
@@ -356,6 +380,7 @@ static void run(gconstpointer data)
 
 		switch (st->op) {
 		case END:
+		case IDLE_REFRESH:
 			break;
 		case AT:
 			g_assert_cmpint(start + st->arg * 1000, >=, world.now);
@@ -447,6 +472,27 @@ static void run(gconstpointer data)
 			break;
 		case EXPECT_WATCH:
 			expect_watch(s, at, a, st->text);
+			break;
+		case IDLE_END:
+			conn_idle_end(st->i, st->arg, st->text);
+			break;
+		case EXPECT_REFRESH: {
+			guint refresh =
+			    idle_lifetime_refresh(conn(st->i)->idle_lifetime, config.idle_refresh);
+
+			if (refresh != st->arg) {
+				g_error(
+				    "%s, step %zu: connection %u refreshes after %u s, expected "
+				    "%" G_GINT64_FORMAT " s",
+				    s->name, at, st->i, refresh, st->arg);
+			}
+			break;
+		}
+		case RESTART:
+			account_destroy(a);
+			g_assert_cmpuint(world.live->len, ==, 0);
+			a = account_create(&config, &options, sink, NULL);
+			account_start(a);
 			break;
 		}
 	}

@@ -41,6 +41,11 @@ enum op {
 	EXPECT_HOME,     /* connection #i IDLEs on folder text */
 	EXPECT_GUESTS,   /* connection #i's guests are text ("Lists;Work") */
 	EXPECT_WATCH,    /* every folder and how it is watched ("INBOX=idle;Lists=poll") */
+	IDLE_END,        /* connection #i's IDLE ended after arg ms; text: "done", "server",
+	                    "closed" (then FAIL it) */
+	EXPECT_REFRESH,  /* connection #i refreshes IDLE after arg seconds */
+	RESTART,         /* the daemon restarts: a new account on the same state dir */
+	IDLE_REFRESH,    /* the first step only: the account's idle_refresh is arg s (else 60) */
 };
 
 struct step {
@@ -121,6 +126,15 @@ extern const char *const account_harness_three[]; /* INBOX, Lists, Work */
 #define WATCH(spec)                                                                                \
 	{                                                                                          \
 		EXPECT_WATCH, 0, 0, 0, 0, (spec)                                                   \
+	}
+/* Connection #i's IDLE ended after ms milliseconds: done, server, closed. */
+#define IDLE_END_(i, ms, how)                                                                      \
+	{                                                                                          \
+		IDLE_END, (ms), (i), 0, 0, (how)                                                   \
+	}
+#define REFRESH(i, seconds)                                                                        \
+	{                                                                                          \
+		EXPECT_REFRESH, (seconds), (i), 0, 0, NULL                                         \
 	}
 
 #endif

@@ -147,6 +147,8 @@ struct state_account *sample_state(const char *account)
 void assert_state_equal(const struct state_account *a, const struct state_account *b)
 {
 	g_assert_cmpstr(a->name, ==, b->name);
+	g_assert_cmpuint(a->idle_lifetime, ==, b->idle_lifetime);
+	g_assert_cmpuint(a->idle_refresh, ==, b->idle_refresh);
 	g_assert_cmpuint(a->folders->len, ==, b->folders->len);
 	for (guint i = 0; i < a->folders->len; i++) {
 		const struct state_folder *x = a->folders->pdata[i];

@@ -107,19 +107,36 @@ static void test_checksum(struct fixture *fx, gconstpointer data)
 static void test_version(struct fixture *fx, gconstpointer data)
 {
 	g_autofree char *path = state_path(fx->dir, "work");
-	static const char v3[] = "imapwatch-state 3\naccount work\nsomething new\n";
+	static const char v4[] = "imapwatch-state 4\naccount work\nsomething new\n";
 	static const char v1[] = "imapwatch-state 1\naccount work\nfolder INBOX\nuidvalidity 1\n"
 	                         "uidnext 5\nwatermark 4\nhighestmodseq 0\nshown 3\n";
 	static const char v1_sets[] = "imapwatch-state 1\naccount work\nfolder INBOX\n"
 	                              "uidvalidity 1\nuidnext 5\nwatermark 4\nhighestmodseq 0\n"
 	                              "sets 0 0\n";
-	g_autoptr(GString) text = with_checksum(v3, strlen(v3));
+	static const char v3[] = "imapwatch-state 3\naccount work\nidle 298 238\nfolder INBOX\n"
+	                         "uidvalidity 1\nuidnext 5\nwatermark 4\nhighestmodseq 0\n";
+	static const char v2_idle[] = "imapwatch-state 2\naccount work\nidle 298 238\n";
+	g_autoptr(GString) text = with_checksum(v4, strlen(v4));
+	g_autoptr(GString) idle = with_checksum(v3, strlen(v3));
+	g_autoptr(GString) idle_v2 = with_checksum(v2_idle, strlen(v2_idle));
 	g_autoptr(GString) old = with_checksum(v1, strlen(v1));
 	g_autoptr(GString) old_sets = with_checksum(v1_sets, strlen(v1_sets));
 
 	(void)data;
 	write_bytes(path, text->str, text->len);
-	assert_set_aside(fx->dir, "work", "unknown format version 3");
+	assert_set_aside(fx->dir, "work", "unknown format version 4");
+	/* Version 3 adds what was learnt of the server's IDLE (I9). */
+	write_bytes(path, idle->str, idle->len);
+	{
+		g_autoptr(state_account) st = load_ok(fx->dir, "work");
+		const struct state_folder *f = st->folders->pdata[0];
+
+		g_assert_cmpuint(st->idle_lifetime, ==, 298);
+		g_assert_cmpuint(st->idle_refresh, ==, 238);
+		g_assert_cmpuint(f->watermark, ==, 4);
+	}
+	write_bytes(path, idle_v2->str, idle_v2->len);
+	assert_set_aside(fx->dir, "work", "line 3: expected 'folder'");
 	/* Version 1, from before the sets, is still read; sets are not. */
 	write_bytes(path, old->str, old->len);
 	{
@@ -128,6 +145,7 @@ static void test_version(struct fixture *fx, gconstpointer data)
 
 		g_assert_cmpuint(f->watermark, ==, 4);
 		g_assert_null(f->all);
+		g_assert_cmpuint(st->idle_refresh, ==, 0);
 	}
 	write_bytes(path, old_sets->str, old_sets->len);
 	assert_set_aside(fx->dir, "work", "line 8: unknown key");
@@ -145,8 +163,9 @@ static void test_version(struct fixture *fx, gconstpointer data)
  * with the reason given. */
 static void test_bad_content(struct fixture *fx, gconstpointer data)
 {
-#define H "imapwatch-state 2\naccount work\n"
-#define F "folder INBOX\nuidvalidity 1\nuidnext 5\nwatermark 4\nhighestmodseq 0\n"
+#define H  "imapwatch-state 2\naccount work\n"
+#define H3 "imapwatch-state 3\naccount work\n"
+#define F  "folder INBOX\nuidvalidity 1\nuidnext 5\nwatermark 4\nhighestmodseq 0\n"
 	static const struct {
 		const char *body;
 		const char *reason;
@@ -216,10 +235,22 @@ static void test_bad_content(struct fixture *fx, gconstpointer data)
 	    {H "folder INBOX\r\n", "bad folder name"},
 	    {H "folder \xff\xfe\n", "bad folder name"},
 	    {H "folder \xc3\n", "bad folder name"},
+	    {H3 "idle 298\n", "bad values for 'idle'"},
+	    {H3 "idle 298 0\n", "bad values for 'idle'"},
+	    {H3 "idle 0 0\n", "bad values for 'idle'"},
+	    {H3 "idle 238 238\n", "bad values for 'idle'"},
+	    {H3 "idle 238 298\n", "bad values for 'idle'"},
+	    {H3 "idle 86401 238\n", "bad values for 'idle'"},
+	    {H3 "idle 0298 238\n", "bad values for 'idle'"},
+	    {H3 "idle 298  238\n", "bad values for 'idle'"},
+	    {H3 "idle 298 238 1\n", "bad values for 'idle'"},
+	    {H3 "idle 298 238\nidle 298 238\n", "line 4: expected 'folder'"},
+	    {H3 F "idle 298 238\n", "unknown key"},
 	    {H "end sha256 0000000000000000000000000000000000000000000000000000000000000000\n",
 	     "expected 'folder'"},
 	};
 #undef H
+#undef H3
 #undef F
 	g_autofree char *path = state_path(fx->dir, "work");
 

@@ -121,6 +121,51 @@ static void test_format_example(struct fixture *fx, gconstpointer data)
 	g_assert_cmpstr(text, ==, expected->str);
 }
 
+/* What the account learnt of the server's IDLE (I9) comes after the
+ * account line, and only then is the file version 3: without it, older
+ * versions still read the file (test_format_example). */
+static void test_idle(struct fixture *fx, gconstpointer data)
+{
+	g_autoptr(state_account) st = sample_state("work");
+	g_autofree char *path = state_path(fx->dir, "work");
+	g_autofree char *text = NULL;
+	gsize len;
+
+	(void)data;
+	st->idle_lifetime = 298;
+	st->idle_refresh = 238;
+	g_assert_cmpint(state_store_save(fx->dir, st), ==, 0);
+	text = read_bytes(path, &len);
+	g_assert_true(g_str_has_prefix(text, "imapwatch-state 3\naccount work\nidle 298 238\n"
+	                                     "folder INBOX\n"));
+	{
+		g_autoptr(state_account) back = load_ok(fx->dir, "work");
+
+		assert_state_equal(st, back);
+	}
+	/* The fast file says the same. */
+	st->idle_lifetime = 4;
+	st->idle_refresh = 3;
+	g_assert_cmpint(state_store_save_fast(fx->dir, st), ==, 0);
+	{
+		g_autoptr(state_account) back = load_ok(fx->dir, "work");
+
+		assert_state_equal(st, back);
+	}
+	/* Dropped: version 2 again, without the line. */
+	st->idle_lifetime = 0;
+	st->idle_refresh = 0;
+	g_assert_cmpint(state_store_save(fx->dir, st), ==, 0);
+	g_free(text);
+	text = read_bytes(path, &len);
+	g_assert_true(g_str_has_prefix(text, "imapwatch-state 2\naccount work\nfolder INBOX\n"));
+	{
+		g_autoptr(state_account) back = load_ok(fx->dir, "work");
+
+		assert_state_equal(st, back);
+	}
+}
+
 static void test_bad_names(struct fixture *fx, gconstpointer data)
 {
 	static const char *const bad[] = {"", "a/b", "/", "\xff\xfe"};
@@ -535,6 +580,15 @@ static void test_save_invalid(struct fixture *fx, gconstpointer data)
 		state_account_get_folder(st, too_long, true);
 		g_assert_cmpint(state_store_save(fx->dir, st), ==, -ENAMETOOLONG);
 	}
+	/* An "idle" line that could not be read back. */
+	static const guint idle[][2] = {{298, 0}, {0, 238}, {238, 238}, {200, 238}, {86401, 238}};
+	for (guint i = 0; i < G_N_ELEMENTS(idle); i++) {
+		g_autoptr(state_account) st = sample_state("work");
+
+		st->idle_lifetime = idle[i][0];
+		st->idle_refresh = idle[i][1];
+		g_assert_cmpint(state_store_save(fx->dir, st), ==, -EINVAL);
+	}
 	names = dir_names(fx->dir);
 	g_assert_cmpuint(names->len, ==, 0);
 }
@@ -572,6 +626,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/state-store/default-dir", test_default_dir);
 	ADD("/state-store/round-trip", test_round_trip);
 	ADD("/state-store/format-example", test_format_example);
+	ADD("/state-store/idle", test_idle);
 	ADD("/state-store/bad-names", test_bad_names);
 	ADD("/state-store/missing", test_missing);
 	ADD("/state-store/empty-account", test_empty_account);
