@@ -56,17 +56,30 @@ const char *imap_failure_name(enum imap_failure failure)
 
 enum imap_failure imap_failure_for_reply(const char *code, const char *text)
 {
-	/* Servers that say "over the limit" in words only (Gmail: "Too many
-	 * simultaneous connections"): a resource, not a refusal for good. */
+	/* Servers that say "not now" in words only (A6): Gmail over its limit
+	 * of connections ("NO [ALERT] Too many simultaneous connections.
+	 * (Failure)"), Microsoft 365 throttling ("NO Request is throttled.
+	 * Suggested Backoff Time: ..."): a resource, not a refusal for good. */
 	static const char *const limits[] = {"too many simultaneous connections",
 	                                     "maximum number of connections",
-	                                     "too many connections"};
+	                                     "too many connections", "request is throttled"};
+	/* Microsoft 365 refusing what follows the login of a session it broke
+	 * on its side ("BAD User is authenticated but not connected."): a new
+	 * connection may well work. */
+	static const char *const broken[] = {"authenticated but not connected"};
 	g_autofree char *lower = g_ascii_strdown(text != NULL ? text : "", -1);
 
-	if (code == NULL) {
+	/* [ALERT] asks to show the text and says nothing of the class, so the
+	 * words decide there too. */
+	if (code == NULL || strcmp(code, "ALERT") == 0) {
 		for (size_t i = 0; i < G_N_ELEMENTS(limits); i++) {
 			if (strstr(lower, limits[i]) != NULL) {
 				return IMAP_FAILURE_RESOURCE;
+			}
+		}
+		for (size_t i = 0; i < G_N_ELEMENTS(broken); i++) {
+			if (strstr(lower, broken[i]) != NULL) {
+				return IMAP_FAILURE_TRANSIENT;
 			}
 		}
 	}

@@ -5,11 +5,13 @@ analysis toolkit, see docs/PROTOCOL.md section 2).
 
 HostileServer listens on 127.0.0.1:<free port> and plays a Scenario to
 every connection it accepts, one connection at a time, on one background
-thread. It speaks plaintext and switches to TLS with the harness's server
-certificate when the scenario says so (implicit TLS, or after answering
-STARTTLS). Everything the client sends is recorded per connection, split
-into the bytes that arrived before TLS (`plain`) and after it (`tls`), so
-that a test can prove no credential ever crossed the wire in clear.
+thread (concurrent=True: each connection on a thread of its own, for
+servers that hold several connections of one client at once). It speaks
+plaintext and switches to TLS with the harness's server certificate when
+the scenario says so (implicit TLS, or after answering STARTTLS).
+Everything the client sends is recorded per connection, split into the
+bytes that arrived before TLS (`plain`) and after it (`tls`), so that a
+test can prove no credential ever crossed the wire in clear.
 
 A Scenario is data:
 
@@ -25,8 +27,13 @@ A Scenario is data:
   implicit_tls True: TLS handshake right after accept.
   close_after  command names after whose reply the connection is closed.
 
+A reply whose last line is a continuation ("+ idling", after untagged data
+or alone) leaves the command open: the next line is its continuation.
+
 push(data) sends bytes unsolicited on the current connection, for instance
-while the client idles.
+while the client idles; push(data, conn=i) on connection i, and close=True
+closes that connection once the bytes are out (FIN, as after a BYE, or
+with no bytes at all: a server that drops the session without a word).
 
 Each reply is written with one sendall(), so bytes appended to a reply (for
 instance after "OK Begin TLS") reach the client in the same TCP segment.
@@ -96,6 +103,7 @@ class Conn:
 
     def __init__(self, index):
         self.index = index
+        self.outbox = []          # (bytes, close) for push(conn=index)
         self.plain = bytearray()  # received before TLS
         self.tls = bytearray()    # received after the handshake
         self.commands = []        # (tls, tag, NAME, line)
@@ -110,11 +118,13 @@ class Conn:
 class HostileServer(h.Fixture):
     """`with HostileServer(scenario) as srv:`; srv.port; srv.conns."""
 
-    def __init__(self, scenario):
+    def __init__(self, scenario, concurrent=False):
         self.scenario = scenario
+        self.concurrent = concurrent
         self.conns = []
         self.errors = []
-        self._outbox = []  # bytes for push(), sent by the server thread
+        self._outbox = []  # (bytes, close) for push(), sent by the server thread
+        self._workers = []  # the connections' threads (concurrent)
         self._cond = threading.Condition()
         self._stop = False
         self._listener = None
@@ -137,21 +147,33 @@ class HostileServer(h.Fixture):
     def stop(self):
         with self._cond:
             self._stop = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            if self._thread.is_alive():
-                raise AssertionError("hostile server thread did not stop")
-            self._thread = None
+        # The accepting thread first: no worker starts after it ends.
+        self._join(self._thread)
+        for t in self._workers:
+            self._join(t)
+        self._thread = None
+        self._workers = []
         if self._listener is not None:
             self._listener.close()
             self._listener = None
 
-    def push(self, data):
+    @staticmethod
+    def _join(thread):
+        if thread is not None:
+            thread.join(timeout=10)
+            if thread.is_alive():
+                raise AssertionError("hostile server thread did not stop")
+
+    def push(self, data, conn=None, close=False):
         """Sends data unsolicited on the current connection (for instance
-        during IDLE), with one sendall(), from the server thread. Returns at
-        once; synchronise on the client's reaction."""
+        during IDLE), or on connection number conn, with one sendall(),
+        from the thread serving it; close=True then closes the connection.
+        Returns at once; synchronise on the client's reaction."""
         with self._cond:
-            self._outbox.append(data)
+            if conn is None:
+                self._outbox.append((data, close))
+            else:
+                self.conns[conn].outbox.append((data, close))
 
     # -- observation
 
@@ -206,22 +228,31 @@ class HostileServer(h.Fixture):
                 conn = Conn(len(self.conns))
                 self.conns.append(conn)
                 self._cond.notify_all()
-            socks = [sock]
-            try:
-                self._serve(conn, socks)
-            except (OSError, ssl.SSLError, ValueError) as e:
-                # The client hanging up mid-script is an expected outcome.
-                with self._cond:
-                    self.errors.append(f"conn {conn.index}: {e!r}")
-            finally:
-                for s in reversed(socks):
-                    try:
-                        s.close()
-                    except OSError:
-                        pass
-                with self._cond:
-                    conn.closed = True
-                    self._cond.notify_all()
+            if self.concurrent:
+                worker = threading.Thread(target=self._serve_conn, args=(conn, sock),
+                                          name=f"hostile-imap-{conn.index}", daemon=True)
+                self._workers.append(worker)
+                worker.start()
+            else:
+                self._serve_conn(conn, sock)
+
+    def _serve_conn(self, conn, sock):
+        socks = [sock]
+        try:
+            self._serve(conn, socks)
+        except (OSError, ssl.SSLError, ValueError) as e:
+            # The client hanging up mid-script is an expected outcome.
+            with self._cond:
+                self.errors.append(f"conn {conn.index}: {e!r}")
+        finally:
+            for s in reversed(socks):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+            with self._cond:
+                conn.closed = True
+                self._cond.notify_all()
 
     def _handshake(self, conn, sock):
         sock.settimeout(SEND_TIMEOUT)
@@ -248,9 +279,18 @@ class HostileServer(h.Fixture):
             with self._cond:
                 if self._stop:
                     return None
-                outbox, self._outbox = self._outbox, []
-            for data in outbox:
+                if self.concurrent:
+                    outbox = conn.outbox
+                else:
+                    outbox = self._outbox + conn.outbox
+                    self._outbox = []
+                conn.outbox = []
+            for data, close in outbox:
                 self._send(sock, data)
+                if close:
+                    # The next recv() sees the end: the scenario ends and
+                    # the connection is closed.
+                    sock.shutdown(socket.SHUT_RDWR)
             sock.settimeout(POLL_INTERVAL)
             try:
                 data = sock.recv(65536)
@@ -306,8 +346,10 @@ class HostileServer(h.Fixture):
                 reply = reply(conn, tag, line)
             reply = reply.replace(b"{tag}", tag)
             self._send(sock, reply)
-            # A reply that starts with "+" leaves the command open.
-            pending = (name, tag) if reply.startswith(b"+") else None
+            # A reply that starts with "+", or ends with a "+" line, leaves
+            # the command open.
+            last = reply.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+            pending = (name, tag) if reply.startswith(b"+") or last.startswith(b"+") else None
             if key == "STARTTLS" and sc.starttls and not conn.tls_active:
                 # Bytes the client sent after STARTTLS and before its
                 # ClientHello stay in conn.plain (the test checks them).
