@@ -5,6 +5,7 @@ running a command and picking a free port.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -95,6 +96,23 @@ def stop_process(proc, timeout=5):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=timeout)
+
+
+def readme_snippet(name):
+    """The fenced block that follows <!-- test: NAME --> in the README (an
+    indented one in a list too, without its indentation): what a user
+    copies, run by the tests as it is written."""
+    readme = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "README.md")
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"<!-- test: " + re.escape(name) + r" -->\n([ \t]*)```\w*\n(.*?)\n\1```",
+                  text, re.S)
+    if not m:
+        raise AssertionError(f"README.md has no fenced block marked 'test: {name}'")
+    indent = m.group(1)
+    return "\n".join(line[len(indent):] if line.startswith(indent) else line
+                     for line in m.group(2).split("\n"))
 
 
 def free_port():

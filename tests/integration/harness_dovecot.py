@@ -418,6 +418,9 @@ service anvil {{
             args.append("-s")
         self.doveadm(*args, folder)
 
+    def delete_folder(self, user, folder):
+        self.doveadm("mailbox", "delete", "-u", user, folder)
+
     def recreate_folder(self, user, folder, subjects, proxy):
         """Another client deletes `folder` and creates it again holding one
         unseen message per subject (a new UIDVALIDITY). The daemon, which
@@ -426,7 +429,7 @@ service anvil {{
         half made); then its connections close, and the next one finds the
         folder complete. Returns the new UIDs."""
         proxy.blackhole()
-        self.doveadm("mailbox", "delete", "-u", user, folder)
+        self.delete_folder(user, folder)
         self.create_folder(user, folder)
         uids = [self.deliver(user, folder, make_message(subject=s)[0]) for s in subjects]
         proxy.unblackhole()
@@ -479,6 +482,11 @@ service anvil {{
     def kick(self, user):
         """Disconnect every session of user (`doveadm kick`)."""
         self.doveadm("kick", user)
+
+    def logins(self, user):
+        """How many times user logged in so far (the log's "Login:" lines)."""
+        with open(self.path("dovecot.log"), errors="replace") as f:
+            return f.read().count(f"Login: user=<{user}>")
 
     def connections(self, user):
         """How many IMAP sessions user has now (`doveadm who -1`: one line

@@ -11,6 +11,9 @@ h`); it re-exports the names of the modules that hold the parts:
   certificate for another host name; certs() is the process-wide one.
 - harness_dovecot: Dovecot, a private Dovecot on free loopback ports in a
   temp dir, plus doveadm helpers that act as the user's other devices.
+- harness_cyrus: Cyrus, the same for Cyrus IMAP (its other devices are
+  IMAP sessions), and mail_server(), which makes a Dovecot or, with
+  IMAPWATCH_TEST_SERVER=cyrus, a Cyrus.
 - harness_message: make_message(), RFC 5322 messages with encoded headers.
 - harness_daemon: Daemon, imapwatchd --print-events with its JSON events
   read into a queue, and the predicates is_event() and is_account_state().
@@ -29,7 +32,8 @@ IMAPWATCH_TEST_KEEP=1 to keep temp dirs.
 
 from harness_base import (  # noqa: F401
     DEBUG, DOVEADM_TIMEOUT, KEEP, READY_TIMEOUT, Fixture, HarnessError, _mkdtemp, _rmtree, _run,
-    find_tool, free_port, program, stop_process)
+    find_tool, free_port, program, readme_snippet, stop_process)
+from harness_cyrus import SERVER, Cyrus, mail_server, mutf7_decode, mutf7_encode  # noqa: F401
 from harness_daemon import Daemon, _name, is_account_state, is_event  # noqa: F401
 from harness_desktop import (  # noqa: F401
     DUNSTRC, BusMonitor, Desktop, _killpg, _start_with_fd, parse_notify, re_header)

@@ -34,7 +34,8 @@ KEEPALIVE = 31  # Dovecot's imap_idle_notify_interval here
 LIVENESS = KEEPALIVE * 5 // 2  # silence allowed after keepalives were seen
 MARGIN = 5.0
 
-# One server for the module's tests, started before the first.
+# One server for the module's tests, started before the first. Dovecot only:
+# Cyrus sends no keepalives during IDLE.
 dovecot = h.Dovecot(idle_notify_interval=KEEPALIVE)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop

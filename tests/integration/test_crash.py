@@ -19,7 +19,7 @@ EVENT_TIMEOUT = 10.0
 QUIET_WINDOW = 1.5
 ROUNDS = 20
 
-dovecot = h.Dovecot()
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 

@@ -26,7 +26,10 @@ class DemoTest(unittest.TestCase):
             raise h.HarnessError("IMAPWATCH_BUILD_DIR is not set (ctest sets it)")
         env = {k: v for k, v in os.environ.items()
                if k not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
-        proc = subprocess.run([os.path.join(SOURCE, "scripts", "demo"), "--once"],
+        # The README's command, with --once (which its text explains).
+        command = h.readme_snippet("demo").strip()
+        self.assertEqual(command, "scripts/demo")
+        proc = subprocess.run([os.path.join(SOURCE, command), "--once"],
                               stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=TIMEOUT, env=env)
         out = proc.stdout.decode("utf-8")

@@ -18,7 +18,7 @@ EVENT_TIMEOUT = 10.0
 RECOVER_TIMEOUT = 30.0
 
 # One server for the module's tests, started before the first.
-dovecot = h.Dovecot()
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 

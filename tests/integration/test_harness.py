@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The harness itself against a real Dovecot, checked with imaplib and a raw
-IDLE client. Needs no imapwatchd."""
+"""The harness itself against a real Dovecot (or Cyrus), checked with imaplib
+and a raw IDLE client. Needs no imapwatchd."""
 
 import imaplib
 import socket
@@ -11,7 +11,7 @@ import unittest
 import imapwatch_harness as h
 
 # One server for the module's tests, started before the first.
-dovecot = h.Dovecot()
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 
@@ -219,7 +219,7 @@ class HarnessTest(unittest.TestCase):
 
     def test_second_instance_wrong_host(self):
         c = h.certs()
-        with h.Dovecot(cert=c.wronghost_cert, key=c.wronghost_key,
+        with h.mail_server(cert=c.wronghost_cert, key=c.wronghost_key,
                        name="wronghost") as other:
             self.assertNotIn(other.imaps_port, (dovecot.imaps_port, dovecot.imap_port))
             ctx = c.client_context()

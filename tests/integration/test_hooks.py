@@ -31,7 +31,8 @@ start = time.time()
 data = sys.stdin.read()
 n = len([f for f in os.listdir(out) if f.startswith("run-")])
 run = {"argv": sys.argv, "start": start, "stdin": data,
-       "env": {k: v for k, v in os.environ.items() if k.startswith("IMAPWATCH_")},
+       "env": {k: os.environ.get(k) for k in ("IMAPWATCH_ACCOUNT", "IMAPWATCH_FOLDER",
+                                             "IMAPWATCH_COUNT", "IMAPWATCH_HOOK")},
        "cwd": os.getcwd()}
 with open(os.path.join(out, f"started-{n}"), "w") as f:
     f.write("")

@@ -87,7 +87,21 @@ class LimitsTest(unittest.TestCase):
                            "nested deeper than")
 
     def test_huge_vanished_set(self):
-        self.expect_closed(b"* VANISHED 1:4294967295\r\n", "VANISHED")
+        # N9, liberal: a set naming every UID counts for the messages the
+        # folder held (none here). It is never expanded: no time, no
+        # memory, and the connection stays.
+        pid = self.daemon.proc.pid
+        since = self.daemon.mark()
+        self.server.push(b"* VANISHED 1:4294967295,7,9:4000000000\r\n")
+        self.daemon.assert_no_event(lambda e: e.get("event") in ("state", "removed"),
+                                    within=1.0, since=since)
+        peak = proc_status_kb(pid, "VmHWM")
+        self.assertLess(peak, MEMORY_BOUND_KB, f"peak resident memory {peak} kB")
+        self.assertFalse(self.server.conns[0].closed)
+        self.daemon.stop()
+
+    def test_malformed_vanished_set(self):
+        self.expect_closed(b"* VANISHED 1:*\r\n", "invalid VANISHED")
 
     def test_keepalive_flood(self):
         self.expect_closed(b"* OK still here\r\n" * FLOOD,

@@ -18,7 +18,7 @@ import imapwatch_harness as h
 TOOL_TIMEOUT = 90.0  # the request's own deadline is 60 s
 
 # One server for the module's tests, started before the first.
-dovecot = h.Dovecot()
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 

@@ -24,7 +24,7 @@ PROBE_DETECT = 10.0 + 5.0  # the probe's own timeout plus margin
 QUIET = 3.0  # how long "nothing happens" is watched
 
 # One server for the module's tests, started before the first.
-dovecot = h.Dovecot()
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 

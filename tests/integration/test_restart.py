@@ -20,8 +20,8 @@ QUIET_WINDOW = 1.5
 
 # One server for the module's tests, started before the first, and one
 # that offers CONDSTORE and ESEARCH but not QRESYNC (as Gmail does).
-dovecot = h.Dovecot()
-condstore_only = h.Dovecot(name="dovecot-condstore", capabilities=" ".join(
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
+condstore_only = h.mail_server(name="condstore", capabilities=" ".join(
     c for c in h.Dovecot.CAPABILITIES_WITHOUT_NOTIFY.split() if c != "QRESYNC"))
 
 
@@ -178,7 +178,7 @@ class RestartTest(unittest.TestCase):
         self.assertEqual((self.saved_value("uidvalidity"), self.saved_watermark()), (old, a))
 
         # While nobody watches, another client recreates the folder.
-        dovecot.doveadm("mailbox", "delete", "-u", user, "Scratch")
+        dovecot.delete_folder(user, "Scratch")
         dovecot.create_folder(user, "Scratch")
         refilled = [self.deliver(user, f"refilled {i}", "Scratch") for i in range(3)]
         new = dovecot.status(user, "Scratch")["uidvalidity"]

@@ -18,7 +18,7 @@ EVENT_TIMEOUT = 10.0
 PROBE_DETECT = 10.0 + 5.0  # the probe's own timeout plus margin
 
 # One server for the module's tests, started before the first.
-dovecot = h.Dovecot()
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 

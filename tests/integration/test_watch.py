@@ -23,7 +23,7 @@ QUIET_WINDOW = 1.0
 UNICODE_FOLDER = "Ünïcødé/Sub"
 
 # One server for the module's tests, started before the first.
-dovecot = h.Dovecot()
+dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
 setUpModule = dovecot.start
 tearDownModule = dovecot.stop
 
@@ -290,7 +290,7 @@ class SecurityTest(DaemonTestCase):
 
     def test_wrong_host_name_is_an_error(self):
         c = h.certs()
-        with h.Dovecot(cert=c.wronghost_cert, key=c.wronghost_key,
+        with h.mail_server(cert=c.wronghost_cert, key=c.wronghost_key,
                        name="wronghost") as other:
             name = "wronghost"
             d = self.start_daemon({name: account("user1", "tls", server=other)})
