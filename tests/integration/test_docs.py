@@ -1,0 +1,301 @@
+# SPDX-License-Identifier: MIT
+"""Docs that cannot drift from the code.
+
+(a) Every `ini` block of the README, every configuration example of the man
+    pages and data/config.example passes `imapwatchd --check-config`.
+(b) Every option and subcommand `--help` shows is in the program's man page,
+    and every option the man page lists is in `--help`.
+(c) Every config key the program knows is documented in imapwatch.conf(5)
+    and data/config.example.
+(d) Every member of an event the code writes is in the README's event
+    contract.
+(e) Every shell block of the README is marked: `<!-- test: NAME -->` (then a
+    test of the suite runs it, found by that marker) or `<!-- not run:
+    REASON -->`.
+
+Each check also runs against a planted mismatch, to show that it can fail.
+"""
+
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+
+import imapwatch_harness as h
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+README = os.path.join(ROOT, "README.md")
+MAN = os.path.join(ROOT, "docs", "man")
+EXAMPLE = os.path.join(ROOT, "data", "config.example")
+TESTS = os.path.join(ROOT, "tests", "integration")
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def fenced_blocks(markdown, lang):
+    """(line number, preceding marker comment or "", text) of each ```lang
+    block, indented ones (in lists) too."""
+    blocks = []
+    lines = markdown.split("\n")
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^(\s*)```(\w*)\s*$", lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, kind = m.group(1), m.group(2)
+        start = i
+        body = []
+        i += 1
+        while i < len(lines) and not re.match(r"^\s*```\s*$", lines[i]):
+            body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
+            i += 1
+        i += 1
+        if kind != lang:
+            continue
+        marker = ""
+        j = start - 1
+        while j >= 0 and not lines[j].strip():
+            j -= 1
+        if j >= 0 and re.match(r"^\s*<!--.*-->\s*$", lines[j]):
+            marker = lines[j].strip()
+        blocks.append((start + 1, marker, "\n".join(body) + "\n"))
+    return blocks
+
+
+def man_examples(roff):
+    """The .EX/.EE blocks of a man page that hold a [group], as text."""
+    out = []
+    for m in re.finditer(r"^\.EX\n(.*?)^\.EE", roff, re.M | re.S):
+        text = m.group(1)
+        text = (text.replace("\\-", "-").replace("\\(aq", "'").replace("\\(ti", "~")
+                .replace("\\e", "\\"))
+        text = re.sub(r"\\\(dq", '"', text)
+        text = "\n".join(line for line in text.split("\n") if not line.startswith("."))
+        if re.search(r"^\[(daemon|account|rule)\b", text, re.M):
+            out.append((roff[:m.start()].count("\n") + 1, text))
+    return out
+
+
+# What a fragment leaves out to keep to its point: made up here, so that the
+# check is about what the fragment says.
+FILLERS = {"host": "imap.example.com", "username": "me@example.com",
+           "password": "example"}
+
+
+def complete(text, home):
+    """A fragment made a whole file: accounts get the keys they leave out,
+    a file without accounts gets one, and the files it names under ~/ exist
+    (in home)."""
+    out = []
+    groups = re.split(r"(?m)^(?=\[)", text)
+    has_account = False
+    for g in groups:
+        out.append(g.rstrip("\n") + "\n")
+        m = re.match(r"\[account [^\]]+\]", g)
+        if not m:
+            continue
+        has_account = True
+        keys = set(re.findall(r"(?m)^\s*(\w+)\s*=", g))
+        if "goa_account" in keys:
+            continue
+        for key, value in FILLERS.items():
+            if key == "password" and keys & {"password", "password_command",
+                                             "password_secret"}:
+                continue
+            if key not in keys:
+                out.append(f"{key} = {value}\n")
+    if not has_account:
+        out.append("[account filler]\n" + "".join(f"{k} = {v}\n" for k, v in FILLERS.items()))
+    for path in re.findall(r"~/([\w./-]+)", text):
+        full = os.path.join(home, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if not os.path.exists(full):
+            with open(full, "w") as f:
+                f.write("x\n")
+    return "\n".join(out)
+
+
+class DocsTest(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="imapwatch-docs-")
+        self.addCleanup(h._rmtree, self.dir)
+        self.home = os.path.join(self.dir, "home")
+        os.makedirs(self.home)
+
+    def check_config(self, text):
+        path = os.path.join(self.dir, "config")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(complete(text, self.home))
+        os.chmod(path, 0o600)
+        env = dict(os.environ, HOME=self.home)
+        proc = subprocess.run([h.program("IMAPWATCHD"), "--check-config", "--config", path],
+                              capture_output=True, text=True, env=env, timeout=30)
+        return proc.returncode, proc.stderr
+
+    def config_blocks(self):
+        for line, marker, text in fenced_blocks(read(README), "ini"):
+            yield f"README.md:{line}", text
+        for page in sorted(os.listdir(MAN)):
+            for line, text in man_examples(read(os.path.join(MAN, page))):
+                yield f"docs/man/{page}:{line}", text
+        yield "data/config.example", read(EXAMPLE)
+
+    # (a)
+    def test_every_config_example_is_valid(self):
+        blocks = list(self.config_blocks())
+        self.assertGreater(len(blocks), 5)
+        for where, text in blocks:
+            with self.subTest(where=where):
+                code, err = self.check_config(text)
+                self.assertEqual(code, 0, f"{where}:\n{text}\n{err}")
+
+    def test_a_broken_example_is_caught(self):
+        code, err = self.check_config("[account a]\nhost = h\nusername = u\n"
+                                      "password = p\nidle_refresh = 30s\n")
+        self.assertNotEqual(code, 0)
+        self.assertIn("idle_refresh", err)
+
+    # (b)
+    @staticmethod
+    def help_text(program, *args):
+        proc = subprocess.run([h.program(program), *args, "--help"], capture_output=True,
+                              text=True, timeout=30)
+        return proc.stdout
+
+    @staticmethod
+    def long_options(text):
+        return set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", text)) - {"--help"}
+
+    @staticmethod
+    def man_text(page):
+        text = read(os.path.join(MAN, page))
+        return text.replace("\\-", "-").replace("\\f[BIRP]", "")
+
+    @classmethod
+    def man_options(cls, page):
+        """The options a man page gives in its SYNOPSIS and OPTIONS (not
+        those of other programs in its examples)."""
+        text = re.sub(r"\\f.", "", cls.man_text(page))
+        parts = re.split(r"(?m)^\.SH ", text)
+        keep = [p for p in parts if p.startswith(("SYNOPSIS", "OPTIONS", "COMMANDS"))]
+        return cls.long_options("\n".join(keep))
+
+    def test_daemon_help_and_man_page_agree(self):
+        helped = self.long_options(self.help_text("IMAPWATCHD"))
+        man = self.man_options("imapwatchd.1")
+        self.assertGreater(len(helped), 3)
+        self.assertEqual(sorted(helped - man), [], "in --help, not in imapwatchd(1)")
+        self.assertEqual(sorted(man - helped), [], "in imapwatchd(1), not in --help")
+
+    def cli_commands(self):
+        text = self.help_text("IMAPWATCH")
+        listing = text.split("Commands:", 1)[1].split("\n\n", 1)[0]
+        return set(re.findall(r"(?m)^  ([a-z][a-z-]+)\b", listing))
+
+    def test_cli_help_and_man_page_agree(self):
+        man = re.sub(r"\\f.", "", self.man_text("imapwatch.1"))
+        commands = self.cli_commands()
+        self.assertGreater(len(commands), 5, commands)
+        for command in sorted(commands):
+            with self.subTest(command=command):
+                self.assertTrue(re.search(rf"(?m)^\.(TP|B|BR|BI|SS)\b.*\b{re.escape(command)}\b",
+                                          man), f"command '{command}' not in imapwatch(1)")
+                helped = self.long_options(self.help_text("IMAPWATCH", command))
+                self.assertEqual(sorted(o for o in helped if o not in man), [],
+                                 f"options of '{command}' missing in imapwatch(1)")
+        documented = self.man_options("imapwatch.1")
+        helped_all = set()
+        for command in commands:
+            helped_all |= self.long_options(self.help_text("IMAPWATCH", command))
+        helped_all |= self.long_options(self.help_text("IMAPWATCH"))
+        self.assertEqual(sorted(documented - helped_all), [],
+                         "in imapwatch(1), not in any --help")
+
+    # (c)
+    @staticmethod
+    def known_keys():
+        """The key names of the config module, from its tables."""
+        text = read(os.path.join(ROOT, "src", "core", "config-keys.c"))
+        keys = {}
+        for table in ("config_daemon_keys", "config_account_keys", "config_rule_keys"):
+            m = re.search(rf"{table}\[\] = \{{(.*?)\}};", text, re.S)
+            keys[table] = re.findall(r'=\s*"(\w+)"', m.group(1))
+        return keys
+
+    def test_every_key_is_documented(self):
+        conf = re.sub(r"\\f.", "", self.man_text("imapwatch.conf.5"))
+        example = read(EXAMPLE)
+        keys = self.known_keys()
+        self.assertGreater(sum(len(v) for v in keys.values()), 30)
+        for table, names in keys.items():
+            for key in names:
+                with self.subTest(key=key, table=table):
+                    self.assertTrue(re.search(rf"(?m)^\.(B|BR|BI|TP|IP)\b.*\b{key}\b", conf),
+                                    f"'{key}' not in imapwatch.conf(5)")
+                    self.assertTrue(re.search(rf"(?m)^#?\s*{key}\s*=", example),
+                                    f"'{key}' not in data/config.example")
+
+    def test_an_undocumented_key_is_caught(self):
+        example = read(EXAMPLE)
+        self.assertIsNone(re.search(r"(?m)^#?\s*no_such_key\s*=", example))
+
+    # (d)
+    @staticmethod
+    def event_members():
+        text = read(os.path.join(ROOT, "src", "core", "event.c"))
+        return (set(re.findall(r'\\"(\w+)\\":', text)) |
+                set(re.findall(r'json_append_member\(out, "(\w+)"', text)))
+
+    def test_every_event_member_is_in_the_contract(self):
+        readme = read(README)
+        section = readme.split("## Events", 1)[1].split("\n## ", 1)[0]
+        members = self.event_members()
+        self.assertGreater(len(members), 15, members)
+        for member in sorted(members):
+            with self.subTest(member=member):
+                self.assertTrue(f'"{member}"' in section,
+                                f"'{member}' not in the README's event contract")
+
+    # (e)
+    def test_every_shell_block_is_marked(self):
+        readme = read(README)
+        tests = "".join(read(os.path.join(TESTS, f)) for f in os.listdir(TESTS)
+                        if f.startswith("test_") and f.endswith(".py"))
+        blocks = fenced_blocks(readme, "sh")
+        self.assertGreater(len(blocks), 3)
+        for line, marker, _ in blocks:
+            with self.subTest(line=line):
+                m = re.match(r"<!-- (test|not run): ?(.*?) -->", marker)
+                self.assertIsNotNone(m, f"README.md:{line}: a shell block without "
+                                        "<!-- test: NAME --> or <!-- not run: REASON -->")
+                if m.group(1) == "test":
+                    self.assertTrue(f"test: {m.group(2)}" in tests or
+                                    f'"{m.group(2)}"' in tests,
+                                    f"README.md:{line}: no test runs '{m.group(2)}'")
+                else:
+                    self.assertTrue(m.group(2).strip(), f"README.md:{line}: no reason")
+
+
+class PlantedTest(unittest.TestCase):
+    """Each check fails on a planted mismatch."""
+
+    def test_helpers_see_a_planted_mismatch(self):
+        md = "text\n\n<!-- test: nothing-runs-this -->\n```sh\necho hi\n```\n\n```sh\nls\n```\n"
+        blocks = fenced_blocks(md, "sh")
+        self.assertEqual([b[1] for b in blocks], ["<!-- test: nothing-runs-this -->", ""])
+        roff = ".EX\n[account a]\nhost = x\\-y\n.EE\n"
+        self.assertEqual(man_examples(roff), [(1, "[account a]\nhost = x-y\n")])
+        home = tempfile.mkdtemp(prefix="imapwatch-docs-")
+        self.addCleanup(h._rmtree, home)
+        self.assertIn("password = example", complete("[account a]\nhost = x\n", home))
+
+
+if __name__ == "__main__":
+    unittest.main()
