@@ -6,7 +6,8 @@
  * Shared by the parts of the notifier model, not for other modules:
  * notifier-model.c (the model, its options, what the notifier asks about
  * slots), notifier-model-events.c (the slots and how events fill, fold,
- * settle and close them) and notifier-model-text.c (what a popup says).
+ * settle and close them), notifier-model-text.c (what a popup says) and
+ * notifier-model-quiet.c (quiet time: when, and what is held).
  *
  * The notification policy (see notifier-model.h). Entries are the messages
  * a popup is about; slots are popups. Every entry belongs to exactly one
@@ -19,12 +20,17 @@ enum slot_kind {
 	SLOT_SINGLE,  /* one message */
 	SLOT_FOLDER,  /* the summary of a burst in one folder */
 	SLOT_CATCHUP, /* the summary of mail from while we were not running */
+	SLOT_QUIET,   /* the summary of mail that came during quiet time */
 };
 
 struct entry {
 	struct notifier_message message;
 	char *sender;  /* clipped */
 	char *subject; /* clipped */
+	/* From the message's struct config_notice. */
+	enum config_urgency urgency;
+	enum config_content content;
+	char *sound; /* NULL: none */
 	struct slot *slot;
 };
 
@@ -35,6 +41,8 @@ struct slot {
 	GPtrArray *entries; /* struct entry *, oldest first; owned */
 	guint uncounted;    /* messages summed beyond NOTIFIER_MODEL_MAX_SUMMED */
 	guint burst;        /* SLOT_FOLDER: the burst it sums up */
+	bool sounded;       /* SLOT_CATCHUP: its one sound was asked for */
+	guint quiet;        /* SLOT_QUIET: enum notifier_quiet flags its mail came under */
 };
 
 struct folder {
@@ -60,6 +68,13 @@ struct notifier_model {
 	GQueue singles;      /* struct slot * of SLOT_SINGLE, oldest first */
 	GHashTable *errors;  /* account → slot id (guint64 *) of its error popup */
 	struct slot *catchup;
+	/* Quiet time: the enum notifier_quiet flags now (0: none); the
+	 * summary collecting new mail meanwhile (not shown yet, NULL until
+	 * mail comes); popups about no message waiting for the end, slot id
+	 * → struct notifier_op * (owned). */
+	guint quiet;
+	struct slot *held;
+	GHashTable *deferred;
 	/* One message, one popup (N5): "account\nG:gm_msgid" or
 	 * "account\nM:message-id" → monotonic µs it was announced; at most
 	 * NOTIFIER_MODEL_MAX_SEEN_KEYS, none older than its window
@@ -71,6 +86,13 @@ struct notifier_model {
 
 /* Forgets a slot and its entries; sends nothing. */
 void notifier_model_slot_drop(struct notifier_model *m, struct slot *s);
+/* Appends op to ops, or during quiet time keeps a show that is news (not
+ * an update after a withdrawal) for the end; a close drops what was kept
+ * for its slot. Takes op. */
+void notifier_model_emit(struct notifier_model *m, GPtrArray *ops, struct notifier_op *op);
+
+/* Adds a new message to the summary of the quiet time (takes e). */
+void notifier_model_hold(struct notifier_model *m, struct entry *e);
 
 /* ---- notifier-model-text.c ---- */
 
@@ -78,9 +100,15 @@ void notifier_model_slot_drop(struct notifier_model *m, struct slot *s);
 char *notifier_model_location_of(const char *account, const char *folder);
 /* "message" or "messages". */
 const char *notifier_model_messages_word(guint n);
-/* Shows (or updates) slot s: its summary and body as the options say. */
+/* Shows (or updates) slot s: its summary and body as the options and its
+ * messages' content say, the strongest urgency among them; sound (may be
+ * NULL) is copied. */
 struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const struct slot *s,
-                                           bool sound, bool only_if_shown);
+                                           const char *sound, bool only_if_shown);
+/* The sound a summary of several messages asks for when shown at once:
+ * that of its most urgent message with one (the newest of those), or
+ * NULL. Borrowed. */
+const char *notifier_model_slot_sound(const struct slot *s);
 /* A popup about no message in particular (no actions, no sound); takes
  * summary and body. */
 struct notifier_op *notifier_model_op_notice(guint64 slot, const char *category, char *summary,
