@@ -4,82 +4,31 @@
 #include "imapwatch/core/notifier-model.h"
 #include "imapwatch/io/account.h"
 
-void bus_marshal_oom_if(bool failed, const char *what)
-{
-	if (failed) {
-		g_error("out of memory %s", what);
-	}
-}
-
-void bus_marshal_send(DBusConnection *conn, DBusMessage *message)
-{
-	if (conn != NULL) {
-		bus_marshal_oom_if(!dbus_connection_send(conn, message, NULL),
-		                   "sending a D-Bus message");
-	}
-}
-
-/* Checks a libdbus result of building a message. */
-static void bus_marshal_ok(dbus_bool_t ok)
-{
-	bus_marshal_oom_if(!ok, "building a D-Bus message");
-}
-
-void bus_marshal_open(DBusMessageIter *parent, int type, const char *signature,
-                      DBusMessageIter *child)
-{
-	bus_marshal_ok(dbus_message_iter_open_container(parent, type, signature, child));
-}
-
-void bus_marshal_close(DBusMessageIter *parent, DBusMessageIter *child)
-{
-	bus_marshal_ok(dbus_message_iter_close_container(parent, child));
-}
-
-void bus_marshal_string(DBusMessageIter *iter, const char *value)
-{
-	g_autofree char *valid = NULL;
-
-	if (value == NULL) {
-		value = "";
-	} else if (!g_utf8_validate(value, -1, NULL)) {
-		/* libdbus would refuse the whole message. */
-		valid = g_utf8_make_valid(value, -1);
-		value = valid;
-	}
-	bus_marshal_ok(dbus_message_iter_append_basic(iter, DBUS_TYPE_STRING, &value));
-}
-
-static void bus_marshal_basic(DBusMessageIter *iter, int type, const void *value)
-{
-	bus_marshal_ok(dbus_message_iter_append_basic(iter, type, value));
-}
-
 void bus_marshal_uint32(DBusMessageIter *iter, uint32_t value)
 {
 	dbus_uint32_t v = value;
 
-	bus_marshal_basic(iter, DBUS_TYPE_UINT32, &v);
+	bus_message_append(iter, DBUS_TYPE_UINT32, &v);
 }
 
 void bus_marshal_strv(DBusMessageIter *iter, const char *const *values)
 {
 	DBusMessageIter array;
 
-	bus_marshal_open(iter, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING_AS_STRING, &array);
+	bus_message_open(iter, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING_AS_STRING, &array);
 	for (size_t i = 0; values != NULL && values[i] != NULL; i++) {
-		bus_marshal_string(&array, values[i]);
+		bus_message_append_string(&array, values[i]);
 	}
-	bus_marshal_close(iter, &array);
+	bus_message_close(iter, &array);
 }
 
 void bus_marshal_variant_uint32(DBusMessageIter *iter, uint32_t value)
 {
 	DBusMessageIter variant;
 
-	bus_marshal_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_UINT32_AS_STRING, &variant);
+	bus_message_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_UINT32_AS_STRING, &variant);
 	bus_marshal_uint32(&variant, value);
-	bus_marshal_close(iter, &variant);
+	bus_message_close(iter, &variant);
 }
 
 void bus_marshal_variant_int64(DBusMessageIter *iter, gint64 value)
@@ -87,9 +36,9 @@ void bus_marshal_variant_int64(DBusMessageIter *iter, gint64 value)
 	DBusMessageIter variant;
 	dbus_int64_t v = value;
 
-	bus_marshal_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_INT64_AS_STRING, &variant);
-	bus_marshal_basic(&variant, DBUS_TYPE_INT64, &v);
-	bus_marshal_close(iter, &variant);
+	bus_message_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_INT64_AS_STRING, &variant);
+	bus_message_append(&variant, DBUS_TYPE_INT64, &v);
+	bus_message_close(iter, &variant);
 }
 
 char **bus_marshal_quiet_names(guint quiet)
@@ -109,19 +58,19 @@ void bus_marshal_variant_strv(DBusMessageIter *iter, const char *const *values)
 {
 	DBusMessageIter variant;
 
-	bus_marshal_open(iter, DBUS_TYPE_VARIANT,
+	bus_message_open(iter, DBUS_TYPE_VARIANT,
 	                 DBUS_TYPE_ARRAY_AS_STRING DBUS_TYPE_STRING_AS_STRING, &variant);
 	bus_marshal_strv(&variant, values);
-	bus_marshal_close(iter, &variant);
+	bus_message_close(iter, &variant);
 }
 
 void bus_marshal_variant_string(DBusMessageIter *iter, const char *value)
 {
 	DBusMessageIter variant;
 
-	bus_marshal_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_STRING_AS_STRING, &variant);
-	bus_marshal_string(&variant, value);
-	bus_marshal_close(iter, &variant);
+	bus_message_open(iter, DBUS_TYPE_VARIANT, DBUS_TYPE_STRING_AS_STRING, &variant);
+	bus_message_append_string(&variant, value);
+	bus_message_close(iter, &variant);
 }
 
 /* --- dictionaries (a{sv}) ------------------------------------------------ */
@@ -131,15 +80,15 @@ void bus_marshal_variant_string(DBusMessageIter *iter, const char *value)
 static void entry_begin(DBusMessageIter *dict, const char *key, const char *signature,
                         DBusMessageIter *entry, DBusMessageIter *variant)
 {
-	bus_marshal_open(dict, DBUS_TYPE_DICT_ENTRY, NULL, entry);
-	bus_marshal_string(entry, key);
-	bus_marshal_open(entry, DBUS_TYPE_VARIANT, signature, variant);
+	bus_message_open(dict, DBUS_TYPE_DICT_ENTRY, NULL, entry);
+	bus_message_append_string(entry, key);
+	bus_message_open(entry, DBUS_TYPE_VARIANT, signature, variant);
 }
 
 static void entry_end(DBusMessageIter *dict, DBusMessageIter *entry, DBusMessageIter *variant)
 {
-	bus_marshal_close(entry, variant);
-	bus_marshal_close(dict, entry);
+	bus_message_close(entry, variant);
+	bus_message_close(dict, entry);
 }
 
 static void entry_string(DBusMessageIter *dict, const char *key, const char *value)
@@ -147,7 +96,7 @@ static void entry_string(DBusMessageIter *dict, const char *key, const char *val
 	DBusMessageIter entry, variant;
 
 	entry_begin(dict, key, DBUS_TYPE_STRING_AS_STRING, &entry, &variant);
-	bus_marshal_string(&variant, value);
+	bus_message_append_string(&variant, value);
 	entry_end(dict, &entry, &variant);
 }
 
@@ -157,7 +106,7 @@ static void entry_basic(DBusMessageIter *dict, const char *key, int type, const 
 	char signature[2] = {(char)type, '\0'};
 
 	entry_begin(dict, key, signature, &entry, &variant);
-	bus_marshal_basic(&variant, type, value);
+	bus_message_append(&variant, type, value);
 	entry_end(dict, &entry, &variant);
 }
 
@@ -201,7 +150,7 @@ void bus_marshal_event(DBusMessageIter *array, const struct watch_event *ev)
 	g_autofree char *id =
 	    watch_event_message_id(ev->account, ev->folder, ev->uidvalidity, ev->uid);
 
-	bus_marshal_open(array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &dict);
+	bus_message_open(array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &dict);
 	entry_string(&dict, "id", id);
 	entry_string(&dict, "account", ev->account);
 	entry_string(&dict, "folder", ev->folder);
@@ -226,7 +175,7 @@ void bus_marshal_event(DBusMessageIter *array, const struct watch_event *ev)
 		entry_strv(&dict, "flags", ev->flags);
 		entry_bool(&dict, "seen", ev->seen);
 	}
-	bus_marshal_close(array, &dict);
+	bus_message_close(array, &dict);
 }
 
 void bus_marshal_message(DBusMessageIter *array, const struct daemon_message *m)
@@ -254,18 +203,18 @@ static void marshal_folders(DBusMessageIter *dict, const GPtrArray *folders)
 	DBusMessageIter entry, variant, array, folder;
 
 	entry_begin(dict, "folders", DICT_ARRAY, &entry, &variant);
-	bus_marshal_open(&variant, DBUS_TYPE_ARRAY, "a{sv}", &array);
+	bus_message_open(&variant, DBUS_TYPE_ARRAY, "a{sv}", &array);
 	for (guint i = 0; i < folders->len; i++) {
 		const struct daemon_folder_status *f = folders->pdata[i];
 
-		bus_marshal_open(&array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &folder);
+		bus_message_open(&array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &folder);
 		entry_string(&folder, "name", f->name);
 		entry_uint32(&folder, "unseen", f->unseen);
 		entry_string(&folder, "watch", f->watch);
 		entry_string(&folder, "detail", f->detail);
-		bus_marshal_close(&array, &folder);
+		bus_message_close(&array, &folder);
 	}
-	bus_marshal_close(&variant, &array);
+	bus_message_close(&variant, &array);
 	entry_end(dict, &entry, &variant);
 }
 
@@ -274,7 +223,7 @@ void bus_marshal_status(DBusMessageIter *iter, const struct daemon_status *statu
 	DBusMessageIter dict, entry, variant, array, account;
 	dbus_uint64_t uptime = status->uptime;
 
-	bus_marshal_open(iter, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &dict);
+	bus_message_open(iter, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &dict);
 	entry_string(&dict, "version", status->version);
 	entry_basic(&dict, "uptime", DBUS_TYPE_UINT64, &uptime);
 	entry_uint32(&dict, "total_unseen", status->total_unseen);
@@ -282,11 +231,11 @@ void bus_marshal_status(DBusMessageIter *iter, const struct daemon_status *statu
 	g_auto(GStrv) quiet = bus_marshal_quiet_names(status->quiet);
 	entry_strv(&dict, "quiet", (const char *const *)quiet);
 	entry_begin(&dict, "accounts", DICT_ARRAY, &entry, &variant);
-	bus_marshal_open(&variant, DBUS_TYPE_ARRAY, "a{sv}", &array);
+	bus_message_open(&variant, DBUS_TYPE_ARRAY, "a{sv}", &array);
 	for (guint i = 0; i < status->accounts->len; i++) {
 		const struct daemon_account_status *a = status->accounts->pdata[i];
 
-		bus_marshal_open(&array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &account);
+		bus_message_open(&array, DBUS_TYPE_ARRAY, DICT_SIGNATURE, &account);
 		entry_string(&account, "name", a->name);
 		entry_string(&account, "state", watch_state_name(a->state));
 		entry_string(&account, "detail", a->detail);
@@ -294,9 +243,9 @@ void bus_marshal_status(DBusMessageIter *iter, const struct daemon_status *statu
 		entry_int64(&account, "last_event", a->last_event);
 		entry_uint32(&account, "connections", a->connections);
 		marshal_folders(&account, a->folders);
-		bus_marshal_close(&array, &account);
+		bus_message_close(&array, &account);
 	}
-	bus_marshal_close(&variant, &array);
+	bus_message_close(&variant, &array);
 	entry_end(&dict, &entry, &variant);
-	bus_marshal_close(iter, &dict);
+	bus_message_close(iter, &dict);
 }

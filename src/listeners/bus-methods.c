@@ -51,27 +51,7 @@ static const char standard_interfaces[] =
 
 static void bus_send(struct bus_service *bus, DBusMessage *message)
 {
-	bus_marshal_send(bus->conn, message);
-}
-
-DBusMessage *bus_new_return(DBusMessage *call)
-{
-	DBusMessage *reply = dbus_message_new_method_return(call);
-
-	bus_marshal_oom_if(reply == NULL, "creating a D-Bus reply");
-	return reply;
-}
-
-DBusMessage *bus_new_error(DBusMessage *call, const char *name, const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	g_autofree char *text = g_strdup_vprintf(format, args);
-	va_end(args);
-	DBusMessage *reply = dbus_message_new_error(call, name, text);
-	bus_marshal_oom_if(reply == NULL, "creating a D-Bus error");
-	return reply;
+	bus_message_send(bus->conn, message);
 }
 
 static const char *bus_error_name(const GError *error)
@@ -91,7 +71,7 @@ static const char *bus_error_name(const GError *error)
 
 static DBusMessage *bus_new_gerror(DBusMessage *call, const GError *error)
 {
-	return bus_new_error(call, bus_error_name(error), "%s", error->message);
+	return bus_message_new_error(call, bus_error_name(error), "%s", error->message);
 }
 
 /* --- methods ------------------------------------------------------------- */
@@ -99,7 +79,7 @@ static DBusMessage *bus_new_gerror(DBusMessage *call, const GError *error)
 static DBusMessage *bus_get_status(struct bus_service *bus, DBusMessage *call)
 {
 	struct daemon_status *status = daemon_get_status(bus->daemon);
-	DBusMessage *reply = bus_new_return(call);
+	DBusMessage *reply = bus_message_new_return(call);
 	DBusMessageIter args;
 
 	dbus_message_iter_init_append(reply, &args);
@@ -168,7 +148,7 @@ static DBusMessage *bus_list_messages(struct bus_service *bus, DBusMessage *call
 	g_autoptr(GError) error = NULL;
 
 	/* The signature was checked: this cannot fail but for memory. */
-	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &account,
+	bus_message_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &account,
 	                                          DBUS_TYPE_STRING, &folder, DBUS_TYPE_BOOLEAN,
 	                                          &unseen_only, DBUS_TYPE_INVALID),
 	                   "reading D-Bus arguments");
@@ -178,16 +158,16 @@ static DBusMessage *bus_list_messages(struct bus_service *bus, DBusMessage *call
 		return bus_new_gerror(call, error);
 	}
 	g_autoptr(GArray) ranked = bus_rank_messages(bus, messages);
-	DBusMessage *reply = bus_new_return(call);
+	DBusMessage *reply = bus_message_new_return(call);
 	DBusMessageIter args, array;
 
 	dbus_message_iter_init_append(reply, &args);
-	bus_marshal_open(&args, DBUS_TYPE_ARRAY, "a{sv}", &array);
+	bus_message_open(&args, DBUS_TYPE_ARRAY, "a{sv}", &array);
 	for (guint i = 0; i < ranked->len; i++) {
 		bus_marshal_message(&array,
 		                    g_array_index(ranked, struct ranked_message, i).message);
 	}
-	bus_marshal_close(&args, &array);
+	bus_message_close(&args, &array);
 	return reply;
 }
 
@@ -195,7 +175,7 @@ const char *bus_string_arg(DBusMessage *call)
 {
 	const char *value = NULL;
 
-	bus_marshal_oom_if(
+	bus_message_oom_if(
 	    !dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &value, DBUS_TYPE_INVALID),
 	    "reading D-Bus arguments");
 	return value;
@@ -204,7 +184,7 @@ const char *bus_string_arg(DBusMessage *call)
 /* The two string arguments of a call whose signature was checked. */
 void bus_string_pair(DBusMessage *call, const char **first, const char **second)
 {
-	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, first,
+	bus_message_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, first,
 	                                          DBUS_TYPE_STRING, second, DBUS_TYPE_INVALID),
 	                   "reading D-Bus arguments");
 }
@@ -216,7 +196,7 @@ static DBusMessage *bus_check(struct bus_service *bus, DBusMessage *call)
 	if (!daemon_check(bus->daemon, bus_string_arg(call), &error)) {
 		return bus_new_gerror(call, error);
 	}
-	return bus_new_return(call);
+	return bus_message_new_return(call);
 }
 
 void bus_call_free(gpointer p)
@@ -242,7 +222,8 @@ static void bus_call_done(const GError *error, void *user_data)
 
 	/* Signals collected so far go first (see bus.h). */
 	bus_signals_flush(bus->signals);
-	bus_call_reply(c, error != NULL ? bus_new_gerror(c->call, error) : bus_new_return(c->call));
+	bus_call_reply(c, error != NULL ? bus_new_gerror(c->call, error)
+	                                : bus_message_new_return(c->call));
 	g_ptr_array_remove_fast(bus->calls, c);
 }
 
@@ -261,7 +242,7 @@ static DBusMessage *bus_mark_read(struct bus_service *bus, DBusMessage *call)
 	char **ids = NULL;
 	int n_ids = 0;
 
-	bus_marshal_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING,
+	bus_message_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_ARRAY, DBUS_TYPE_STRING,
 	                                          &ids, &n_ids, DBUS_TYPE_INVALID),
 	                   "reading D-Bus arguments");
 	/* libdbus returns string arrays NULL-terminated. */
@@ -287,37 +268,37 @@ static DBusMessage *bus_reload(struct bus_service *bus, DBusMessage *call)
 
 	if (!daemon_reload(bus->daemon, &error)) {
 		g_warning("configuration not reloaded: %s", error->message);
-		return bus_new_error(call, BUS_ERROR_FAILED, "configuration not reloaded: %s",
-		                     error->message);
+		return bus_message_new_error(call, BUS_ERROR_FAILED,
+		                             "configuration not reloaded: %s", error->message);
 	}
-	return bus_new_return(call);
+	return bus_message_new_return(call);
 }
 
 static DBusMessage *bus_pause(struct bus_service *bus, DBusMessage *call)
 {
 	dbus_uint32_t seconds = 0;
 
-	bus_marshal_oom_if(
+	bus_message_oom_if(
 	    !dbus_message_get_args(call, NULL, DBUS_TYPE_UINT32, &seconds, DBUS_TYPE_INVALID),
 	    "reading D-Bus arguments");
 	/* PropertiesChanged is sent from inside, before the reply. */
 	daemon_pause(bus->daemon, seconds);
-	return bus_new_return(call);
+	return bus_message_new_return(call);
 }
 
 static DBusMessage *bus_resume(struct bus_service *bus, DBusMessage *call)
 {
 	daemon_resume(bus->daemon);
-	return bus_new_return(call);
+	return bus_message_new_return(call);
 }
 
 static DBusMessage *bus_introspect(struct bus_service *bus, DBusMessage *call)
 {
-	DBusMessage *reply = bus_new_return(call);
+	DBusMessage *reply = bus_message_new_return(call);
 	DBusMessageIter args;
 
 	dbus_message_iter_init_append(reply, &args);
-	bus_marshal_string(&args, bus->introspect_xml);
+	bus_message_append_string(&args, bus->introspect_xml);
 	return reply;
 }
 
@@ -387,15 +368,15 @@ static DBusMessage *bus_dispatch(struct bus_service *bus, DBusMessage *call)
 	const struct bus_method *m = bus_find_method(interface, name, &interface_known);
 
 	if (m == NULL && !interface_known) {
-		return bus_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' on %s",
-		                     interface, BUS_PATH);
+		return bus_message_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' on %s",
+		                             interface, BUS_PATH);
 	}
 	if (m == NULL) {
-		return bus_new_error(call, ERROR_UNKNOWN_METHOD, "no method '%s'", name);
+		return bus_message_new_error(call, ERROR_UNKNOWN_METHOD, "no method '%s'", name);
 	}
 	if (!dbus_message_has_signature(call, m->signature)) {
-		return bus_new_error(call, ERROR_INVALID_ARGS, "%s takes %s, not (%s)", m->name,
-		                     m->usage, dbus_message_get_signature(call));
+		return bus_message_new_error(call, ERROR_INVALID_ARGS, "%s takes %s, not (%s)",
+		                             m->name, m->usage, dbus_message_get_signature(call));
 	}
 	return m->fn(bus, call);
 }

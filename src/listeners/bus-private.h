@@ -12,6 +12,7 @@
 
 #include "imapwatch/core/event.h"
 #include "imapwatch/daemon/daemon.h"
+#include "imapwatch/io/bus-message.h"
 
 #include <dbus/dbus.h>
 #include <stdbool.h>
@@ -42,11 +43,7 @@ struct bus_service {
 
 /* bus-methods.c: replies and arguments of method calls. */
 
-/* A method return for call, or aborts (out of memory). */
-DBusMessage *bus_new_return(DBusMessage *call);
-/* An error reply for call: name and printf-style text, or aborts. */
-DBusMessage *bus_new_error(DBusMessage *call, const char *name, const char *format, ...)
-    G_GNUC_PRINTF(3, 4);
+/* Replies: bus_message_new_return(), bus_message_new_error() (io/bus-message.h). */
 /* The string argument of a call whose signature was checked. */
 const char *bus_string_arg(DBusMessage *call);
 /* The two string arguments of a call whose signature was checked. */
@@ -83,21 +80,7 @@ DBusMessage *bus_properties_set(struct bus_service *bus, DBusMessage *call);
  * U+FFFD in place of the bad bytes rather than dropped.
  */
 
-/* Aborts ("out of memory <what>") when failed: libdbus reports nothing
- * else through the results this is used for. */
-void bus_marshal_oom_if(bool failed, const char *what);
-
-/* Queues message on conn (does nothing when conn is NULL: no bus). */
-void bus_marshal_send(DBusConnection *conn, DBusMessage *message);
-
-/* Opens a container (dbus_message_iter_open_container) or aborts. */
-void bus_marshal_open(DBusMessageIter *parent, int type, const char *signature,
-                      DBusMessageIter *child);
-/* Closes a container opened with bus_marshal_open() or aborts. */
-void bus_marshal_close(DBusMessageIter *parent, DBusMessageIter *child);
-
-/* Basic values (dbus_message_iter_append_basic), strings made valid. */
-void bus_marshal_string(DBusMessageIter *iter, const char *value);
+/* Containers, strings and the out-of-memory rule: io/bus-message.h. */
 void bus_marshal_uint32(DBusMessageIter *iter, uint32_t value);
 void bus_marshal_strv(DBusMessageIter *iter, const char *const *values); /* as */
 

@@ -52,15 +52,15 @@ DBusMessage *bus_properties_get(struct bus_service *bus, DBusMessage *call)
 
 	bus_string_pair(call, &interface, &name);
 	if (!bus_is_our_interface(interface)) {
-		return bus_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' with properties",
-		                     interface);
+		return bus_message_new_error(call, ERROR_UNKNOWN_IFACE,
+		                             "no interface '%s' with properties", interface);
 	}
-	g_autoptr(DBusMessage) reply = bus_new_return(call);
+	g_autoptr(DBusMessage) reply = bus_message_new_return(call);
 	DBusMessageIter args;
 
 	dbus_message_iter_init_append(reply, &args);
 	if (!bus_append_property(bus, name, &args)) {
-		return bus_new_error(call, ERROR_UNKNOWN_PROP, "no property '%s'", name);
+		return bus_message_new_error(call, ERROR_UNKNOWN_PROP, "no property '%s'", name);
 	}
 	return g_steal_pointer(&reply);
 }
@@ -70,21 +70,21 @@ DBusMessage *bus_properties_get_all(struct bus_service *bus, DBusMessage *call)
 	const char *interface = bus_string_arg(call);
 
 	if (!bus_is_our_interface(interface)) {
-		return bus_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' with properties",
-		                     interface);
+		return bus_message_new_error(call, ERROR_UNKNOWN_IFACE,
+		                             "no interface '%s' with properties", interface);
 	}
-	DBusMessage *reply = bus_new_return(call);
+	DBusMessage *reply = bus_message_new_return(call);
 	DBusMessageIter args, dict, entry;
 
 	dbus_message_iter_init_append(reply, &args);
-	bus_marshal_open(&args, DBUS_TYPE_ARRAY, "{sv}", &dict);
+	bus_message_open(&args, DBUS_TYPE_ARRAY, "{sv}", &dict);
 	for (size_t i = 0; i < G_N_ELEMENTS(property_names); i++) {
-		bus_marshal_open(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-		bus_marshal_string(&entry, property_names[i]);
+		bus_message_open(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+		bus_message_append_string(&entry, property_names[i]);
 		bus_append_property(bus, property_names[i], &entry);
-		bus_marshal_close(&dict, &entry);
+		bus_message_close(&dict, &entry);
 	}
-	bus_marshal_close(&args, &dict);
+	bus_message_close(&args, &dict);
 	return reply;
 }
 
@@ -101,14 +101,14 @@ DBusMessage *bus_properties_set(struct bus_service *bus, DBusMessage *call)
 	dbus_message_iter_next(&args);
 	dbus_message_iter_get_basic(&args, &name);
 	if (!bus_is_our_interface(interface)) {
-		return bus_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' with properties",
-		                     interface);
+		return bus_message_new_error(call, ERROR_UNKNOWN_IFACE,
+		                             "no interface '%s' with properties", interface);
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(property_names); i++) {
 		if (strcmp(name, property_names[i]) == 0) {
-			return bus_new_error(call, ERROR_READ_ONLY, "property '%s' is read-only",
-			                     name);
+			return bus_message_new_error(call, ERROR_READ_ONLY,
+			                             "property '%s' is read-only", name);
 		}
 	}
-	return bus_new_error(call, ERROR_UNKNOWN_PROP, "no property '%s'", name);
+	return bus_message_new_error(call, ERROR_UNKNOWN_PROP, "no property '%s'", name);
 }

@@ -48,7 +48,7 @@ static DBusMessage *signals_new(const char *interface, const char *name)
 {
 	DBusMessage *signal = dbus_message_new_signal(BUS_PATH, interface, name);
 
-	bus_marshal_oom_if(signal == NULL, "creating a D-Bus signal");
+	bus_message_oom_if(signal == NULL, "creating a D-Bus signal");
 	return signal;
 }
 
@@ -60,19 +60,19 @@ static void signals_emit_property(struct bus_signals *bus, const char *name, uin
 	const char *const no_names[] = {NULL};
 
 	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, BUS_INTERFACE);
-	bus_marshal_open(&args, DBUS_TYPE_ARRAY, "{sv}", &changed);
-	bus_marshal_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	bus_marshal_string(&entry, name);
+	bus_message_append_string(&args, BUS_INTERFACE);
+	bus_message_open(&args, DBUS_TYPE_ARRAY, "{sv}", &changed);
+	bus_message_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+	bus_message_append_string(&entry, name);
 	if (accounts != NULL) {
 		bus_marshal_variant_strv(&entry, accounts);
 	} else {
 		bus_marshal_variant_uint32(&entry, total);
 	}
-	bus_marshal_close(&changed, &entry);
-	bus_marshal_close(&args, &changed);
+	bus_message_close(&changed, &entry);
+	bus_message_close(&args, &changed);
 	bus_marshal_strv(&args, no_names);
-	bus_marshal_send(bus->conn, signal);
+	bus_message_send(bus->conn, signal);
 }
 
 static void signals_publish_total_unseen(struct bus_signals *bus)
@@ -114,8 +114,8 @@ static void batch_close(struct bus_signals *bus)
 	if (bus->batch == NULL) {
 		return;
 	}
-	bus_marshal_close(&bus->batch_args, &bus->batch_array);
-	bus_marshal_send(bus->conn, bus->batch);
+	bus_message_close(&bus->batch_args, &bus->batch_array);
+	bus_message_send(bus->conn, bus->batch);
 	g_clear_pointer(&bus->batch, dbus_message_unref);
 }
 
@@ -133,7 +133,7 @@ static void batch_add(struct bus_signals *bus, const struct watch_event *event)
 		bus->batch_type = event->type;
 		bus->batch_count = 0;
 		dbus_message_iter_init_append(bus->batch, &bus->batch_args);
-		bus_marshal_open(&bus->batch_args, DBUS_TYPE_ARRAY, "a{sv}", &bus->batch_array);
+		bus_message_open(&bus->batch_args, DBUS_TYPE_ARRAY, "a{sv}", &bus->batch_array);
 	}
 	bus_marshal_event(&bus->batch_array, event);
 	bus->batch_count++;
@@ -172,10 +172,10 @@ static void signals_emit_unseen(struct bus_signals *bus, const struct unseen_ent
 	DBusMessageIter args;
 
 	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, e->account);
-	bus_marshal_string(&args, e->folder);
+	bus_message_append_string(&args, e->account);
+	bus_message_append_string(&args, e->folder);
 	bus_marshal_uint32(&args, e->count);
-	bus_marshal_send(bus->conn, signal);
+	bus_message_send(bus->conn, signal);
 }
 
 /* Sends everything collected: the message signal being filled, then the
@@ -212,10 +212,10 @@ static void signals_emit_state(struct bus_signals *bus, const struct watch_event
 	DBusMessageIter args;
 
 	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, event->account);
-	bus_marshal_string(&args, event->state);
-	bus_marshal_string(&args, event->detail);
-	bus_marshal_send(bus->conn, signal);
+	bus_message_append_string(&args, event->account);
+	bus_message_append_string(&args, event->state);
+	bus_message_append_string(&args, event->detail);
+	bus_message_send(bus->conn, signal);
 }
 
 /* FolderReset: listeners drop the folder's message ids of other
@@ -226,13 +226,13 @@ static void signals_emit_reset(struct bus_signals *bus, const struct watch_event
 	DBusMessageIter args;
 
 	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, event->account);
-	bus_marshal_string(&args, event->folder);
+	bus_message_append_string(&args, event->account);
+	bus_message_append_string(&args, event->folder);
 	bus_marshal_uint32(&args, event->uidvalidity);
 	bus_marshal_uint32(&args, event->previous_uidvalidity);
 	bus_marshal_uint32(&args, event->count);
 	bus_marshal_uint32(&args, event->unseen);
-	bus_marshal_send(bus->conn, signal);
+	bus_message_send(bus->conn, signal);
 }
 
 static void signals_on_event(const struct watch_event *event, void *user_data)
@@ -287,25 +287,25 @@ static void signals_on_quiet(void *user_data)
 	bus_signals_flush(bus);
 	g_autoptr(DBusMessage) signal = signals_new(PROPERTIES_INTERFACE, "PropertiesChanged");
 	dbus_message_iter_init_append(signal, &args);
-	bus_marshal_string(&args, BUS_INTERFACE);
-	bus_marshal_open(&args, DBUS_TYPE_ARRAY, "{sv}", &changed);
+	bus_message_append_string(&args, BUS_INTERFACE);
+	bus_message_open(&args, DBUS_TYPE_ARRAY, "{sv}", &changed);
 	if (paused_until != bus->paused_until) {
-		bus_marshal_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-		bus_marshal_string(&entry, "PausedUntil");
+		bus_message_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+		bus_message_append_string(&entry, "PausedUntil");
 		bus_marshal_variant_int64(&entry, paused_until);
-		bus_marshal_close(&changed, &entry);
+		bus_message_close(&changed, &entry);
 	}
 	if (quiet != bus->quiet) {
 		g_auto(GStrv) names = bus_marshal_quiet_names(quiet);
 
-		bus_marshal_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-		bus_marshal_string(&entry, "Quiet");
+		bus_message_open(&changed, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+		bus_message_append_string(&entry, "Quiet");
 		bus_marshal_variant_strv(&entry, (const char *const *)names);
-		bus_marshal_close(&changed, &entry);
+		bus_message_close(&changed, &entry);
 	}
-	bus_marshal_close(&args, &changed);
+	bus_message_close(&args, &changed);
 	bus_marshal_strv(&args, no_names);
-	bus_marshal_send(bus->conn, signal);
+	bus_message_send(bus->conn, signal);
 	bus->paused_until = paused_until;
 	bus->quiet = quiet;
 }

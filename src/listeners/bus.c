@@ -105,7 +105,7 @@ void bus_service_start(struct bus_service *bus, struct daemon *daemon)
 	if (bus->conn == NULL) {
 		return;
 	}
-	bus_marshal_oom_if(!dbus_connection_add_filter(bus->conn, bus_filter, bus, NULL),
+	bus_message_oom_if(!dbus_connection_add_filter(bus->conn, bus_filter, bus, NULL),
 	                   "adding a D-Bus filter");
 	if (!dbus_connection_try_register_object_path(bus->conn, BUS_PATH, &vtable, bus, &error)) {
 		/* Only out of memory or a path already taken, which no other
@@ -137,8 +137,9 @@ void bus_service_destroy(struct bus_service *bus)
 	for (guint i = 0; i < bus->calls->len; i++) {
 		struct bus_call *c = bus->calls->pdata[i];
 
-		bus_call_reply(c, bus_new_error(c->call, BUS_ERROR_FAILED,
-		                                "imapwatchd stopped before the server answered"));
+		bus_call_reply(
+		    c, bus_message_new_error(c->call, BUS_ERROR_FAILED,
+		                             "imapwatchd stopped before the server answered"));
 	}
 	g_ptr_array_unref(bus->calls);
 	if (bus->conn != NULL) {

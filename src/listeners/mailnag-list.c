@@ -26,47 +26,6 @@
 
 /* --- marshalling --------------------------------------------------------- */
 
-/* libdbus fails these only when out of memory; like GLib, that aborts. */
-void mailnag_oom_if(bool failed, const char *what)
-{
-	if (failed) {
-		g_error("out of memory %s", what);
-	}
-}
-
-void mailnag_append_basic(DBusMessageIter *iter, int type, const void *value)
-{
-	mailnag_oom_if(!dbus_message_iter_append_basic(iter, type, value),
-	               "building a D-Bus message");
-}
-
-static void mailnag_open(DBusMessageIter *parent, int type, const char *signature,
-                         DBusMessageIter *child)
-{
-	mailnag_oom_if(!dbus_message_iter_open_container(parent, type, signature, child),
-	               "building a D-Bus message");
-}
-
-static void mailnag_close(DBusMessageIter *parent, DBusMessageIter *child)
-{
-	mailnag_oom_if(!dbus_message_iter_close_container(parent, child),
-	               "building a D-Bus message");
-}
-
-/* A string libdbus accepts: invalid UTF-8 would fail the whole message. */
-void mailnag_append_string(DBusMessageIter *iter, const char *value)
-{
-	g_autofree char *valid = NULL;
-
-	if (value == NULL) {
-		value = "";
-	} else if (!g_utf8_validate(value, -1, NULL)) {
-		valid = g_utf8_make_valid(value, -1);
-		value = valid;
-	}
-	mailnag_append_basic(iter, DBUS_TYPE_STRING, &value);
-}
-
 /* One entry of a mail dictionary: key and a variant of type (s or i). */
 static void mailnag_append_entry(DBusMessageIter *dict, const char *key, int type,
                                  const void *value)
@@ -74,16 +33,16 @@ static void mailnag_append_entry(DBusMessageIter *dict, const char *key, int typ
 	DBusMessageIter entry, variant;
 	const char signature[2] = {(char)type, '\0'};
 
-	mailnag_open(dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
-	mailnag_append_string(&entry, key);
-	mailnag_open(&entry, DBUS_TYPE_VARIANT, signature, &variant);
+	bus_message_open(dict, DBUS_TYPE_DICT_ENTRY, NULL, &entry);
+	bus_message_append_string(&entry, key);
+	bus_message_open(&entry, DBUS_TYPE_VARIANT, signature, &variant);
 	if (type == DBUS_TYPE_STRING) {
-		mailnag_append_string(&variant, *(const char *const *)value);
+		bus_message_append_string(&variant, *(const char *const *)value);
 	} else {
-		mailnag_append_basic(&variant, type, value);
+		bus_message_append(&variant, type, value);
 	}
-	mailnag_close(&entry, &variant);
-	mailnag_close(dict, &entry);
+	bus_message_close(&entry, &variant);
+	bus_message_close(dict, &entry);
 }
 
 /* A mail as mailnag sends it: datetime is an int32 of Unix seconds, 0 when
@@ -96,14 +55,14 @@ static void mailnag_append_mail(DBusMessageIter *array, const struct daemon_mess
 	if (message->date > 0 && message->date <= G_MAXINT32) {
 		datetime = (dbus_int32_t)message->date;
 	}
-	mailnag_open(array, DBUS_TYPE_ARRAY, "{sv}", &dict);
+	bus_message_open(array, DBUS_TYPE_ARRAY, "{sv}", &dict);
 	mailnag_append_entry(&dict, "datetime", DBUS_TYPE_INT32, &datetime);
 	mailnag_append_entry(&dict, "subject", DBUS_TYPE_STRING, &message->subject);
 	mailnag_append_entry(&dict, "sender_name", DBUS_TYPE_STRING, &message->from_name);
 	mailnag_append_entry(&dict, "sender_addr", DBUS_TYPE_STRING, &message->from_addr);
 	mailnag_append_entry(&dict, "account_name", DBUS_TYPE_STRING, &message->account);
 	mailnag_append_entry(&dict, "id", DBUS_TYPE_STRING, &message->id);
-	mailnag_close(array, &dict);
+	bus_message_close(array, &dict);
 }
 
 /* Appends the mails as one aa{sv}; with only_in, those whose id is in it. */
@@ -111,7 +70,7 @@ void mailnag_append_mails(DBusMessageIter *iter, GPtrArray *mails, GHashTable *o
 {
 	DBusMessageIter array;
 
-	mailnag_open(iter, DBUS_TYPE_ARRAY, "a{sv}", &array);
+	bus_message_open(iter, DBUS_TYPE_ARRAY, "a{sv}", &array);
 	for (guint i = 0; i < mails->len; i++) {
 		const struct daemon_message *message = mails->pdata[i];
 
@@ -119,12 +78,7 @@ void mailnag_append_mails(DBusMessageIter *iter, GPtrArray *mails, GHashTable *o
 			mailnag_append_mail(&array, message);
 		}
 	}
-	mailnag_close(iter, &array);
-}
-
-void mailnag_send(struct mailnag_service *m, DBusMessage *message)
-{
-	mailnag_oom_if(!dbus_connection_send(m->conn, message, NULL), "sending a D-Bus message");
+	bus_message_close(iter, &array);
 }
 
 /* --- the list ------------------------------------------------------------ */
@@ -171,7 +125,7 @@ static DBusMessage *mailnag_new_signal(const char *name)
 {
 	DBusMessage *signal = dbus_message_new_signal(MAILNAG_PATH, MAILNAG_INTERFACE, name);
 
-	mailnag_oom_if(signal == NULL, "creating a D-Bus signal");
+	bus_message_oom_if(signal == NULL, "creating a D-Bus signal");
 	return signal;
 }
 
@@ -275,7 +229,7 @@ void mailnag_flush(struct mailnag_service *m)
 		mailnag_append_mails(&args, mails, NULL);
 	}
 	if (signal != NULL) {
-		mailnag_send(m, signal);
+		bus_message_send(m->conn, signal);
 	}
 	g_hash_table_unref(m->known);
 	m->known = g_steal_pointer(&unseen);

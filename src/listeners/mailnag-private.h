@@ -10,6 +10,7 @@
 
 #include "imapwatch/core/event.h"
 #include "imapwatch/daemon/daemon.h"
+#include "imapwatch/io/bus-message.h"
 #include "imapwatch/listeners/mailnag.h"
 
 #include <dbus/dbus.h>
@@ -65,16 +66,8 @@ void mailnag_stop(struct mailnag_service *m);
 
 /* ---- mailnag-list.c ---- */
 
-/* Aborts ("out of memory <what>") when failed: libdbus fails the calls
- * this checks only for want of memory. */
-void mailnag_oom_if(bool failed, const char *what);
-/* dbus_message_iter_append_basic() or abort; strings made valid UTF-8. */
-void mailnag_append_basic(DBusMessageIter *iter, int type, const void *value);
-void mailnag_append_string(DBusMessageIter *iter, const char *value);
 /* The mails as one aa{sv}; with only_in, those whose id is in it. */
 void mailnag_append_mails(DBusMessageIter *iter, GPtrArray *mails, GHashTable *only_in);
-/* Queues message on the connection, or aborts. */
-void mailnag_send(struct mailnag_service *m, DBusMessage *message);
 
 /* Reads the list again and sends MailsAdded or MailsRemoved if it
  * changed; does nothing unless serving. */

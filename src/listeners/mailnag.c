@@ -56,32 +56,9 @@ static const char introspection_xml[] =
 
 /* --- methods ------------------------------------------------------------- */
 
-static DBusMessage *mailnag_new_return(DBusMessage *call)
-{
-	DBusMessage *reply = dbus_message_new_method_return(call);
-
-	mailnag_oom_if(reply == NULL, "creating a D-Bus reply");
-	return reply;
-}
-
-static DBusMessage *mailnag_new_error(DBusMessage *call, const char *name, const char *format, ...)
-    G_GNUC_PRINTF(3, 4);
-
-static DBusMessage *mailnag_new_error(DBusMessage *call, const char *name, const char *format, ...)
-{
-	va_list args;
-
-	va_start(args, format);
-	g_autofree char *text = g_strdup_vprintf(format, args);
-	va_end(args);
-	DBusMessage *reply = dbus_message_new_error(call, name, text);
-	mailnag_oom_if(reply == NULL, "creating a D-Bus error");
-	return reply;
-}
-
 static DBusMessage *mailnag_get_mails(struct mailnag_service *m, DBusMessage *call)
 {
-	DBusMessage *reply = mailnag_new_return(call);
+	DBusMessage *reply = bus_message_new_return(call);
 	DBusMessageIter args;
 
 	dbus_message_iter_init_append(reply, &args);
@@ -91,12 +68,12 @@ static DBusMessage *mailnag_get_mails(struct mailnag_service *m, DBusMessage *ca
 
 static DBusMessage *mailnag_get_mail_count(struct mailnag_service *m, DBusMessage *call)
 {
-	DBusMessage *reply = mailnag_new_return(call);
+	DBusMessage *reply = bus_message_new_return(call);
 	DBusMessageIter args;
 	dbus_uint32_t count = m->mails->len;
 
 	dbus_message_iter_init_append(reply, &args);
-	mailnag_append_basic(&args, DBUS_TYPE_UINT32, &count);
+	bus_message_append(&args, DBUS_TYPE_UINT32, &count);
 	return reply;
 }
 
@@ -134,8 +111,9 @@ static DBusMessage *mailnag_mark_mail_as_read(struct mailnag_service *m, DBusMes
 {
 	const char *id = NULL;
 
-	mailnag_oom_if(!dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID),
-	               "reading D-Bus arguments");
+	bus_message_oom_if(
+	    !dbus_message_get_args(call, NULL, DBUS_TYPE_STRING, &id, DBUS_TYPE_INVALID),
+	    "reading D-Bus arguments");
 	if (!g_hash_table_contains(m->hidden, id)) {
 		struct mailnag_mark *mark = g_new(struct mailnag_mark, 1);
 		const char *ids[] = {id, NULL};
@@ -147,14 +125,14 @@ static DBusMessage *mailnag_mark_mail_as_read(struct mailnag_service *m, DBusMes
 		daemon_mark_read(m->daemon, ids, mailnag_mark_done, mark);
 		mailnag_schedule_flush(m);
 	}
-	return mailnag_new_return(call);
+	return bus_message_new_return(call);
 }
 
 static DBusMessage *mailnag_check_for_mails(struct mailnag_service *m, DBusMessage *call)
 {
 	/* "" (every account) cannot fail. */
 	daemon_check(m->daemon, "", NULL);
-	return mailnag_new_return(call);
+	return bus_message_new_return(call);
 }
 
 /* mailnag's Shutdown ends mailnag. imapwatchd is not mailnag: it gives up
@@ -168,17 +146,17 @@ static DBusMessage *mailnag_shutdown(struct mailnag_service *m, DBusMessage *cal
 	          "mail is still watched",
 	          MAILNAG_NAME);
 	mailnag_stop(m);
-	return mailnag_new_return(call);
+	return bus_message_new_return(call);
 }
 
 static DBusMessage *mailnag_introspect(struct mailnag_service *m, DBusMessage *call)
 {
-	DBusMessage *reply = mailnag_new_return(call);
+	DBusMessage *reply = bus_message_new_return(call);
 	DBusMessageIter args;
 
 	(void)m;
 	dbus_message_iter_init_append(reply, &args);
-	mailnag_append_string(&args, introspection_xml);
+	bus_message_append_string(&args, introspection_xml);
 	return reply;
 }
 
@@ -216,17 +194,17 @@ static DBusMessage *mailnag_dispatch(struct mailnag_service *m, DBusMessage *cal
 			continue;
 		}
 		if (!dbus_message_has_signature(call, method->signature)) {
-			return mailnag_new_error(call, ERROR_INVALID_ARGS,
-			                         "%s takes (%s), not (%s)", name, method->signature,
-			                         dbus_message_get_signature(call));
+			return bus_message_new_error(
+			    call, ERROR_INVALID_ARGS, "%s takes (%s), not (%s)", name,
+			    method->signature, dbus_message_get_signature(call));
 		}
 		return method->fn(m, call);
 	}
 	if (!interface_known) {
-		return mailnag_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' on %s",
-		                         interface, MAILNAG_PATH);
+		return bus_message_new_error(call, ERROR_UNKNOWN_IFACE, "no interface '%s' on %s",
+		                             interface, MAILNAG_PATH);
 	}
-	return mailnag_new_error(call, ERROR_UNKNOWN_METHOD, "no method '%s'", name);
+	return bus_message_new_error(call, ERROR_UNKNOWN_METHOD, "no method '%s'", name);
 }
 
 static DBusHandlerResult mailnag_on_message(DBusConnection *conn, DBusMessage *call,
@@ -242,7 +220,7 @@ static DBusHandlerResult mailnag_on_message(DBusConnection *conn, DBusMessage *c
 	mailnag_flush(m);
 	g_autoptr(DBusMessage) reply = mailnag_dispatch(m, call);
 	if (!dbus_message_get_no_reply(call)) {
-		mailnag_send(m, reply);
+		bus_message_send(m->conn, reply);
 	}
 	return DBUS_HANDLER_RESULT_HANDLED;
 }
@@ -256,9 +234,9 @@ static DBusMessage *mailnag_new_bus_call(const char *method)
 	DBusMessageIter args;
 	const char *name = MAILNAG_NAME;
 
-	mailnag_oom_if(call == NULL, "creating a D-Bus call");
+	bus_message_oom_if(call == NULL, "creating a D-Bus call");
 	dbus_message_iter_init_append(call, &args);
-	mailnag_append_basic(&args, DBUS_TYPE_STRING, &name);
+	bus_message_append(&args, DBUS_TYPE_STRING, &name);
 	return call;
 }
 
@@ -274,11 +252,11 @@ void mailnag_stop(struct mailnag_service *m)
 		g_autoptr(DBusMessage) release = mailnag_new_bus_call("ReleaseName");
 
 		dbus_message_set_no_reply(release, TRUE);
-		mailnag_send(m, release);
+		bus_message_send(m->conn, release);
 	}
 	if (m->registered) {
-		mailnag_oom_if(!dbus_connection_unregister_object_path(m->conn, MAILNAG_PATH),
-		               "leaving a D-Bus object path");
+		bus_message_oom_if(!dbus_connection_unregister_object_path(m->conn, MAILNAG_PATH),
+		                   "leaving a D-Bus object path");
 		m->registered = false;
 	}
 	mailnag_list_clear(m);
@@ -347,8 +325,8 @@ static void mailnag_start(struct mailnag_service *m)
 	DBusPendingCall *pending = NULL;
 
 	dbus_message_iter_init_append(call, &args);
-	mailnag_append_basic(&args, DBUS_TYPE_UINT32, &flags);
-	mailnag_oom_if(
+	bus_message_append(&args, DBUS_TYPE_UINT32, &flags);
+	bus_message_oom_if(
 	    !dbus_connection_send_with_reply(m->conn, call, &pending, DBUS_TIMEOUT_USE_DEFAULT),
 	    "sending a D-Bus call");
 	if (pending == NULL) {
@@ -359,8 +337,9 @@ static void mailnag_start(struct mailnag_service *m)
 	m->request = pending;
 	m->state = MAILNAG_REQUESTING;
 	/* The reply is read by the main loop, after this returns. */
-	mailnag_oom_if(!dbus_pending_call_set_notify(pending, mailnag_on_request_reply, m, NULL),
-	               "waiting for a D-Bus reply");
+	bus_message_oom_if(
+	    !dbus_pending_call_set_notify(pending, mailnag_on_request_reply, m, NULL),
+	    "waiting for a D-Bus reply");
 }
 
 static void mailnag_on_reload(void *user_data)
