@@ -211,7 +211,12 @@ static GVariant *ctl_read_args(DBusMessage *message)
  * quiet); returns the exit code. */
 static int ctl_report(const DBusError *error, int timeout_ms, bool quiet)
 {
-	if (dbus_error_has_name(error, DBUS_ERROR_SERVICE_UNKNOWN) ||
+	/* The daemon left between taking the call and answering it (it was
+	 * stopping): the bus says so with NoReply, at once. */
+	bool left = dbus_error_has_name(error, DBUS_ERROR_NO_REPLY) && error->message != NULL &&
+	            strstr(error->message, "disconnected") != NULL;
+
+	if (left || dbus_error_has_name(error, DBUS_ERROR_SERVICE_UNKNOWN) ||
 	    dbus_error_has_name(error, DBUS_ERROR_NAME_HAS_NO_OWNER)) {
 		if (!quiet) {
 			ctl_print_not_running();

@@ -253,6 +253,32 @@ class RecipeTest(StatusBarCase):
         self.assert_ends_on_sigterm(bar)
 
 
+class DaemonLeavingTest(StatusBarCase):
+    """A daemon that stops between taking a call and answering it (the bus
+    answers NoReply at once): the command says it is not running, as it
+    would a moment later, not that it did not answer in time."""
+
+    def test_status_while_the_daemon_leaves(self):
+        from harness_keyring import _Connection
+        owner = _Connection(self.bus.address)
+        owner.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                   "RequestName", "su", [("s", "org.imapwatch.Daemon1"), ("u", 4)])
+        proc = subprocess.Popen([cli_binary(), "status"], env=self.env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(proc.kill)
+        # Wait for the call to reach the "daemon", then leave unanswered.
+        seen = b""
+        while b"GetStatus" not in seen:
+            chunk = owner.sock.recv(4096)
+            self.assertTrue(chunk, "the bus closed our connection")
+            seen += chunk
+        owner.sock.close()
+        out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 3, err)
+        self.assertIn("not running", err)
+        self.assertNotIn("did not answer", err)
+
+
 class FormatTest(StatusBarCase):
     """status --format and monitor --waybar against two accounts, one of
     them in error, and a folder whose name is markup."""
