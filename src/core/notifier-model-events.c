@@ -78,6 +78,9 @@ void notifier_model_slot_drop(struct notifier_model *m, struct slot *s)
 	if (m->catchup == s) {
 		m->catchup = NULL;
 	}
+	if (m->watched == s) {
+		m->watched = NULL;
+	}
 	if (m->held == s) {
 		m->held = NULL;
 	}
@@ -159,21 +162,27 @@ static struct folder *folder_get(struct notifier_model *m, const char *location)
 	return f;
 }
 
+/* Catch-up goes to the summary of mail from while imapwatch was not
+ * running, or, for an account a reload (re)started, to that of its newly
+ * watched folders. */
 static void new_catchup(struct notifier_model *m, struct entry *e, GPtrArray *ops)
 {
+	bool restarted = g_hash_table_contains(m->restarted, e->message.account);
+	struct slot **summary = restarted ? &m->watched : &m->catchup;
 	const char *sound = NULL;
 
-	if (m->catchup == NULL) {
-		m->catchup = slot_new(m, SLOT_CATCHUP, NULL);
+	if (*summary == NULL) {
+		*summary = slot_new(m, restarted ? SLOT_WATCHED : SLOT_CATCHUP, NULL);
 	}
-	slot_add_entry(m, m->catchup, e);
+	slot_add_entry(m, *summary, e);
+	(*summary)->gone = false;
 	/* Accounts finish their first sync one after the other: one sound,
 	 * with the first message that has one. */
-	if (!m->catchup->sounded && e->sound != NULL) {
+	if (!(*summary)->sounded && e->sound != NULL) {
 		sound = e->sound;
-		m->catchup->sounded = true;
+		(*summary)->sounded = true;
 	}
-	notifier_model_emit(m, ops, notifier_model_op_show(m, m->catchup, sound, false));
+	notifier_model_emit(m, ops, notifier_model_op_show(m, *summary, sound, false));
 }
 
 static void new_message(struct notifier_model *m, struct entry *e, gint64 now, GPtrArray *ops)
@@ -336,36 +345,49 @@ void notifier_model_reset(struct notifier_model *m, const struct watch_event *ev
 
 /* An account that stops in state "error" (password rejected, certificate
  * refused), or waits for its keyring to be unlocked, gets one popup saying
- * so — no more until it recovers, when the popup closes. It has no
- * messages, so no actions (count 0). */
+ * so — no more until it recovers, when the popup closes. The popup is
+ * updated in place when the account, once unlocked, fails, or when the
+ * user chose "Try again" and it failed again: the user asked. It has no
+ * messages, so no message actions (count 0). */
 static void account_state(struct notifier_model *m, const struct watch_event *ev, GPtrArray *ops)
 {
-	guint64 *slot = g_hash_table_lookup(m->errors, ev->account);
+	struct account_notice *notice = g_hash_table_lookup(m->errors, ev->account);
 	bool locked = g_strcmp0(ev->state, "connecting") == 0 &&
 	              g_strcmp0(ev->detail, WATCH_DETAIL_KEYRING_LOCKED) == 0;
+	struct notifier_op *op;
 
 	if (g_strcmp0(ev->state, "error") == 0 || locked) {
-		if (slot != NULL) {
+		if (notice != NULL && (locked || (notice->error && !notice->again))) {
 			return;
 		}
 		g_autofree char *name = notifier_model_clip(ev->account, NOTIFIER_MODEL_NAME_CHARS);
 
-		slot = g_new(guint64, 1);
-		*slot = ++m->next_slot;
-		g_hash_table_insert(m->errors, g_strdup(ev->account), slot);
-		notifier_model_emit(
-		    m, ops,
-		    notifier_model_op_notice(
-		        *slot, CATEGORY_ERROR,
-		        locked ? g_strdup_printf("Mail account %s waits for the keyring", name)
-		               : g_strdup_printf("Mail account %s needs attention", name),
-		        locked ? g_strdup("It connects as soon as the keyring holding its "
-		                          "password is unlocked.")
-		               : notifier_model_clip(ev->detail != NULL ? ev->detail : "",
-		                                     NOTIFIER_ERROR_DETAIL_CHARS)));
-	} else if (slot != NULL &&
+		if (notice == NULL) {
+			notice = g_new0(struct account_notice, 1);
+			notice->slot = ++m->next_slot;
+			g_hash_table_insert(m->errors, g_strdup(ev->account), notice);
+		}
+		notice->again = false;
+		notice->error = !locked;
+		if (locked) {
+			op = notifier_model_op_notice(
+			    notice->slot, CATEGORY_ERROR,
+			    g_strdup_printf("Mail account %s waits for the keyring", name),
+			    g_strdup("It connects as soon as the keyring holding its password is "
+			             "unlocked."));
+			op->icon = NOTIFIER_ICON_KEYRING;
+		} else {
+			op = notifier_model_op_notice(
+			    notice->slot, CATEGORY_ERROR,
+			    g_strdup_printf("Mail account %s needs attention", name),
+			    notifier_model_error_text(ev->detail, NOTIFIER_ERROR_DETAIL_CHARS));
+			op->icon = NOTIFIER_ICON_ERROR;
+			op->retry = true;
+		}
+		notifier_model_emit(m, ops, op);
+	} else if (notice != NULL &&
 	           (g_strcmp0(ev->state, "idle") == 0 || g_strcmp0(ev->state, "polling") == 0)) {
-		notifier_model_emit(m, ops, notifier_model_op_close(*slot));
+		notifier_model_emit(m, ops, notifier_model_op_close(notice->slot));
 		g_hash_table_remove(m->errors, ev->account);
 	}
 }

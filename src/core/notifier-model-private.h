@@ -21,6 +21,7 @@ enum slot_kind {
 	SLOT_FOLDER,  /* the summary of a burst in one folder */
 	SLOT_CATCHUP, /* the summary of mail from while we were not running */
 	SLOT_QUIET,   /* the summary of mail that came during quiet time */
+	SLOT_WATCHED, /* the catch-up of folders newly watched after a reload */
 };
 
 struct entry {
@@ -43,6 +44,14 @@ struct slot {
 	guint burst;        /* SLOT_FOLDER: the burst it sums up */
 	bool sounded;       /* SLOT_CATCHUP: its one sound was asked for */
 	guint quiet;        /* SLOT_QUIET: enum notifier_quiet flags its mail came under */
+	bool gone;          /* SLOT_WATCHED: its popup went (expired, dismissed) */
+};
+
+/* The popup about an account: in error, or waiting for its keyring. */
+struct account_notice {
+	guint64 slot;
+	bool error; /* it says the account is in error (else: the keyring) */
+	bool again; /* "Try again" was chosen: the next error shows again */
 };
 
 struct folder {
@@ -66,8 +75,12 @@ struct notifier_model {
 	GHashTable *entries; /* message id → struct entry * (owned by their slot) */
 	GHashTable *folders; /* "account/folder" → struct folder * */
 	GQueue singles;      /* struct slot * of SLOT_SINGLE, oldest first */
-	GHashTable *errors;  /* account → slot id (guint64 *) of its error popup */
+	GHashTable *errors;  /* account → struct account_notice * of its popup */
 	struct slot *catchup;
+	/* Accounts a reload (re)started (a set of names), and the summary of
+	 * their catch-up since the last such reload (NULL until mail comes). */
+	GHashTable *restarted;
+	struct slot *watched;
 	/* Quiet time: the enum notifier_quiet flags now (0: none); the
 	 * summary collecting new mail meanwhile (not shown yet, NULL until
 	 * mail comes); popups about no message waiting for the end, slot id
@@ -109,8 +122,8 @@ struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const
  * that of its most urgent message with one (the newest of those), or
  * NULL. Borrowed. */
 const char *notifier_model_slot_sound(const struct slot *s);
-/* A popup about no message in particular (no actions, no sound); takes
- * summary and body. */
+/* A popup about no message in particular (no message actions, no sound,
+ * the mail icon until the caller sets another); takes summary and body. */
 struct notifier_op *notifier_model_op_notice(guint64 slot, const char *category, char *summary,
                                              char *body);
 /* Closes the popup of slot. */

@@ -32,6 +32,44 @@ char *notifier_model_clip(const char *s, guint max_chars)
 	return g_string_free(out, FALSE);
 }
 
+/* Server noise at the end of a failure's text (before a full stop), with
+ * the blanks before it: Dovecot's timing of a command (one to three
+ * numbers), the time stamp of its "Internal error occurred" and Gmail's
+ * "(Failure)". Only at the end: a folder's name may hold anything. */
+static const char *const error_noise =
+    "[ \t]*(\\([0-9]+\\.[0-9]+( \\+ [0-9]+\\.[0-9]+){0,2} secs\\)"
+    "|\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\]"
+    "|\\(Failure\\))(?=\\.?$)";
+
+char *notifier_model_error_text(const char *detail, guint max_chars)
+{
+	/* Compiled for each failure: they are rare. */
+	g_autoptr(GRegex) noise = g_regex_new(error_noise, 0, 0, NULL);
+	g_autofree char *clean = header_sanitize(detail != NULL ? detail : "");
+	g_autofree char *quiet = g_regex_replace_literal(noise, clean, -1, 0, "", 0, NULL);
+	GString *out = g_string_new(quiet != NULL ? quiet : clean);
+	size_t word = 0;
+
+	while (out->len > 0 && strchr(",;: \t", out->str[out->len - 1]) != NULL) {
+		g_string_truncate(out, out->len - 1);
+	}
+	/* "cannot open folder" reads as a sentence; "password_command
+	 * failed" or "imap.example.com refused" keep a name as written. */
+	while (g_ascii_islower(out->str[word])) {
+		word++;
+	}
+	if (word > 0 && !g_ascii_isalnum(out->str[word]) && strchr("_-", out->str[word]) == NULL &&
+	    !(out->str[word] == '.' && g_ascii_isalnum(out->str[word + 1]))) {
+		out->str[0] = g_ascii_toupper(out->str[0]);
+	}
+	if (out->len > 0 && strchr(".!?", out->str[out->len - 1]) == NULL &&
+	    !g_str_has_suffix(out->str, "…")) {
+		g_string_append_c(out, '.');
+	}
+	g_autofree char *text = g_string_free(out, FALSE);
+	return notifier_model_clip(text, max_chars);
+}
+
 char *notifier_model_location_of(const char *account, const char *folder)
 {
 	g_autofree char *a = notifier_model_clip(account, NOTIFIER_MODEL_NAME_CHARS);
@@ -105,6 +143,27 @@ static void append_locations(const struct slot *s, bool by_account, GString *bod
 	}
 }
 
+/* "account/folder" when every message of s is in that one folder, else
+ * NULL. New string. */
+static char *single_location(const struct slot *s)
+{
+	const struct entry *first;
+
+	if (s->entries->len == 0) {
+		return NULL;
+	}
+	first = s->entries->pdata[0];
+	for (guint i = 1; i < s->entries->len; i++) {
+		const struct entry *e = s->entries->pdata[i];
+
+		if (strcmp(e->message.account, first->message.account) != 0 ||
+		    strcmp(e->message.folder, first->message.folder) != 0) {
+			return NULL;
+		}
+	}
+	return notifier_model_location_of(first->message.account, first->message.folder);
+}
+
 /* The phrase of a quiet time's summary: why it was quiet. */
 static const char *quiet_phrase(guint quiet)
 {
@@ -158,6 +217,7 @@ struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const
 	op->urgency = s->entries->len > 0 ? slot_urgency(s) : CONFIG_URGENCY_NORMAL;
 	op->sound = g_strdup(sound);
 	op->only_if_shown = only_if_shown;
+	op->icon = NOTIFIER_ICON_MAIL;
 	if (s->kind == SLOT_SINGLE) {
 		const struct entry *e = s->entries->pdata[0];
 
@@ -187,6 +247,21 @@ struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const
 		                              notifier_model_messages_word(n));
 		append_locations(s, false, body);
 		append_newest(s, body);
+	} else if (s->kind == SLOT_WATCHED) {
+		/* Not news from while imapwatch was away: a folder it did not
+		 * watch until now (a reload added it), with what came
+		 * meanwhile. Always where, whatever show_location says. */
+		g_autofree char *where = single_location(s);
+
+		if (where != NULL) {
+			op->summary = g_strdup_printf("%u new %s in %s (newly watched)", n,
+			                              notifier_model_messages_word(n), where);
+		} else {
+			op->summary = g_strdup_printf("%u new %s in newly watched folders", n,
+			                              notifier_model_messages_word(n));
+			append_locations(s, false, body);
+		}
+		append_newest(s, body);
 	} else {
 		op->summary = g_strdup_printf("%u new %s %s", n, notifier_model_messages_word(n),
 		                              quiet_phrase(s->quiet));
@@ -201,8 +276,8 @@ struct notifier_op *notifier_model_op_show(const struct notifier_model *m, const
 	return op;
 }
 
-/* A popup about no message in particular (no actions, no sound); takes
- * summary and body. */
+/* A popup about no message in particular (no message actions, no sound,
+ * the mail icon until the caller sets another); takes summary and body. */
 struct notifier_op *notifier_model_op_notice(guint64 slot, const char *category, char *summary,
                                              char *body)
 {
@@ -212,6 +287,7 @@ struct notifier_op *notifier_model_op_notice(guint64 slot, const char *category,
 	op->slot = slot;
 	op->urgency = CONFIG_URGENCY_NORMAL;
 	op->category = category;
+	op->icon = NOTIFIER_ICON_MAIL;
 	op->summary = summary;
 	op->body = body;
 	return op;

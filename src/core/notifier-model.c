@@ -45,6 +45,7 @@ struct notifier_model *notifier_model_create(const struct notifier_model_options
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)folder_free);
 	g_queue_init(&m->singles);
 	m->errors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	m->restarted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	m->announced = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	m->deferred = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
 	                                    (GDestroyNotify)notifier_op_free);
@@ -60,6 +61,7 @@ void notifier_model_destroy(struct notifier_model *m)
 	g_hash_table_unref(m->slots);
 	g_hash_table_unref(m->folders);
 	g_hash_table_unref(m->errors);
+	g_hash_table_unref(m->restarted);
 	g_hash_table_unref(m->announced);
 	g_hash_table_unref(m->deferred);
 	g_queue_clear(&m->singles);
@@ -79,9 +81,13 @@ void notifier_model_forget(struct notifier_model *m, guint64 slot)
 
 	/* A summary keeps counting: the next message of its burst shows it
 	 * again with every message still unseen. Nothing joins the summary of
-	 * a quiet time once shown. */
-	if (s != NULL && (s->kind == SLOT_SINGLE || (s->kind == SLOT_QUIET && s != m->held))) {
+	 * a quiet time once shown, nor that of newly watched folders once a
+	 * later reload started another. */
+	if (s != NULL && (s->kind == SLOT_SINGLE || (s->kind == SLOT_QUIET && s != m->held) ||
+	                  (s->kind == SLOT_WATCHED && s != m->watched))) {
 		notifier_model_slot_drop(m, s);
+	} else if (s != NULL && s->kind == SLOT_WATCHED) {
+		s->gone = true;
 	}
 }
 
@@ -96,13 +102,46 @@ void notifier_model_forget_all(struct notifier_model *m)
 	}
 	g_hash_table_iter_init(&iter, m->slots);
 	while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&s)) {
-		if (s->kind == SLOT_QUIET && s != m->held) {
+		if ((s->kind == SLOT_QUIET && s != m->held) ||
+		    (s->kind == SLOT_WATCHED && s != m->watched)) {
 			g_ptr_array_add(quiet, s);
+		} else if (s->kind == SLOT_WATCHED) {
+			s->gone = true;
 		}
 	}
 	for (guint i = 0; i < quiet->len; i++) {
 		notifier_model_slot_drop(m, quiet->pdata[i]);
 	}
+}
+
+void notifier_model_account_restarted(struct notifier_model *m, const char *account)
+{
+	g_hash_table_add(m->restarted, g_strdup(account));
+	if (m->watched == NULL) {
+		return;
+	}
+	/* The summary of an earlier reload stays for what is shown of it
+	 * (withdrawals update it) and goes with its popup. */
+	if (m->watched->gone) {
+		notifier_model_slot_drop(m, m->watched);
+	}
+	m->watched = NULL;
+}
+
+char *notifier_model_retry(struct notifier_model *m, guint64 slot)
+{
+	GHashTableIter iter;
+	const char *account;
+	struct account_notice *notice;
+
+	g_hash_table_iter_init(&iter, m->errors);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&account, (gpointer *)&notice)) {
+		if (notice->slot == slot) {
+			notice->again = true;
+			return g_strdup(account);
+		}
+	}
+	return NULL;
 }
 
 GPtrArray *notifier_model_get_messages(struct notifier_model *m, guint64 slot)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "imapwatch/core/supervisor.h"
 
+#include <string.h>
+
 uint32_t supervisor_backoff_ms(unsigned attempt, bool resource, uint32_t random)
 {
 	uint64_t delay = resource ? SUPERVISOR_BACKOFF_RESOURCE_MIN_MS : SUPERVISOR_BACKOFF_MIN_MS;
@@ -117,4 +119,18 @@ bool supervisor_slot_failed(struct supervisor_slot *s, enum imap_failure failure
 	            : supervisor_backoff_ms(s->attempt, failure == IMAP_FAILURE_RESOURCE, random);
 	s->attempt++;
 	return true;
+}
+
+char *supervisor_retry_detail(const char *message, uint32_t delay_ms, bool offline)
+{
+	size_t len = message != NULL ? strlen(message) : 0;
+
+	/* Our words follow a comma: the server's full stop (or a comma of
+	 * its own) would double the punctuation. */
+	while (len > 0 && strchr(" \t.,;:!?", message[len - 1]) != NULL) {
+		len--;
+	}
+	return g_strdup_printf("%.*s%sretrying in %u s%s", (int)len, len > 0 ? message : "",
+	                       len > 0 ? ", " : "", (unsigned)((delay_ms + 999) / 1000),
+	                       offline ? " or when the network returns" : "");
 }

@@ -356,9 +356,7 @@ static void slot_failed(struct slot *s, enum imap_failure failure, const char *m
 	if (s->policy.grace_until != 0) {
 		s->grace_timer = a->env->timer_add(SUPERVISOR_GRACE_US / 1000, grace_cb, s);
 	}
-	g_autofree char *detail =
-	    g_strdup_printf("%s, retrying in %u s%s", message, (delay + 999) / 1000,
-	                    a->offline ? " or when the network returns" : "");
+	g_autofree char *detail = supervisor_retry_detail(message, delay, a->offline);
 	g_message("connection failed for account '%s'%s%s: %s", a->config->name,
 	          s->home != NULL ? " folder " : "",
 	          s->home != NULL ? mailbox_get_folder(s->home->mailbox) : "", detail);

@@ -26,7 +26,8 @@ enum reply_type {
 	REPLY_GONE,   /* the server went away with every popup */
 	REPLY_OPEN,   /* default action */
 	REPLY_MARK_READ,
-	REPLY_DND, /* the server's do-not-disturb is now `on` */
+	REPLY_RETRY, /* "Try again" on an account's error */
+	REPLY_DND,   /* the server's do-not-disturb is now `on` */
 };
 
 struct reply {
@@ -41,6 +42,9 @@ struct popup;
 struct notifier {
 	/* Main loop only. */
 	struct daemon *daemon;
+	/* The configuration as of the last reload (the daemon's), to tell
+	 * which accounts the next one starts anew. */
+	const struct config *config;
 	guint listener;
 	guint reload_listener;
 	guint quiet_listener;

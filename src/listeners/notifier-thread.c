@@ -15,7 +15,6 @@
 #define APP_NAME           "imapwatch"
 /* Must match the .desktop file we ship (data/imapwatchd.desktop). */
 #define DESKTOP_ENTRY "imapwatchd"
-#define ICON          "mail-unread"
 #define RETRY_MIN_MS  1000
 #define RETRY_MAX_MS  60000
 
@@ -138,11 +137,15 @@ static void popup_closed_cb(NotifyNotification *notification, gpointer data)
 static void popup_action_cb(NotifyNotification *notification, char *action, gpointer data)
 {
 	struct popup *p = data;
+	enum reply_type type = REPLY_OPEN;
 
 	(void)notification;
-	notifier_reply_push(p->notifier,
-	                    g_str_equal(action, "mark-read") ? REPLY_MARK_READ : REPLY_OPEN,
-	                    p->slot, false);
+	if (g_str_equal(action, "mark-read")) {
+		type = REPLY_MARK_READ;
+	} else if (g_str_equal(action, "retry")) {
+		type = REPLY_RETRY;
+	}
+	notifier_reply_push(p->notifier, type, p->slot, false);
 }
 
 /* Blocking: asks the server (once per server) what it can do. */
@@ -195,6 +198,10 @@ static void popup_set_details(struct notifier *n, struct popup *p, const struct 
 		                               op->count > 1 ? "Mark all as read" : "Mark as read",
 		                               popup_action_cb, p, NULL);
 	}
+	if (n->has_actions && op->retry) {
+		notify_notification_add_action(notification, "retry", "Try again", popup_action_cb,
+		                               p, NULL);
+	}
 }
 
 /* Blocking. False with error when the server could not be reached. */
@@ -218,12 +225,12 @@ static bool popup_show(struct notifier *n, const struct notifier_op *op, GError 
 		p = g_new0(struct popup, 1);
 		p->notifier = n;
 		p->slot = op->slot;
-		p->notification = notify_notification_new(op->summary, body, ICON);
+		p->notification = notify_notification_new(op->summary, body, op->icon);
 		p->closed_handler =
 		    g_signal_connect(p->notification, "closed", G_CALLBACK(popup_closed_cb), p);
 		g_hash_table_insert(n->popups, &p->slot, p);
 	} else {
-		notify_notification_update(p->notification, op->summary, body, ICON);
+		notify_notification_update(p->notification, op->summary, body, op->icon);
 	}
 	popup_set_details(n, p, op);
 	if (!notify_notification_show(p->notification, error)) {

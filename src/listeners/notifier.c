@@ -75,10 +75,13 @@ static void options_from_config(const struct config *cfg, struct notifier_model_
 {
 	guint folders = 0;
 
+	/* A pattern may match any number of folders: popups say where. */
 	for (guint i = 0; i < cfg->accounts->len; i++) {
 		const struct config_account *a = cfg->accounts->pdata[i];
 
-		folders += g_strv_length(a->folders);
+		for (guint j = 0; !a->disabled && a->folders[j] != NULL; j++) {
+			folders += config_folder_is_pattern(a->folders[j]) ? 2 : 1;
+		}
 	}
 	*o = (struct notifier_model_options){
 	    .max = cfg->notify_max,
@@ -185,10 +188,34 @@ static void on_quiet(void *user_data)
 	quiet_update(user_data);
 }
 
+/* The accounts this reload starts anew, as daemon_reload() decides: added,
+ * or changed in a setting that matters to their connections. Their
+ * catch-up is mail from while a folder was not watched, not from while
+ * imapwatch was not running. */
+static void find_restarted(struct notifier *n, const struct config *old, const struct config *cfg)
+{
+	for (guint i = 0; i < cfg->accounts->len; i++) {
+		const struct config_account *a = cfg->accounts->pdata[i];
+		const struct config_account *before = config_find_account(old, a->name);
+
+		if (before == NULL || old->password_timeout != cfg->password_timeout ||
+		    !config_account_equal(before, a)) {
+			notifier_model_account_restarted(n->model, a->name);
+		}
+	}
+}
+
 static void on_reload(void *user_data)
 {
+	struct notifier *n = user_data;
+	const struct config *cfg = daemon_get_config(n->daemon);
+
+	/* The daemon keeps the configuration it replaced while accounts of
+	 * it may run: n->config is still valid here, and only here. */
+	find_restarted(n, n->config, cfg);
+	n->config = cfg;
 	/* quiet_hours may have changed. */
-	quiet_update(user_data);
+	quiet_update(n);
 }
 
 /* --- main loop: events --------------------------------------------------- */
@@ -338,6 +365,23 @@ static void open_message(struct notifier *n, const struct notifier_message *m)
 	}
 }
 
+/* "Try again" on an account's error popup: the account tries at once, as
+ * `imapwatch check ACCOUNT` would. */
+static void retry_account(struct notifier *n, guint64 slot)
+{
+	g_autofree char *account = notifier_model_retry(n->model, slot);
+	g_autoptr(GError) error = NULL;
+
+	if (account == NULL) {
+		g_debug("action on a notification that is no longer tracked");
+		return;
+	}
+	g_message("account '%s': trying again, as asked from its notification", account);
+	if (!daemon_check(n->daemon, account, &error)) {
+		g_warning("trying again failed for account '%s': %s", account, error->message);
+	}
+}
+
 static void handle_reply(struct notifier *n, const struct reply *r)
 {
 	g_autoptr(GPtrArray) messages = NULL;
@@ -352,6 +396,9 @@ static void handle_reply(struct notifier *n, const struct reply *r)
 	case REPLY_DND:
 		n->dnd = r->on;
 		quiet_update(n);
+		return;
+	case REPLY_RETRY:
+		retry_account(n, r->slot);
 		return;
 	case REPLY_OPEN:
 	case REPLY_MARK_READ:
@@ -382,6 +429,7 @@ struct notifier *notifier_create(struct daemon *daemon)
 	}
 	n = g_new0(struct notifier, 1);
 	n->daemon = daemon;
+	n->config = cfg;
 	options_from_config(cfg, &options);
 	n->model = notifier_model_create(&options);
 	n->marks = g_ptr_array_new_with_free_func((GDestroyNotify)mark_context_free);

@@ -12,6 +12,8 @@
 (e) Every shell block of the README is marked: `<!-- test: NAME -->` (then a
     test of the suite runs it, found by that marker) or `<!-- not run:
     REASON -->`.
+(f) Every command `imapwatch --help` lists has its row in the README's
+    table of commands, and every row there is a command.
 
 Each check also runs against a planted mismatch, to show that it can fail.
 """
@@ -65,6 +67,13 @@ def fenced_blocks(markdown, lang):
             marker = lines[j].strip()
         blocks.append((start + 1, marker, "\n".join(body) + "\n"))
     return blocks
+
+
+def readme_commands(markdown):
+    """The commands of the rows of the table in the README's section on
+    the imapwatch command (`| \`imapwatch COMMAND ...\` | ... |`)."""
+    section = markdown.split("## The `imapwatch` command", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"(?m)^\| `imapwatch ([a-z][a-z-]*)\b", section))
 
 
 def man_examples(roff):
@@ -282,6 +291,16 @@ class DocsTest(unittest.TestCase):
                 else:
                     self.assertTrue(m.group(2).strip(), f"README.md:{line}: no reason")
 
+    # (f)
+    def test_every_cli_command_is_in_the_readme(self):
+        commands = self.cli_commands()
+        rows = readme_commands(read(README))
+        self.assertGreater(len(rows), 5, rows)
+        self.assertEqual(sorted(commands - rows), [],
+                         "in imapwatch --help, not in the README's table of commands")
+        self.assertEqual(sorted(rows - commands), [],
+                         "in the README's table of commands, not in imapwatch --help")
+
 
 class PlantedTest(unittest.TestCase):
     """Each check fails on a planted mismatch."""
@@ -295,6 +314,10 @@ class PlantedTest(unittest.TestCase):
         home = tempfile.mkdtemp(prefix="imapwatch-docs-")
         self.addCleanup(h._rmtree, home)
         self.assertIn("password = example", complete("[account a]\nhost = x\n", home))
+        table = ("## The `imapwatch` command\n\n| command | what |\n|---|---|\n"
+                 "| `imapwatch status [--json]` | x |\n| `imapwatch check` | y |\n\n"
+                 "`imapwatch pause` in prose\n\n## Next\n\n| `imapwatch later` | z |\n")
+        self.assertEqual(readme_commands(table), {"status", "check"})
 
 
 if __name__ == "__main__":

@@ -20,6 +20,11 @@
  * - Catch-up (mail that arrived while imapwatch was not running): with
  *   startup = summary one popup for all accounts, updated in place as
  *   accounts finish their first sync; each: like new mail; silent: nothing.
+ *   The catch-up of an account that a reload (re)started
+ *   (notifier_model_account_restarted(): folders it watches from now on,
+ *   their mail from while they were not watched) has a summary of its own
+ *   that names the folder ("N new messages in ACCOUNT/FOLDER (newly
+ *   watched)") or, for several, counts per folder.
  * - Withdrawal: a message that becomes \Seen or is removed closes its
  *   popup, or leaves the summary it is in (updated only if still shown);
  *   a summary with no message left closes.
@@ -50,6 +55,10 @@
  *   wait too and are shown then if they still apply. Withdrawals (closing
  *   a popup, a summary shrinking) go on: they add nothing to the screen.
  *   notifier_model_quiet_at() is the decision, pure, on any clock.
+ * - Account errors: one popup per episode (until the account watches
+ *   again), with the error icon, the failure in plain words
+ *   (notifier_model_error_text()) and a "Try again" action
+ *   (notifier_model_retry()); a keyring to unlock: one popup too.
  * - Text: every string is sanitized (controls, bidi overrides) and cut at
  *   a character boundary with an ellipsis; markup is NOT escaped here
  *   (only the notifier knows whether the server renders body markup).
@@ -123,7 +132,15 @@ struct notifier_op {
 	char *sound;
 	bool only_if_shown; /* SHOW: an update after a withdrawal; drop it if the
 	                     * popup is gone (expired or dismissed) */
+	/* SHOW: a freedesktop icon name (icon naming specification), static:
+	 * NOTIFIER_ICON_MAIL, or another for a popup about an account. */
+	const char *icon;
+	bool retry; /* SHOW: an account's error: offer "Try again" (notifier_model_retry()) */
 };
+
+#define NOTIFIER_ICON_MAIL    "mail-unread"
+#define NOTIFIER_ICON_ERROR   "dialog-error"
+#define NOTIFIER_ICON_KEYRING "dialog-password"
 
 void notifier_op_free(struct notifier_op *op);
 
@@ -160,6 +177,20 @@ void notifier_model_feed(struct notifier_model *model, const struct watch_event 
  * folder's one reset popup. Appends to ops as notifier_model_feed(). */
 void notifier_model_reset(struct notifier_model *model, const struct watch_event *event,
                           bool announce, GPtrArray *ops);
+
+/* A reload started account anew (added, enabled, or changed: its
+ * connections and folders start over): from now on its catch-up is mail
+ * from while a folder was not watched, said in a summary of its own that
+ * names where (see the policy above), not "since imapwatch last ran". A
+ * summary of newly watched folders already shown is left as it is; the
+ * next such catch-up starts a new one. */
+void notifier_model_account_restarted(struct notifier_model *model, const char *account);
+
+/* The "Try again" action of slot's popup: the account to check now (new
+ * string), or NULL when slot is no account's error popup. Should the
+ * account fail again before it watches, the popup is shown again (in
+ * place) with the new failure: the user asked. */
+char *notifier_model_retry(struct notifier_model *model, guint64 slot);
 
 /* The popup of slot is gone (expired, dismissed): a single message's
  * popup is no longer tracked; a summary keeps its messages, so that the
@@ -198,5 +229,15 @@ guint notifier_model_quiet_at(const struct config *config, gint64 paused_until, 
 /* s sanitized (header_sanitize) and cut to at most max_chars characters,
  * the last being "…" when cut. New string. */
 char *notifier_model_clip(const char *s, guint max_chars);
+
+/* An account's failure (a state event's detail) as a sentence for a
+ * person: sanitized; the server's noise at its end dropped (Dovecot's
+ * timing "(0.001 + 0.000 secs)" and its "[2024-05-01 10:00:00]" stamp,
+ * Gmail's "(Failure)", with the blanks before it); the first letter of a
+ * first word in lower-case letters capitalised ("cannot open folder",
+ * not "password_command"); a full stop at the end; cut to max_chars
+ * characters as notifier_model_clip(). "" for NULL or nothing left. New
+ * string. */
+char *notifier_model_error_text(const char *detail, guint max_chars);
 
 #endif

@@ -88,4 +88,12 @@ void supervisor_slot_reset(struct supervisor_slot *slot);
 bool supervisor_slot_failed(struct supervisor_slot *slot, enum imap_failure failure, bool offline,
                             gint64 now, uint32_t random, uint32_t *delay_ms);
 
+/* The detail of a slot waiting to retry: message (a failure's text, often
+ * ending in the server's own words) and "retrying in N s" (delay_ms rounded
+ * up; offline: "or when the network returns"), joined as one sentence:
+ * message's trailing blanks and punctuation (". , ; : ! ?") are dropped first,
+ * so a server's "Server shutting down." reads "Server shutting down,
+ * retrying in 5 s". New string. */
+char *supervisor_retry_detail(const char *message, uint32_t delay_ms, bool offline);
+
 #endif

@@ -21,7 +21,8 @@
  * Clicks come back on the notifier thread and are carried to the main
  * loop: the default action runs the account's open_command (argv, never a
  * shell) or launches the desktop's default mail client; "mark-read" goes
- * through daemon_mark_read(). Actions are offered only when the server
+ * through daemon_mark_read(); "retry", on an account's error popup, through
+ * daemon_check(). Actions are offered only when the server
  * advertises "actions"; body text is markup-escaped only when it
  * advertises "body-markup".
  *

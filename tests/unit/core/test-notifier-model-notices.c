@@ -34,7 +34,9 @@ static void test_account_error(void)
 	g_assert_cmpstr(shown->category, ==, "network.error");
 	g_assert_null(shown->sound);
 	g_assert_cmpstr(shown->summary, ==, "Mail account work needs attention");
-	g_assert_cmpstr(shown->body, ==, "authentication failed for user 'me': wrong[31m");
+	g_assert_cmpstr(shown->body, ==, "Authentication failed for user 'me': wrong[31m.");
+	g_assert_cmpstr(shown->icon, ==, NOTIFIER_ICON_ERROR);
+	g_assert_true(shown->retry);
 	/* One notification per episode: staying in error says nothing more. */
 	g_assert_cmpuint(feed_state(&f, "error", "other detail")->len, ==, 0);
 	g_assert_cmpuint(feed_state(&f, "connecting", "")->len, ==, 0);
@@ -65,6 +67,8 @@ static void test_keyring_locked(void)
 	guint64 slot = shown->slot;
 	g_assert_cmpint(shown->type, ==, NOTIFIER_OP_SHOW);
 	g_assert_cmpstr(shown->summary, ==, "Mail account work waits for the keyring");
+	g_assert_cmpstr(shown->icon, ==, NOTIFIER_ICON_KEYRING);
+	g_assert_false(shown->retry);
 	g_assert_cmpuint(feed_state(&f, "connecting", WATCH_DETAIL_KEYRING_LOCKED)->len, ==, 0);
 	g_assert_cmpuint(feed_state(&f, "authenticating", "")->len, ==, 0);
 	ops = feed_state(&f, "idle", "");
@@ -72,6 +76,88 @@ static void test_keyring_locked(void)
 	g_assert_cmpint(op_at(ops, 0)->type, ==, NOTIFIER_OP_CLOSE);
 	g_assert_cmpuint(op_at(ops, 0)->slot, ==, slot);
 	fixture_clear(&f);
+}
+
+/* "Try again": the popup names its account, and a failure after it shows
+ * again in place with the new text; without it, the account stays quiet
+ * until it recovers. An unlocked keyring whose password fails says so
+ * too. */
+static void test_account_retry(void)
+{
+	struct fixture f;
+	GPtrArray *ops;
+	g_autofree char *account = NULL;
+
+	fixture_init(&f, NULL);
+	guint64 slot = op_at(feed_state(&f, "error", "first"), 0)->slot;
+	g_assert_null(notifier_model_retry(f.model, slot + 1));
+	account = notifier_model_retry(f.model, slot);
+	g_assert_cmpstr(account, ==, "work");
+	g_assert_cmpuint(feed_state(&f, "connecting", "")->len, ==, 0);
+	ops = feed_state(&f, "error", "second (0.001 + 0.000 secs).");
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpuint(op_at(ops, 0)->slot, ==, slot);
+	g_assert_cmpstr(op_at(ops, 0)->body, ==, "Second.");
+	g_assert_false(op_at(ops, 0)->only_if_shown);
+	/* Once: the next failure, unasked, says nothing. */
+	g_assert_cmpuint(feed_state(&f, "error", "third")->len, ==, 0);
+	/* The popup's own closing changes nothing. */
+	notifier_model_forget(f.model, slot);
+	g_assert_cmpuint(feed_state(&f, "error", "fourth")->len, ==, 0);
+	fixture_clear(&f);
+
+	fixture_init(&f, NULL);
+	slot = op_at(feed_state(&f, "connecting", WATCH_DETAIL_KEYRING_LOCKED), 0)->slot;
+	ops = feed_state(&f, "error", "authentication failed for user 'me': no");
+	g_assert_cmpuint(ops->len, ==, 1);
+	g_assert_cmpuint(op_at(ops, 0)->slot, ==, slot);
+	g_assert_cmpstr(op_at(ops, 0)->summary, ==, "Mail account work needs attention");
+	g_assert_cmpstr(op_at(ops, 0)->icon, ==, NOTIFIER_ICON_ERROR);
+	/* Locked again while in error: the error stays on screen. */
+	g_assert_cmpuint(feed_state(&f, "connecting", WATCH_DETAIL_KEYRING_LOCKED)->len, ==, 0);
+	fixture_clear(&f);
+}
+
+/* A failure as the error popup says it. */
+static void test_error_text(void)
+{
+	static const struct {
+		const char *detail;
+		const char *text;
+	} cases[] = {
+	    /* Dovecot: the timing of the command, two or three numbers. */
+	    {"cannot open folder 'Foo/': Invalid mailbox name: Ends with hierarchy separator "
+	     "(0.001 + 0.000 + 0.002 secs).",
+	     "Cannot open folder 'Foo/': Invalid mailbox name: Ends with hierarchy separator."},
+	    {"server refused the connection: Busy (12.5 secs)",
+	     "Server refused the connection: Busy."},
+	    /* Dovecot's internal error stamp; Gmail's "(Failure)". */
+	    {"cannot open folder 'X': Internal error occurred. Refer to server log for more "
+	     "information. [2024-05-01 10:00:00]",
+	     "Cannot open folder 'X': Internal error occurred. Refer to server log for more "
+	     "information."},
+	    {"authentication failed for user 'me@gmail.com': Invalid credentials (Failure)",
+	     "Authentication failed for user 'me@gmail.com': Invalid credentials."},
+	    /* Our own words and the user's names stay as written. */
+	    {"password_command failed: exit status 1", "password_command failed: exit status 1."},
+	    {"tls_fingerprint does not match", "tls_fingerprint does not match."},
+	    {"imap.example.com: no answer", "imap.example.com: no answer."},
+	    {"TLS handshake failed!", "TLS handshake failed!"},
+	    /* Only at the end: names are the user's. */
+	    {"folder 'Money (0.5 secs)' gone", "Folder 'Money (0.5 secs)' gone."},
+	    {"ends in a colon: ", "Ends in a colon."},
+	    {"", ""},
+	    {NULL, ""},
+	    {"bad\x1b[31m\u202e text", "Bad[31m text."},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = notifier_model_error_text(cases[i].detail, 200);
+
+		g_assert_cmpstr(text, ==, cases[i].text);
+	}
+	g_autofree char *cut = notifier_model_error_text("abcdefghij (0.001 + 0.000 secs).", 5);
+	g_assert_cmpstr(cut, ==, "Abcd…");
 }
 
 /* New mail of any account, folder and UIDVALIDITY. */
@@ -210,6 +296,83 @@ static void test_reset_catchup(void)
 	fixture_clear(&f);
 }
 
+/* Catch-up of an account a reload started anew is not "since imapwatch
+ * last ran": it names the folder, or counts per folder; the start's own
+ * catch-up goes on in its popup. A later reload starts a new summary and
+ * the earlier one goes with its popup. */
+static void test_catchup_after_reload(void)
+{
+	struct fixture f;
+	const struct notifier_op *op;
+
+	fixture_init(&f, NULL);
+	guint64 start = op_at(feed_message(&f, "home", "INBOX", 7, 1, 0, true), 0)->slot;
+	notifier_model_account_restarted(f.model, "work");
+	op = op_at(feed_message(&f, "work", "Lists", 7, 1, 0, true), 0);
+	guint64 watched = op->slot;
+	g_assert_cmpuint(watched, !=, start);
+	g_assert_cmpstr(op->summary, ==, "1 new message in work/Lists (newly watched)");
+	g_assert_cmpstr(op->body, ==, "s");
+	g_assert_cmpstr(op->sound, ==, "message-new-email");
+	g_assert_cmpuint(op->count, ==, 1);
+	g_assert_cmpstr(op->icon, ==, NOTIFIER_ICON_MAIL);
+	op = op_at(feed_message(&f, "work", "Lists", 7, 2, 0, true), 0);
+	g_assert_cmpuint(op->slot, ==, watched);
+	g_assert_cmpstr(op->summary, ==, "2 new messages in work/Lists (newly watched)");
+	g_assert_null(op->sound);
+	op = op_at(feed_message(&f, "work", "INBOX", 7, 3, 0, true), 0);
+	g_assert_cmpuint(op->slot, ==, watched);
+	g_assert_cmpstr(op->summary, ==, "3 new messages in newly watched folders");
+	g_assert_cmpstr(op->body, ==, "work/Lists: 2\nwork/INBOX: 1\ns\ns\ns");
+	/* The start's catch-up of other accounts keeps its own words. */
+	op = op_at(feed_message(&f, "home", "INBOX", 7, 2, 0, true), 0);
+	g_assert_cmpuint(op->slot, ==, start);
+	g_assert_cmpstr(op->summary, ==, "2 new messages since imapwatch last ran");
+	/* New mail of the account is new mail as ever. */
+	g_assert_cmpstr(op_at(feed_message(&f, "work", "Lists", 7, 4, 0, false), 0)->summary, ==,
+	                "a@x");
+	/* Read elsewhere: it leaves the summary. */
+	feed_seen(&f, "INBOX", 3, WATCH_EVENT_CHANGED);
+	g_assert_cmpuint(f.ops->len, ==, 1);
+	g_assert_cmpuint(op_at(f.ops, 0)->slot, ==, watched);
+	g_assert_cmpstr(op_at(f.ops, 0)->summary, ==,
+	                "2 new messages in work/Lists (newly watched)");
+	g_assert_true(op_at(f.ops, 0)->only_if_shown);
+
+	/* Its popup went; another reload: a new summary, the old one forgotten. */
+	notifier_model_forget(f.model, watched);
+	notifier_model_account_restarted(f.model, "home");
+	g_assert_null(notifier_model_get_messages(f.model, watched));
+	op = op_at(feed_message(&f, "home", "Archive", 7, 9, 0, true), 0);
+	g_assert_cmpuint(op->slot, !=, watched);
+	g_assert_cmpstr(op->summary, ==, "1 new message in home/Archive (newly watched)");
+	/* The popup went and more comes: shown again with all it holds. */
+	watched = op->slot;
+	notifier_model_forget(f.model, watched);
+	GPtrArray *kept = notifier_model_get_messages(f.model, watched);
+	g_assert_cmpuint(kept->len, ==, 1);
+	g_ptr_array_unref(kept);
+	op = op_at(feed_message(&f, "work", "Lists", 7, 10, 0, true), 0);
+	g_assert_cmpuint(op->slot, ==, watched);
+	g_assert_cmpstr(op->summary, ==, "2 new messages in newly watched folders");
+	g_assert_false(op->only_if_shown);
+	fixture_clear(&f);
+
+	/* startup = silent and each apply as to any catch-up. */
+	struct notifier_model_options options = default_options;
+	options.startup = CONFIG_STARTUP_SILENT;
+	fixture_init(&f, &options);
+	notifier_model_account_restarted(f.model, "work");
+	g_assert_cmpuint(feed_message(&f, "work", "Lists", 7, 1, 0, true)->len, ==, 0);
+	fixture_clear(&f);
+	options.startup = CONFIG_STARTUP_EACH;
+	fixture_init(&f, &options);
+	notifier_model_account_restarted(f.model, "work");
+	g_assert_cmpstr(op_at(feed_message(&f, "work", "Lists", 7, 1, 0, true), 0)->summary, ==,
+	                "a@x");
+	fixture_clear(&f);
+}
+
 /* One message, one popup (N5): the same message in two folders of an
  * account pops up once — by X-GM-MSGID on Gmail, by Message-ID within a
  * few minutes elsewhere — while other accounts, and copies after the
@@ -266,6 +429,9 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/notifier-model/account-error", test_account_error);
 	g_test_add_func("/notifier-model/keyring-locked", test_keyring_locked);
+	g_test_add_func("/notifier-model/account-retry", test_account_retry);
+	g_test_add_func("/notifier-model/error-text", test_error_text);
+	g_test_add_func("/notifier-model/catchup-after-reload", test_catchup_after_reload);
 	g_test_add_func("/notifier-model/reset", test_reset);
 	g_test_add_func("/notifier-model/reset-catchup", test_reset_catchup);
 	g_test_add_func("/notifier-model/duplicates", test_duplicates);

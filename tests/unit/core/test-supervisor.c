@@ -320,6 +320,36 @@ static void test_grace_ends(void)
 	                WATCH_STATE_BACKOFF);
 }
 
+/* The detail of a slot in backoff: the failure and our words, one
+ * sentence whatever punctuation the server's text ends with. */
+static void test_retry_detail(void)
+{
+	static const struct {
+		const char *message;
+		uint32_t delay_ms;
+		bool offline;
+		const char *detail;
+	} cases[] = {
+	    {"server closed the connection: Server shutting down.", 4200, false,
+	     "server closed the connection: Server shutting down, retrying in 5 s"},
+	    {"connection refused", 1000, false, "connection refused, retrying in 1 s"},
+	    {"Try later... ", 300000, true,
+	     "Try later, retrying in 300 s or when the network returns"},
+	    {"odd;, :", 1, false, "odd, retrying in 1 s"},
+	    {"", 2000, false, "retrying in 2 s"},
+	    {".", 2000, false, "retrying in 2 s"},
+	    {NULL, 0, true, "retrying in 0 s or when the network returns"},
+	    {"Now what?!", 1500, false, "Now what, retrying in 2 s"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *detail =
+		    supervisor_retry_detail(cases[i].message, cases[i].delay_ms, cases[i].offline);
+
+		g_assert_cmpstr(detail, ==, cases[i].detail);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -330,5 +360,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/supervisor/backoff-jitter-range", test_jitter_range);
 	g_test_add_func("/supervisor/pick-state", test_pick_state);
 	g_test_add_func("/supervisor/slots", test_slots);
+	g_test_add_func("/supervisor/retry-detail", test_retry_detail);
 	return g_test_run();
 }
