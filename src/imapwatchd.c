@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <glib-unix.h>
-#include <glib/gstdio.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,15 +42,7 @@ static void print_event(const struct watch_event *event, void *user_data)
 /* A password in a file others can read is not a secret any more. */
 static void warn_if_readable(const struct config *config)
 {
-	GStatBuf st;
-	bool has_password = false;
-
-	for (guint i = 0; i < config->accounts->len; i++) {
-		const struct config_account *a = config->accounts->pdata[i];
-
-		has_password = has_password || a->password != NULL;
-	}
-	if (has_password && g_stat(config->path, &st) == 0 && (st.st_mode & 0077) != 0) {
+	if (config_password_readable(config)) {
 		g_warning(
 		    "%s contains a password and can be read by other users; run: chmod 600 %s",
 		    config->path, config->path);

@@ -208,6 +208,13 @@ static void account_finish(struct config_parse *p, struct config_account *a,
 		            "security = none is refused unless allow_plaintext = true is also set "
 		            "in this group (the password and mail would travel unencrypted)");
 	}
+	const struct config_ini_entry *pin = config_ini_find_entry(g, "tls_fingerprint");
+	if (a->security == CONFIG_SECURITY_NONE && pin != NULL &&
+	    (failed & KEY_BIT(CONFIG_ACCOUNT_KEY_SECURITY)) == 0) {
+		config_fail(p, pin->line, g->name, pin->key,
+		            "pins the server's TLS certificate, but security = none uses no TLS "
+		            "at all; remove this line, or set security = tls (or starttls)");
+	}
 	if (!port_set) {
 		a->port = a->security == CONFIG_SECURITY_TLS ? 993 : 143;
 	}
@@ -554,6 +561,9 @@ struct config *config_load_file(const char *path, GError **error)
 	}
 	close(fd);
 	cfg = config_load_data(data, len, path, error);
+	if (cfg != NULL) {
+		cfg->file_mode = st.st_mode & 07777;
+	}
 	/* The text holds any password written in the file. */
 	explicit_bzero(data, MIN(len, (gsize)CONFIG_MAX_SIZE + 1));
 	return cfg;
@@ -662,6 +672,38 @@ bool config_folder_matches(const char *entry, const char *folder)
 	return pattern_matches(entry, folder);
 }
 
+bool config_password_readable(const struct config *cfg)
+{
+	if ((cfg->file_mode & 0077) == 0) {
+		return false;
+	}
+	for (guint i = 0; i < cfg->accounts->len; i++) {
+		const struct config_account *a = cfg->accounts->pdata[i];
+
+		if (a->password != NULL) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* As openssl x509 -fingerprint prints it, with what it means. */
+static void describe_fingerprint(GString *out, const struct config_account *a)
+{
+	if (!a->has_tls_fingerprint) {
+		g_string_append(
+		    out, a->security == CONFIG_SECURITY_NONE
+		             ? "  tls_fingerprint: (not set)\n"
+		             : "  tls_fingerprint: (not set; chain and host name verified)\n");
+		return;
+	}
+	g_string_append(out, "  tls_fingerprint: sha256:");
+	for (size_t i = 0; i < CONFIG_FINGERPRINT_LEN; i++) {
+		g_string_append_printf(out, "%s%02X", i > 0 ? ":" : "", a->tls_fingerprint[i]);
+	}
+	g_string_append(out, " (only this certificate; chain and host name not checked)\n");
+}
+
 char *config_describe(const struct config *cfg)
 {
 	GString *out = g_string_new(NULL);
@@ -716,6 +758,7 @@ char *config_describe(const struct config *cfg)
 		g_string_append_printf(out, "  tls_ca_file: %s\n",
 		                       a->tls_ca_file ? a->tls_ca_file
 		                                      : "(not set; system trust store only)");
+		describe_fingerprint(out, a);
 		describe_duration(out, "idle_refresh", a->idle_refresh);
 		describe_duration(out, "poll_interval", a->poll_interval);
 		g_string_append_printf(out, "  max_connections: %u\n", a->max_connections);

@@ -19,6 +19,7 @@ void mailbox_compact_init(struct mailbox *mb)
 	mb->all = uidset_new();
 	mb->unseen = uidset_new();
 	mb->deferred = g_array_new(FALSE, FALSE, sizeof(struct deferred));
+	mb->own_seen = uidset_new();
 }
 
 static void deferred_clear(struct mailbox *mb)
@@ -42,6 +43,7 @@ void mailbox_compact_clear(struct mailbox *mb)
 	snapshots_drop(mb);
 	uidset_free(mb->all);
 	uidset_free(mb->unseen);
+	uidset_free(mb->own_seen);
 }
 
 void mailbox_compact_forget(struct mailbox *mb)
@@ -49,6 +51,7 @@ void mailbox_compact_forget(struct mailbox *mb)
 	uidset_clear(mb->all);
 	uidset_clear(mb->unseen);
 	mb->sets_known = false;
+	uidset_clear(mb->own_seen);
 	deferred_clear(mb);
 	/* A new UIDVALIDITY: the changes since the old mod-sequence mean
 	 * nothing, and neither would the old sets after an abort. */
@@ -259,6 +262,9 @@ void mailbox_set_unseen(struct mailbox *mb, const struct uidset *uids)
 void mailbox_compact_select_end(struct mailbox *mb)
 {
 	snapshots_drop(mb);
+	/* The selection compared what the server holds with what was
+	 * reported: a later FETCH is news. */
+	uidset_clear(mb->own_seen);
 	if (!mb->have_watermark) {
 		/* First selection (or new UIDVALIDITY): the baseline (N2). */
 		mb->have_watermark = true;
@@ -341,6 +347,30 @@ static bool details_flags_same(const struct mailbox *mb, uint32_t uid, uint16_t 
 	return known_bits == bits && known_keywords == keywords;
 }
 
+/* True if mailbox_add_seen() reported uid read with these flags: those of
+ * its details, or \Seen alone when it had none. */
+static bool own_seen_reported(const struct mailbox *mb, uint32_t uid, uint16_t bits,
+                              uint32_t keywords)
+{
+	if (!uidset_contains(mb->own_seen, uid)) {
+		return false;
+	}
+	if (mailbox_details_has(mb, uid)) {
+		return details_flags_same(mb, uid, bits, keywords);
+	}
+	return bits == (FLAG_KNOWN | FLAG_SEEN) && keywords == 0;
+}
+
+bool mailbox_compact_add_seen(struct mailbox *mb, uint32_t uid)
+{
+	if (!uidset_contains(mb->all, uid) || !uidset_contains(mb->unseen, uid)) {
+		return false;
+	}
+	uidset_remove(mb->unseen, uid);
+	uidset_add(mb->own_seen, uid);
+	return true;
+}
+
 void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 {
 	uint16_t bits = 0;
@@ -361,6 +391,7 @@ void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 	bool seen = (bits & FLAG_SEEN) != 0;
 	bool was_unseen = uidset_contains(mb->unseen, f->uid);
 	bool known = uidset_contains(mb->all, f->uid);
+	bool own = known && f->has_flags && own_seen_reported(mb, f->uid, bits, keywords);
 	if (f->has_header && known && !mailbox_details_has(mb, f->uid)) {
 		/* Details of a message of the baseline: for listings only. */
 		mailbox_details_add(mb, f->uid, f->header, f->internaldate,
@@ -380,12 +411,20 @@ void mailbox_compact_fetch(struct mailbox *mb, const struct mailbox_fetch *f)
 		 * came since is among them with the flags it was reported
 		 * with: no change, unless they differ now. */
 		if ((f->modseq > mb->resync_base || (f->modseq == 0 && seen == was_unseen)) &&
-		    !details_flags_same(mb, f->uid, bits, keywords)) {
+		    !details_flags_same(mb, f->uid, bits, keywords) && !own) {
 			defer(mb, WATCH_EVENT_CHANGED, f->uid, f->flags, seen);
 		}
 		return;
 	}
 	mb->modseq = MAX(mb->modseq, f->modseq);
+	if (uidset_contains(mb->own_seen, f->uid)) {
+		/* The server's word on a change we reported ourselves: news
+		 * only if it says more than we did. */
+		uidset_remove(mb->own_seen, f->uid);
+		if (own) {
+			return;
+		}
+	}
 	/* Unasked, a FETCH of flags is a change (RFC 9051 §7.5.2); our own
 	 * header fetch of details repeats flags that did not change. */
 	if (!f->has_header || seen == was_unseen) {

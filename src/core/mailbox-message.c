@@ -315,3 +315,62 @@ const struct mailbox_message *mailbox_get_message(const struct mailbox *mb, uint
 {
 	return g_tree_lookup(mb->details, GUINT_TO_POINTER(uid));
 }
+
+/* The flags a message has once \Seen joins what the model knows of them:
+ * those of its details (what its last event said), else the system flags
+ * in bits (keywords are known only by their hash), else \Seen alone. */
+static char **flags_with_seen(const struct mailbox *mb, uint32_t uid, uint16_t bits)
+{
+	const struct mailbox_message *m = mailbox_get_message(mb, uid);
+	g_autoptr(GStrvBuilder) names = g_strv_builder_new();
+
+	if (m != NULL) {
+		for (size_t i = 0; m->flags[i] != NULL; i++) {
+			if (g_ascii_strcasecmp(m->flags[i], "\\Seen") != 0) {
+				g_strv_builder_add(names, m->flags[i]);
+			}
+		}
+	} else {
+		mailbox_flags_add_names(bits & (uint16_t)~FLAG_SEEN, names);
+	}
+	g_strv_builder_add(names, "\\Seen");
+	return g_strv_builder_end(names);
+}
+
+void mailbox_add_seen(struct mailbox *mb, const uint32_t *uids, size_t n_uids)
+{
+	if (mb->selecting || !mb->synced) {
+		return;
+	}
+	for (size_t i = 0; i < n_uids; i++) {
+		uint32_t uid = uids[i];
+		struct entry *e = NULL;
+
+		if (uid == 0 || uid > mb->watermark) {
+			continue;
+		}
+		if (mb->compact) {
+			if (!mailbox_compact_add_seen(mb, uid)) {
+				continue;
+			}
+		} else {
+			gssize k = mailbox_seq_find(mb, uid);
+
+			e = k >= 0 ? &g_array_index(mb->seq, struct entry, k) : NULL;
+			if (e == NULL || !(e->flags & FLAG_KNOWN) || (e->flags & FLAG_SEEN)) {
+				continue;
+			}
+		}
+		/* Saved sets (FLAG_PARTIAL) know nothing but \Seen. */
+		uint16_t known = e != NULL && !(e->flags & FLAG_PARTIAL) ? e->flags : 0;
+		g_auto(GStrv) flags = flags_with_seen(mb, uid, known);
+		if (e != NULL) {
+			/* The entry holds what is reported: a FETCH of the same
+			 * flags is then no change (flags_differ()). */
+			mailbox_flags_parse((const char *const *)flags, &e->flags, &e->keywords);
+		}
+		mailbox_emit_message(mb, WATCH_EVENT_CHANGED, uid, (const char *const *)flags,
+		                     true);
+	}
+	mailbox_flush_unseen(mb);
+}

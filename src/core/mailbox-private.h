@@ -90,6 +90,11 @@ struct mailbox {
 	uint64_t resync_base; /* also in full mode: the selection's starting point */
 	uint64_t select_modseq;
 	GArray *deferred; /* struct deferred */
+	/* Messages mailbox_add_seen() reported read whose FETCH from the
+	 * server has not come yet: the one that repeats what was reported
+	 * reports nothing. Kept until that FETCH, or until a selection
+	 * completes or the messages are forgotten. */
+	struct uidset *own_seen;
 };
 
 /* An event of a compact selection, sent when the selection completes. */
@@ -148,7 +153,18 @@ bool mailbox_compact_new_ready(const struct mailbox *mb);
 /* A new message was reported: it joins the sets. */
 void mailbox_compact_reported(struct mailbox *mb, uint32_t uid, bool seen);
 void mailbox_compact_missing_details(const struct mailbox *mb, size_t max, GArray *uids);
-/* Parses the flags of a FETCH into bits and a keyword hash (mailbox.c). */
+/* Takes a message the model holds as unseen (at or below the watermark)
+ * out of the unseen set for mailbox_add_seen(); false, with nothing
+ * changed, if it is not such a message. */
+bool mailbox_compact_add_seen(struct mailbox *mb, uint32_t uid);
+
+/* ---- mailbox.c ---- */
+
+/* Parses the flags of a FETCH into bits and a keyword hash. */
 void mailbox_flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keywords);
+/* Adds the names of the system flags in bits ("\\Seen", …). */
+void mailbox_flags_add_names(uint16_t bits, GStrvBuilder *names);
+/* Index of uid in the map (full mode), or -1. */
+gssize mailbox_seq_find(const struct mailbox *mb, uint32_t uid);
 
 #endif

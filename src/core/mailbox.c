@@ -57,24 +57,33 @@ void mailbox_restore(struct mailbox *mb, uint32_t uidvalidity, uint32_t watermar
 	mb->restored = true;
 }
 
+static const struct {
+	const char *name;
+	uint16_t bit;
+} system_flags[] = {
+    {"\\Seen", FLAG_SEEN},       {"\\Answered", FLAG_ANSWERED}, {"\\Flagged", FLAG_FLAGGED},
+    {"\\Deleted", FLAG_DELETED}, {"\\Draft", FLAG_DRAFT},
+};
+
+void mailbox_flags_add_names(uint16_t bits, GStrvBuilder *names)
+{
+	for (size_t j = 0; j < G_N_ELEMENTS(system_flags); j++) {
+		if (bits & system_flags[j].bit) {
+			g_strv_builder_add(names, system_flags[j].name);
+		}
+	}
+}
+
 void mailbox_flags_parse(const char *const *flags, uint16_t *bits, uint32_t *keywords)
 {
-	static const struct {
-		const char *name;
-		uint16_t bit;
-	} system[] = {
-	    {"\\Seen", FLAG_SEEN},       {"\\Answered", FLAG_ANSWERED}, {"\\Flagged", FLAG_FLAGGED},
-	    {"\\Deleted", FLAG_DELETED}, {"\\Draft", FLAG_DRAFT},
-	};
-
 	*bits = FLAG_KNOWN;
 	*keywords = 0;
 	for (size_t i = 0; flags != NULL && flags[i] != NULL; i++) {
 		bool found = false;
 
-		for (size_t j = 0; j < G_N_ELEMENTS(system); j++) {
-			if (g_ascii_strcasecmp(flags[i], system[j].name) == 0) {
-				*bits |= system[j].bit;
+		for (size_t j = 0; j < G_N_ELEMENTS(system_flags); j++) {
+			if (g_ascii_strcasecmp(flags[i], system_flags[j].name) == 0) {
+				*bits |= system_flags[j].bit;
 				found = true;
 			}
 		}
@@ -361,7 +370,7 @@ bool mailbox_expunge(struct mailbox *mb, uint32_t seq)
  * UID order with unknown entries only at the end, so a binary search over
  * the known part finds it; while a selection is being listed, entries fill
  * in any order and a linear scan is used. */
-static gssize seq_find_uid(const struct mailbox *mb, uint32_t uid)
+gssize mailbox_seq_find(const struct mailbox *mb, uint32_t uid)
 {
 	guint known = mb->seq->len;
 
@@ -693,7 +702,7 @@ bool mailbox_has_uid(const struct mailbox *mb, uint32_t uid)
 	if (mb->compact) {
 		return uidset_contains(mb->all, uid);
 	}
-	return seq_find_uid(mb, uid) >= 0;
+	return mailbox_seq_find(mb, uid) >= 0;
 }
 
 void mailbox_get_missing_details(const struct mailbox *mb, size_t max, GArray *uids)

@@ -2,6 +2,7 @@
 #include "imapwatch/ctl/ctl-bar.h"
 
 #include "imapwatch/core/event.h"
+#include "imapwatch/core/mailbox.h"
 #include "imapwatch/core/supervisor.h"
 
 #include <string.h>
@@ -106,7 +107,7 @@ const struct ctl_bar_folder *ctl_bar_account_folder(const struct ctl_bar_account
 	for (guint i = 0; i < account->folders->len; i++) {
 		const struct ctl_bar_folder *f = g_ptr_array_index(account->folders, i);
 
-		if (strcmp(f->name, name) == 0) {
+		if (mailbox_same_folder(f->name, name)) {
 			return f;
 		}
 	}

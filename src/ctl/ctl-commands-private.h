@@ -28,6 +28,10 @@
 
 /* Whether to colour the output (stdout a terminal, NO_COLOR, TERM). */
 bool ctl_commands_colour_wanted(void);
+/* The width of the terminal on stdout in columns (TIOCGWINSZ, else
+ * $COLUMNS, else 80), or 0 when stdout is no terminal: output for
+ * programs keeps its whole rows. */
+gsize ctl_commands_terminal_width(void);
 /* Parses the options of a command (argv[0] is its name) and checks that
  * at most max_args arguments remain, else prints why (with `too_many`).
  * --help prints and exits 0. */

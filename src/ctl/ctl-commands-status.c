@@ -220,12 +220,21 @@ static char *date_text(gint64 date)
 	return t != NULL ? g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("");
 }
 
-static char *messages_text(GVariant *messages, bool all, bool colour)
+/* How narrow the sender and subject columns may get on a narrow
+ * terminal; the id (which mark-read takes) and the date stay whole. */
+#define FROM_MIN_WIDTH    10
+#define SUBJECT_MIN_WIDTH 12
+
+/* The table of messages, fitted to width columns (0: whole rows). */
+static char *messages_text(GVariant *messages, bool all, bool colour, gsize width)
 {
-	struct ctl_table *table = ctl_table_new(all ? 5 : 4, colour);
+	guint n_columns = all ? 5 : 4;
+	struct ctl_table *table = ctl_table_new(n_columns, colour);
 	GVariantIter it;
 	GVariant *m;
 
+	ctl_table_set_shrinkable(table, n_columns - 2, FROM_MIN_WIDTH);
+	ctl_table_set_shrinkable(table, n_columns - 1, SUBJECT_MIN_WIDTH);
 	ctl_table_add(table, "ID", SGR_BOLD);
 	ctl_table_add(table, "DATE", SGR_BOLD);
 	if (all) {
@@ -255,7 +264,7 @@ static char *messages_text(GVariant *messages, bool all, bool colour)
 		ctl_table_add(table, subject, seen ? NULL : SGR_BOLD);
 		g_variant_unref(m);
 	}
-	char *text = ctl_table_render(table);
+	char *text = ctl_table_render_width(table, width);
 	ctl_table_free(table);
 	return text;
 }
@@ -293,6 +302,7 @@ int ctl_commands_list(int argc, char **argv)
 		           ? CTL_EXIT_OK
 		           : CTL_EXIT_FAILED;
 	}
-	g_autofree char *text = messages_text(messages, all, ctl_commands_colour_wanted());
+	g_autofree char *text = messages_text(messages, all, ctl_commands_colour_wanted(),
+	                                      ctl_commands_terminal_width());
 	return ctl_commands_print_out(text) ? CTL_EXIT_OK : CTL_EXIT_FAILED;
 }

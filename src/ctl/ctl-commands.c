@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* no-color.org: NO_COLOR set to anything but "" turns colour off. */
@@ -21,6 +22,26 @@ bool ctl_commands_colour_wanted(void)
 
 	return isatty(STDOUT_FILENO) && (no_colour == NULL || no_colour[0] == '\0') &&
 	       g_strcmp0(g_getenv("TERM"), "dumb") != 0;
+}
+
+gsize ctl_commands_terminal_width(void)
+{
+	struct winsize size = {0};
+	const char *env = g_getenv("COLUMNS");
+	guint64 columns = 0;
+
+	if (!isatty(STDOUT_FILENO)) {
+		return 0;
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+		return size.ws_col;
+	}
+	/* A terminal that does not say its size (a serial line): the
+	 * shell's idea of it, else the classic width. */
+	if (env != NULL && g_ascii_string_to_unsigned(env, 10, 1, G_MAXUINT16, &columns, NULL)) {
+		return (gsize)columns;
+	}
+	return 80;
 }
 
 static int usage_error(const char *command, const char *message)

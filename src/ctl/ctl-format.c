@@ -43,6 +43,14 @@ char *ctl_format_duration(guint64 s)
 	                       s / 86400 == 1 ? "day" : "days", s % 86400 / 3600);
 }
 
+static gsize char_width(gunichar c)
+{
+	if (g_unichar_iszerowidth(c)) {
+		return 0;
+	}
+	return g_unichar_iswide(c) ? 2 : 1;
+}
+
 gsize ctl_format_width(const char *text)
 {
 	gsize width = 0;
@@ -53,12 +61,40 @@ gsize ctl_format_width(const char *text)
 	for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 
-		if (g_unichar_iszerowidth(c)) {
-			continue;
-		}
-		width += g_unichar_iswide(c) ? 2 : 1;
+		width += char_width(c);
 	}
 	return width;
+}
+
+char *ctl_format_ellipsize(const char *text, gsize width)
+{
+	g_autofree char *valid = g_utf8_make_valid(text, -1);
+	GString *out;
+	gsize used = 0;
+
+	if (ctl_format_width(valid) <= width) {
+		return g_steal_pointer(&valid);
+	}
+	out = g_string_new(NULL);
+	if (width == 0) {
+		return g_string_free(out, FALSE);
+	}
+	/* Whole characters up to one column short, their combining marks
+	 * with them; then the ellipsis. */
+	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+		gsize w = char_width(g_utf8_get_char(p));
+
+		if (used + w > width - 1) {
+			break;
+		}
+		g_string_append_len(out, p, g_utf8_next_char(p) - p);
+		used += w;
+	}
+	while (out->len > 0 && out->str[out->len - 1] == ' ') {
+		g_string_truncate(out, out->len - 1);
+	}
+	g_string_append(out, "…");
+	return g_string_free(out, FALSE);
 }
 
 static void json_append_children(GString *out, GVariant *value, bool object)

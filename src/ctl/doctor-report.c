@@ -115,6 +115,18 @@ static void report_certificate(struct doctor *d, const struct stream_certificate
 	} else {
 		detail(d, "valid until: %s", cert->not_after);
 	}
+	if (cert->sha256 != NULL) {
+		detail(d, "fingerprint: %s", cert->sha256);
+	}
+	if (d->account->has_tls_fingerprint) {
+		/* Pinned: the chain and the name are not what decides (T7). */
+		detail(d, "verification: %s",
+		       stream_get_error(d->stream) == STREAM_ERROR_CERTIFICATE
+		           ? "not the certificate tls_fingerprint pins"
+		           : "ok (the certificate tls_fingerprint pins; chain and host name not "
+		             "checked)");
+		return;
+	}
 	detail(d, "verification: %s",
 	       cert->verify == STREAM_VERIFY_OK ? "ok (chain and host name verified)"
 	                                        : cert->verify_reason);
@@ -150,6 +162,18 @@ static void advise_certificate(struct doctor *d, const struct stream_certificate
 	const char *name = d->account->name;
 	g_autofree char *store = stream_describe_system_store();
 
+	if (d->account->has_tls_fingerprint) {
+		/* T7: never an offer to trust it; the user checks and decides. */
+		doctor_advise(
+		    d,
+		    "the server's certificate is not the one tls_fingerprint in [account %s] "
+		    "pins. If the server got a new certificate, check its fingerprint (above) "
+		    "with the server's administrator or provider by another way than this "
+		    "connection, then set tls_fingerprint = %s in [account %s]; if it did not, "
+		    "someone may be intercepting the connection",
+		    name, cert->sha256 != NULL ? cert->sha256 : "sha256:…", name);
+		return;
+	}
 	switch (cert->verify) {
 	case STREAM_VERIFY_UNTRUSTED:
 		if (d->account->tls_ca_file != NULL) {

@@ -458,7 +458,16 @@ int doctor_run(const char *config_path, const char *account, FILE *out)
 		             "is valid\n");
 		return 1;
 	}
-	fprintf(out, "configuration: %s is valid\n\n", path);
+	fprintf(out, "configuration: %s is valid\n", path);
+	if (config_password_readable(config)) {
+		/* The lines of doctor_report() and doctor_advise(). */
+		fprintf(out,
+		        "  warn  it holds a password and other users can read it (mode %04o)\n"
+		        "          fix: chmod 600 %s (or move the password to password_command "
+		        "or password_secret)\n",
+		        config->file_mode, path);
+	}
+	fputc('\n', out);
 
 	struct doctor d = {
 	    .out = out,

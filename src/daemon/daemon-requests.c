@@ -17,7 +17,7 @@ static struct mailbox *account_find_mailbox(struct account *a, const char *folde
 	for (guint i = 0; i < account_get_n_folders(a); i++) {
 		struct mailbox *mb = account_get_mailbox(a, i);
 
-		if (strcmp(mailbox_get_folder(mb), folder) == 0) {
+		if (mailbox_same_folder(mailbox_get_folder(mb), folder)) {
 			return mb;
 		}
 	}
@@ -179,7 +179,8 @@ static gint message_cmp_newest(gconstpointer a, gconstpointer b)
 }
 
 /* Calls fn for every watched folder of account ("" = all) and folder ("" =
- * all). False with NO_SUCH_ACCOUNT if the names match nothing. */
+ * all; INBOX in any case, other names exactly: RFC 3501 §5.1). False with
+ * NO_SUCH_ACCOUNT if the names match nothing. */
 static bool daemon_foreach_folder(struct daemon *d, const char *account, const char *folder,
                                   void (*fn)(struct account *a, struct mailbox *mb, void *data),
                                   void *data, GError **error)
@@ -197,7 +198,8 @@ static bool daemon_foreach_folder(struct daemon *d, const char *account, const c
 		for (guint j = 0; j < account_get_n_folders(a); j++) {
 			struct mailbox *mb = account_get_mailbox(a, j);
 
-			if (folder[0] != '\0' && strcmp(mailbox_get_folder(mb), folder) != 0) {
+			if (folder[0] != '\0' &&
+			    !mailbox_same_folder(mailbox_get_folder(mb), folder)) {
 				continue;
 			}
 			folder_found = true;
@@ -267,7 +269,7 @@ bool daemon_check(struct daemon *d, const char *account, GError **error)
 /* One D-Bus call (or CLI action): several folders may be involved. */
 struct mark_request {
 	struct daemon *daemon;
-	GPtrArray *parts; /* struct mark_read_request * still running */
+	GPtrArray *parts; /* struct mark_part * still running */
 	GPtrArray *waits; /* struct mark_wait *: groups waiting for credentials */
 	bool starting;    /* mark_start_groups() is still adding parts */
 	GError *error;    /* first failure */
@@ -293,6 +295,26 @@ struct mark_wait {
 
 static void mark_group_free(gpointer p);
 
+/* One connection of a request, and what it changes: once the server
+ * confirmed it, the folder's model is told at once (by name, as a reload
+ * may have replaced the account meanwhile). */
+struct mark_part {
+	struct mark_request *request;
+	struct mark_read_request *handle;
+	char *account;
+	char *folder;
+	uint32_t uidvalidity;
+	GArray *uids;
+};
+
+static void mark_part_free(struct mark_part *part)
+{
+	g_free(part->account);
+	g_free(part->folder);
+	g_array_unref(part->uids);
+	g_free(part);
+}
+
 static void mark_wait_free(struct mark_wait *w)
 {
 	mark_group_free(w->group);
@@ -302,7 +324,10 @@ static void mark_wait_free(struct mark_wait *w)
 void daemon_mark_request_free(struct mark_request *r)
 {
 	for (guint i = 0; i < r->parts->len; i++) {
-		mark_read_cancel(r->parts->pdata[i]);
+		struct mark_part *part = r->parts->pdata[i];
+
+		mark_read_cancel(part->handle);
+		mark_part_free(part);
 	}
 	g_ptr_array_unref(r->parts);
 	for (guint i = 0; i < r->waits->len; i++) {
@@ -328,10 +353,17 @@ static gboolean mark_request_finish(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-struct mark_part {
-	struct mark_request *request;
-	struct mark_read_request *handle;
-};
+/* The server set \Seen: the model shows it now, not only when the watching
+ * connection hears of it (its FETCH then reports nothing again). */
+static void mark_part_apply(struct mark_part *part)
+{
+	struct account *a = daemon_find_account(part->request->daemon, part->account);
+	struct mailbox *mb = a != NULL ? account_find_mailbox(a, part->folder) : NULL;
+
+	if (mb != NULL && mailbox_get_uidvalidity(mb) == part->uidvalidity) {
+		mailbox_add_seen(mb, (const uint32_t *)(void *)part->uids->data, part->uids->len);
+	}
+}
 
 static void mark_request_maybe_finish(struct mark_request *r)
 {
@@ -345,11 +377,13 @@ static void mark_part_done(const GError *error, void *user_data)
 	struct mark_part *part = user_data;
 	struct mark_request *r = part->request;
 
-	g_ptr_array_remove(r->parts, part->handle);
-	if (error != NULL && r->error == NULL) {
+	g_ptr_array_remove(r->parts, part);
+	if (error == NULL) {
+		mark_part_apply(part);
+	} else if (r->error == NULL) {
 		r->error = g_error_new(DAEMON_ERROR, DAEMON_ERROR_FAILED, "%s", error->message);
 	}
-	g_free(part);
+	mark_part_free(part);
 	mark_request_maybe_finish(r);
 }
 
@@ -407,11 +441,15 @@ static void mark_start_part(struct mark_request *r, const struct mark_group *g,
 	struct mark_part *part = g_new0(struct mark_part, 1);
 
 	part->request = r;
+	part->account = g_strdup(account_get_name(g->account));
+	part->folder = g_strdup(mailbox_get_folder(g->mailbox));
+	part->uidvalidity = mailbox_get_uidvalidity(g->mailbox);
+	part->uids = g_array_ref(g->uids);
 	part->handle = mark_read_start(
 	    account_get_login_config(g->account), credentials, mailbox_get_folder(g->mailbox),
 	    mailbox_get_uidvalidity(g->mailbox), (const uint32_t *)(void *)g->uids->data,
 	    g->uids->len, r->daemon->options.trace, mark_part_done, part);
-	g_ptr_array_add(r->parts, part->handle);
+	g_ptr_array_add(r->parts, part);
 }
 
 static void mark_credentials(struct secret *credentials, const char *problem, void *user_data)

@@ -26,6 +26,7 @@ void stream_certificate_info_free(struct stream_certificate_info *info)
 	g_free(info->names);
 	g_free(info->not_after);
 	g_free(info->verify_reason);
+	g_free(info->sha256);
 	g_free(info);
 }
 
@@ -414,6 +415,16 @@ void stream_capture_certificate(struct stream *self)
 	info->not_after = g_string_free(text, FALSE);
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
 		info->not_after_unix = (gint64)timegm(&tm);
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) {
+		GString *hex = g_string_new("sha256:");
+
+		for (unsigned int i = 0; i < md_len; i++) {
+			g_string_append_printf(hex, "%s%02X", i > 0 ? ":" : "", md[i]);
+		}
+		info->sha256 = g_string_free(hex, FALSE);
 	}
 	info->verify = stream_verify_kind(result);
 	info->verify_reason =

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The imapwatch command against imapwatchd on a private session bus, with a
 real Dovecot: the output of status, list, check, monitor, --help and
---version, colour only on a terminal, and the exit codes for bad usage,
+--version, colour only on a terminal, rows of list fitted to the
+terminal's width (whole rows for programs), INBOX in any case in
+ACCOUNT/FOLDER, and the exit codes for bad usage, an unknown account,
 without a daemon, without a bus and with an account in error.
 
 What the command prints is compared with the daemon's D-Bus replies
@@ -11,12 +13,17 @@ method that also drive it through the command (mark-read, reload) are in
 test_dbus.
 """
 
+import fcntl
 import functools
 import json
 import os
 import pty
+import re
+import struct
 import subprocess
 import tempfile
+import termios
+import unicodedata
 import unittest
 
 import bus_harness as b
@@ -33,13 +40,17 @@ account = functools.partial(b.account, dovecot)
 deliver = functools.partial(b.deliver, dovecot)
 
 
-def cli_on_tty(bus, *args, env=None):
-    """imapwatch with stdout on a pseudo-terminal; returns its output."""
+def cli_on_tty(bus, *args, env=None, columns=None):
+    """imapwatch with stdout on a pseudo-terminal (of `columns` columns,
+    as TIOCSWINSZ sets them); returns its output."""
     master, slave = pty.openpty()
     try:
+        if columns is not None:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        environ = bus.env(TERM="xterm", **(env or {}))
+        environ.pop("COLUMNS", None)
         proc = subprocess.Popen([cli_binary(), *args], stdin=subprocess.DEVNULL,
-                                stdout=slave, stderr=subprocess.PIPE,
-                                env=bus.env(TERM="xterm", **(env or {})))
+                                stdout=slave, stderr=subprocess.PIPE, env=environ)
         os.close(slave)
         slave = None
         out = b""
@@ -58,6 +69,13 @@ def cli_on_tty(bus, *args, env=None):
         if slave is not None:
             os.close(slave)
         os.close(master)
+
+
+def display_width(text):
+    """Terminal columns of text, as imapwatch counts them: East Asian wide
+    characters 2, combining marks 0."""
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 class CliTest(b.ThreeAccountsTestCase):
@@ -137,6 +155,84 @@ class CliTest(b.ThreeAccountsTestCase):
         code, _, err = cli(self.bus, "check", "nope")
         self.assertEqual(code, 1)
         self.assertIn("no account named 'nope'", err)
+
+    def test_cli_list_fits_the_terminal(self):
+        since = self.monitor.mark()
+        subject = "Grüße aus Köln — 日本語の件名です, " + "a long subject line " * 20
+        sender = "Someone With A Really Long Display Name " * 3
+        uid, _ = deliver("user1", "Lists", subject.strip(), from_name=sender.strip(),
+                         subject_encoding="B", from_encoding="B")
+        message = self.message_for("MessagesAdded", "alpha", "Lists", uid, since)
+        msg_id = self.find_message(message, "alpha", "Lists", uid)["id"]
+
+        # Programs get whole rows.
+        code, out, err = cli(self.bus, "list", "alpha/Lists")
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn(subject.strip(), out)
+        self.assertIn(sender.strip(), out)
+        self.assertGreater(max(display_width(line) for line in out.splitlines()), 200)
+
+        for columns in (80, 72, 132):
+            out = cli_on_tty(self.bus, "list", "alpha/Lists", columns=columns,
+                             env={"NO_COLOR": "1"})
+            lines = out.replace("\r\n", "\n").splitlines()
+            self.assertTrue(lines[0].startswith("ID"), out)
+            for line in lines:
+                self.assertLessEqual(display_width(line), columns, (columns, line))
+            row = next(line for line in lines if msg_id in line)
+            # The id stays whole (mark-read takes it); sender and subject
+            # are cut, each with an ellipsis.
+            self.assertTrue(row.startswith(msg_id + " "), row)
+            self.assertEqual(row.count("\u2026"), 2, row)
+            self.assertIn("Someone", row)
+            self.assertIn("Grüße", row)
+
+        # Colour does not count towards the width.
+        out = cli_on_tty(self.bus, "list", "alpha/Lists", columns=80)
+        self.assertIn("\x1b[", out)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", out).replace("\r\n", "\n")
+        for line in plain.splitlines():
+            self.assertLessEqual(display_width(line), 80, line)
+
+    def test_cli_inbox_in_any_case(self):
+        """INBOX is case-insensitive (RFC 3501 §5.1), other folders are not."""
+        since = self.monitor.mark()
+        uid, _ = deliver("user1", "INBOX", "inbox in any case")
+        self.message_for("MessagesAdded", "alpha", "INBOX", uid, since)
+        code, exact, err = cli(self.bus, "list", "--json", "alpha/INBOX")
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("inbox in any case", exact)
+        for spelling in ("inbox", "Inbox", "iNbOx"):
+            self.assertEqual(cli(self.bus, "list", "--json", f"alpha/{spelling}"),
+                             (0, exact, ""))
+        code, out, err = cli(self.bus, "list", "alpha/lists")
+        self.assertEqual((code, out), (1, ""))
+        self.assertIn("no watched folder named 'lists'", err)
+        code, out, err = cli(self.bus, "status", "--format",
+                             "{unseen:alpha/INBOX} {unseen:alpha/inbox} {unseen:alpha/Inbox}")
+        self.assertEqual((code, err), (0, ""))
+        counts = out.split()
+        self.assertEqual(len(set(counts)), 1, out)
+        code, out, err = cli(self.bus, "status", "--format", "{unseen:alpha/lists}")
+        self.assertEqual((code, out), (2, ""))
+        self.assertIn("does not watch", err)
+
+    def test_cli_unknown_account(self):
+        """An account the daemon does not have: status 1 where it is an
+        argument (the daemon refuses), 2 where it is in a FORMAT (a bad
+        command line), as imapwatch(1) says."""
+        for args in (("list", "nope"), ("list", "nope/INBOX"), ("check", "nope"),
+                     ("mark-read", "--all", "nope"), ("mark-read", "--all", "nope/INBOX"),
+                     ("mark-read", "nope/INBOX/1/1")):
+            code, out, err = cli(self.bus, *args)
+            self.assertEqual((code, out), (1, ""), (args, err))
+            self.assertIn("nope", err, args)
+            self.assertNotIn("org.", err)
+        for args in (("status", "--format", "{unseen:nope}"),
+                     ("monitor", "--i3blocks", "--format", "{state:nope}")):
+            code, out, err = cli(self.bus, *args)
+            self.assertEqual((code, out), (2, ""), (args, err))
+            self.assertIn("names no account", err, args)
 
     def test_cli_help_and_version(self):
         code, out, _ = cli(self.bus, "--help")

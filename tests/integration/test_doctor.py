@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: MIT
 """`imapwatch doctor` against a real Dovecot: a good account is reported
 good (TLS details, capabilities, folders), and a wrong password, an
-untrusted CA, a missing folder, a failing password_command and a closed port
-each fail with the right advice. The password never appears in the output.
+untrusted CA, a missing folder, a failing password_command, a closed port
+and a pinned certificate (tls_fingerprint) the server no longer has each
+fail with the right advice; a password in a file others can read is
+warned about. The password never appears in the output.
 
 The doctor is the real command-line tool (IMAPWATCH, set by ctest).
 """
 
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -19,6 +22,13 @@ TIMEOUT = 90
 
 def doctor_binary():
     return h.program("IMAPWATCH")
+
+
+def fingerprint(cert):
+    """sha256:AB:CD:… as openssl prints it, the form tls_fingerprint takes."""
+    out = subprocess.run([h.find_tool("openssl", "OPENSSL"), "x509", "-noout", "-fingerprint",
+                          "-sha256", "-in", cert], check=True, capture_output=True, text=True)
+    return "sha256:" + out.stdout.strip().split("=", 1)[1]
 
 
 class DoctorTest(unittest.TestCase):
@@ -49,7 +59,7 @@ class DoctorTest(unittest.TestCase):
         keys.update(overrides)
         return {k: v for k, v in keys.items() if v is not None}
 
-    def run_doctor(self, accounts, *args):
+    def run_doctor(self, accounts, *args, mode=0o600):
         with tempfile.TemporaryDirectory(prefix="imapwatch-doctor-") as tmp:
             path = os.path.join(tmp, "config")
             lines = ["[daemon]", "password_timeout = 5s"]
@@ -58,6 +68,8 @@ class DoctorTest(unittest.TestCase):
                 lines += [f"{k} = {v}" for k, v in keys.items()]
             with open(path, "w", encoding="utf-8") as f:
                 f.write("\n".join(lines) + "\n")
+            os.chmod(path, mode)
+            self.config_path = path
             env = dict(os.environ)
             env.update({"XDG_CONFIG_HOME": tmp, "XDG_STATE_HOME": tmp})
             proc = subprocess.run([doctor_binary(), "doctor", "--config", path, *args],
@@ -224,6 +236,87 @@ class DoctorTest(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("there is no [account nosuch]", out)
         self.assertIn("its accounts are: good, bad", out)
+
+    def test_readable_config_with_password(self):
+        """The daemon's warning (one shared check): a password in a file
+        other users can read."""
+        rc, out, _ = self.run_doctor({"good": self.account()}, mode=0o644)
+        self.assertEqual(rc, 0, out)
+        self.assertLine(out, "warn", "it holds a password and other users can read it",
+                        "(mode 0644)")
+        self.assertAdvice(out, f"chmod 600 {self.config_path}")
+        self.assertIn("everything looks good", out)
+        for mode, keys in ((0o600, self.account()), (0o640, self.account()),
+                           (0o644, self.account(password=None, password_command="cat "
+                                                + self.password_file()))):
+            rc, out, _ = self.run_doctor({"good": keys}, mode=mode)
+            self.assertEqual(rc, 0, out)
+            self.assertEqual("other users can read" in out, mode == 0o640, (oct(mode), out))
+
+    def password_file(self):
+        tmp = tempfile.mkdtemp(prefix="imapwatch-doctor-pw-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "pw")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.dovecot.users["user1"] + "\n")
+        return path
+
+    def test_pinned_certificate(self):
+        pin = fingerprint(self.certs.server_cert)
+        rc, out, _ = self.run_doctor({"work": self.account(tls_ca_file=None,
+                                                           tls_fingerprint=pin)})
+        self.assertEqual(rc, 0, out)
+        self.assertLine(out, "ok", "TLS: TLSv1.")
+        self.assertIn(f"fingerprint: {pin}", out)
+        self.assertIn("verification: ok (the certificate tls_fingerprint pins; chain and "
+                      "host name not checked)", out)
+        self.assertLine(out, "ok", "login: accepted")
+
+    def test_pinned_certificate_changed(self):
+        """The server presents another certificate than the pinned one: the
+        advice names the one it has now and says to check it out of band
+        before pinning it (T7: never trusted on the spot)."""
+        now = fingerprint(self.certs.server_cert)
+        old = fingerprint(self.certs.wronghost_cert)
+        rc, out, _ = self.run_doctor({"work": self.account(tls_fingerprint=old)})
+        self.assertEqual(rc, 1, out)
+        self.assertLine(out, "FAIL", "TLS:", "does not match tls_fingerprint")
+        self.assertIn(f"fingerprint: {now}", out)
+        self.assertIn("verification: not the certificate tls_fingerprint pins", out)
+        self.assertAdvice(out, "not the one tls_fingerprint in [account work] pins",
+                          "check its fingerprint (above)", "by another way than this connection",
+                          f"set tls_fingerprint = {now} in [account work]",
+                          "someone may be intercepting")
+        self.assertNotIn("login: accepted", out)
+
+    def test_fingerprint_without_tls(self):
+        """A fingerprint without TLS means nothing: an error with file, line
+        and key, in doctor as in imapwatchd --check-config, which shows a
+        valid one."""
+        pin = fingerprint(self.certs.server_cert)
+        keys = self.account(security="none", allow_plaintext="true",
+                            port=self.dovecot.imap_port, tls_ca_file=None, tls_fingerprint=pin)
+        rc, out, _ = self.run_doctor({"work": keys})
+        self.assertEqual(rc, 1, out)
+        self.assertIn("the configuration is not valid", out)
+        line = 3 + list(keys).index("tls_fingerprint") + 1 + 1
+        self.assertIn(f"{self.config_path}:{line}: [account work] key 'tls_fingerprint': "
+                      "pins the server's TLS certificate, but security = none uses no TLS",
+                      out)
+        self.assertIn("set security = tls (or starttls)", out)
+
+        with tempfile.TemporaryDirectory(prefix="imapwatch-doctor-") as tmp:
+            path = os.path.join(tmp, "config")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("[account work]\n" + "".join(
+                    f"{k} = {v}\n" for k, v in self.account(tls_fingerprint=pin).items()))
+            os.chmod(path, 0o600)
+            proc = subprocess.run([h.program("IMAPWATCHD"), "--check-config", "--config", path],
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=TIMEOUT)
+        self.assertEqual((proc.returncode, proc.stderr), (0, ""), proc.stdout)
+        self.assertIn(f"  tls_fingerprint: {pin} (only this certificate; chain and host "
+                      "name not checked)\n", proc.stdout)
 
     def test_invalid_config(self):
         rc, out, _ = self.run_doctor({"work": self.account(security="ssl")})

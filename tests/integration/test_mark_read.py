@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""mark_read_start() against a real Dovecot (W4, W5, M6).
+"""mark_read_start() against a real Dovecot (W4, W5, M6), and marking as
+read through the daemon.
 
 The helper program imapwatch-test-mark-read (IMAPWATCH_TEST_MARK_READ, set
 by CMake) runs one request and exits 0 on success or 1 with the error on
@@ -7,20 +8,41 @@ stderr. doveadm checks what changed: exactly the chosen messages gain
 \\Seen; other flags, other messages, the message count, UIDVALIDITY and
 UIDNEXT stay as they were, and a message already flagged \\Deleted is not
 expunged (no CLOSE, no EXPUNGE).
+
+Through the daemon (`imapwatch mark-read` on a private bus): the change
+shows in `imapwatch status` the moment the command returns, with exactly
+one `changed` event per message, also once the watching connection's
+FETCH of the same flags came in — in compact mode (QRESYNC and ESEARCH:
+UID sets) and in map mode (a server without QRESYNC).
 """
 
+import json
 import os
+import re
 import subprocess
 import unittest
 
+import bus_harness as b
 import imapwatch_harness as h
+from imapwatch_harness import is_event
 
 TOOL_TIMEOUT = 90.0  # the request's own deadline is 60 s
 
-# One server for the module's tests, started before the first.
+# One server for the module's tests, started before the first, and one
+# without QRESYNC, on which the daemon keeps a sequence map of the folder.
 dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
-setUpModule = dovecot.start
-tearDownModule = dovecot.stop
+no_qresync = h.mail_server(name="noqresync", capabilities=" ".join(
+    c for c in h.Dovecot.CAPABILITIES_WITHOUT_NOTIFY.split() if c != "QRESYNC"))
+
+
+def setUpModule():
+    dovecot.start()
+    no_qresync.start()
+
+
+def tearDownModule():
+    no_qresync.stop()
+    dovecot.stop()
 
 
 def tool_path():
@@ -147,6 +169,96 @@ class MarkReadTest(unittest.TestCase):
         code, err = self.run_tool("user6", "No Such Folder", 1, [1])
         self.assertEqual(code, 1)
         self.assertIn("cannot open folder 'No Such Folder'", err)
+
+
+class DaemonMarkReadTest(unittest.TestCase):
+    """imapwatch mark-read through the daemon: its effect is visible when
+    the command returns, and reported once."""
+
+    maxDiff = None
+    # The server's own FETCH of a flag change, on a watching connection:
+    # "S: * 3 FETCH (UID 7 FLAGS (\\Seen) MODSEQ (9))", or without UID.
+    SERVER_FETCH = re.compile(r"\] S: \* \d+ FETCH \((?:UID (\d+) )?.*FLAGS \(([^)]*)\)")
+
+    def start(self, server, user):
+        bus = b.SessionBus()
+        bus.start()
+        self.addCleanup(bus.stop)
+        daemon = h.Daemon({"acct": b.account(server, user)}, args=["-v", "--trace-imap"],
+                          env={"DBUS_SESSION_BUS_ADDRESS": bus.address})
+        daemon.start()
+        self.addCleanup(daemon.kill)
+        daemon.wait_for(h.is_account_state("acct", "idle"), timeout=b.CONNECT_TIMEOUT)
+        return bus, daemon
+
+    def deliver(self, server, daemon, user, subject):
+        mark = daemon.mark()
+        uid, _ = b.deliver(server, user, "INBOX", subject)
+        return daemon.wait_for(is_event("new", account="acct", uid=uid), since=mark,
+                               timeout=b.EVENT_TIMEOUT)
+
+    def status_unseen(self, bus):
+        code, out, err = b.cli(bus, "status", "--json")
+        self.assertEqual((code, err), (0, ""), out)
+        status = json.loads(out)
+        folder = status["accounts"][0]["folders"][0]
+        self.assertEqual(folder["name"], "INBOX")
+        self.assertEqual(status["total_unseen"], folder["unseen"])
+        return folder["unseen"]
+
+    def server_fetches(self, daemon, since):
+        """UIDs (or None without one) and flags of the FETCHes of flags the
+        server sent the watching connection after log offset since."""
+        with open(daemon.stderr_path, "rb") as f:
+            f.seek(since)
+            text = f.read().decode(errors="replace")
+        return [(m.group(1), m.group(2)) for m in self.SERVER_FETCH.finditer(text)
+                if "mark-read]" not in m.group(0)]
+
+    def check_mark_read(self, server, user):
+        bus, daemon = self.start(server, user)
+        first = self.deliver(server, daemon, user, "read me")
+        second = self.deliver(server, daemon, user, "read me too")
+        third = self.deliver(server, daemon, user, "and me")
+        self.assertEqual(self.status_unseen(bus), 3)
+
+        # One message by id: counted read the moment the command returns.
+        mark, log = daemon.mark(), daemon.log_mark()
+        code, out, err = b.cli(bus, "mark-read", first["id"])
+        self.assertEqual((code, out, err), (0, "", ""))
+        self.assertEqual(self.status_unseen(bus), 2)
+        self.assertEqual(server.status(user, "INBOX")["unseen"], 2)
+        # The server's FETCH of the change comes before that of a message
+        # delivered after it: once that is reported, the FETCH was read.
+        self.deliver(server, daemon, user, "later")
+        changed = daemon.find(is_event("changed", account="acct"), since=mark)
+        self.assertEqual([(e["uid"], e["seen"], e["flags"]) for e in changed],
+                         [(first["uid"], True, ["\\Seen"])], daemon.describe(mark))
+        unseen = [e["count"] for e in daemon.find(is_event("unseen", account="acct"), mark)]
+        self.assertEqual(unseen, [2, 3])
+        fetched = self.server_fetches(daemon, log)
+        self.assertTrue(any("\\Seen" in flags for _, flags in fetched),
+                        f"the server sent no FETCH of \\Seen: {fetched}")
+
+        # --all, in INBOX written in another case: every unseen one at once.
+        mark = daemon.mark()
+        code, out, err = b.cli(bus, "mark-read", "--all", "acct/inbox")
+        self.assertEqual((code, out, err), (0, "", ""))
+        self.assertEqual(self.status_unseen(bus), 0)
+        self.deliver(server, daemon, user, "last")
+        changed = daemon.find(is_event("changed", account="acct"), since=mark)
+        self.assertEqual(sorted(e["uid"] for e in changed),
+                         sorted([second["uid"], third["uid"],
+                                 daemon.find(is_event("new", subject="later"))[0]["uid"]]),
+                         daemon.describe(mark))
+        self.assertTrue(all(e["seen"] for e in changed))
+        self.assertEqual(self.status_unseen(bus), 1)
+
+    def test_compact_mode(self):
+        self.check_mark_read(dovecot, "user7")
+
+    def test_map_mode(self):
+        self.check_mark_read(no_qresync, "user8")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,8 @@ struct config_notice {
 };
 
 struct config {
-	char *path; /* the file read, for messages */
+	char *path;      /* the file read, for messages */
+	guint file_mode; /* its permission bits when config_load_file() read it, else 0 */
 	bool notifications;
 	enum config_startup startup;
 	guint idle_refresh;      /* seconds, default 540 (9m); 1m..29m (I5) */
@@ -198,6 +199,12 @@ struct config *config_load_data(const char *data, gsize len, const char *path, G
 
 /* Accepts NULL. Clears passwords before freeing them. */
 void config_free(struct config *config);
+
+/* True when a password is written in the file (password =) and users
+ * other than its owner may read it (group or other permission bits, as
+ * the file was when read): then it is no secret; chmod 600 fixes it. The
+ * daemon and imapwatch doctor warn about it. */
+bool config_password_readable(const struct config *config);
 
 /* $XDG_CONFIG_HOME/imapwatch/config (g_get_user_config_dir()). New string. */
 char *config_default_path(void);

@@ -166,6 +166,19 @@ struct mailbox_fetch {
 /* "* n FETCH (...)". */
 void mailbox_fetch(struct mailbox *mailbox, const struct mailbox_fetch *fetch);
 
+/* A change imapwatch made itself and the server confirmed (mark as read,
+ * W4): \Seen joins the flags of each of uids (n_uids of them) that the
+ * model holds unseen at or below the watermark, reported as a FETCH of
+ * the new flags would be — one changed event per message, then the unseen
+ * count — so that the change shows before the watching connection hears
+ * of it. The flags reported are those the model knows (a message's
+ * details, else its system flags, else \Seen alone). When the server's
+ * FETCH then says the same, or a later selection finds it so, nothing is
+ * reported again; a FETCH that says more (flags the model did not know)
+ * is a change. Does nothing during a selection or before the first one
+ * completed: the selection learns the flags from the server. */
+void mailbox_add_seen(struct mailbox *mailbox, const uint32_t *uids, size_t n_uids);
+
 /* --- header fetch of new messages -------------------------------------- */
 
 /* True if messages may exist above the watermark (EXISTS beyond the known

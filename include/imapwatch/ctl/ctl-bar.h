@@ -48,7 +48,8 @@ void ctl_bar_status_free(struct ctl_bar_status *status);
 typedef struct ctl_bar_status ctl_bar_status;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ctl_bar_status, ctl_bar_status_free)
 
-/* The account or folder of that name, or NULL. Borrowed. */
+/* The account or folder of that name, or NULL. Borrowed. A folder name
+ * matches exactly, INBOX in any case (RFC 3501 §5.1). */
 const struct ctl_bar_account *ctl_bar_status_account(const struct ctl_bar_status *status,
                                                      const char *name);
 const struct ctl_bar_folder *ctl_bar_account_folder(const struct ctl_bar_account *account,

@@ -4,9 +4,10 @@
 
 /*
  * ctl_format: pure text helpers of the imapwatch CLI — times for people,
- * terminal widths, JSON from the daemon's GVariant replies, and watch
- * events rebuilt from signal dictionaries (so that `imapwatch monitor
- * --json` prints exactly what `imapwatchd --print-events` prints).
+ * terminal widths and text cut to them, JSON from the daemon's GVariant
+ * replies, and watch events rebuilt from signal dictionaries (so that
+ * `imapwatch monitor --json` prints exactly what `imapwatchd
+ * --print-events` prints).
  */
 
 #include "imapwatch/core/event.h"
@@ -24,6 +25,12 @@ char *ctl_format_duration(guint64 seconds);
 /* Columns the UTF-8 text takes on a terminal: East Asian wide characters
  * count 2, combining marks 0. Invalid UTF-8 counts a column per byte. */
 gsize ctl_format_width(const char *text);
+
+/* text cut to at most width terminal columns (as ctl_format_width counts
+ * them): whole characters, blanks before the cut dropped, and "…" (one
+ * column) at the end; text that fits is returned whole. Invalid UTF-8 is
+ * made valid first. New string. */
+char *ctl_format_ellipsize(const char *text, gsize width);
 
 /* Appends value as JSON: dictionaries a{sv} (and a{s*}) as objects,
  * other arrays and tuples as arrays, variants unwrapped, 64-bit integers

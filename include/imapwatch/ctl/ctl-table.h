@@ -26,4 +26,15 @@ void ctl_table_add(struct ctl_table *table, const char *text, const char *sgr);
  * not padded. New string. */
 char *ctl_table_render(const struct ctl_table *table);
 
+/* Lets a column shrink, down to min_width columns (at least 1), when the
+ * table is rendered to a width. */
+void ctl_table_set_shrinkable(struct ctl_table *table, guint column, gsize min_width);
+
+/* The table with rows of at most max_width terminal columns (0: no
+ * limit): the shrinkable columns give up columns one at a time, the
+ * widest first, down to their minimum, and their cells that no longer fit
+ * end in "…" (ctl_format_ellipsize). Rows stay wider only when the other
+ * columns alone are. New string. */
+char *ctl_table_render_width(const struct ctl_table *table, gsize max_width);
+
 #endif

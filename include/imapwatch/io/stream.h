@@ -133,6 +133,9 @@ struct stream_certificate_info {
 	gint64 not_after_unix; /* 0 when unreadable */
 	enum stream_verify verify;
 	char *verify_reason; /* OpenSSL's words ("certificate has expired"); "ok" */
+	/* "sha256:3F:A1:…": the SHA-256 fingerprint of the certificate, as
+	 * tls_fingerprint takes it; NULL if it could not be computed. */
+	char *sha256;
 };
 
 /* Set once the server's certificate arrived, also when verifying it then

@@ -96,6 +96,11 @@ static const struct {
      "test.conf:5: [account a] key 'security': security = none is refused unless "
      "allow_plaintext = true is also set in this group (the password and mail would travel "
      "unencrypted)"},
+    {"[account a]\n" ACCOUNT "security = none\nallow_plaintext = true\ntls_fingerprint = "
+     "sha256:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
+     "test.conf:7: [account a] key 'tls_fingerprint': pins the server's TLS certificate, but "
+     "security = none uses no TLS at all; remove this line, or set security = tls (or "
+     "starttls)"},
     {"[account a]\n" ACCOUNT "allow_plaintext = yes\n",
      "test.conf:5: [account a] key 'allow_plaintext': 'yes' is not a boolean; write true or "
      "false"},

@@ -233,6 +233,7 @@ static void test_config_describe(void)
 	                         "  auth: auto\n"
 	                         "  folders: INBOX; Lists/dev; Semi\\;colon\n"
 	                         "  tls_ca_file: %s\n"
+	                         "  tls_fingerprint: (not set; chain and host name verified)\n"
 	                         "  idle_refresh: 5m\n"
 	                         "  poll_interval: 30s\n"
 	                         "  max_connections: 15\n"
@@ -250,6 +251,7 @@ static void test_config_describe(void)
 	                         "  auth: xoauth2\n"
 	                         "  folders: INBOX\n"
 	                         "  tls_ca_file: (not set; system trust store only)\n"
+	                         "  tls_fingerprint: (not set; chain and host name verified)\n"
 	                         "  idle_refresh: 20m\n"
 	                         "  poll_interval: 5m\n"
 	                         "  max_connections: 3\n"
@@ -267,6 +269,7 @@ static void test_config_describe(void)
 	                         "  auth: auto\n"
 	                         "  folders: INBOX\n"
 	                         "  tls_ca_file: (not set; system trust store only)\n"
+	                         "  tls_fingerprint: (not set)\n"
 	                         "  idle_refresh: 20m\n"
 	                         "  poll_interval: 5m\n"
 	                         "  max_connections: 3\n"
@@ -423,6 +426,30 @@ static void test_config_names(void)
 	config_free(NULL);
 }
 
+/* tls_fingerprint: read with or without colons, in any case, and shown by
+ * --check-config as openssl prints it. */
+static void test_config_tls_fingerprint(void)
+{
+	static const char text[] =
+	    "[account a]\nhost = h\nusername = u\npassword = p\n"
+	    "security = starttls\n"
+	    "tls_fingerprint = "
+	    "sha256:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config) cfg = config_load_data(text, sizeof(text) - 1, "t.conf", &error);
+
+	g_assert_no_error(error);
+	const struct config_account *a = cfg->accounts->pdata[0];
+	g_assert_true(a->has_tls_fingerprint);
+	g_assert_cmpuint(a->tls_fingerprint[0], ==, 0x00);
+	g_assert_cmpuint(a->tls_fingerprint[31], ==, 0x1f);
+	g_autofree char *described = config_describe(cfg);
+	g_assert_nonnull(strstr(described,
+	                        "  tls_fingerprint: sha256:00:01:02:03:04:05:06:07:08:09:0A:0B:0C:"
+	                        "0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F (only "
+	                        "this certificate; chain and host name not checked)\n"));
+}
+
 /* password_secret: trimmed attr=value pairs, a trailing ';' allowed; shown
  * by --check-config, compared on reload. */
 static void test_config_password_secret(void)
@@ -515,6 +542,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/defaults", test_config_defaults);
 	g_test_add_func("/config/syntax", test_config_syntax);
 	g_test_add_func("/config/describe", test_config_describe);
+	g_test_add_func("/config/tls-fingerprint", test_config_tls_fingerprint);
 	g_test_add_func("/config/durations", test_config_durations);
 	g_test_add_func("/config/file", test_config_file);
 	g_test_add_func("/config/names", test_config_names);

@@ -736,6 +736,186 @@ static void test_text_is_bounded(struct fixture *fx, gconstpointer data)
 	assert_log(fx, expected);
 }
 
+/* --- changes of our own (mark as read) ----------------------------------- */
+
+static void fetch_compact(struct fixture *fx, uint32_t uid, const char *const *flags,
+                          uint64_t modseq)
+{
+	struct mailbox_fetch f = {
+	    .seq = 1,
+	    .has_uid = true,
+	    .uid = uid,
+	    .has_flags = true,
+	    .flags = flags,
+	    .modseq = modseq,
+	};
+	mailbox_fetch(fx->mb, &f);
+}
+
+/* Compact mode, UIDs 1..n, those of unseen_set unseen, HIGHESTMODSEQ 10. */
+static void select_compact(struct fixture *fx, uint32_t n, const char *unseen_set, bool first)
+{
+	g_autoptr(uidset) all = uidset_new();
+	g_autoptr(uidset) unseen = uidset_new();
+
+	uidset_add_range(all, 1, n);
+	g_assert_true(uidset_parse(unseen, unseen_set, 100));
+	mailbox_set_compact(fx->mb, true);
+	mailbox_select_begin(fx->mb);
+	mailbox_set_uidvalidity(fx->mb, 1);
+	mailbox_set_modseq(fx->mb, 10);
+	mailbox_exists(fx->mb, n);
+	g_assert_true(mailbox_set_all(fx->mb, all) == first);
+	if (first || !mailbox_unseen_agrees(fx->mb, uidset_count(unseen))) {
+		mailbox_set_unseen(fx->mb, unseen);
+	}
+	mailbox_select_end(fx->mb);
+}
+
+static char *flags_of(struct fixture *fx, uint32_t uid)
+{
+	const struct mailbox_message *m = mailbox_get_message(fx->mb, uid);
+
+	g_assert_nonnull(m);
+	return g_strjoinv(" ", m->flags);
+}
+
+/* Map mode: the change shows at once, one event per message, and the
+ * server's FETCH of the same flags (or a new selection that finds them)
+ * reports nothing again; a FETCH that says more is a change. */
+static void test_add_seen_map(struct fixture *fx, gconstpointer data)
+{
+	static const uint32_t uids[] = {1, 2, 3, 4};
+	static const uint32_t marked[] = {2, 3, 4, 9, 0};
+	static const char *const SEEN_FLAGGED[] = {"\\Seen", "\\Flagged", NULL};
+
+	(void)data;
+	select_with(fx, 1, uids, 4);
+	assert_log(fx, "unseen 2|");
+	/* 3 is seen already, 9 not there, 0 no UID. */
+	mailbox_add_seen(fx->mb, marked, G_N_ELEMENTS(marked));
+	assert_log(fx, "changed 2 seen|changed 4 seen|unseen 0|");
+	g_assert_cmpuint(mailbox_get_unseen(fx->mb), ==, 0);
+	fetch_flags(fx, 2, 0, SEEN); /* no UID: resolved by the map */
+	fetch_flags(fx, 4, 4, SEEN);
+	assert_log(fx, "");
+	mailbox_add_seen(fx->mb, marked, 2);
+	assert_log(fx, "");
+	/* A reconnect's listing finds them read: no change. */
+	mailbox_select_begin(fx->mb);
+	mailbox_set_uidvalidity(fx->mb, 1);
+	mailbox_exists(fx->mb, 4);
+	for (uint32_t uid = 1; uid <= 4; uid++) {
+		fetch_flags(fx, uid, uid, SEEN);
+	}
+	mailbox_select_end(fx->mb);
+	assert_log(fx, "");
+	/* The server knows a flag the model had not been told of. */
+	static const uint32_t five[] = {5};
+	mailbox_exists(fx->mb, 5);
+	fetch_header(fx, 5, 5, "five");
+	mailbox_new_end(fx->mb);
+	assert_log(fx, "new 5 five|unseen 1|");
+	mailbox_add_seen(fx->mb, five, 1);
+	assert_log(fx, "changed 5 seen|unseen 0|");
+	g_autofree char *reported = flags_of(fx, 5);
+	g_assert_cmpstr(reported, ==, "\\Seen");
+	fetch_flags(fx, 5, 5, SEEN_FLAGGED);
+	assert_log(fx, "changed 5 seen|");
+}
+
+/* Map mode: the flags reported are those the model knows with \Seen
+ * added; a FETCH that came first leaves nothing to do. */
+static void test_add_seen_keeps_flags(struct fixture *fx, gconstpointer data)
+{
+	static const char *const FLAGGED[] = {"\\Flagged", "$Work", NULL};
+	static const char *const ALL[] = {"$Work", "\\Seen", "\\Flagged", NULL};
+	static const uint32_t one[] = {1};
+	static const uint32_t two[] = {2};
+
+	(void)data;
+	mailbox_select_begin(fx->mb);
+	mailbox_set_uidvalidity(fx->mb, 1);
+	mailbox_exists(fx->mb, 2);
+	fetch_flags(fx, 1, 1, FLAGGED);
+	fetch_flags(fx, 2, 2, NONE);
+	mailbox_select_end(fx->mb);
+	struct header_fields h = {.subject = (char *)"one"};
+	struct mailbox_fetch details = {
+	    .seq = 1,
+	    .has_uid = true,
+	    .uid = 1,
+	    .has_flags = true,
+	    .flags = FLAGGED,
+	    .has_header = true,
+	    .header = &h,
+	};
+	mailbox_fetch(fx->mb, &details);
+	assert_log(fx, "unseen 2|");
+	mailbox_add_seen(fx->mb, one, 1);
+	assert_log(fx, "changed 1 seen|unseen 1|");
+	g_autofree char *reported = flags_of(fx, 1);
+	g_assert_cmpstr(reported, ==, "\\Flagged $Work \\Seen");
+	fetch_flags(fx, 1, 1, ALL); /* another order, the same flags */
+	assert_log(fx, "");
+	fetch_flags(fx, 2, 2, SEEN);
+	mailbox_flush_unseen(fx->mb); /* as the session does after a batch */
+	assert_log(fx, "changed 2 seen|unseen 0|");
+	mailbox_add_seen(fx->mb, two, 1);
+	assert_log(fx, "");
+	/* During a selection the server's listing decides. */
+	mailbox_select_begin(fx->mb);
+	mailbox_add_seen(fx->mb, two, 1);
+	mailbox_abort(fx->mb);
+	assert_log(fx, "");
+}
+
+/* Compact mode: the same, with UID sets; the FETCH of the IDLE
+ * connection, or QRESYNC's after a reconnect, reports nothing again. */
+static void test_add_seen_compact(struct fixture *fx, gconstpointer data)
+{
+	static const char *const SEEN_FLAGGED[] = {"\\Seen", "\\Flagged", NULL};
+	static const uint32_t marked[] = {2, 3, 4, 7};
+	static const uint32_t five[] = {5};
+
+	(void)data;
+	select_compact(fx, 6, "2,4:6", true);
+	assert_log(fx, "unseen 4|");
+	mailbox_add_seen(fx->mb, marked, G_N_ELEMENTS(marked));
+	assert_log(fx, "changed 2 seen|changed 4 seen|unseen 2|");
+	fetch_compact(fx, 2, SEEN, 11);
+	assert_log(fx, "");
+	/* Unasked and the same again: a FETCH is a change (RFC 9051 §7.5.2). */
+	fetch_compact(fx, 2, SEEN, 12);
+	assert_log(fx, "changed 2 seen|");
+	/* 4's FETCH comes only with the resynchronisation after a reconnect. */
+	mailbox_select_begin(fx->mb);
+	mailbox_set_uidvalidity(fx->mb, 1);
+	mailbox_exists(fx->mb, 6);
+	fetch_compact(fx, 4, SEEN, 13);
+	mailbox_set_modseq(fx->mb, 13);
+	g_autoptr(uidset) all = uidset_new();
+	uidset_add_range(all, 1, 6);
+	g_assert_false(mailbox_set_all(fx->mb, all));
+	g_assert_true(mailbox_unseen_agrees(fx->mb, 2));
+	mailbox_select_end(fx->mb);
+	assert_log(fx, "");
+	/* Then a FETCH is news again. */
+	fetch_compact(fx, 4, SEEN, 14);
+	assert_log(fx, "changed 4 seen|");
+	/* A FETCH that says more than was reported is a change. */
+	mailbox_add_seen(fx->mb, five, 1);
+	assert_log(fx, "changed 5 seen|unseen 1|");
+	fetch_compact(fx, 5, SEEN_FLAGGED, 15);
+	assert_log(fx, "changed 5 seen|");
+	g_assert_cmpuint(mailbox_get_unseen(fx->mb), ==, 1);
+	const struct uidset *saved_all = NULL;
+	const struct uidset *saved_unseen = NULL;
+	g_assert_true(mailbox_get_sets(fx->mb, &saved_all, &saved_unseen));
+	g_assert_cmpuint(uidset_count(saved_unseen), ==, 1);
+	g_assert_true(uidset_contains(saved_unseen, 6));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -762,6 +942,9 @@ int main(int argc, char **argv)
 	ADD("/mailbox/details-are-bounded", test_details_are_bounded);
 	ADD("/mailbox/saved-sets-into-map", test_saved_sets_into_map);
 	ADD("/mailbox/compact-count-disagrees-then-abort", test_compact_count_disagrees_then_abort);
+	ADD("/mailbox/add-seen/map", test_add_seen_map);
+	ADD("/mailbox/add-seen/keeps-flags", test_add_seen_keeps_flags);
+	ADD("/mailbox/add-seen/compact", test_add_seen_compact);
 	g_test_add("/mailbox/catchup-details-are-bounded/map", struct fixture, NULL, fx_setup,
 	           test_catchup_details_are_bounded, fx_teardown);
 	g_test_add("/mailbox/catchup-details-are-bounded/compact", struct fixture, "", fx_setup,

@@ -94,6 +94,97 @@ static void test_table_colour(void)
 	g_assert_cmpstr(text, ==, "\033[31ma\033[0m    b\nccc  \033[1md\033[0m\n");
 }
 
+static void test_ellipsize(void)
+{
+	static const struct {
+		const char *text;
+		gsize width;
+		const char *cut;
+	} cases[] = {
+	    {"Lunch?", 6, "Lunch?"},
+	    {"Lunch?", 5, "Lunc…"},
+	    {"Lunch?", 1, "…"},
+	    {"Lunch?", 0, ""},
+	    {"", 0, ""},
+	    {"Grüße aus Köln", 7, "Grüße…"}, /* the blank before the cut goes */
+	    {"Grüße aus Köln", 8, "Grüße a…"},
+	    /* 日本語のメール: two columns a character; one that would end
+	     * past the width is left out whole. */
+	    {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae", 8,
+	     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae"},
+	    {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae", 7,
+	     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e…"},
+	    {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae", 6, "\xe6\x97\xa5\xe6\x9c\xac…"},
+	    {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae", 2, "…"},
+	    /* Combining marks stay with their letter. */
+	    {"Cafe\xcc\x81 au lait", 6, "Cafe\xcc\x81…"},
+	    {"a\377bcdef", 4, "a\357\277\275b…"}, /* invalid: made valid first (U+FFFD) */
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *cut = ctl_format_ellipsize(cases[i].text, cases[i].width);
+
+		g_assert_cmpstr(cut, ==, cases[i].cut);
+		g_assert_cmpuint(ctl_format_width(cut), <=, cases[i].width);
+	}
+}
+
+/* A row of the list: the id and date stay whole, sender and subject give
+ * up columns, the widest first, down to their minimum. */
+static char *fitted(gsize width, const char *from, const char *subject)
+{
+	struct ctl_table *t = ctl_table_new(4, false);
+	const char *cells[] = {"ID", "DATE", "FROM", "SUBJECT", "w/INBOX/7/42", "2025-11-25 10:00",
+	                       from, subject};
+
+	ctl_table_set_shrinkable(t, 2, 6);
+	ctl_table_set_shrinkable(t, 3, 8);
+	for (size_t i = 0; i < G_N_ELEMENTS(cells); i++) {
+		ctl_table_add(t, cells[i], NULL);
+	}
+	char *text = ctl_table_render_width(t, width);
+	ctl_table_free(t);
+	return text;
+}
+
+static void test_table_fit(void)
+{
+	/* 12 + 2 + 16 + 2 = 32 columns before the sender. */
+	g_autofree char *whole = fitted(0, "Alice Example", "Lunch on Friday?");
+	g_assert_cmpstr(whole, ==,
+	                "ID            DATE              FROM           SUBJECT\n"
+	                "w/INBOX/7/42  2025-11-25 10:00  Alice Example  Lunch on Friday?\n");
+	g_autofree char *roomy = fitted(63, "Alice Example", "Lunch on Friday?");
+	g_assert_cmpstr(roomy, ==, whole);
+	/* One column short: the subject, the wider, gives it. */
+	g_autofree char *one = fitted(62, "Alice Example", "Lunch on Friday?");
+	g_assert_cmpstr(one, ==,
+	                "ID            DATE              FROM           SUBJECT\n"
+	                "w/INBOX/7/42  2025-11-25 10:00  Alice Example  Lunch on Frida…\n");
+	/* Both shrink once they are as wide. */
+	g_autofree char *both = fitted(54, "Alice Example", "Lunch on Friday?");
+	g_assert_cmpstr(both, ==,
+	                "ID            DATE              FROM        SUBJECT\n"
+	                "w/INBOX/7/42  2025-11-25 10:00  Alice Exa…  Lunch on…\n");
+	/* Never below the minimum: the row is then wider than asked. */
+	g_autofree char *narrow = fitted(20, "Alice Example", "Lunch on Friday?");
+	g_assert_cmpstr(narrow, ==,
+	                "ID            DATE              FROM    SUBJECT\n"
+	                "w/INBOX/7/42  2025-11-25 10:00  Alice…  Lunch o…\n");
+	/* Wide characters: the row fits the width however the cut falls. */
+	const char *kanji = "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe4\xbb\xb6"
+	                    "\xe5\x90\x8d\xe3\x81\xa7\xe3\x81\x99";
+	for (gsize width = 50; width <= 60; width++) {
+		g_autofree char *text = fitted(width, "Grüße aus Köln", kanji);
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+		for (size_t i = 0; lines[i] != NULL; i++) {
+			g_assert_cmpuint(ctl_format_width(lines[i]), <=, width);
+		}
+		g_assert_nonnull(strstr(lines[1], "w/INBOX/7/42  2025-11-25 10:00  "));
+	}
+}
+
 static void test_json(void)
 {
 	static const struct {
@@ -225,6 +316,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/ctl-format/width", test_width);
 	g_test_add_func("/ctl-format/table", test_table);
 	g_test_add_func("/ctl-format/table-colour", test_table_colour);
+	g_test_add_func("/ctl-format/ellipsize", test_ellipsize);
+	g_test_add_func("/ctl-format/table-fit", test_table_fit);
 	g_test_add_func("/ctl-format/json", test_json);
 	g_test_add_func("/ctl-format/event-from-dict", test_event_from_dict);
 	g_test_add_func("/ctl-format/reset", test_reset);

@@ -31,6 +31,8 @@ static void test_template_render(void)
 	    {"{accounts}", "2"},
 	    {"{unseen:work}/{unseen:home}", "4/0"},
 	    {"{unseen:work/INBOX}+{unseen:work/Lists/dev}", "3+1"},
+	    /* INBOX in any case (RFC 3501 §5.1), other folders exactly. */
+	    {"{unseen:work/inbox} {unseen:work/Inbox} {unseen:work/lists/dev}", "3 3 ?"},
 	    {"{state:work} {state:home}", "idle error"},
 	    {"{{unseen}} {{{unseen}}} }}{{", "{unseen} {4} }{"},
 	    {"{unseen:nobody} {unseen:work/Nope} {state:nobody}", "? ? ?"},
@@ -116,6 +118,8 @@ static void test_template_check(void)
 	     "the field '{unseen:work/Lists}' names a folder that account 'work' does not watch; "
 	     "it watches: INBOX, Lists/dev"},
 	    {"{unseen:home/INBOX} {unseen:home/Sent}", "'{unseen:home/Sent}'"},
+	    {"{unseen:home/inbox}", NULL},
+	    {"{unseen:work/lists/dev}", "'{unseen:work/lists/dev}' names a folder"},
 	};
 	g_autoptr(ctl_bar_status) s = status_of("idle", "idle", "''");
 
