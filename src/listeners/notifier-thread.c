@@ -148,6 +148,22 @@ static void popup_action_cb(NotifyNotification *notification, char *action, gpoi
 	notifier_reply_push(p->notifier, type, p->slot, false);
 }
 
+/* Blocking. GNOME's notification-daemon 3 says "sound" but has no code
+ * that plays one: with it, new mail would be silent. */
+static bool server_plays_no_sound(void)
+{
+	g_autofree char *name = NULL;
+	g_autofree char *vendor = NULL;
+	g_autofree char *version = NULL;
+	g_autofree char *spec_version = NULL;
+
+	if (!notify_get_server_info(&name, &vendor, &version, &spec_version)) {
+		return false;
+	}
+	return g_strcmp0(name, "Notification Daemon") == 0 && g_strcmp0(vendor, "GNOME") == 0 &&
+	       version != NULL && g_str_has_prefix(version, "3.");
+}
+
 /* Blocking: asks the server (once per server) what it can do. */
 static bool caps_ensure(struct notifier *n)
 {
@@ -165,6 +181,10 @@ static bool caps_ensure(struct notifier *n)
 	n->has_sound = g_list_find_custom(caps, "sound", (GCompareFunc)g_strcmp0) != NULL;
 	n->caps_known = true;
 	g_list_free_full(caps, g_free);
+	if (n->has_sound && server_plays_no_sound()) {
+		g_debug("the notification server says it plays sounds and plays none");
+		n->has_sound = false;
+	}
 	g_debug("notification server: actions %s, body markup %s, sound %s",
 	        n->has_actions ? "yes" : "no", n->has_markup ? "yes" : "no",
 	        n->has_sound ? "yes" : "no");
@@ -260,6 +280,20 @@ static void popup_close(struct notifier *n, guint64 slot)
 
 static void retry_schedule(struct notifier *n);
 
+/* An error the server answered itself, not one of the bus's about reaching
+ * it: asked again, it would refuse again (notification-daemon holds 20
+ * notifications and answers MaxNotificationsExceeded to the next). */
+static bool server_refused(const GError *error)
+{
+	g_autofree char *name = NULL;
+
+	if (!g_dbus_error_is_remote_error(error)) {
+		return false;
+	}
+	name = g_dbus_error_get_remote_error(error);
+	return name != NULL && !g_str_has_prefix(name, "org.freedesktop.DBus.Error.");
+}
+
 static void run_pending(struct notifier *n)
 {
 	struct notifier_op *op;
@@ -272,6 +306,14 @@ static void run_pending(struct notifier *n)
 			ok = popup_show(n, op, &error);
 		} else {
 			popup_close(n, op->slot);
+		}
+		if (!ok && server_refused(error)) {
+			/* Dropped: retrying would hold up every later
+			 * notification, closes too, behind this one. */
+			g_dbus_error_strip_remote_error(error);
+			g_message("the notification server refused a notification: %s",
+			          error->message);
+			ok = true;
 		}
 		if (!ok) {
 			if (!n->failing) {

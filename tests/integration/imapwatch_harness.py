@@ -17,7 +17,8 @@ h`); it re-exports the names of the modules that hold the parts:
 - harness_message: make_message(), RFC 5322 messages with encoded headers.
 - harness_daemon: Daemon, imapwatchd --print-events with its JSON events
   read into a queue, and the predicates is_event() and is_account_state().
-- harness_desktop: Desktop (Xvfb, a private session bus, dunst) and
+- harness_desktop: Desktop (Xvfb, a private session bus, a notification
+  server: dunst, xfce4-notifyd or notification-daemon) and
   BusMonitor (dbus-monitor, Notify calls parsed by parse_notify()).
 - harness_secrets: leaks_secret(), a password in clear or in base64.
 - harness_keyring: Keyring (gnome-keyring-daemon's Secret Service on a
@@ -36,7 +37,8 @@ from harness_base import (  # noqa: F401
 from harness_cyrus import SERVER, Cyrus, mail_server, mutf7_decode, mutf7_encode  # noqa: F401
 from harness_daemon import Daemon, _name, is_account_state, is_event  # noqa: F401
 from harness_desktop import (  # noqa: F401
-    DUNSTRC, BusMonitor, Desktop, _killpg, _start_with_fd, parse_notify, re_header)
+    DUNSTRC, NOTIFY_SERVER, NOTIFY_SERVERS, SERVER_CAPABILITIES, BusMonitor, Desktop, _killpg,
+    _start_with_fd, find_server_program, parse_notify, re_header)
 from harness_dovecot import DEFAULT_USERS, Dovecot  # noqa: F401
 from harness_keyring import Keyring, SecretCalls  # noqa: F401
 from harness_message import encode_word, make_message  # noqa: F401

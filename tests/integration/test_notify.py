@@ -1,9 +1,20 @@
 # SPDX-License-Identifier: MIT
-"""Desktop notifications against a real notification server: dunst under
-Xvfb on a private session bus, read back with dunstctl and dbus-monitor.
+"""Desktop notifications against real notification servers under Xvfb on a
+private session bus: dunst (read back with dunstctl), xfce4-notifyd (its
+popup windows) and notification-daemon (the notifications it holds, from
+its own answers on the bus); calls watched with dbus-monitor, actions
+picked as a user does (dunst's commands, a click on the popup).
+
+A class runs against the servers its `servers` names, once per server, in
+the pass that IMAPWATCH_TEST_NOTIFY_SERVER selects (load_tests; ctest:
+integration/notify for dunst, integration-xfce4-notifyd/notify and
+integration-notification-daemon/notify): the classes about popups,
+actions, replacing and withdrawing run against all three; those about the
+daemon's own decisions (which folders notify, a hung server, catch-up) run
+against dunst alone; a server's own ways run against that server.
 
 Other devices are simulated with doveadm. Waits are bounded waits on the
-daemon's output, on dunstctl answers or on bus traffic, never sleeps.
+daemon's output, on the server's answers or on bus traffic, never sleeps.
 """
 
 import json
@@ -58,9 +69,16 @@ def thread_names(pid):
 
 class NotifyTestCase(unittest.TestCase):
     maxDiff = None
+    # The notification servers the class runs against (load_tests); the
+    # first is its server when run by name in another server's pass.
+    servers = ("dunst",)
 
-    def desktop(self, dunst=True):
-        d = h.Desktop(dunst=dunst)
+    @classmethod
+    def server(cls):
+        return h.NOTIFY_SERVER if h.NOTIFY_SERVER in cls.servers else cls.servers[0]
+
+    def desktop(self, start_server=True, **kwargs):
+        d = h.Desktop(server=self.server(), start_server=start_server, **kwargs)
         d.start()
         self.addCleanup(d.stop)
         return d
@@ -70,10 +88,10 @@ class NotifyTestCase(unittest.TestCase):
         self.addCleanup(m.stop)
         return m
 
-    def daemon(self, desktop, accounts, env=None, **daemon_keys):
+    def daemon(self, desktop, accounts, env=None, args=(), **daemon_keys):
         keys = {"notifications": True}
         keys.update(daemon_keys)
-        d = h.Daemon(accounts, daemon=keys, env=dict(desktop.env, **(env or {})))
+        d = h.Daemon(accounts, daemon=keys, env=dict(desktop.env, **(env or {})), args=args)
         d.start()
         self.addCleanup(d.kill)
         for name in accounts:
@@ -86,11 +104,15 @@ class NotifyTestCase(unittest.TestCase):
 
 
 class SingleMessageTest(NotifyTestCase):
+    servers = h.NOTIFY_SERVERS
+
     def test_one_message_one_notification(self):
         desk = self.desktop()
+        # What the README's table of tested servers says of it.
+        self.assertEqual(desk.capabilities(), h.SERVER_CAPABILITIES[desk.server])
         mon = self.monitor(desk)
         dovecot.create_folder("user1", "Lists")
-        d = self.daemon(desk, {"work": account("user1", ["INBOX", "Lists"])})
+        d = self.daemon(desk, {"work": account("user1", ["INBOX", "Lists"])}, args=["-v"])
         self.assertIn("notifier", thread_names(d.proc.pid))
 
         uid, _ = self.deliver("user1", "Lunch today?", from_name="Alice Example",
@@ -106,15 +128,30 @@ class SingleMessageTest(NotifyTestCase):
         self.assertEqual(call["hints"]["category"], "email.arrived")
         self.assertEqual(call["hints"]["desktop-entry"], "imapwatchd")
         self.assertEqual(call["hints"]["sound-name"], "message-new-email")
-        # dunst advertises "actions".
+        # Every tested server advertises "actions".
         self.assertEqual(call["actions"], {"default": "Open", "mark-read": "Mark as read"})
+        # None of them plays the sound (notification-daemon says it does,
+        # and has no code for it): imapwatch plays it.
+        d.wait_log("notification server: actions yes, body markup yes, sound no",
+                   timeout=EVENT_TIMEOUT)
+        d.wait_log("playing sound message-new-email (the notification server plays none)",
+                   timeout=EVENT_TIMEOUT)
+        if desk.server != "dunst":
+            # No do-not-disturb the daemon can follow: neither dunst's pause
+            # nor the Inhibited property (spec 1.3).
+            d.wait_log("no org.dunstproject.cmd0 paused from the notification server",
+                       timeout=EVENT_TIMEOUT)
+            d.wait_log("no org.freedesktop.Notifications Inhibited from the notification "
+                       "server", timeout=EVENT_TIMEOUT)
 
-        desk.close_all()
-        [entry] = desk.history()
-        self.assertEqual(entry["appname"], "imapwatch")
-        self.assertEqual(entry["summary"], "Alice Example")
-        self.assertEqual(entry["body"], "Lunch today?\nwork/INBOX")
-        self.assertEqual(entry["category"], "email.arrived")
+        if desk.server == "dunst":
+            # What dunst shows: its history.
+            desk.close_all()
+            [entry] = desk.history()
+            self.assertEqual(entry["appname"], "imapwatch")
+            self.assertEqual(entry["summary"], "Alice Example")
+            self.assertEqual(entry["body"], "Lunch today?\nwork/INBOX")
+            self.assertEqual(entry["category"], "email.arrived")
         d.stop()
 
     def test_sender_only_without_sound(self):
@@ -134,6 +171,8 @@ class SingleMessageTest(NotifyTestCase):
 
 
 class BurstTest(NotifyTestCase):
+    servers = h.NOTIFY_SERVERS
+
     def test_burst_of_ten_updates_one_popup(self):
         desk = self.desktop()
         mon = self.monitor(desk)
@@ -165,6 +204,8 @@ class BurstTest(NotifyTestCase):
 
 
 class WithdrawTest(NotifyTestCase):
+    servers = h.NOTIFY_SERVERS
+
     def test_seen_elsewhere_closes_popup(self):
         desk = self.desktop()
         mon = self.monitor(desk)
@@ -213,6 +254,8 @@ class WithdrawTest(NotifyTestCase):
 
 
 class TextSafetyTest(NotifyTestCase):
+    servers = h.NOTIFY_SERVERS
+
     def test_markup_escaped_bidi_stripped_long_subject_cut(self):
         desk = self.desktop()
         mon = self.monitor(desk)
@@ -223,7 +266,7 @@ class TextSafetyTest(NotifyTestCase):
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         desk.wait_displayed(1)
         [call] = mon.wait_notifies(1)
-        # dunst renders body markup: our body arrives escaped.
+        # Every tested server renders body markup: our body arrives escaped.
         self.assertEqual(call["body"],
                          "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;a href=&apos;x&apos;&gt;link&lt;/a&gt; "
                          "gnp.exe")
@@ -233,10 +276,11 @@ class TextSafetyTest(NotifyTestCase):
             for ch in "\u202e\u202c\u2066\u2069":
                 self.assertNotIn(ch, text)
         desk.close_all()
-        [entry] = desk.history()
-        # What dunst shows: the tags as text, no link, no reversed text.
-        self.assertIn("&lt;b&gt;Bold", entry["message"])
-        self.assertNotIn("\u202e", entry["message"])
+        if desk.server == "dunst":
+            [entry] = desk.history()
+            # What dunst shows: the tags as text, no link, no reversed text.
+            self.assertIn("&lt;b&gt;Bold", entry["message"])
+            self.assertNotIn("\u202e", entry["message"])
 
         long_subject = "Quarterly report " + "é" * 300
         uid, _ = self.deliver("user6", long_subject, subject_encoding="B")
@@ -249,6 +293,13 @@ class TextSafetyTest(NotifyTestCase):
 
 
 class ActionTest(NotifyTestCase):
+    """A user picks an action: the server says ActionInvoked, the daemon
+    acts. dunst: its commands; xfce4-notifyd: a click on the action's
+    button (a click elsewhere dismisses the popup); notification-daemon: a
+    click on the bubble ("default") or on its button."""
+
+    servers = h.NOTIFY_SERVERS
+
     def test_default_action_runs_open_command(self):
         desk = self.desktop()
         out = desk.path("opened")
@@ -262,7 +313,7 @@ class ActionTest(NotifyTestCase):
         uid, message_id = self.deliver("user7", "click me", folder="Team Talk")
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         desk.wait_displayed(1)
-        desk.dunstctl_out("action", "0")
+        desk.invoke("default")
         desk.wait_until(lambda: os.path.exists(out), what="open_command to run")
         with open(out) as f:
             args = f.read().split("\n")[:-1]
@@ -276,9 +327,7 @@ class ActionTest(NotifyTestCase):
         uid, _ = self.deliver("user8", "mark me")
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         desk.wait_displayed(1)
-        # dunst's context menu, answered by the dmenu stand-in.
-        desk.choose("Mark as read")
-        desk.dunstctl_out("context")
+        desk.invoke("mark-read")
         desk.wait_until(
             lambda: "\\Seen" in dovecot.state("user8", "INBOX").get(uid, ()) or None,
             timeout=EVENT_TIMEOUT, what="\\Seen set on the server")
@@ -287,25 +336,29 @@ class ActionTest(NotifyTestCase):
         d.stop()
 
 
-class ServerTest(NotifyTestCase):
+class ServerStartTest(NotifyTestCase):
+    servers = h.NOTIFY_SERVERS
+
     def test_server_appears_later_and_restarts(self):
-        desk = self.desktop(dunst=False)
+        desk = self.desktop(start_server=False)
         d = self.daemon(desk, {"work": account("user1")})
         uid, _ = self.deliver("user1", "before the server")
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         # Autostart order: the server comes after us. The waiting popup
         # shows as soon as the name has an owner.
-        desk.start_dunst()
+        desk.start_server()
         desk.wait_displayed(1)
 
         # The server restarts: its popups are gone; new mail shows again.
-        desk.stop_dunst()
-        desk.start_dunst()
+        desk.stop_server()
+        desk.start_server()
         uid, _ = self.deliver("user1", "after the restart")
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         desk.wait_displayed(1)
         d.stop()
 
+
+class ServerTest(NotifyTestCase):
     def test_hung_server_does_not_delay_events(self):
         desk = self.desktop()
         d = self.daemon(desk, {"work": account("user2")})
@@ -335,7 +388,7 @@ class ServerTest(NotifyTestCase):
                                          for line in monitor.stdout], daemon=True).start()
         # A server that takes the calls and never answers: dunst, stopped.
         # The bus still accepts every call for it.
-        os.kill(desk.dunst.pid, signal.SIGSTOP)
+        os.kill(desk.server_proc.pid, signal.SIGSTOP)
         try:
             hung = latencies(10)
             t0 = time.monotonic()
@@ -353,7 +406,7 @@ class ServerTest(NotifyTestCase):
                 if ev["event"] == "new" and ev["subject"].startswith("latency "):
                     seen.add(ev["subject"])
         finally:
-            os.kill(desk.dunst.pid, signal.SIGCONT)
+            os.kill(desk.server_proc.pid, signal.SIGCONT)
         self.assertEqual(status.returncode, 0, status.stderr)
         self.assertEqual(json.loads(status.stdout)["accounts"][0]["state"], "idle")
         self.assertLess(status_time, 2.0)
@@ -375,8 +428,8 @@ class ServerTest(NotifyTestCase):
         uid, _ = self.deliver("user3", "stuck")
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         desk.wait_displayed(1)
-        os.kill(desk.dunst.pid, signal.SIGSTOP)
-        self.addCleanup(os.kill, desk.dunst.pid, signal.SIGCONT)
+        os.kill(desk.server_proc.pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, desk.server_proc.pid, signal.SIGCONT)
         uid, _ = self.deliver("user3", "stuck too")
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         d.stop(timeout=2.0)
@@ -507,6 +560,208 @@ class StartupTest(NotifyTestCase):
         fresh = [c for c in mon.notifies() if c["replaces_id"] == 0]
         self.assertEqual(len(fresh), 1)
         d.stop()
+
+
+class WordingTest(NotifyTestCase):
+    """What popups about no single message say: an account's error in
+    plain words with a way to try again, and the catch-up of a folder a
+    reload adds, named."""
+
+    def test_account_error_reads_plainly_and_tries_again(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        # Dovecot refuses the name, with its timing after the reason.
+        d = h.Daemon({"work": account("user3", ["Foo/"])},
+                     daemon={"notifications": True}, env=desk.env)
+        d.start()
+        self.addCleanup(d.kill)
+        ev = d.wait_for(is_account_state("work", "error"), timeout=CONNECT_TIMEOUT)
+        self.assertRegex(ev["detail"], r"\(\d+\.\d+ \+ .* secs\)\.$")
+        [call] = mon.wait_notifies(1)
+        self.assertEqual(call["summary"], "Mail account work needs attention")
+        # dunst renders body markup: the quotes come escaped.
+        self.assertEqual(call["body"], "Cannot open folder &apos;Foo/&apos;: Invalid mailbox "
+                                       "name: Ends with hierarchy separator.")
+        self.assertEqual(call["icon"], "dialog-error")
+        self.assertEqual(call["hints"]["category"], "network.error")
+        self.assertEqual(call["actions"], {"retry": "Try again"})
+        desk.wait_displayed(1)
+
+        # "Try again" from dunst's context menu: the account tries at once
+        # and, failing again, says so again.
+        since = d.mark()
+        desk.choose("Try again")
+        desk.dunstctl_out("context")
+        d.wait_for(is_account_state("work", "connecting"), timeout=EVENT_TIMEOUT, since=since)
+        d.wait_for(is_account_state("work", "error"), timeout=CONNECT_TIMEOUT, since=since)
+        again = mon.wait_notifies(2)[1]
+        self.assertEqual(again["summary"], call["summary"])
+        self.assertEqual(again["body"], call["body"])
+        self.assertEqual(again["actions"], {"retry": "Try again"})
+        desk.wait_displayed(1)
+        # Asked once, answered once: no more popups without asking.
+        since = d.mark()
+        proc = subprocess.run([h.program("IMAPWATCH"), "check", "work"],
+                              env=desk.child_env(), capture_output=True, timeout=10)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        d.wait_for(is_account_state("work", "error"), timeout=CONNECT_TIMEOUT, since=since)
+        self.assertEqual(len(mon.notifies()), 2)
+        d.stop()
+
+    def test_catchup_after_reload_names_the_folder(self):
+        state = tempfile.mkdtemp(prefix="imapwatch-state-")
+        self.addCleanup(shutil.rmtree, state, True)
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        dovecot.create_folder("user5", "Digest")
+        d = self.daemon(desk, {"work": account("user5", ["INBOX", "Digest"])},
+                        env={"XDG_STATE_HOME": state})
+        # Digest's place is kept in the state file once mail moved it.
+        uid, _ = self.deliver("user5", "watched", folder="Digest")
+        d.wait_for(is_event("new", uid=uid, folder="Digest"), timeout=EVENT_TIMEOUT)
+
+        def reload(folders):
+            since = d.mark()
+            d.accounts["work"]["folders"] = folders
+            with open(d.config_path, "w", encoding="utf-8") as f:
+                f.write(d.config_text())
+            d.proc.send_signal(signal.SIGHUP)
+            return since
+
+        since = reload(["INBOX"])
+        d.wait_for(is_account_state("work", "idle"), timeout=CONNECT_TIMEOUT, since=since)
+        uids = [self.deliver("user5", f"while unwatched {i}", folder="Digest")[0]
+                for i in range(2)]
+        before = len(mon.notifies())
+        since = reload(["INBOX", "Digest"])
+        for uid in uids:
+            ev = d.wait_for(is_event("new", uid=uid, folder="Digest"), timeout=EVENT_TIMEOUT,
+                            since=since)
+            self.assertIs(ev.get("catchup"), True)
+        desk.wait_until(lambda: mon.notifies()[-1]["summary"] ==
+                        "2 new messages in work/Digest (newly watched)",
+                        what="the newly watched folder's summary")
+        calls = mon.notifies()[before:]
+        self.assertEqual(calls[-1]["body"], "while unwatched 1\nwhile unwatched 0")
+        self.assertEqual(calls[-1]["icon"], "mail-unread")
+        self.assertFalse([c for c in calls if "last ran" in c["summary"]], calls)
+        d.stop()
+
+    def test_pattern_popups_say_where(self):
+        """One pattern may watch many folders: the popup names its folder
+        as with two folders named."""
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user6", ["*"])})
+        uid, _ = self.deliver("user6", "somewhere")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        [call] = mon.wait_notifies(1)
+        self.assertEqual(call["body"], "somewhere\nwork/INBOX")
+        d.stop()
+
+
+class PlainTextTest(NotifyTestCase):
+    """A server without "body-markup" (dunst with `markup = no`) gets the
+    body as plain text, as written: nothing escaped."""
+
+    def test_body_is_plain_text_without_markup(self):
+        desk = self.desktop(markup=False)
+        self.assertNotIn("body-markup", desk.capabilities())
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user3")}, args=["-v"])
+        uid, _ = self.deliver("user3", "<b>Tom</b> & Jerry's", subject_encoding="B")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        [call] = mon.wait_notifies(1)
+        self.assertEqual(call["body"], "<b>Tom</b> & Jerry's")
+        d.wait_log("notification server: actions yes, body markup no", timeout=EVENT_TIMEOUT)
+        desk.close_all()
+        [entry] = desk.history()
+        self.assertEqual(entry["body"], "<b>Tom</b> & Jerry's")
+        d.stop()
+
+
+class XfceDoNotDisturbTest(NotifyTestCase):
+    """xfce4-notifyd's do-not-disturb is its own setting, which imapwatch
+    cannot see: the popup is sent as usual and xfce4-notifyd does not show
+    it; when it ends, nothing is summed up."""
+
+    servers = ("xfce4-notifyd",)
+
+    def test_popups_go_to_a_server_that_hides_them(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user5")})
+        desk.xfconf_set("/do-not-disturb", "bool", "true")
+        uid, _ = self.deliver("user5", "while xfce is quiet")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        [call] = mon.wait_notifies(1)
+        self.assertEqual(call["body"], "while xfce is quiet")
+        # Held, not shown: xfce4-notifyd maps a popup before its reply
+        # reaches the monitor.
+        desk.wait_until(lambda: len(desk.held()) == 1, what="the popup held")
+        self.assertEqual(desk.displayed(), 0)
+        desk.xfconf_set("/do-not-disturb", "bool", "false")
+        uid, _ = self.deliver("user5", "after")
+        d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
+        desk.wait_until(lambda: len(desk.held()) == 2, what="both popups held")
+        # One window: the second's; the first never shows.
+        self.assertEqual(desk.displayed(), 1)
+        self.assertEqual([c["body"] for c in mon.notifies()], ["while xfce is quiet", "after"])
+        d.stop()
+
+
+class FullServerTest(NotifyTestCase):
+    """notification-daemon holds at most 20 notifications — of every
+    application, each until it is closed — and answers the next Notify
+    with MaxNotificationsExceeded. The refused popup is dropped and said
+    once in the log; what comes after it (closing, updating, new popups)
+    is not held up behind it."""
+
+    servers = ("notification-daemon",)
+
+    def test_refused_popup_does_not_hold_up_the_rest(self):
+        desk = self.desktop()
+        mon = self.monitor(desk)
+        d = self.daemon(desk, {"work": account("user4")})
+        first, _ = self.deliver("user4", "first")
+        d.wait_for(is_event("new", uid=first), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(1)
+        # Another application's notifications fill the server up.
+        for i in range(20):
+            desk.notify(f"Chat message {i}", app_name="chat")
+        desk.wait_displayed(21)
+
+        mark = d.log_mark()
+        second, _ = self.deliver("user4", "second")
+        d.wait_for(is_event("new", uid=second), timeout=EVENT_TIMEOUT)
+        desk.calls.wait_for(lambda m: m["kind"] == "error"
+                            and "MaxNotificationsExceeded" in m["text"])
+        d.wait_log("the notification server refused a notification: Exceeded maximum number "
+                   "of notifications", timeout=EVENT_TIMEOUT, since=mark)
+        # The first, read elsewhere, is withdrawn at once.
+        dovecot.flags_add("user4", "INBOX", first, "\\Seen")
+        d.wait_for(is_event("changed", uid=first, seen=True), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(20)
+        # With room again, the next message shows.
+        third, _ = self.deliver("user4", "third")
+        d.wait_for(is_event("new", uid=third), timeout=EVENT_TIMEOUT)
+        desk.wait_displayed(21)
+        self.assertEqual([c["body"] for c in mon.notifies() if c["app_name"] == "imapwatch"],
+                         ["first", "second", "third"])
+        # Refused once: not asked again.
+        self.assertEqual(len([m for m in desk.calls.collect() if m["kind"] == "error"
+                              and "MaxNotificationsExceeded" in m["text"]]), 1)
+        d.stop()
+
+
+def load_tests(loader, tests, pattern):
+    """The classes whose `servers` name this pass's server."""
+    suite = unittest.TestSuite()
+    for name, cls in sorted(globals().items()):
+        if (isinstance(cls, type) and issubclass(cls, NotifyTestCase)
+                and h.NOTIFY_SERVER in cls.servers):
+            suite.addTests(loader.loadTestsFromTestCase(cls))
+    return suite
 
 
 if __name__ == "__main__":

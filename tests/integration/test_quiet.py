@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""Rules and quiet time against a real notification server: dunst under
-Xvfb on a private session bus, read back with dbus-monitor and dunstctl.
+"""Rules and quiet time against real notification servers under Xvfb on a
+private session bus, read back with dbus-monitor and the server (dunstctl,
+xfce4-notifyd's windows, notification-daemon's answers on the bus).
 
 - [rule] groups: a muted folder gets no popup while INBOX does, a sender's
   rule sets the urgency and the sound (a theme name or a file), content =
   count hides the subject, a burst's summary takes the strongest urgency;
-  the sound is played by libcanberra (dunst plays none) into a real ALSA
+  the sound is played by libcanberra (the servers play none) into a real ALSA
   sink: the `file` plugin writing what it is given to a file;
 - pause (the command, D-Bus Pause and Resume, a timed pause ending by
   itself), quiet_hours covering now, and dunst paused (its do-not-disturb):
@@ -14,8 +15,15 @@ Xvfb on a private session bus, read back with dbus-monitor and dunstctl.
 
 "No popup meanwhile" is checked without waiting for nothing to happen: the
 notifier hands popups to the server in order, so a popup from the quiet
-time would reach dunst before the summary that ends it; the Notify calls
-dunst received are compared whole once the summary is there.
+time would reach the server before the summary that ends it; the Notify
+calls it received are compared whole once the summary is there.
+
+The rules run against every tested server (urgency and sound hints; none
+plays sounds, so imapwatch plays them everywhere), in the pass
+IMAPWATCH_TEST_NOTIFY_SERVER selects (load_tests; ctest:
+integration-SERVER/quiet); the rest against dunst: what the daemon holds
+back and sums up is the same popup for every server, and the other two
+servers offer no do-not-disturb the daemon can see.
 """
 
 import math
@@ -86,9 +94,13 @@ def clock(minutes):
 
 class QuietTestCase(unittest.TestCase):
     maxDiff = None
+    # The notification servers the class runs against (load_tests); the
+    # first is its server when run by name in another server's pass.
+    servers = ("dunst",)
 
     def setUp(self):
-        self.desk = h.Desktop()
+        server = h.NOTIFY_SERVER if h.NOTIFY_SERVER in self.servers else self.servers[0]
+        self.desk = h.Desktop(server=server)
         self.desk.start()
         self.addCleanup(self.desk.stop)
         self.notify = h.BusMonitor(self.desk.address)
@@ -127,8 +139,8 @@ class QuietTestCase(unittest.TestCase):
                               since=since)
 
     def assert_only_summary(self, summary):
-        """dunst got exactly one Notify call since the daemon started, the
-        summary; returns it."""
+        """The server got exactly one Notify call since the daemon started,
+        the summary; returns it."""
         self.desk.wait_until(lambda: any(c["summary"] == summary for c in self.notify.notifies()),
                              what=f"the popup {summary!r}")
         calls = self.notify.notifies()
@@ -138,6 +150,8 @@ class QuietTestCase(unittest.TestCase):
 
 
 class RulesTest(QuietTestCase):
+    servers = h.NOTIFY_SERVERS
+
     def test_rules_mute_urgency_content_sound(self):
         sink = os.path.join(self.desk.dir, "sound.raw")
         asound = os.path.join(self.desk.dir, "asound.conf")
@@ -182,7 +196,8 @@ sound = {alarm}
         self.signals.wait_for("MessagesAdded",
                               lambda a: a[0][0]["folder"] == "Lists/dev", since=since)
 
-        # INBOX, no rule: the default sound, played by us.
+        # INBOX, no rule: the default sound, played by us (no tested server
+        # plays one).
         mark = d.log_mark()
         uid = self.deliver("user1", "Lunch?", from_name="Alice", from_addr="alice@example.com")
         d.wait_for(is_event("new", uid=uid, folder="INBOX"), timeout=EVENT_TIMEOUT)
@@ -387,6 +402,16 @@ class DoNotDisturbTest(QuietTestCase):
         self.desk.dunstctl_out("set-paused", "false")
         self.assert_only_summary("1 new message while Do Not Disturb was on")
         d.stop()
+
+
+def load_tests(loader, tests, pattern):
+    """The classes whose `servers` name this pass's server."""
+    suite = unittest.TestSuite()
+    for name, cls in sorted(globals().items()):
+        if (isinstance(cls, type) and issubclass(cls, QuietTestCase)
+                and h.NOTIFY_SERVER in cls.servers):
+            suite.addTests(loader.loadTestsFromTestCase(cls))
+    return suite
 
 
 if __name__ == "__main__":
