@@ -41,13 +41,7 @@ static const char standard_interfaces[] =
     "      <arg name=\"changed_properties\" type=\"a{sv}\"/>\n"
     "      <arg name=\"invalidated_properties\" type=\"as\"/>\n"
     "    </signal>\n"
-    "  </interface>\n"
-    "  <interface name=\"org.freedesktop.DBus.Peer\">\n"
-    "    <method name=\"Ping\"/>\n"
-    "    <method name=\"GetMachineId\">\n"
-    "      <arg name=\"machine_uuid\" type=\"s\" direction=\"out\"/>\n"
-    "    </method>\n"
-    "  </interface>\n";
+    "  </interface>\n" BUS_MESSAGE_PEER_XML;
 
 static void bus_send(struct bus_service *bus, DBusMessage *message)
 {

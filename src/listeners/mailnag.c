@@ -45,14 +45,7 @@ static const char introspection_xml[] =
     "    <method name=\"Introspect\">\n"
     "      <arg name=\"xml_data\" type=\"s\" direction=\"out\"/>\n"
     "    </method>\n"
-    "  </interface>\n"
-    "  <interface name=\"org.freedesktop.DBus.Peer\">\n"
-    "    <method name=\"Ping\"/>\n"
-    "    <method name=\"GetMachineId\">\n"
-    "      <arg name=\"machine_uuid\" type=\"s\" direction=\"out\"/>\n"
-    "    </method>\n"
-    "  </interface>\n"
-    "</node>\n";
+    "  </interface>\n" BUS_MESSAGE_PEER_XML "</node>\n";
 
 /* --- methods ------------------------------------------------------------- */
 

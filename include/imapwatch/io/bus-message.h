@@ -14,6 +14,16 @@
 #include <glib.h>
 #include <stdbool.h>
 
+/* The introspection XML of org.freedesktop.DBus.Peer, which libdbus
+ * answers itself for every object. */
+#define BUS_MESSAGE_PEER_XML                                                                       \
+	"  <interface name=\"org.freedesktop.DBus.Peer\">\n"                                       \
+	"    <method name=\"Ping\"/>\n"                                                            \
+	"    <method name=\"GetMachineId\">\n"                                                     \
+	"      <arg name=\"machine_uuid\" type=\"s\" direction=\"out\"/>\n"                        \
+	"    </method>\n"                                                                          \
+	"  </interface>\n"
+
 /* Aborts with "out of memory <what>" when failed. */
 void bus_message_oom_if(bool failed, const char *what);
 
