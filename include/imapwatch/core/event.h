@@ -67,8 +67,10 @@ struct watch_event {
 	const char *from_addr;
 	const char *subject;
 	gint64 date;  /* Unix seconds */
-	bool catchup; /* arrived while imapwatch was not running (first sync
-	               * after a restart); JSON "catchup": true, else absent */
+	bool catchup; /* arrived while imapwatch was not running, or while
+	               * the folder was not watched (the folder's first sync,
+	               * after a start or a reload that adds it); JSON
+	               * "catchup": true, else absent */
 	/* Gmail's id of the message, the same in every label/folder it is in
 	 * (X-GM-MSGID); 0 elsewhere. JSON "gm_msgid" (a string: it does not fit
 	 * a double), absent when 0. */
