@@ -234,6 +234,9 @@ class DaemonMarkReadTest(unittest.TestCase):
         changed = daemon.find(is_event("changed", account="acct"), since=mark)
         self.assertEqual([(e["uid"], e["seen"], e["flags"]) for e in changed],
                          [(first["uid"], True, ["\\Seen"])], daemon.describe(mark))
+        # The unseen count of the later message follows its "new" event.
+        daemon.wait_for(is_event("unseen", account="acct", count=3), since=mark,
+                        timeout=b.EVENT_TIMEOUT)
         unseen = [e["count"] for e in daemon.find(is_event("unseen", account="acct"), mark)]
         self.assertEqual(unseen, [2, 3])
         fetched = self.server_fetches(daemon, log)
