@@ -36,7 +36,7 @@ static void print_help(FILE *out)
 	      "  doctor [--config PATH] [ACCOUNT]         check accounts, no daemon needed\n\n"
 	      "FORMAT fields: {unseen} {state} {accounts} {unseen:ACCOUNT} {state:ACCOUNT}\n"
 	      "{unseen:ACCOUNT/FOLDER}; {{ and }} for braces. The offline TEXT (while\n"
-	      "imapwatchd is not running) knows only {state}, which reads 'offline'.\n\n"
+	      "imapwatchd is not running) knows only {state} and {state:ACCOUNT}, which read 'offline'.\n\n"
 	      "Options:\n"
 	      "  -h, --help     this help; 'imapwatch COMMAND --help' for one command\n"
 	      "  -V, --version  print the version\n\n"

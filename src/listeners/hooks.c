@@ -19,6 +19,9 @@ struct hook {
 	char *account;
 	enum config_hook kind;
 	char *command;
+	char *program; /* the command's first word, for the log: the rest may
+	                * hold a secret (curl -H 'Authorization: …') */
+	bool waiting;  /* due while the same command runs for another hook */
 	struct hook_queue *queue;
 	struct config_hook_timing timing; /* from the latest event's config */
 	guint timer;
@@ -31,6 +34,10 @@ struct hooks {
 	struct daemon *daemon;
 	guint listener;
 	GHashTable *table; /* "account\nkind\ncommand" → struct hook * */
+	/* Commands running now → their hook: the same command never runs
+	 * twice at once, whatever hooks name it (on_new and on_removed both
+	 * running `mbsync -a` would fight over its locks). */
+	GHashTable *busy;
 };
 
 static void hook_schedule(struct hook *h);
@@ -50,6 +57,7 @@ static void hook_free(struct hook *h)
 	hook_queue_free(h->queue);
 	g_free(h->account);
 	g_free(h->command);
+	g_free(h->program);
 	g_free(h);
 }
 
@@ -87,18 +95,34 @@ static void hook_done(const struct process_result *r, void *user_data)
 	          WEXITSTATUS(r->wait_status) == 0;
 
 	h->process = NULL;
+	g_hash_table_remove(h->hooks->busy, h->command);
 	if (r->out != NULL) {
 		hook_log_output(h, r->out, r->out_len, r->out_truncated);
+	}
+	if (r->err != NULL) {
+		/* mbsync and notmuch say what went wrong here. */
+		hook_log_output(h, r->err, r->err_len, false);
 	}
 	if (ok) {
 		g_message("hook %s of account '%s' %s after %" G_GINT64_FORMAT " ms",
 		          config_hook_name(h->kind), h->account, end, ms);
 	} else {
 		g_warning("hook %s of account '%s' (%s) %s after %" G_GINT64_FORMAT " ms",
-		          config_hook_name(h->kind), h->account, h->command, end, ms);
+		          config_hook_name(h->kind), h->account, h->program, end, ms);
 	}
 	hook_queue_finished(h->queue);
 	hook_schedule(h);
+	/* Hooks that waited for this command may run now. */
+	GHashTableIter it;
+	struct hook *other;
+
+	g_hash_table_iter_init(&it, h->hooks->table);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&other)) {
+		if (other->waiting && strcmp(other->command, h->command) == 0) {
+			other->waiting = false;
+			hook_schedule(other);
+		}
+	}
 }
 
 static void hook_run(struct hook *h)
@@ -133,8 +157,9 @@ static void hook_run(struct hook *h)
 	}
 	h->timeout_ms = MIN(h->timing.timeout, G_MAXUINT / 1000) * 1000;
 	h->started = g_get_monotonic_time();
+	g_hash_table_insert(h->hooks->busy, h->command, h);
 	g_debug("hook %s of account '%s': running %s for %u events", config_hook_name(h->kind),
-	        h->account, h->command, batch->count);
+	        h->account, h->program, batch->count);
 	h->process = process_start(
 	    &(struct process_options){
 	        .argv = (const char *const *)argv,
@@ -153,6 +178,10 @@ static gboolean hook_timer(gpointer data)
 	struct hook *h = data;
 
 	h->timer = 0;
+	if (g_hash_table_contains(h->hooks->busy, h->command)) {
+		h->waiting = true;
+		return G_SOURCE_REMOVE;
+	}
 	hook_run(h);
 	return G_SOURCE_REMOVE;
 }
@@ -182,6 +211,10 @@ static struct hook *hooks_find(struct hooks *hs, const char *account, enum confi
 		h->account = g_strdup(account);
 		h->kind = kind;
 		h->command = g_strdup(command);
+		g_auto(GStrv) argv = NULL;
+		h->program = g_shell_parse_argv(command, NULL, &argv, NULL)
+		                 ? g_path_get_basename(argv[0])
+		                 : g_strdup("?");
 		h->queue = hook_queue_new();
 		g_hash_table_insert(hs->table, g_steal_pointer(&key), h);
 	}
@@ -240,6 +273,7 @@ struct hooks *hooks_create(struct daemon *daemon)
 	hs->daemon = daemon;
 	hs->table =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)hook_free);
+	hs->busy = g_hash_table_new(g_str_hash, g_str_equal);
 	hs->listener = daemon_add_listener(daemon, hooks_event, hs);
 	return hs;
 }
@@ -251,5 +285,6 @@ void hooks_destroy(struct hooks *hs)
 	}
 	daemon_remove_listener(hs->daemon, hs->listener);
 	g_hash_table_unref(hs->table);
+	g_hash_table_unref(hs->busy);
 	g_free(hs);
 }
