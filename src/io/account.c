@@ -348,6 +348,19 @@ static void slot_failed(struct slot *s, enum imap_failure failure, const char *m
 	uint32_t delay;
 
 	account_timer_clear(a, &s->grace_timer);
+	if (!is_primary(s) && s->home != NULL && failure == IMAP_FAILURE_PERMANENT &&
+	    (s->state == WATCH_STATE_SYNCING || watch_state_is_watching(s->state))) {
+		/* Refused after the login, by its folder (deleted, H8): the
+		 * folder's error, looked at again at the next listing as a
+		 * guest's is; the connection goes. */
+		struct folder *f = s->home;
+
+		g_free(f->error);
+		f->error = g_strdup(message);
+		slot_remove(s);
+		account_plan(a);
+		return;
+	}
 	if (!supervisor_slot_failed(&s->policy, failure, a->offline, a->env->now(),
 	                            a->env->random(), &delay)) {
 		slot_set_state(s, WATCH_STATE_ERROR, message);

@@ -9,13 +9,18 @@
 - that VANISHED names every UID up to the last one, also those expunged
   before (1:5 for a folder holding 1, 2, 5): the UIDs it does not know are
   simply not there, no error and no new connection.
+- a folder deleted while selected, then made again a little later: the
+  daemon's new selection gets NO, the folder is in error, and the next
+  listing (every poll_interval) finds it again and watches it: one
+  "reset", then new mail.
 - Cyrus's imapidletimeout closes an idling connection, without a BYE,
   sooner than the daemon's idle_refresh (at least a minute): once the
   daemon has seen that happen a few times (I9), it re-issues IDLE before
   the server's limit and the account stays idle on one connection.
 
-The other client acts while the daemon is stopped (SIGSTOP), so that it
-finds the new folder complete when it reads the VANISHED that Cyrus sent.
+In the first two, the other client acts while the daemon is stopped
+(SIGSTOP), so that it finds the new folder complete when it reads the
+VANISHED that Cyrus sent.
 """
 
 import signal
@@ -36,6 +41,9 @@ RECOVER_TIMEOUT = 20.0
 IDLE_TIMEOUT = 6
 IDLE_FLOOR = 3
 LEARN_CLOSES = 3  # IDLEs the server may end before the daemon knows (I9)
+# A listing every POLL_INTERVAL seconds looks for a missing folder again.
+POLL_INTERVAL = 30
+RELIST_TIMEOUT = POLL_INTERVAL + 15
 # One connection that lives through this is one the server no longer ends.
 QUIET = 2 * IDLE_TIMEOUT + 2
 
@@ -143,6 +151,41 @@ class WideVanishedTest(QuirkTestCase):
         self.assertEqual(d.find(lambda e: e["event"] == "state", since=since), [],
                          d.describe(since))
         self.assertEqual(self.proxy.connections_total, 1, self.proxy.describe())
+        d.stop()
+
+
+class DeletedThenRecreatedTest(QuirkTestCase):
+    def test_missing_home_folder_is_looked_for_again(self):
+        user, folder = "user4", "Scratch"
+        cyrus.create_folder(user, folder)
+        self.deliver(cyrus, user, folder, "old")
+        # No NOTIFY on Cyrus: Scratch has an IDLE connection of its own.
+        d = self.start(cyrus, user, folder, folders=f"INBOX; {folder}",
+                       poll_interval=f"{POLL_INTERVAL}s")
+        old_validity = cyrus.status(user, folder)["uidvalidity"]
+
+        since = d.mark()
+        cyrus.delete_folder(user, folder)
+        # H8: the emptied folder is selected again, and refused.
+        err = d.wait_for(is_account_state("acct", "error"), timeout=RECOVER_TIMEOUT,
+                         since=since)
+        self.assertIn(f"'{folder}'", err["detail"])
+        cyrus.create_folder(user, folder)
+        back = self.deliver(cyrus, user, folder, "back")
+        new_validity = cyrus.status(user, folder)["uidvalidity"]
+        self.assertNotEqual(new_validity, old_validity)
+
+        reset = d.wait_for(is_event("reset", folder=folder), timeout=RELIST_TIMEOUT,
+                           since=since)
+        self.assertEqual((reset["uidvalidity"], reset["previous_uidvalidity"],
+                          reset["count"]), (new_validity, old_validity, 1), reset)
+        d.wait_for(is_account_state("acct", "idle"), timeout=EVENT_TIMEOUT, since=since)
+        fresh = self.deliver(cyrus, user, folder, "fresh")
+        ev = d.wait_for(is_event("new", folder=folder, uid=fresh), timeout=EVENT_TIMEOUT,
+                        since=since)
+        self.assertEqual(ev["uidvalidity"], new_validity)
+        # What came back with the folder is in the reset, not news.
+        self.assertNotIn(back, [e["uid"] for e in d.find(is_event("new"), since=since)])
         d.stop()
 
 

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Recovery without restarts: a folder deleted and recreated (UIDVALIDITY
-changes) is re-baselined with one "reset" event, not a flood; an account
+changes) is re-baselined with one "reset" event, not a flood; a folder
+with a connection of its own (no NOTIFY) that was missing for a while is
+found again by the next listing; an account
 whose password was rejected stays in error without retrying, and recovers
 after the config is fixed and SIGHUP reloads it; other accounts are not
 disturbed by the reload."""
@@ -16,6 +18,9 @@ from imapwatch_harness import is_account_state, is_event
 CONNECT_TIMEOUT = 20.0
 EVENT_TIMEOUT = 10.0
 RECOVER_TIMEOUT = 30.0
+# A listing every POLL_INTERVAL seconds looks for a missing folder again.
+POLL_INTERVAL = 30
+RELIST_TIMEOUT = POLL_INTERVAL + 15
 
 # One server for the module's tests, started before the first.
 dovecot = h.mail_server()  # Dovecot, or Cyrus (IMAPWATCH_TEST_SERVER)
@@ -139,6 +144,49 @@ class RecoveryTest(unittest.TestCase):
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT, since=since)
         self.assertIn("not reloaded", d.stderr_text())
         self.assertIn("did you mean 'host'", d.stderr_text())
+        d.stop()
+
+
+class MissingHomeFolderTest(unittest.TestCase):
+    """Without NOTIFY, Scratch has an IDLE connection of its own: deleted,
+    it is the account's error; made again, the next listing finds it."""
+
+    def test_missing_home_folder_is_looked_for_again(self):
+        server = h.mail_server(name="recovery-no-notify", notify=False)
+        server.start()
+        self.addCleanup(server.stop)
+        user, folder = "user5", "Scratch"
+        server.create_folder(user, folder)
+        server.deliver(user, folder, h.make_message(subject="old")[0])
+        d = h.Daemon({"acct": dict(account(user, folders=["INBOX", folder]),
+                                   port=server.imaps_port, password=server.users[user],
+                                   poll_interval=f"{POLL_INTERVAL}s")})
+        d.start()
+        self.addCleanup(d.kill)
+        d.wait_for(is_event("unseen", folder=folder), timeout=CONNECT_TIMEOUT)
+        d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
+        old_validity = server.status(user, folder)["uidvalidity"]
+
+        since = d.mark()
+        server.delete_folder(user, folder)
+        err = d.wait_for(is_account_state("acct", "error"), timeout=RECOVER_TIMEOUT,
+                         since=since)
+        self.assertIn(f"'{folder}'", err["detail"])
+        server.create_folder(user, folder)
+        back = server.deliver(user, folder, h.make_message(subject="back")[0])
+        new_validity = server.status(user, folder)["uidvalidity"]
+        self.assertNotEqual(new_validity, old_validity)
+
+        reset = d.wait_for(is_event("reset", folder=folder), timeout=RELIST_TIMEOUT,
+                           since=since)
+        self.assertEqual((reset["uidvalidity"], reset["previous_uidvalidity"],
+                          reset["count"]), (new_validity, old_validity, 1), reset)
+        d.wait_for(is_account_state("acct", "idle"), timeout=EVENT_TIMEOUT, since=since)
+        fresh = server.deliver(user, folder, h.make_message(subject="fresh")[0])
+        ev = d.wait_for(is_event("new", folder=folder, uid=fresh), timeout=EVENT_TIMEOUT,
+                        since=since)
+        self.assertEqual(ev["uidvalidity"], new_validity)
+        self.assertNotIn(back, [e["uid"] for e in d.find(is_event("new"), since=since)])
         d.stop()
 
 

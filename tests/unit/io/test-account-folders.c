@@ -13,6 +13,7 @@ static const char *const everything[] = {"*", NULL};
 static const char *const missing[] = {"INBOX", "Nope", "Work", NULL};
 static const char *const five[] = {"Work", "INBOX", "A", "B", "C", NULL};
 static const char *const team[] = {"INBOX", "Public/*", "Users/bob/Inbox", NULL};
+static const char *const two[] = {"INBOX", "Work", NULL};
 
 /* With NOTIFY one connection watches every folder: its home by IDLE, the
  * others as guests. */
@@ -154,6 +155,40 @@ static const struct step pattern_retried[] = {
     OP(END),
 };
 
+/* A home folder deleted on the server, its new selection refused (H8):
+ * the folder's error, not the connection's for good; the next LIST
+ * passes look for it again and, once it is back, it has a connection
+ * again. A refusal before the login stays the connection's. */
+static const struct step home_gone[] = {
+    POLL_(0),
+    LISTED_(0, "INBOX;Work"),
+    LIVE(2),
+    HOME(1, "Work"),
+    SERVING(0),
+    SERVING(1),
+    EXPECT(IDLE, ""),
+    FAIL_(1, PERMANENT, "cannot open folder 'Work': Mailbox does not exist"),
+    EXPECT(ERROR, "cannot open folder 'Work'"),
+    LIVE(1),
+    WATCH("INBOX=idle;Work=error"),
+    LISTED_(0, "INBOX"),
+    EXPECT(ERROR, "folder 'Work' does not exist on the server"),
+    LIVE(1),
+    LISTED_(0, "INBOX;Work"),
+    LIVE(2),
+    CREATED(3),
+    HOME(1, "Work"),
+    SERVING(1),
+    EXPECT(IDLE, ""),
+    WATCH("INBOX=idle;Work=idle"),
+    REACH_(1, AUTHENTICATING),
+    FAIL_(1, PERMANENT, "server refused the login"),
+    EXPECT(ERROR, "server refused the login"),
+    LISTED_(0, "INBOX;Work"),
+    CREATED(3),
+    OP(END),
+};
+
 static const struct scenario scenarios[] = {
     {"notify", account_harness_three, notify, NULL, 0},
     {"budget", five, budget, NULL, 3},
@@ -165,6 +200,7 @@ static const struct scenario scenarios[] = {
     {"missing-folder", missing, missing_folder, NULL, 0},
     {"guest-gone", lists, guest_gone, NULL, 0},
     {"pattern-retried", lists, pattern_retried, NULL, 0},
+    {"home-gone", two, home_gone, NULL, 2},
 };
 
 int main(int argc, char **argv)
