@@ -123,6 +123,28 @@ void account_timer_clear(struct account *a, guint *id);
 void account_update_state(struct account *a);
 /* A new connection for slot (home may be NULL for the primary). */
 void account_slot_connect(struct slot *slot);
+
+/* account.c: the password part of the state (CONNECTING while credentials
+ * are looked up, ERROR when that failed, IDLE once they are there). */
+void account_password_set_state(struct account *a, enum watch_state state, const char *detail);
+
+/* The connection of slot failed: retry, give up, or lower the budget. */
+void account_slot_failed(struct slot *s, enum imap_failure failure, const char *message);
+/* Logs in, with the credentials there now. */
+void account_slot_start(struct slot *s);
+/* The slots as they are now, for a walk that may change them. */
+GPtrArray *account_slots_snapshot(struct account *a);
+
+/* account-credentials.c */
+/* A token fetched for an earlier connection may serve this one. */
+bool account_token_fresh(const struct account *a);
+/* Runs the token command or asks GNOME Online Accounts; connections
+ * waiting for it start when it comes. */
+void account_token_request(struct account *a);
+/* Answers everyone waiting for fresh credentials with problem. */
+void account_credential_waits_answer(struct account *a, const char *problem);
+/* The first connection, made when the credentials are there. */
+void account_connect_primary(struct account *a);
 /* A slot without a connection yet, appended to a->slots. */
 struct slot *account_slot_new(struct account *a, struct folder *home);
 /* Logs a slot's connection out and drops the slot when it is over. */

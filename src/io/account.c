@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The supervisor: the state from its parts, the connections and their
- * retries, start, stop, check and probe. Which folders are watched and on
- * which connection is in account-folders.c; what is kept on disk in
+ * retries, stop, check and probe. Which folders are watched and on which
+ * connection is in account-folders.c; where the credentials come from, and
+ * the start, in account-credentials.c; what is kept on disk in
  * account-persist.c.
  */
 #include "io/account-private.h"
@@ -12,12 +13,6 @@
 #include "imapwatch/io/state-store.h"
 
 #include <string.h>
-
-/* A token serves the connections that start this soon after its fetch
- * (several at once share one run of the command), unless it expires
- * within ACCOUNT_TOKEN_MARGIN_S. */
-#define ACCOUNT_TOKEN_SHARE_US (10 * G_USEC_PER_SEC)
-#define ACCOUNT_TOKEN_MARGIN_S 60
 
 /* --- the real world ------------------------------------------------------ */
 
@@ -154,7 +149,7 @@ static void slot_set_state(struct slot *s, enum watch_state state, const char *d
 	account_update_state(s->account);
 }
 
-static void password_set_state(struct account *a, enum watch_state state, const char *detail)
+void account_password_set_state(struct account *a, enum watch_state state, const char *detail)
 {
 	a->password_state = state;
 	g_free(a->password_detail);
@@ -342,7 +337,7 @@ static gboolean grace_cb(gpointer data)
 
 /* The slot could not connect or lost its connection: in error for good,
  * or a retry after the policy's delay. */
-static void slot_failed(struct slot *s, enum imap_failure failure, const char *message)
+void account_slot_failed(struct slot *s, enum imap_failure failure, const char *message)
 {
 	struct account *a = s->account;
 	uint32_t delay;
@@ -437,7 +432,7 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 		account_slot_connect(s);
 		return;
 	}
-	slot_failed(s, failure, message);
+	account_slot_failed(s, failure, message);
 }
 
 static void conn_finished(struct connection *c, void *user_data)
@@ -480,38 +475,25 @@ struct slot *account_slot_new(struct account *a, struct folder *home)
 	return s;
 }
 
-static bool token_fresh(const struct account *a)
-{
-	/* GNOME Online Accounts keeps the token itself: asking it costs a
-	 * local call, so every connection asks. */
-	return a->password != NULL && a->token_fetched != 0 && a->login == NULL &&
-	       a->env->now() - a->token_fetched < ACCOUNT_TOKEN_SHARE_US &&
-	       (a->token_expires == 0 ||
-	        a->token_expires - g_get_real_time() / G_USEC_PER_SEC > ACCOUNT_TOKEN_MARGIN_S);
-}
-
-static void token_request(struct account *a);
-static void slot_start(struct slot *s);
-
 void account_slot_connect(struct slot *s)
 {
 	struct account *a = s->account;
 
 	/* Connecting now supersedes a retry that was due later. */
 	account_timer_clear(a, &s->retry_timer);
-	if (a->per_connection && !token_fresh(a)) {
+	if (a->per_connection && !account_token_fresh(a)) {
 		/* A5: a fresh token for every login; the command runs once
 		 * for the connections waiting together. */
 		s->wants_token = true;
 		slot_set_state(s, WATCH_STATE_CONNECTING, NULL);
-		token_request(a);
+		account_token_request(a);
 		return;
 	}
-	slot_start(s);
+	account_slot_start(s);
 }
 
 /* The connection itself, with the password or the token at hand. */
-static void slot_start(struct slot *s)
+void account_slot_start(struct slot *s)
 {
 	struct account *a = s->account;
 	bool primary = is_primary(s);
@@ -555,7 +537,7 @@ void account_slot_leave(struct slot *s)
 
 /* The slots now: connecting one may plan others away or in, so loops over
  * the slots run over a copy and skip those gone meanwhile. */
-static GPtrArray *slots_snapshot(struct account *a)
+GPtrArray *account_slots_snapshot(struct account *a)
 {
 	GPtrArray *copy = g_ptr_array_new();
 
@@ -644,246 +626,6 @@ struct account *account_create(const struct config_account *config,
 	return a;
 }
 
-static void connect_primary(struct account *a)
-{
-	struct slot *primary = a->slots->len > 0 ? a->slots->pdata[0] : NULL;
-
-	if (primary == NULL) {
-		struct folder *home = a->folders->len > 0 ? a->folders->pdata[0] : NULL;
-
-		primary = account_slot_new(a, home);
-	}
-	account_slot_connect(primary);
-}
-
-static void password_done(const char *password, const GError *error, void *user_data)
-{
-	struct account *a = user_data;
-
-	a->password_request = NULL;
-	if (password == NULL) {
-		g_autofree char *detail =
-		    g_strdup_printf("cannot get the password: %s",
-		                    error != NULL ? error->message : "unknown error");
-		password_set_state(a, WATCH_STATE_ERROR, detail);
-		return;
-	}
-	a->password = secret_new(password);
-	password_set_state(a, WATCH_STATE_IDLE, NULL);
-	connect_primary(a);
-}
-
-struct account_credentials_wait {
-	account_credentials_fn fn;
-	void *user_data;
-};
-
-/* The waits for a token get it (problem NULL) or the reason there is none. */
-static void credential_waits_answer(struct account *a, const char *problem)
-{
-	g_autoptr(GPtrArray) waits = g_steal_pointer(&a->credential_waits);
-
-	a->credential_waits = g_ptr_array_new();
-	for (guint i = 0; waits != NULL && i < waits->len; i++) {
-		struct account_credentials_wait *w = waits->pdata[i];
-
-		w->fn(problem == NULL ? a->password : NULL, problem, w->user_data);
-		g_free(w);
-	}
-}
-
-struct account_credentials_wait *
-account_with_credentials(struct account *a, account_credentials_fn fn, void *user_data)
-{
-	if (a->config->disabled) {
-		fn(NULL, "the account is disabled (enabled = false)", user_data);
-		return NULL;
-	}
-	if (!a->per_connection) {
-		fn(a->password, a->password == NULL ? "it has not logged in yet" : NULL, user_data);
-		return NULL;
-	}
-	/* Never the connections' shared token: a request of the user's is
-	 * rare, and a token of unknown expiry may have run out since. */
-	a->token_fetched = 0;
-	struct account_credentials_wait *w = g_new0(struct account_credentials_wait, 1);
-
-	w->fn = fn;
-	w->user_data = user_data;
-	g_ptr_array_add(a->credential_waits, w);
-	token_request(a);
-	return w;
-}
-
-void account_credentials_cancel(struct account *a, struct account_credentials_wait *w)
-{
-	if (w != NULL && g_ptr_array_remove(a->credential_waits, w)) {
-		g_free(w);
-	}
-}
-
-/* A token (or GOA password) for the waiting connections, or the reason
- * there is none: they start with it, or wait for their retry. */
-static void token_ready(struct account *a, const char *secret, gint64 expires_at,
-                        const char *problem_text)
-{
-	g_autofree char *problem = NULL;
-
-	if (secret == NULL) {
-		problem = g_strdup_printf("cannot get the %s: %s",
-		                          a->login != NULL && !a->goa.oauth2 ? "password" : "token",
-		                          problem_text);
-		g_warning("account '%s': %s", a->config->name, problem);
-		password_set_state(a, WATCH_STATE_ERROR, problem);
-		credential_waits_answer(a, problem);
-		for (guint i = 0; i < a->slots->len; i++) {
-			struct slot *s = a->slots->pdata[i];
-
-			if (s->wants_token) {
-				/* Retried with backoff like a failed connection. */
-				s->wants_token = false;
-				slot_failed(s, IMAP_FAILURE_TRANSIENT, problem);
-			}
-		}
-		return;
-	}
-	secret_unref(a->password);
-	a->password = secret_new(secret);
-	a->token_fetched = a->env->now();
-	a->token_expires = expires_at;
-	a->token_gen++;
-	password_set_state(a, WATCH_STATE_IDLE, NULL);
-	credential_waits_answer(a, NULL);
-	g_autoptr(GPtrArray) waiting = slots_snapshot(a);
-	for (guint i = 0; i < waiting->len; i++) {
-		struct slot *s = waiting->pdata[i];
-
-		if (g_ptr_array_find(a->slots, s, NULL) && s->wants_token) {
-			/* This token, whatever its expiry says: they asked for it. */
-			slot_start(s);
-		}
-	}
-}
-
-/* The token command's run is over. */
-static void token_done(const char *output, const GError *error, void *user_data)
-{
-	struct account *a = user_data;
-	struct oauth_token token = {0};
-	g_autofree char *problem = NULL;
-
-	a->password_request = NULL;
-	if (output == NULL) {
-		token_ready(a, NULL, 0, error != NULL ? error->message : "unknown error");
-		return;
-	}
-	if (!oauth_token_parse(output, strlen(output), g_get_real_time() / G_USEC_PER_SEC, &token,
-	                       &problem)) {
-		token_ready(a, NULL, 0, problem);
-		return;
-	}
-	token_ready(a, token.access_token, token.expires_at, NULL);
-	oauth_token_clear(&token);
-}
-
-static void goa_credentials_done(const char *secret, gint64 expires_at, const GError *error,
-                                 void *user_data)
-{
-	struct account *a = user_data;
-
-	a->goa_request = NULL;
-	token_ready(a, secret, expires_at,
-	            error != NULL ? error->message : "GNOME Online Accounts gave nothing");
-}
-
-static void token_request(struct account *a)
-{
-	if (a->password_request != NULL || a->goa_request != NULL || a->stopping) {
-		return; /* under way: its token serves this connection too */
-	}
-	if (a->login != NULL) {
-		a->goa_request = goa_credentials_start(&a->goa, goa_credentials_done, a);
-		return;
-	}
-	a->password_request = password_request_start_output(
-	    a->config->password_command, a->options.password_timeout, token_done, a);
-}
-
-static void keyring_done(const char *password, const GError *error, void *user_data)
-{
-	struct account *a = user_data;
-
-	a->keyring_request = NULL;
-	password_done(password, error, a);
-}
-
-static void keyring_locked(void *user_data)
-{
-	struct account *a = user_data;
-
-	g_message("account '%s': the keyring is locked; waiting for it to be unlocked",
-	          a->config->name);
-	password_set_state(a, WATCH_STATE_CONNECTING, WATCH_DETAIL_KEYRING_LOCKED);
-}
-
-/* goa_account: GOA's server and login in place of the configuration's;
- * the credentials come per connection, like tokens (A5). */
-static void goa_found(struct goa_imap *imap, const GError *error, void *user_data)
-{
-	struct account *a = user_data;
-
-	a->goa_request = NULL;
-	if (imap == NULL) {
-		g_warning("account '%s': %s", a->config->name, error->message);
-		password_set_state(a, WATCH_STATE_ERROR, error->message);
-		return;
-	}
-	goa_imap_clear(&a->goa);
-	a->goa = *imap;
-	memset(imap, 0, sizeof(*imap));
-	g_free(a->login);
-	a->login = goa_imap_login(a->config, &a->goa);
-	a->per_connection = true;
-	g_message("account '%s': GNOME Online Accounts gives %s port %u, user '%s', %s",
-	          a->config->name, a->goa.host, a->goa.port, a->goa.username,
-	          a->goa.oauth2 ? "OAuth 2 tokens" : "a password");
-	password_set_state(a, WATCH_STATE_IDLE, NULL);
-	connect_primary(a);
-}
-
-void account_start(struct account *a)
-{
-	if (a->config->disabled) {
-		/* The part that would look the password up says why nothing
-		 * happens; no connection, no password command. */
-		password_set_state(a, WATCH_STATE_DISABLED, NULL);
-		return;
-	}
-	if (a->config->goa_account != NULL && a->login == NULL) {
-		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
-		a->goa_request = goa_lookup_start(a->config->goa_account, goa_found, a);
-		return;
-	}
-	if (a->per_connection) {
-		connect_primary(a);
-		return;
-	}
-	if (a->config->password_secret != NULL) {
-		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
-		a->keyring_request = keyring_request_start(a->config->password_secret, keyring_done,
-		                                           keyring_locked, a);
-		return;
-	}
-	if (a->config->password_command != NULL) {
-		password_set_state(a, WATCH_STATE_CONNECTING, NULL);
-		a->password_request = password_request_start(
-		    a->config->password_command, a->options.password_timeout, password_done, a);
-		return;
-	}
-	a->password = secret_new(a->config->password);
-	connect_primary(a);
-}
-
 static gboolean stopped_cb(gpointer data)
 {
 	struct account *a = data;
@@ -948,7 +690,7 @@ void account_destroy(struct account *a)
 	password_request_cancel(a->password_request);
 	keyring_request_cancel(a->keyring_request);
 	goa_request_cancel(a->goa_request);
-	credential_waits_answer(a, "the account is going away");
+	account_credential_waits_answer(a, "the account is going away");
 	g_ptr_array_unref(a->credential_waits);
 	goa_imap_clear(&a->goa);
 	g_free(a->login);
@@ -1068,7 +810,7 @@ static void folders_retry(struct account *a)
  * alive); a slot waiting to reconnect tries at once — the world changed. */
 static void slots_poke(struct account *a, bool probe)
 {
-	g_autoptr(GPtrArray) slots = slots_snapshot(a);
+	g_autoptr(GPtrArray) slots = account_slots_snapshot(a);
 
 	for (guint i = 0; i < slots->len; i++) {
 		struct slot *s = slots->pdata[i];
