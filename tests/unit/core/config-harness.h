@@ -12,4 +12,16 @@
 /* Parses text as if read from the file "test.conf". */
 struct config *load(const char *text, GError **error);
 
+/* A text that must be refused, and the exact message. */
+struct config_error_case {
+	const char *text;
+	const char *message;
+};
+
+/* Loads each text and checks that it is refused with exactly its message
+ * and that no message quotes the password "hunter2". With data_dir, a
+ * message is a printf format whose %s stands for data_dir (and %% for a
+ * percent sign); without, it is taken as written. */
+void assert_config_errors(const struct config_error_case *cases, size_t n, const char *data_dir);
+
 #endif

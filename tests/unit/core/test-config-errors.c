@@ -11,10 +11,7 @@
 /* A valid account after a group that is wrong. */
 #define GOOD "[account ok]\n" ACCOUNT
 
-static const struct {
-	const char *text;
-	const char *message; /* %s: TEST_DATA_DIR */
-} error_cases[] = {
+static const struct config_error_case error_cases[] = {
     /* The reader. */
     {"[account a]\n" ACCOUNT "hello\n",
      "test.conf:5: this line is not a [group], a key = value pair or a # comment"},
@@ -271,23 +268,7 @@ static const struct {
 
 static void test_config_errors(void)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(config) cfg = NULL;
-		g_autofree char *expect = NULL;
-
-		g_test_message("case %zu: %s", i, error_cases[i].text);
-		cfg = load(error_cases[i].text, &error);
-		g_assert_null(cfg);
-		g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-		expect = g_strdup_printf(error_cases[i].message, TEST_DATA_DIR);
-#pragma GCC diagnostic pop
-		g_assert_cmpstr(error->message, ==, expect);
-		/* No message ever quotes a password. */
-		g_assert_null(strstr(error->message, "hunter2"));
-	}
+	assert_config_errors(error_cases, G_N_ELEMENTS(error_cases), TEST_DATA_DIR);
 }
 
 static void test_config_nul_byte(void)

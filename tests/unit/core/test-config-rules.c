@@ -157,10 +157,7 @@ static void test_rules_describe(void)
 	                              "boss@example.com\n  notify: true\n  urgency: critical\n"));
 }
 
-static const struct {
-	const char *text;
-	const char *message;
-} error_cases[] = {
+static const struct config_error_case error_cases[] = {
     {"[account a]\n" ACCOUNT "on_new = mbsync 'a\n",
      "test.conf:5: [account a] key 'on_new': a quote is not closed, or a backslash ends the "
      "command; the command is split into words as a shell would, but no shell runs it "
@@ -208,21 +205,7 @@ static const struct {
 
 static void test_rules_errors(void)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(config) cfg = NULL;
-		g_autofree char *expect = NULL;
-
-		g_test_message("case %zu: %s", i, error_cases[i].text);
-		cfg = load(error_cases[i].text, &error);
-		g_assert_null(cfg);
-		g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-		expect = g_strdup_printf(error_cases[i].message, TEST_DATA_DIR);
-#pragma GCC diagnostic pop
-		g_assert_cmpstr(error->message, ==, expect);
-	}
+	assert_config_errors(error_cases, G_N_ELEMENTS(error_cases), TEST_DATA_DIR);
 }
 
 int main(int argc, char **argv)

@@ -194,10 +194,7 @@ static void test_commands(void)
 	g_assert_cmpstr(r->hooks[CONFIG_HOOK_NEW], ==, "mbsync work");
 }
 
-static const struct {
-	const char *text;
-	const char *message;
-} error_cases[] = {
+static const struct config_error_case error_cases[] = {
     /* Quotes. */
     {"[account a]\nhost = h\nusername = u\npassword = \"hunter2\n",
      "test.conf:4: [account a] key 'password': the quote at column 12 is not closed; end the "
@@ -274,17 +271,7 @@ static const struct {
 
 static void test_errors(void)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(config) cfg = NULL;
-
-		g_test_message("case %zu: %s", i, error_cases[i].text);
-		cfg = load(error_cases[i].text, &error);
-		g_assert_null(cfg);
-		g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID);
-		g_assert_cmpstr(error->message, ==, error_cases[i].message);
-		g_assert_null(strstr(error->message, "hunter2"));
-	}
+	assert_config_errors(error_cases, G_N_ELEMENTS(error_cases), NULL);
 }
 
 /* One reading reports every problem, in the order of the lines, each in
