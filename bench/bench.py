@@ -20,6 +20,10 @@
     bench/bench.py status-time [-n 20]   wall time of `imapwatch status`, 10 accounts
     bench/bench.py hooks [-n 40]     delivery-to-event latency without a hook, then
                                      with an on_new hook that sleeps 10 s
+    bench/bench.py startup [-n 10] [--rtt 0,50]
+                                     start to every folder watched, five folders
+                                     on five connections (server without NOTIFY),
+                                     behind a proxy that adds the round-trip time
 
 Run by hand after building (IMAPWATCHD defaults to build/imapwatchd, IMAPWATCH
 to build/imapwatch). Prints
@@ -541,6 +545,95 @@ def cmd_recovery(args):
             w.stop()
 
 
+class DelayProxy:
+    """A TCP relay on loopback that holds every chunk for half the
+    round-trip time in each direction: a distant server's latency, for
+    figures only."""
+
+    def __init__(self, port, rtt_ms):
+        self.port_up = port
+        self.delay = rtt_ms / 2000.0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                down, _ = self.listener.accept()
+            except OSError:
+                return
+            up = socket.create_connection(("127.0.0.1", self.port_up))
+            for a, b in ((down, up), (up, down)):
+                pending = queue.Queue()
+                threading.Thread(target=self._read, args=(a, pending), daemon=True).start()
+                threading.Thread(target=self._send, args=(b, pending), daemon=True).start()
+
+    def _read(self, sock, pending):
+        while True:
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            pending.put((time.monotonic() + self.delay, data))
+            if not data:
+                return
+
+    @staticmethod
+    def _send(sock, pending):
+        while True:
+            due, data = pending.get()
+            time.sleep(max(0.0, due - time.monotonic()))
+            try:
+                if not data:
+                    sock.shutdown(socket.SHUT_WR)
+                    return
+                sock.sendall(data)
+            except OSError:
+                return
+
+    def close(self):
+        self.listener.close()
+
+
+def cmd_startup(args):
+    """From the daemon's start to every folder's first count: one account,
+    five folders, max_connections = 5 on a server without NOTIFY, so five
+    connections log in."""
+    folders = ["INBOX", "A", "B", "C", "D"]
+    with h.Dovecot(notify=False) as dc:
+        for folder in folders[1:]:
+            dc.create_folder("user1", folder)
+        for rtt in [int(x) for x in args.rtt.split(",")]:
+            proxy = DelayProxy(dc.imaps_port, rtt)
+            block = account_block("bench", dc, "user1", folders).replace(
+                f"port = {dc.imaps_port}\n", f"port = {proxy.port}\n")
+            first, watched = [], []
+            try:
+                for _ in range(args.n):
+                    t0 = time.monotonic()
+                    w = Watcher("[daemon]\nnotifications = false\n\n" + block +
+                                "max_connections = 5\n")
+                    try:
+                        t_idle, seen = None, set()
+                        while t_idle is None or len(seen) < len(folders):
+                            t, ev = w.wait(lambda e: e.get("event") in ("state", "unseen"))
+                            if ev["event"] == "unseen":
+                                seen.add(ev["folder"])
+                                t_all = t
+                            elif ev["state"] == "idle" and t_idle is None:
+                                t_idle = t
+                    finally:
+                        w.stop()
+                    first.append((t_idle - t0) * 1000)
+                    watched.append((t_all - t0) * 1000)
+            finally:
+                proxy.close()
+            print(f"round trip {rtt} ms, {args.n} starts, five folders, five connections:")
+            figures("  start -> account idle", first)
+            figures("  start -> every folder counted", watched)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -572,12 +665,15 @@ def main():
     st.add_argument("-n", type=int, default=20)
     hk = sub.add_parser("hooks")
     hk.add_argument("-n", type=int, default=40)
+    su = sub.add_parser("startup")
+    su.add_argument("-n", type=int, default=10)
+    su.add_argument("--rtt", default="0,50", help="round-trip times in ms, comma-separated")
     args = p.parse_args()
     {"latency": cmd_latency, "memory": cmd_memory, "wakeups": cmd_wakeups,
      "notify-latency": cmd_notify_latency, "hang-latency": cmd_hang_latency,
      "recovery": cmd_recovery, "dbus-latency": cmd_dbus_latency,
      "status-time": cmd_status_time, "folder-latency": cmd_folder_latency,
-     "hooks": cmd_hooks}[args.cmd](args)
+     "hooks": cmd_hooks, "startup": cmd_startup}[args.cmd](args)
 
 
 if __name__ == "__main__":

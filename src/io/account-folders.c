@@ -233,6 +233,22 @@ static bool watchable(const struct folder *f)
 	return f->error == NULL;
 }
 
+/* A connection other than the first on its way in: waiting for its token,
+ * connecting or logging in. */
+static bool extra_on_its_way(const struct account *a)
+{
+	for (guint i = 1; i < a->slots->len; i++) {
+		const struct slot *s = a->slots->pdata[i];
+		bool logging_in = s->connection != NULL && (s->state == WATCH_STATE_CONNECTING ||
+		                                            s->state == WATCH_STATE_AUTHENTICATING);
+
+		if (!s->leaving && (s->wants_token || logging_in)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void account_plan(struct account *a)
 {
 	struct slot *primary = a->slots->len > 0 ? a->slots->pdata[0] : NULL;
@@ -283,11 +299,23 @@ void account_plan(struct account *a)
 			account_slot_leave(s);
 		}
 	}
+	/* The homes without a connection get one, queued: they log in one
+	 * after another, the next once the one before is in (or failed and
+	 * waits), so a server's per-user limit refuses exactly the
+	 * connections over it instead of racing logins that arrive together
+	 * (F7). Queued, a connection shows as connecting. */
 	for (guint i = 1; i < homes->len; i++) {
 		struct folder *f = homes->pdata[i];
 
 		if (f->home_of == NULL && a->password != NULL) {
-			account_slot_connect(account_slot_new(a, f));
+			account_slot_new(a, f)->queued = true;
+		}
+	}
+	for (guint i = 1; i < a->slots->len && !extra_on_its_way(a); i++) {
+		struct slot *s = a->slots->pdata[i];
+
+		if (s->queued && !s->leaving) {
+			account_slot_connect(s);
 		}
 	}
 	for (guint i = 0; i < a->folders->len; i++) {

@@ -41,6 +41,7 @@ struct slot {
 	enum imap_session_guests guests; /* how the primary watches the guests */
 	bool leaving;                    /* planned away: logs out, then goes */
 	bool wants_token;                /* waits for the token command (A5) */
+	bool queued;                     /* waits for the one before to log in (F7) */
 	guint64 token_gen;               /* the token its connection logged in with */
 };
 

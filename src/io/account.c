@@ -214,7 +214,16 @@ static void conn_state_changed(struct connection *c, enum watch_state state, voi
 		account_timer_clear(s->account, &s->grace_timer);
 		s->account->token_retried = false;
 	}
+	bool got_in =
+	    !is_primary(s) &&
+	    (s->state == WATCH_STATE_CONNECTING || s->state == WATCH_STATE_AUTHENTICATING) &&
+	    (state == WATCH_STATE_SYNCING || watch_state_is_watching(state));
+
 	slot_set_state(s, state, NULL);
+	if (got_in) {
+		/* The next connection may log in now (F7). */
+		account_plan(s->account);
+	}
 }
 
 /* A number of seconds for a log line. */
@@ -324,6 +333,15 @@ static guint others_in(const struct slot *s, bool coming)
 	return n;
 }
 
+/* A connection other than the first failed and waits: the next one may
+ * log in meanwhile (F7). */
+static void plan_next(struct slot *s)
+{
+	if (!is_primary(s)) {
+		account_plan(s->account);
+	}
+}
+
 /* The grace after the server dropped a connection is over: the state the
  * slot shows is its own again. */
 static gboolean grace_cb(gpointer data)
@@ -359,6 +377,7 @@ void account_slot_failed(struct slot *s, enum imap_failure failure, const char *
 	if (!supervisor_slot_failed(&s->policy, failure, a->offline, a->env->now(),
 	                            a->env->random(), &delay)) {
 		slot_set_state(s, WATCH_STATE_ERROR, message);
+		plan_next(s);
 		return;
 	}
 	if (s->policy.grace_until != 0) {
@@ -370,6 +389,7 @@ void account_slot_failed(struct slot *s, enum imap_failure failure, const char *
 	          s->home != NULL ? mailbox_get_folder(s->home->mailbox) : "", detail);
 	s->retry_timer = a->env->timer_add(delay, retry_cb, s);
 	slot_set_state(s, WATCH_STATE_BACKOFF, detail);
+	plan_next(s);
 }
 
 static void conn_failed(struct connection *c, enum imap_failure failure,
@@ -481,6 +501,7 @@ void account_slot_connect(struct slot *s)
 
 	/* Connecting now supersedes a retry that was due later. */
 	account_timer_clear(a, &s->retry_timer);
+	s->queued = false;
 	if (a->per_connection && !account_token_fresh(a)) {
 		/* A5: a fresh token for every login; the command runs once
 		 * for the connections waiting together. */
@@ -815,7 +836,7 @@ static void slots_poke(struct account *a, bool probe)
 	for (guint i = 0; i < slots->len; i++) {
 		struct slot *s = slots->pdata[i];
 
-		if (!g_ptr_array_find(a->slots, s, NULL) || s->leaving) {
+		if (!g_ptr_array_find(a->slots, s, NULL) || s->leaving || s->queued) {
 			continue;
 		}
 		if (s->connection == NULL) {

@@ -36,13 +36,31 @@ static const struct step notify[] = {
 };
 
 /* Without NOTIFY: up to max_connections IDLE connections, INBOX first,
- * then config order; the first connection polls the rest. */
+ * then config order; the first connection polls the rest. The others log
+ * in one after another: the next once the one before is in, or has
+ * failed and waits. */
 static const struct step budget[] = {
-    POLL_(0),         LIVE(3),
-    HOME(0, "INBOX"), HOME(1, "Work"),
-    HOME(2, "A"),     GUESTS_(0, "B;C"),
-    SERVING(0),       SERVING(1),
-    SERVING(2),       WATCH("INBOX=idle;Work=idle;A=idle;B=poll;C=poll"),
+    POLL_(0),
+    LIVE(2),
+    HOME(0, "INBOX"),
+    HOME(1, "Work"),
+    GUESTS_(0, "B;C"),
+    SERVING(0),
+    REACH_(1, AUTHENTICATING),
+    LIVE(2),
+    /* Work's login fails and waits: A's goes meanwhile. */
+    FAIL_(1, TRANSIENT, "connection reset"),
+    EXPECT(BACKOFF, "connection reset, retrying in 1 s"),
+    LIVE(2),
+    HOME(1, "A"),
+    SERVING(1),
+    LIVE(2),
+    AT_(1000),
+    LIVE(3),
+    HOME(2, "Work"),
+    SERVING(2),
+    CREATED(4),
+    WATCH("INBOX=idle;Work=idle;A=idle;B=poll;C=poll"),
     OP(END),
 };
 

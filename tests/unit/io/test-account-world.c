@@ -11,10 +11,11 @@
  * found then, and reconnects from the shortest delay (it had served long);
  * one waiting to retry tries at once. */
 static const struct step sleep_resume[] = {
-    POLL_(0), /* no NOTIFY: a connection a folder */
-    LIVE(3),
+    POLL_(0), /* no NOTIFY: a connection a folder, logging in one by one */
+    LIVE(2),
     SERVING(0),
     SERVING(1),
+    LIVE(3),
     SERVING(2),
     AT_(600000),
     FAIL_(2, TRANSIENT, "connection reset"),
