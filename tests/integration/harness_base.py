@@ -7,6 +7,7 @@ running a command and picking a free port.
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -95,6 +96,27 @@ def stop_process(proc, timeout=5):
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=timeout)
+
+
+def stop_group(proc, timeout=5):
+    """Ends a server started in a process group of its own (SIGTERM to the
+    group, then SIGKILL to whatever of it is left) and reaps it: its
+    children never outlive the test."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc.poll() is None:
         proc.wait(timeout=timeout)
 
 

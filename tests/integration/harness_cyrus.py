@@ -19,7 +19,7 @@ import tempfile
 import time
 
 from harness_base import (READY_TIMEOUT, Fixture, HarnessError, _mkdtemp, _rmtree, _run,
-                          find_tool, free_port)
+                          find_tool, free_port, stop_group)
 from harness_dovecot import DEFAULT_USERS, Dovecot
 from harness_message import make_message
 from harness_pki import certs
@@ -230,25 +230,9 @@ class Cyrus(Fixture):
             self.dir = None
 
     def _kill(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        # master's children (same process group) never outlive the test.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=5)
-        self.proc = None
+        if self.proc is not None:
+            stop_group(self.proc)
+            self.proc = None
         if self._master_out:
             self._master_out.close()
             self._master_out = None

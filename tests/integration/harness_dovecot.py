@@ -7,14 +7,13 @@ import grp
 import json
 import os
 import pwd
-import signal
 import socket
 import ssl
 import subprocess
 import time
 
 from harness_base import (DEBUG, READY_TIMEOUT, Fixture, HarnessError, _mkdtemp, _rmtree,
-                          _run, find_tool, free_port)
+                          _run, find_tool, free_port, stop_group)
 from harness_message import make_message
 from harness_pki import certs
 
@@ -116,25 +115,9 @@ class Dovecot(Fixture):
             self.dir = None
 
     def _kill(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        # Leftover children (same process group) never outlive the test.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=5)
-        self.proc = None
+        if self.proc is not None:
+            stop_group(self.proc)
+            self.proc = None
         if self._master_out:
             self._master_out.close()
             self._master_out = None

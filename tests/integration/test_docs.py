@@ -15,7 +15,7 @@
 (f) Every command `imapwatch --help` lists has its row in the README's
     table of commands, and every row there is a command.
 
-Checks (a), (c), (d) and (e) also run against a planted mismatch, to show
+Checks (a) to (e) also run against a planted mismatch, to show
 that they can fail.
 """
 
@@ -224,20 +224,28 @@ class DocsTest(unittest.TestCase):
         return text.replace("\\-", "-").replace("\\f[BIRP]", "")
 
     @classmethod
-    def man_options(cls, page):
+    def man_options(cls, page, text=None):
         """The options a man page gives in its SYNOPSIS and OPTIONS (not
         those of other programs in its examples)."""
-        text = re.sub(r"\\f.", "", cls.man_text(page))
+        text = re.sub(r"\\f.", "", text if text is not None else cls.man_text(page))
         parts = re.split(r"(?m)^\.SH ", text)
         keep = [p for p in parts if p.startswith(("SYNOPSIS", "OPTIONS", "COMMANDS"))]
         return cls.long_options("\n".join(keep))
 
     def test_daemon_help_and_man_page_agree(self):
-        helped = self.long_options(self.help_text("IMAPWATCHD"))
+        help_text = self.help_text("IMAPWATCHD")
+        helped = self.long_options(help_text)
         man = self.man_options("imapwatchd.1")
         self.assertGreater(len(helped), 3)
         self.assertEqual(sorted(helped - man), [], "in --help, not in imapwatchd(1)")
         self.assertEqual(sorted(man - helped), [], "in imapwatchd(1), not in --help")
+        # An option --help gains, and one the man page loses: caught.
+        planted_help = self.long_options(help_text + "\n  --frobnicate  do it\n")
+        self.assertEqual(sorted(planted_help - man), ["--frobnicate"])
+        page = self.man_text("imapwatchd.1")
+        self.assertIn("--print-events", page)
+        planted_man = self.man_options("imapwatchd.1", page.replace("--print-events", ""))
+        self.assertEqual(sorted(helped - planted_man), ["--print-events"])
 
     def cli_commands(self):
         text = self.help_text("IMAPWATCH")
