@@ -63,8 +63,14 @@ static char *folders_text(GVariant *folders)
 	return g_string_free(out, FALSE);
 }
 
-/* The status table; *any_error tells whether an account is in error. */
-static char *status_text(GVariant *status, bool colour, bool *any_error)
+/* How narrow the folder list and the detail may get on a narrow terminal;
+ * account, state and the rest stay whole. */
+#define UNSEEN_MIN_WIDTH 16
+#define DETAIL_MIN_WIDTH 16
+
+/* The status table, fitted to width columns (0: whole rows); *any_error
+ * tells whether an account is in error. */
+static char *status_text(GVariant *status, bool colour, gsize width, bool *any_error)
 {
 	g_autoptr(GVariant) accounts = g_variant_lookup_value(status, "accounts", NULL);
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -88,6 +94,8 @@ static char *status_text(GVariant *status, bool colour, bool *any_error)
 	     *h != NULL; h++) {
 		ctl_table_add(table, *h, SGR_BOLD);
 	}
+	ctl_table_set_shrinkable(table, 3, UNSEEN_MIN_WIDTH);
+	ctl_table_set_shrinkable(table, 5, DETAIL_MIN_WIDTH);
 	*any_error = false;
 	if (accounts != NULL) {
 		g_variant_iter_init(&it, accounts);
@@ -115,7 +123,7 @@ static char *status_text(GVariant *status, bool colour, bool *any_error)
 		ctl_table_add(table, detail, NULL);
 		g_variant_unref(account);
 	}
-	g_autofree char *rows = ctl_table_render(table);
+	g_autofree char *rows = ctl_table_render_width(table, width);
 	ctl_table_free(table);
 	g_string_append(out, rows);
 	return g_string_free(g_steal_pointer(&out), FALSE);
@@ -202,7 +210,8 @@ int ctl_commands_status(int argc, char **argv)
 		return code;
 	}
 	g_autoptr(GVariant) status = g_variant_get_child_value(reply, 0);
-	g_autofree char *text = status_text(status, ctl_commands_colour_wanted(), &any_error);
+	g_autofree char *text = status_text(status, ctl_commands_colour_wanted(),
+	                                    ctl_commands_terminal_width(), &any_error);
 	if (!(json ? print_json(status) : ctl_commands_print_out(text))) {
 		return CTL_EXIT_FAILED;
 	}

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The imapwatch command against imapwatchd on a private session bus, with a
 real Dovecot: the output of status, list, check, monitor, --help and
---version, colour only on a terminal, rows of list fitted to the
-terminal's width (whole rows for programs), INBOX in any case in
+--version, colour only on a terminal, rows of list and status fitted to
+the terminal's width (whole rows for programs), INBOX in any case in
 ACCOUNT/FOLDER, and the exit codes for bad usage, an unknown account,
 without a daemon, without a bus and with an account in error.
 
@@ -193,6 +193,25 @@ class CliTest(b.ThreeAccountsTestCase):
         plain = re.sub(r"\x1b\[[0-9;]*m", "", out).replace("\r\n", "\n")
         for line in plain.splitlines():
             self.assertLessEqual(display_width(line), 80, line)
+
+    def test_cli_status_fits_the_terminal(self):
+        """status cuts the folder list (and a long detail) to the terminal's
+        width; account, state and the rest stay whole; programs get whole
+        rows."""
+        code, whole, _ = cli(self.bus, "status")
+        self.assertEqual(code, 0)
+        wide = max(display_width(line) for line in whole.splitlines())
+        columns = wide - 6
+        self.assertGreaterEqual(columns, 58, whole)  # the narrowest it can get
+        out = cli_on_tty(self.bus, "status", columns=columns, env={"NO_COLOR": "1"})
+        lines = out.replace("\r\n", "\n").splitlines()
+        for line in lines:
+            self.assertLessEqual(display_width(line), columns, (columns, line))
+        rows = lines[next(i for i, line in enumerate(lines) if line.startswith("ACCOUNT")) + 1:]
+        self.assertEqual([r.split()[0] for r in rows], self.ACCOUNTS, out)
+        self.assertTrue(any("\u2026" in r for r in rows), out)
+        self.assertTrue(all(r.split()[1] == "idle" for r in rows), out)
+        self.assertNotIn("\u2026", whole)
 
     def test_cli_inbox_in_any_case(self):
         """INBOX is case-insensitive (RFC 3501 §5.1), other folders are not."""
