@@ -77,6 +77,27 @@ char *header_sanitize(const char *s)
 	return g_string_free(out, FALSE);
 }
 
+/* Server noise at the end of a reply's text, before an optional full stop
+ * (see header_sanitize_reply()). */
+static const char *const reply_noise =
+    "[ \t]*(\\([0-9]+\\.[0-9]+( \\+ [0-9]+\\.[0-9]+){0,2} secs\\)"
+    "|\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\]"
+    "|\\(Failure\\))(?=\\.?$)";
+
+char *header_sanitize_reply(const char *s)
+{
+	g_autofree char *clean = header_sanitize(s);
+
+	if (clean[0] == '\0') {
+		return g_steal_pointer(&clean);
+	}
+	/* Compiled for each reply: failures are rare. */
+	g_autoptr(GRegex) noise = g_regex_new(reply_noise, 0, 0, NULL);
+	char *quiet = g_regex_replace_literal(noise, clean, -1, 0, "", 0, NULL);
+
+	return quiet != NULL ? quiet : g_steal_pointer(&clean);
+}
+
 /* ---- charset conversion ---- */
 
 /* Returns an iconv descriptor converting charset to UTF-8, or (GIConv)-1 if

@@ -32,22 +32,10 @@ char *notifier_model_clip(const char *s, guint max_chars)
 	return g_string_free(out, FALSE);
 }
 
-/* Server noise at the end of a failure's text (before a full stop), with
- * the blanks before it: Dovecot's timing of a command (one to three
- * numbers), the time stamp of its "Internal error occurred" and Gmail's
- * "(Failure)". Only at the end: a folder's name may hold anything. */
-static const char *const error_noise =
-    "[ \t]*(\\([0-9]+\\.[0-9]+( \\+ [0-9]+\\.[0-9]+){0,2} secs\\)"
-    "|\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\]"
-    "|\\(Failure\\))(?=\\.?$)";
-
 char *notifier_model_error_text(const char *detail, guint max_chars)
 {
-	/* Compiled for each failure: they are rare. */
-	g_autoptr(GRegex) noise = g_regex_new(error_noise, 0, 0, NULL);
-	g_autofree char *clean = header_sanitize(detail != NULL ? detail : "");
-	g_autofree char *quiet = g_regex_replace_literal(noise, clean, -1, 0, "", 0, NULL);
-	GString *out = g_string_new(quiet != NULL ? quiet : clean);
+	g_autofree char *quiet = header_sanitize_reply(detail);
+	GString *out = g_string_new(quiet);
 	size_t word = 0;
 
 	while (out->len > 0 && strchr(",;: \t", out->str[out->len - 1]) != NULL) {

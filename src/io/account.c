@@ -105,8 +105,9 @@ void account_update_state(struct account *a)
 	enum watch_state state = states[pick];
 	const char *raw = details->pdata[pick];
 	/* Details quote server text (BYE, NO): valid UTF-8 without control
-	 * or bidi characters before it reaches logs, JSON and D-Bus (E4). */
-	g_autofree char *detail = header_sanitize(raw != NULL ? raw : "");
+	 * or bidi characters before it reaches logs, JSON and D-Bus (E4),
+	 * and without the server's timing noise. */
+	g_autofree char *detail = header_sanitize_reply(raw);
 
 	if (a->state == state && g_strcmp0(a->detail, detail) == 0) {
 		return;
@@ -311,7 +312,7 @@ static void conn_guest_failed(struct connection *c, struct mailbox *guest, const
 
 		if (f->mailbox == guest) {
 			g_free(f->error);
-			f->error = g_strdup(message);
+			f->error = header_sanitize_reply(message);
 		}
 	}
 	account_plan(a);
@@ -397,8 +398,9 @@ static void conn_failed(struct connection *c, enum imap_failure failure,
 {
 	struct slot *s = user_data;
 	struct account *a = s->account;
-	/* The message belongs to the connection destroyed below. */
-	g_autofree char *message = g_strdup(connection_message);
+	/* The message belongs to the connection destroyed below; what the
+	 * server said, without its timing noise, before our words follow. */
+	g_autofree char *message = header_sanitize_reply(connection_message);
 
 	(void)c;
 	slot_drop_connection(s);

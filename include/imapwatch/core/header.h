@@ -63,6 +63,14 @@ char *header_decode_text(const char *raw);
  * spaces collapse to one, leading and trailing spaces are trimmed. */
 char *header_sanitize(const char *s);
 
+/* A server's reply text (the reason of a NO, BAD or BYE, quoted in a
+ * failure) made fit for people: header_sanitize(), then server noise at its
+ * end taken away with the blanks before it — Dovecot's timing of a command
+ * ("(0.001 + 0.000 secs)"), the time stamp of its internal errors, Gmail's
+ * "(Failure)" — keeping a full stop after it. Only at the end: a folder's
+ * name quoted earlier may hold anything. Returns a new string. */
+char *header_sanitize_reply(const char *s);
+
 /* Parses an IMAP INTERNALDATE ("17-Jul-1996 02:44:25 -0700") to Unix
  * seconds. Returns false on malformed input, leaving *out untouched. */
 bool header_parse_internaldate(const char *s, gint64 *out);

@@ -151,6 +151,34 @@ static void test_header_sanitize(void)
 	g_assert_cmpstr(null, ==, "");
 }
 
+/* Server noise at the end of a reply's text goes; elsewhere it stays. */
+static const struct {
+	const char *in;
+	const char *out;
+} reply_cases[] = {
+    {"Logged out (0.001 + 0.000 secs).", "Logged out."},
+    {"Server shutting down (0.001 + 0.000 + 0.002 secs)", "Server shutting down"},
+    {"Busy (12.5 secs)", "Busy"},
+    {"Internal error occurred. Refer to server log for more information. "
+     "[2026-12-07 10:11:12]",
+     "Internal error occurred. Refer to server log for more information."},
+    {"[ALERT] Too many simultaneous connections. (Failure)",
+     "[ALERT] Too many simultaneous connections."},
+    {"folder 'Money (0.5 secs)' gone", "folder 'Money (0.5 secs)' gone"},
+    {"Invalid credentials\r\n\x1b[31m(Failure)", "Invalid credentials [31m"},
+    {"", ""},
+};
+
+static void test_header_sanitize_reply(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(reply_cases); i++) {
+		g_autofree char *got = header_sanitize_reply(reply_cases[i].in);
+		g_assert_cmpstr(got, ==, reply_cases[i].out);
+	}
+	g_autofree char *null = header_sanitize_reply(NULL);
+	g_assert_cmpstr(null, ==, "");
+}
+
 static const struct {
 	const char *from;
 	const char *name;
@@ -380,6 +408,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/header/decode-text", test_header_decode_text);
 	g_test_add_func("/header/sanitize", test_header_sanitize);
+	g_test_add_func("/header/sanitize-reply", test_header_sanitize_reply);
 	g_test_add_func("/header/from", test_header_from);
 	g_test_add_func("/header/fields-parse", test_header_fields_parse);
 	g_test_add_func("/header/internaldate", test_header_internaldate);
