@@ -7,8 +7,9 @@
  * config-ini.c reads the text into groups of entries and words the
  * errors, config-lex.c reads one value as written (quotes, comments,
  * escapes, lists), config-value.c checks one value, config-keys.c knows
- * the names of keys and values, config.c builds struct config and holds
- * the rest of the public entry points.
+ * the names of keys and values, config-rules.c reads the [rule] groups
+ * and the hooks, config.c builds struct config and holds the rest of the
+ * public entry points, config-describe.c says what --check-config prints.
  */
 
 #include "imapwatch/core/config.h"
@@ -227,9 +228,6 @@ void config_hook_timing_defaults(struct config_hook_timing *timing);
 struct config_rule *config_rule_build(struct config_parse *p, const struct config_ini_group *g,
                                       const char *name);
 void config_rule_free(struct config_rule *rule);
-void config_describe_rules(GString *out, const struct config *cfg);
-void config_describe_hooks(GString *out, char *const *hooks,
-                           const struct config_hook_timing *timing);
 bool config_hook_timing_equal(const struct config_hook_timing *a,
                               const struct config_hook_timing *b);
 

@@ -8,7 +8,8 @@
  * EXISTS, EXPUNGE, VANISHED and FETCH (full mode); mailbox-compact.c keeps
  * the same facts as UID sets instead (compact mode, with QRESYNC);
  * mailbox-message.c keeps the details of messages, collects the new ones
- * during a header fetch and sends the watch events.
+ * during a header fetch and sends the watch events; mailbox-query.c
+ * answers what the sessions ask of the model.
  */
 
 #include "imapwatch/core/mailbox.h"
