@@ -583,9 +583,17 @@ void imap_session_set_home(struct imap_session *s, struct mailbox *home)
 
 void imap_session_refresh(struct imap_session *s)
 {
+	if (s->home != NULL && s->mailbox == s->home && mailbox_is_synced(s->home) &&
+	    mailbox_get_exists(s->home) == 0) {
+		/* H8: an empty home deleted by another client says nothing
+		 * (no message vanishes), and Cyrus keeps answering OK on the
+		 * dead selection: each refresh selects it again, cheap when
+		 * empty, to find it gone or made anew. */
+		s->pending |= PENDING_RESYNC;
+	}
 	if (s->state == S_IDLING) {
 		imap_session_send_done(s);
-	} else if (s->state == S_POLL_WAIT && s->idle_paused) {
+	} else if (s->state == S_POLL_WAIT && (s->idle_paused || (s->pending & PENDING_RESYNC))) {
 		imap_session_step_next(s);
 	} else if (s->state == S_POLL_WAIT) {
 		/* L7: NOOP collects EXISTS/EXPUNGE/FETCH without IDLE. */

@@ -49,6 +49,7 @@ bool mailbox_is_synced(const struct mailbox *mb)
 {
 	return mb->synced && !mb->selecting;
 }
+
 void mailbox_get_unseen_uids(const struct mailbox *mb, GArray *uids)
 {
 	if (mb->compact) {

@@ -6,6 +6,7 @@ a queue; and the predicates tests wait for events with.
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -188,19 +189,24 @@ class Daemon(Fixture):
             return 0
 
     def wait_log(self, text, timeout=10.0, since=0):
-        """Wait until `text` appears in the log (stderr) after offset
-        `since`; polls the file, bounded by timeout."""
+        """Wait until `text` (a string, or a compiled bytes regex) appears
+        in the log (stderr) after offset `since`; polls the file, bounded
+        by timeout. Returns the offset just after it, a `since` for the
+        next one."""
         deadline = time.monotonic() + timeout
+        pattern = text if isinstance(text, re.Pattern) else re.compile(re.escape(text.encode()))
         while True:
             try:
                 with open(self.stderr_path, "rb") as f:
                     f.seek(since)
-                    if text in f.read().decode(errors="replace"):
-                        return
+                    m = pattern.search(f.read())
+                    if m:
+                        return since + m.end()
             except (OSError, TypeError):
                 pass
             if time.monotonic() >= deadline or self.proc.poll() is not None:
-                raise AssertionError(f"'{text}' never logged\n{self.describe()}")
+                shown = text.pattern if isinstance(text, re.Pattern) else text
+                raise AssertionError(f"'{shown}' never logged\n{self.describe()}")
             time.sleep(0.05)  # polling a file for a condition, bounded
 
     def wait_for(self, predicate, timeout=10.0, since=0, what=None):

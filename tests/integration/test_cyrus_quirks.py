@@ -13,6 +13,9 @@
   daemon's new selection gets NO, the folder is in error, and the next
   listing (every poll_interval) finds it again and watches it: one
   "reset", then new mail.
+- an empty folder deleted and made again: Cyrus says nothing at all; the
+  daemon selects an empty home again at each IDLE refresh and finds it
+  (one reset, then new mail), on the same connection.
 - Cyrus's imapidletimeout closes an idling connection, without a BYE,
   sooner than the daemon's idle_refresh (at least a minute): once the
   daemon has seen that happen a few times (I9), it re-issues IDLE before
@@ -23,6 +26,7 @@ In the first two, the other client acts while the daemon is stopped
 VANISHED that Cyrus sent.
 """
 
+import re
 import signal
 import time
 import unittest
@@ -66,7 +70,7 @@ def tearDownModule():
 class QuirkTestCase(unittest.TestCase):
     maxDiff = None
 
-    def start(self, server, user, folder, env=None, **keys):
+    def start(self, server, user, folder, env=None, args=(), **keys):
         """The daemon on user's folder, through a proxy that counts its
         connections; ready when idle with the folder counted."""
         self.proxy = FaultProxy("127.0.0.1", server.imaps_port)
@@ -76,7 +80,7 @@ class QuirkTestCase(unittest.TestCase):
                    "password": server.users[user], "folders": folder,
                    "tls_ca_file": h.certs().ca}
         account.update(keys)
-        d = h.Daemon({"acct": account}, env=env)
+        d = h.Daemon({"acct": account}, env=env, args=args)
         d.start()
         self.addCleanup(d.kill)
         d.wait_for(is_account_state("acct", "idle"), timeout=CONNECT_TIMEOUT)
@@ -225,6 +229,48 @@ class IdleTimeoutTest(QuirkTestCase):
         d.wait_for(is_event("new", uid=uid), timeout=EVENT_TIMEOUT)
         self.assertLess(time.monotonic() - started, 2.0)
         d.stop()
+
+class EmptyFolderRecreatedTest(QuirkTestCase):
+    def test_empty_home_deleted_and_recreated_is_noticed_at_a_refresh(self):
+        """An empty folder deleted by another client: no message vanishes,
+        so Cyrus says nothing at all and goes on answering OK on the dead
+        selection. Each IDLE refresh selects an empty home again (H8):
+        the recreated folder is one reset, on the same connection, and its
+        mail is news after it."""
+        user, folder = "user5", "Empty"
+        short_idle.create_folder(user, folder)
+        d = self.start(short_idle, user, folder, idle_refresh="1m", args=["--trace-imap"],
+                       env={"IMAPWATCH_TEST_IDLE_FLOOR": str(IDLE_FLOOR)})
+        # Refreshes every few seconds once the daemon has learnt Cyrus's
+        # idle timeout (I9); the connection after the lesson selects the
+        # folder, and its first refresh selects it again.
+        examine = re.compile(rb"C: \S+ EXAMINE")
+        at = d.wait_log("the server ends IDLE after about",
+                        timeout=(LEARN_CLOSES + 1) * (IDLE_TIMEOUT + RECOVER_TIMEOUT))
+        at = d.wait_log(examine, timeout=RECOVER_TIMEOUT, since=at)
+        d.wait_log(examine, timeout=RECOVER_TIMEOUT, since=at)
+        old_validity = short_idle.status(user, folder)["uidvalidity"]
+        connections = self.proxy.connections_total
+
+        since = d.mark()
+        short_idle.delete_folder(user, folder)
+        short_idle.create_folder(user, folder)
+        back = short_idle.deliver(user, folder, h.make_message(subject="back")[0])
+        new_validity = short_idle.status(user, folder)["uidvalidity"]
+        self.assertNotEqual(new_validity, old_validity)
+        reset = d.wait_for(is_event("reset", folder=folder), timeout=RECOVER_TIMEOUT,
+                           since=since)
+        self.assertEqual((reset["uidvalidity"], reset["previous_uidvalidity"],
+                          reset["count"]), (new_validity, old_validity, 1), reset)
+        fresh = short_idle.deliver(user, folder, h.make_message(subject="fresh")[0])
+        ev = d.wait_for(is_event("new", folder=folder, uid=fresh), timeout=RECOVER_TIMEOUT,
+                        since=since)
+        self.assertEqual(ev["uidvalidity"], new_validity)
+        self.assertNotIn(back, [e["uid"] for e in d.find(is_event("new"), since=since)])
+        # Found by a refresh, not by a new connection.
+        self.assertEqual(self.proxy.connections_total, connections, self.proxy.describe())
+        d.stop()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -18,15 +18,25 @@
 
 #define EMPTY "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\",\"count\":0}\n"
 
-/* Refreshes are DONE and IDLE again: the state stays IDLE throughout. */
+/* Refreshes are DONE and IDLE again: the state stays IDLE throughout. An
+ * empty folder is selected again first (H8: deleted by another client, it
+ * says nothing), also without a change of state. */
 static const struct step refresh_steps[] = {
     LOGIN,
     {"+ idling\r\n", ""},
     {"<REFRESH>", "DONE\r\n"},
-    {"A3 OK Idle completed.\r\n", "A4 IDLE\r\n"},
+    {"A3 OK Idle completed.\r\n", "A4 EXAMINE INBOX\r\n"},
+    {"* 0 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA4 OK done\r\n", "A5 IDLE\r\n"},
     {"+ idling\r\n", ""},
+    {"* 1 EXISTS\r\n", "DONE\r\n"},
+    {"A5 OK Idle completed.\r\n", "A6 UID FETCH 1:*" FETCH_NEW},
+    {"* 1 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (FROM SUBJECT)] {15}\r\nSubject: hi\r\n\r\n)\r\n"
+     "A6 OK done\r\n",
+     "A7 IDLE\r\n"},
+    {"+ idling\r\n", ""},
+    /* Not empty: DONE and IDLE only. */
     {"<REFRESH>", "DONE\r\n"},
-    {"A4 OK Idle completed.\r\n", "A5 IDLE\r\n"},
+    {"A7 OK Idle completed.\r\n", "A8 IDLE\r\n"},
     {"+ idling\r\n", ""},
     {NULL, NULL},
 };
@@ -35,9 +45,14 @@ static const struct transcript refresh = {
     .name = "idle-refresh",
     .security = CONFIG_SECURITY_TLS,
     .steps = refresh_steps,
-    .events = EMPTY,
+    .events = EMPTY "{\"event\":\"new\",\"account\":\"work\",\"folder\":\"INBOX\","
+                    "\"uidvalidity\":3,\"uid\":4,\"id\":\"work/INBOX/3/4\",\"message_id\":\"\","
+                    "\"from_name\":\"\",\"from_addr\":\"\",\"subject\":\"hi\",\"date\":0,"
+                    "\"flags\":[],\"seen\":false}\n"
+                    "{\"event\":\"unseen\",\"account\":\"work\",\"folder\":\"INBOX\","
+                    "\"count\":1}\n",
     .states = "authenticating\nsyncing\nidle\n",
-    .idle = "start\ndone\nstart\ndone\nstart\n",
+    .idle = "start\ndone\nstart\ndone\nstart\ndone\nstart\n",
 };
 
 /* The server completes IDLE unasked (its own timeout): nothing is sent
@@ -47,11 +62,13 @@ static const struct step server_steps[] = {
     LOGIN,
     {"+ idling\r\n", ""},
     {"A3 OK IDLE terminated (timeout)\r\n", ""},
-    {"<REFRESH>", "A4 IDLE\r\n"},
+    /* The folder is empty: selected again first (H8). */
+    {"<REFRESH>", "A4 EXAMINE INBOX\r\n"},
+    {"* 0 EXISTS\r\n* OK [UIDVALIDITY 3] x\r\nA4 OK done\r\n", "A5 IDLE\r\n"},
     {"+ idling\r\n", ""},
-    {"A4 OK IDLE terminated (timeout)\r\n", ""},
-    {"<LOGOUT>", "A5 LOGOUT\r\n"},
-    {"* BYE bye\r\nA5 OK done\r\n", ""},
+    {"A5 OK IDLE terminated (timeout)\r\n", ""},
+    {"<LOGOUT>", "A6 LOGOUT\r\n"},
+    {"* BYE bye\r\nA6 OK done\r\n", ""},
     {NULL, NULL},
 };
 
