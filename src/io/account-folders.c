@@ -315,7 +315,10 @@ void account_plan(struct account *a)
 		struct slot *s = a->slots->pdata[i];
 
 		if (s->queued && !s->leaving) {
+			/* One only: connecting may plan again (a failure at
+			 * once), which goes on with the next. */
 			account_slot_connect(s);
+			break;
 		}
 	}
 	for (guint i = 0; i < a->folders->len; i++) {

@@ -102,16 +102,18 @@ class QuirkTestCase(unittest.TestCase):
         finally:
             d.proc.send_signal(signal.SIGCONT)
 
-    def assert_one_reset_then_news(self, d, user, folder, since, old_validity, count):
-        new_validity = cyrus.status(user, folder)["uidvalidity"]
+    def assert_one_reset_then_news(self, d, user, folder, since, old_validity, count,
+                                   server=cyrus, timeout=RECOVER_TIMEOUT):
+        """One reset to the folder's new UIDVALIDITY (within timeout), with
+        its count messages in it; then mail to it is news, and only that."""
+        new_validity = server.status(user, folder)["uidvalidity"]
         self.assertNotEqual(new_validity, old_validity)
-        reset = d.wait_for(is_event("reset", folder=folder), timeout=RECOVER_TIMEOUT,
-                           since=since)
+        reset = d.wait_for(is_event("reset", folder=folder), timeout=timeout, since=since)
         self.assertEqual(reset, {"event": "reset", "account": "acct", "folder": folder,
                                  "uidvalidity": new_validity,
                                  "previous_uidvalidity": old_validity, "count": count,
                                  "unseen": count})
-        fresh = self.deliver(cyrus, user, folder, "fresh")
+        fresh = self.deliver(server, user, folder, "fresh")
         ev = d.wait_for(is_event("new", folder=folder, uid=fresh), timeout=EVENT_TIMEOUT,
                         since=since)
         self.assertEqual(ev["uidvalidity"], new_validity)
@@ -175,21 +177,10 @@ class DeletedThenRecreatedTest(QuirkTestCase):
                          since=since)
         self.assertIn(f"'{folder}'", err["detail"])
         cyrus.create_folder(user, folder)
-        back = self.deliver(cyrus, user, folder, "back")
-        new_validity = cyrus.status(user, folder)["uidvalidity"]
-        self.assertNotEqual(new_validity, old_validity)
-
-        reset = d.wait_for(is_event("reset", folder=folder), timeout=RELIST_TIMEOUT,
-                           since=since)
-        self.assertEqual((reset["uidvalidity"], reset["previous_uidvalidity"],
-                          reset["count"]), (new_validity, old_validity, 1), reset)
+        self.deliver(cyrus, user, folder, "back")
+        self.assert_one_reset_then_news(d, user, folder, since, old_validity, 1,
+                                        timeout=RELIST_TIMEOUT)
         d.wait_for(is_account_state("acct", "idle"), timeout=EVENT_TIMEOUT, since=since)
-        fresh = self.deliver(cyrus, user, folder, "fresh")
-        ev = d.wait_for(is_event("new", folder=folder, uid=fresh), timeout=EVENT_TIMEOUT,
-                        since=since)
-        self.assertEqual(ev["uidvalidity"], new_validity)
-        # What came back with the folder is in the reset, not news.
-        self.assertNotIn(back, [e["uid"] for e in d.find(is_event("new"), since=since)])
         d.stop()
 
 
@@ -255,18 +246,9 @@ class EmptyFolderRecreatedTest(QuirkTestCase):
         since = d.mark()
         short_idle.delete_folder(user, folder)
         short_idle.create_folder(user, folder)
-        back = short_idle.deliver(user, folder, h.make_message(subject="back")[0])
-        new_validity = short_idle.status(user, folder)["uidvalidity"]
-        self.assertNotEqual(new_validity, old_validity)
-        reset = d.wait_for(is_event("reset", folder=folder), timeout=RECOVER_TIMEOUT,
-                           since=since)
-        self.assertEqual((reset["uidvalidity"], reset["previous_uidvalidity"],
-                          reset["count"]), (new_validity, old_validity, 1), reset)
-        fresh = short_idle.deliver(user, folder, h.make_message(subject="fresh")[0])
-        ev = d.wait_for(is_event("new", folder=folder, uid=fresh), timeout=RECOVER_TIMEOUT,
-                        since=since)
-        self.assertEqual(ev["uidvalidity"], new_validity)
-        self.assertNotIn(back, [e["uid"] for e in d.find(is_event("new"), since=since)])
+        self.deliver(short_idle, user, folder, "back")
+        self.assert_one_reset_then_news(d, user, folder, since, old_validity, 1,
+                                        server=short_idle)
         # Found by a refresh, not by a new connection.
         self.assertEqual(self.proxy.connections_total, connections, self.proxy.describe())
         d.stop()
