@@ -199,14 +199,20 @@ class HookTestCase(unittest.TestCase):
         self.assertNotIn(pidfile, d.stderr_text())
         with open(pidfile) as f:
             pid = int(f.read())
-        # The background sleep went with its group (gone, or a zombie
-        # nobody reaped yet).
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            self.assertEqual(state, "Z")
-        except FileNotFoundError:
-            pass
+        # The background sleep went with its group: gone, or a zombie
+        # nobody reaped yet, once the kill has taken effect (a process
+        # killed a moment ago may still be on its way out, under load).
+        deadline = time.monotonic() + EVENT_TIMEOUT
+        state = None
+        while state != "Z":
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except FileNotFoundError:
+                break
+            if state != "Z" and time.monotonic() > deadline:
+                self.fail(f"the hook's background process {pid} lives on (state {state})")
+            time.sleep(0.02)  # polling /proc for a condition, bounded
         d.stop()
 
     def test_max_delay_caps_the_debounce(self):
