@@ -9,10 +9,9 @@
 - that VANISHED names every UID up to the last one, also those expunged
   before (1:5 for a folder holding 1, 2, 5): the UIDs it does not know are
   simply not there, no error and no new connection.
-- a folder deleted while selected, then made again a little later: the
-  daemon's new selection gets NO, the folder is in error, and the next
-  listing (every poll_interval) finds it again and watches it: one
-  "reset", then new mail.
+- (a folder deleted while selected, then made again a little later, is
+  test_recovery's MissingHomeFolderTest, which runs against Cyrus too as
+  integration-cyrus/recovery.)
 - an empty folder deleted and made again: Cyrus says nothing at all; the
   daemon selects an empty home again at each IDLE refresh and finds it
   (one reset, then new mail), on the same connection.
@@ -45,9 +44,6 @@ RECOVER_TIMEOUT = 20.0
 IDLE_TIMEOUT = 6
 IDLE_FLOOR = 3
 LEARN_CLOSES = 3  # IDLEs the server may end before the daemon knows (I9)
-# A listing every POLL_INTERVAL seconds looks for a missing folder again.
-POLL_INTERVAL = 30
-RELIST_TIMEOUT = POLL_INTERVAL + 15
 # One connection that lives through this is one the server no longer ends.
 QUIET = 2 * IDLE_TIMEOUT + 2
 
@@ -103,12 +99,13 @@ class QuirkTestCase(unittest.TestCase):
             d.proc.send_signal(signal.SIGCONT)
 
     def assert_one_reset_then_news(self, d, user, folder, since, old_validity, count,
-                                   server=cyrus, timeout=RECOVER_TIMEOUT):
+                                   server=cyrus):
         """One reset to the folder's new UIDVALIDITY (within timeout), with
         its count messages in it; then mail to it is news, and only that."""
         new_validity = server.status(user, folder)["uidvalidity"]
         self.assertNotEqual(new_validity, old_validity)
-        reset = d.wait_for(is_event("reset", folder=folder), timeout=timeout, since=since)
+        reset = d.wait_for(is_event("reset", folder=folder), timeout=RECOVER_TIMEOUT,
+                           since=since)
         self.assertEqual(reset, {"event": "reset", "account": "acct", "folder": folder,
                                  "uidvalidity": new_validity,
                                  "previous_uidvalidity": old_validity, "count": count,
@@ -157,30 +154,6 @@ class WideVanishedTest(QuirkTestCase):
         self.assertEqual(d.find(lambda e: e["event"] == "state", since=since), [],
                          d.describe(since))
         self.assertEqual(self.proxy.connections_total, 1, self.proxy.describe())
-        d.stop()
-
-
-class DeletedThenRecreatedTest(QuirkTestCase):
-    def test_missing_home_folder_is_looked_for_again(self):
-        user, folder = "user4", "Scratch"
-        cyrus.create_folder(user, folder)
-        self.deliver(cyrus, user, folder, "old")
-        # No NOTIFY on Cyrus: Scratch has an IDLE connection of its own.
-        d = self.start(cyrus, user, folder, folders=f"INBOX; {folder}",
-                       poll_interval=f"{POLL_INTERVAL}s")
-        old_validity = cyrus.status(user, folder)["uidvalidity"]
-
-        since = d.mark()
-        cyrus.delete_folder(user, folder)
-        # H8: the emptied folder is selected again, and refused.
-        err = d.wait_for(is_account_state("acct", "error"), timeout=RECOVER_TIMEOUT,
-                         since=since)
-        self.assertIn(f"'{folder}'", err["detail"])
-        cyrus.create_folder(user, folder)
-        self.deliver(cyrus, user, folder, "back")
-        self.assert_one_reset_then_news(d, user, folder, since, old_validity, 1,
-                                        timeout=RELIST_TIMEOUT)
-        d.wait_for(is_account_state("acct", "idle"), timeout=EVENT_TIMEOUT, since=since)
         d.stop()
 
 
