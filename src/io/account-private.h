@@ -118,21 +118,35 @@ struct account {
 
 /* ---- account.c ---- */
 
+/* A number of seconds for a log line. */
+#define DURATION(seconds) idle_lifetime_format((seconds), (char[16]){0}, 16)
+
 /* Cancels the timer *id through the account's env, if set, and zeroes it. */
 void account_timer_clear(struct account *a, guint *id);
 /* The account state from its parts, after any of them changed. */
 void account_update_state(struct account *a);
+/* The password part of the state (CONNECTING while credentials are looked
+ * up, ERROR when that failed, IDLE once they are there). */
+void account_password_set_state(struct account *a, enum watch_state state, const char *detail);
+/* Stopping, and no connection left: the stopped callback, from the loop. */
+void account_check_stopped(struct account *a);
+
+/* ---- account-slots.c ---- */
+
+/* A slot without a connection yet, appended to a->slots. */
+struct slot *account_slot_new(struct account *a, struct folder *home);
+/* The free function of a->slots. */
+void account_slot_free(gpointer slot);
 /* A new connection for slot (home may be NULL for the primary). */
 void account_slot_connect(struct slot *slot);
-
-/* account.c: the password part of the state (CONNECTING while credentials
- * are looked up, ERROR when that failed, IDLE once they are there). */
-void account_password_set_state(struct account *a, enum watch_state state, const char *detail);
-
-/* The connection of slot failed: retry, give up, or lower the budget. */
-void account_slot_failed(struct slot *s, enum imap_failure failure, const char *message);
 /* Logs in, with the credentials there now. */
 void account_slot_start(struct slot *s);
+/* The connection of slot failed: retry, give up, or lower the budget. */
+void account_slot_failed(struct slot *s, enum imap_failure failure, const char *message);
+/* Waiting to retry, or stopped in error: try again now. */
+void account_slot_retry_now(struct slot *s);
+/* Logs a slot's connection out and drops the slot when it is over. */
+void account_slot_leave(struct slot *slot);
 /* The slots as they are now, for a walk that may change them. */
 GPtrArray *account_slots_snapshot(struct account *a);
 
@@ -146,10 +160,6 @@ void account_token_request(struct account *a);
 void account_credential_waits_answer(struct account *a, const char *problem);
 /* The first connection, made when the credentials are there. */
 void account_connect_primary(struct account *a);
-/* A slot without a connection yet, appended to a->slots. */
-struct slot *account_slot_new(struct account *a, struct folder *home);
-/* Logs a slot's connection out and drops the slot when it is over. */
-void account_slot_leave(struct slot *slot);
 
 /* ---- account-folders.c ---- */
 

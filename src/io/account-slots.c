@@ -85,9 +85,6 @@ static void conn_state_changed(struct connection *c, enum watch_state state, voi
 	}
 }
 
-/* A number of seconds for a log line. */
-#define DURATION(seconds) idle_lifetime_format((seconds), (char[16]){0}, 16)
-
 static void conn_idle_ended(struct connection *c, enum imap_session_idle_end how, gint64 lasted,
                             guint planned, void *user_data)
 {
