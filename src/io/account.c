@@ -104,10 +104,10 @@ void account_update_state(struct account *a)
 	size_t pick = supervisor_pick_state(states, n);
 	enum watch_state state = states[pick];
 	const char *raw = details->pdata[pick];
-	/* Details quote server text (BYE, NO): valid UTF-8 without control
-	 * or bidi characters before it reaches logs, JSON and D-Bus (E4),
-	 * and without the server's timing noise. */
-	g_autofree char *detail = header_sanitize_reply(raw);
+	/* Details quote server text (BYE, NO; its noise went where it came
+	 * in, account-slots.c): valid UTF-8 without control or bidi
+	 * characters before it reaches logs, JSON and D-Bus (E4). */
+	g_autofree char *detail = header_sanitize(raw != NULL ? raw : "");
 
 	if (a->state == state && g_strcmp0(a->detail, detail) == 0) {
 		return;
